@@ -1,0 +1,330 @@
+//! SQLite: connection settings, embedded migrations, the single writer thread with group
+//! commit, and the pool of read-only connections.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use crate::docs::DocCache;
+use crate::error::AppError;
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// How many writes the writer folds into one transaction (one fsync) at most.
+const MAX_BATCH: usize = 512;
+
+pub(crate) fn open_rw(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open(path).with_context(|| format!("open {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL;
+         PRAGMA synchronous=FULL;
+         PRAGMA foreign_keys=ON;
+         PRAGMA wal_autocheckpoint=0;",
+    )?;
+    Ok(conn)
+}
+
+fn open_ro(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA query_only=ON;")?;
+    Ok(conn)
+}
+
+/// Runs the embedded refinery migrations. Append-only: a landed migration is never edited.
+pub fn migrate(path: &Path) -> anyhow::Result<usize> {
+    let mut conn = open_rw(path)?;
+    let report = embedded::migrations::runner()
+        .run(&mut conn)
+        .context("run migrations")?;
+    Ok(report.applied_migrations().len())
+}
+
+/// What a write job sees: the open transaction (a savepoint of the batch) and the loaded
+/// yrs documents.
+pub struct WriteCtx<'a> {
+    pub conn: &'a Connection,
+    pub docs: &'a mut DocCache,
+    /// Documents this job changed; evicted if the job or the batch fails, because yrs
+    /// cannot roll back and the cached copy would then be ahead of the log.
+    pub touched: HashSet<String>,
+    /// Updates produced by this job, published after commit.
+    pub published: Vec<(String, Vec<u8>)>,
+}
+
+type Deliver = Box<dyn FnOnce(Option<AppError>) + Send>;
+type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> (bool, Deliver) + Send>;
+
+/// Called after each commit with the document updates it made durable.
+pub type Publisher = Arc<dyn Fn(&[(String, Vec<u8>)]) + Send + Sync>;
+
+/// The one writer. SQLite allows one writer at a time; funnelling every write through one
+/// thread turns SQLITE_BUSY into a queue and lets concurrent requests share one commit
+/// (one fsync) instead of paying one each.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::UnboundedSender<Job>,
+}
+
+impl Writer {
+    pub fn start(
+        path: &Path,
+        publisher: Option<Publisher>,
+    ) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
+        let conn = open_rw(path)?;
+        let (tx, rx) = mpsc::unbounded_channel::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("keel-writer".into())
+            .spawn(move || writer_loop(conn, rx, publisher))?;
+        Ok((Self { tx }, handle))
+    }
+
+    /// Runs `f` on the writer inside the batch transaction and answers after the commit.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, AppError> + Send + 'static,
+    {
+        let (done_tx, done_rx) = oneshot::channel();
+        let job: Job = Box::new(move |ctx| {
+            let r = f(ctx);
+            let ok = r.is_ok();
+            let deliver: Deliver = Box::new(move |commit_err| {
+                let _ = done_tx.send(match commit_err {
+                    None => r,
+                    Some(e) => Err(e),
+                });
+            });
+            (ok, deliver)
+        });
+        self.tx
+            .send(job)
+            .map_err(|_| AppError::internal("writer stopped"))?;
+        done_rx
+            .await
+            .map_err(|_| AppError::internal("writer dropped a job"))?
+    }
+
+    /// Blocking variant for the CLI (no runtime needed).
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, AppError> + Send + 'static,
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| AppError::internal(e))?;
+        rt.block_on(self.write(f))
+    }
+}
+
+fn writer_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, publisher: Option<Publisher>) {
+    let mut docs = DocCache::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut conn, &mut docs, batch, publisher.as_ref());
+    }
+}
+
+fn run_batch(conn: &mut Connection, docs: &mut DocCache, batch: Vec<Job>, publisher: Option<&Publisher>) {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::error!(error = %e, "writer: begin failed");
+            // Dropping the unrun jobs answers each caller with an internal error.
+            drop(batch);
+            return;
+        }
+    };
+    let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
+    let mut all_touched: HashSet<String> = HashSet::new();
+    let mut published: Vec<(String, Vec<u8>)> = Vec::new();
+    for job in batch {
+        let sp = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                // Dropping an unrun job drops its answer channel: the caller gets an
+                // internal error and nothing was written for it.
+                tracing::error!(error = %e, "writer: savepoint failed");
+                drop(job);
+                continue;
+            }
+        };
+        let mut ctx = WriteCtx {
+            conn: &sp,
+            docs,
+            touched: HashSet::new(),
+            published: Vec::new(),
+        };
+        let (ok, deliver) = job(&mut ctx);
+        let touched = std::mem::take(&mut ctx.touched);
+        let job_published = std::mem::take(&mut ctx.published);
+        if ok {
+            match sp.commit() {
+                Ok(()) => {
+                    all_touched.extend(touched);
+                    published.extend(job_published);
+                    delivers.push(deliver);
+                }
+                Err(e) => {
+                    for d in &touched {
+                        docs.evict(d);
+                    }
+                    deliver(Some(AppError::Internal(anyhow::Error::new(e).context("release savepoint"))));
+                }
+            }
+        } else {
+            // Dropping the savepoint rolls it back.
+            drop(sp);
+            for d in &touched {
+                docs.evict(d);
+            }
+            deliver(None);
+        }
+    }
+    match tx.commit() {
+        Ok(()) => {
+            for d in delivers {
+                d(None);
+            }
+            if let (Some(p), false) = (publisher, published.is_empty()) {
+                p(&published);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "writer: commit failed");
+            for d in &all_touched {
+                docs.evict(d);
+            }
+            for d in delivers {
+                d(Some(AppError::internal("commit failed")));
+            }
+        }
+    }
+}
+
+/// Read-only connections. Readers never wait on the writer (WAL); the semaphore bounds how
+/// many blocking reads run at once.
+pub struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl Readers {
+    pub fn new(path: &Path, size: usize) -> anyhow::Result<Self> {
+        let mut idle = Vec::with_capacity(size);
+        for _ in 0..size {
+            idle.push(open_ro(path)?);
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            idle: Mutex::new(idle),
+            permits: Semaphore::new(size),
+        })
+    }
+
+    /// Runs `f` on a read-only connection on the blocking pool.
+    pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::internal("reader pool closed"))?;
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let conn = match this.idle.lock().map(|mut v| v.pop()) {
+                Ok(Some(c)) => c,
+                _ => open_ro(&this.path)?,
+            };
+            let r = f(&conn);
+            if let Ok(mut v) = this.idle.lock() {
+                v.push(conn);
+            }
+            r
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("read task: {e}")))?
+    }
+}
+
+/// Checkpoints the WAL off the request path (the writer has `wal_autocheckpoint=0`).
+pub fn spawn_checkpointer(path: &Path, every: Duration) -> anyhow::Result<()> {
+    let conn = open_rw(path)?;
+    std::thread::Builder::new()
+        .name("keel-checkpoint".into())
+        .spawn(move || loop {
+            std::thread::sleep(every);
+            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+                tracing::warn!(error = %e, "wal checkpoint failed");
+            }
+        })?;
+    Ok(())
+}
+
+/// Online backup into a new file (`VACUUM INTO`: consistent, compacted, never a file copy).
+pub fn backup_into(db: &Path, dest: &Path) -> anyhow::Result<()> {
+    if dest.exists() {
+        anyhow::bail!("{} already exists; choose a new file", dest.display());
+    }
+    let conn = open_rw(db)?;
+    let dest_str = dest
+        .to_str()
+        .context("backup path must be valid UTF-8")?;
+    conn.execute("VACUUM INTO ?1", [dest_str])?;
+    Ok(())
+}
+
+/// `PRAGMA integrity_check` on a database file; Ok(()) when it says "ok".
+pub fn integrity_check(path: &Path) -> anyhow::Result<()> {
+    let conn = open_ro(path)?;
+    let r: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if r == "ok" {
+        Ok(())
+    } else {
+        anyhow::bail!("integrity_check: {r}")
+    }
+}
+
+/// Replaces the database at `dest` by the backup `src`, through the SQLite backup API so
+/// the WAL and the page cache stay consistent. The caller holds the data-dir lock.
+pub fn restore_from(src: &Path, dest: &Path) -> anyhow::Result<()> {
+    integrity_check(src).context("the backup file is not a sound Keel database")?;
+    let src_conn = open_ro(src)?;
+    let has_schema: bool = src_conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE name = 'refinery_schema_history')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_schema {
+        anyhow::bail!("{} is not a Keel database", src.display());
+    }
+    let mut dest_conn = open_rw(dest)?;
+    {
+        let backup = rusqlite::backup::Backup::new(&src_conn, &mut dest_conn)?;
+        backup.run_to_completion(256, Duration::from_millis(0), None)?;
+    }
+    dest_conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Keel: self-hosted, offline-first work management in one binary.
+//!
+//! The module list is the code map (see ARCHITECTURE.md):
+//! - `db`: SQLite connections, migrations, the one writer with group commit, read pool.
+//! - `docs`: yrs documents, their update log and snapshots, the projection into tables.
+//! - `http`: router, layers, the policy middleware, error rendering; `extract`: extractors.
+//! - `policy`: the one table that says who may call each route.
+//! - `auth`, `workspaces`, `work`: the domains, each with `store.rs` (SQL) and `routes.rs`.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod docs;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod policy;
+pub mod seed;
+pub mod time;
+pub mod work;
+pub mod workspaces;
+
+use std::fs::File;
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+pub use config::Config;
+
+/// A new time-ordered id (UUID v7), as stored.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub struct AppInner {
+    pub config: Config,
+    pub writer: db::Writer,
+    pub readers: Arc<db::Readers>,
+    pub keys: auth::Keys,
+    pub limits: auth::RateLimits,
+    pub ttl: auth::Ttl,
+    /// Held while the app runs: the exclusive lock on the data dir, when taken.
+    _lock: Option<File>,
+}
+
+/// The application: configuration, the writer, the readers and the keys. Cheap to clone.
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+impl Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+/// Takes the exclusive lock of a data dir; fails if another Keel process holds it.
+pub fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<File> {
+    let f = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("keel.lock"))
+        .context("open keel.lock")?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            anyhow::bail!("another Keel process is using {}", dir.display())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).context("lock data dir"),
+    }
+}
+
+impl App {
+    /// Opens (creating if needed) the data dir: migrations, secrets, writer and readers.
+    /// `exclusive` takes the data-dir lock, as `serve` does.
+    pub fn open(config: Config, exclusive: bool) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("create data dir {}", config.data_dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let lock = if exclusive { Some(lock_data_dir(&config.data_dir)?) } else { None };
+        let db_path = config.db_path();
+        db::migrate(&db_path)?;
+        let secret = config::load_or_create_secret(&config.data_dir)?;
+        let (writer, _thread) = db::Writer::start(&db_path, None)?;
+        let readers = Arc::new(db::Readers::new(&db_path, config.readers)?);
+        if exclusive {
+            db::spawn_checkpointer(&db_path, std::time::Duration::from_secs(1))?;
+        }
+        Ok(App(Arc::new(AppInner {
+            keys: auth::Keys::new(&secret),
+            limits: auth::RateLimits::new(config.auth_per_ip_per_min, config.auth_per_account_per_min),
+            ttl: auth::Ttl {
+                access: config.access_ttl,
+                refresh: config.refresh_ttl,
+            },
+            writer,
+            readers,
+            config,
+            _lock: lock,
+        })))
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// The CLI, the desktop shell and every test call this same function.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    http::serve(app, listener, shutdown).await
+}

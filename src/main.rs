@@ -1,0 +1,233 @@
+//! The `keel` command: serve, migrate, backup, restore, user, rebuild-projection, seed.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use keel::{App, Config};
+
+#[derive(Parser)]
+#[command(name = "keel", version, about = "Self-hosted, offline-first work management")]
+struct Cli {
+    /// Data directory (database, secrets). Default: the platform data dir.
+    #[arg(long, global = true, env = "KEEL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "KEEL_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server (the default command).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Write a consistent online backup of the database to FILE.
+    Backup { file: PathBuf },
+    /// Replace the database by the backup FILE (refused while a server uses the data dir).
+    Restore { file: PathBuf },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// Rebuild every projection table from the yrs documents.
+    RebuildProjection,
+    /// Fold every document's update log into a snapshot.
+    Compact,
+    /// Fill the database with scale data for benchmarks.
+    Seed(keel::seed::SeedArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on; a non-loopback address is LAN mode.
+    #[arg(long, env = "KEEL_BIND", default_value = "127.0.0.1:7420")]
+    bind: SocketAddr,
+    /// Allowed CORS origin (repeatable), e.g. https://keel.example.com
+    #[arg(long = "cors-origin", env = "KEEL_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Host name this server is reached by, besides IP addresses and localhost (repeatable).
+    #[arg(long = "public-host", env = "KEEL_PUBLIC_HOSTS", value_delimiter = ',')]
+    public_hosts: Vec<String>,
+    /// Attempts per minute per client IP on credential endpoints.
+    #[arg(long, default_value_t = 30)]
+    auth_rate_per_ip: u32,
+    /// Attempts per minute per account on credential endpoints.
+    #[arg(long, default_value_t = 10)]
+    auth_rate_per_account: u32,
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account. The password is read from KEEL_PASSWORD or the first line of stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the account an instance admin.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set a new password and sign out every session. Password as for `create`.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("KEEL_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("read password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,refinery_core=warn"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => b.init(),
+        LogFormat::Json => b.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    let data_dir = cli.data_dir.unwrap_or_else(keel::config::default_data_dir);
+    let config = Config::new(data_dir.clone());
+    match cli.cmd.unwrap_or(Cmd::Serve(ServeArgs {
+        bind: SocketAddr::from(([127, 0, 0, 1], 7420)),
+        auth_rate_per_ip: 30,
+        auth_rate_per_account: 10,
+        cors_origins: Vec::new(),
+        public_hosts: Vec::new(),
+    })) {
+        Cmd::Serve(a) => {
+            let mut config = config;
+            config.bind = a.bind;
+            config.cors_origins = a.cors_origins;
+            config.public_hosts = a.public_hosts;
+            config.auth_per_ip_per_min = a.auth_rate_per_ip;
+            config.auth_per_account_per_min = a.auth_rate_per_account;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let lan = config.is_lan();
+                let app = App::open(config.clone(), true)?;
+                let listener = tokio::net::TcpListener::bind(config.bind)
+                    .await
+                    .with_context(|| format!("bind {}", config.bind))?;
+                let addr = listener.local_addr()?;
+                tracing::info!(data_dir = %config.data_dir.display(), "data dir");
+                // This line is read by tests and scripts to learn the port; keep its shape.
+                println!("Keel listening on http://{addr}");
+                if lan {
+                    println!(
+                        "LAN mode: open http://<this machine's address>:{}/ from other machines; host names other than IP addresses need --public-host",
+                        addr.port()
+                    );
+                }
+                keel::serve(app, listener, shutdown_signal()).await
+            })
+        }
+        Cmd::Migrate => {
+            std::fs::create_dir_all(&data_dir)?;
+            let n = keel::db::migrate(&config.db_path())?;
+            println!("applied {n} migration(s)");
+            Ok(())
+        }
+        Cmd::Backup { file } => {
+            keel::db::backup_into(&config.db_path(), &file)?;
+            keel::db::integrity_check(&file)?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Cmd::Restore { file } => {
+            std::fs::create_dir_all(&data_dir)?;
+            let _lock = keel::lock_data_dir(&data_dir).context("restore needs the server stopped")?;
+            keel::db::restore_from(&file, &config.db_path())?;
+            println!("restored {} into {}", file.display(), data_dir.display());
+            Ok(())
+        }
+        Cmd::User { cmd } => {
+            let app = App::open(config, false)?;
+            match cmd {
+                UserCmd::Create { email, name, admin } => {
+                    let password = read_password()?;
+                    let acc = keel::auth::NewAccount::parse(&email, &password, &name).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+                    let u = keel::auth::create_user_blocking(&app, acc, admin).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+                    println!("created {} ({}){}", u.email, u.id, if u.is_instance_admin { ", instance admin" } else { "" });
+                }
+                UserCmd::ResetPassword { email } => {
+                    let password = read_password()?;
+                    keel::auth::reset_password_blocking(&app, &email, &password).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+                    println!("password reset for {email}; every session was signed out");
+                }
+            }
+            Ok(())
+        }
+        Cmd::RebuildProjection => {
+            let app = App::open(config, false)?;
+            let n = keel::docs::rebuild_projection_blocking(&app)?;
+            println!("projected {n} records from the documents");
+            Ok(())
+        }
+        Cmd::Compact => {
+            let app = App::open(config, false)?;
+            let n = keel::docs::compact_all_blocking(&app)?;
+            println!("compacted {n} documents");
+            Ok(())
+        }
+        Cmd::Seed(args) => {
+            let app = App::open(config, false)?;
+            let report = keel::seed::run(&app, &args)?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+fn describe(e: &keel::error::AppError) -> String {
+    let b = e.body();
+    if b.error.fields.is_empty() {
+        b.error.message
+    } else {
+        let f: Vec<String> = b.error.fields.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        format!("{}: {}", b.error.message, f.join("; "))
+    }
+}

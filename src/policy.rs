@@ -1,0 +1,147 @@
+//! The one policy table: for every route, who may call it. The HTTP layer looks each
+//! request's matched route up here before any handler runs (a route missing from the table
+//! is refused), and the authorization matrix test walks the table against the router.
+//!
+//! The table decides the coarse rule (signed in? which role in the workspace or project?);
+//! rules that depend on the target (nobody grants a role above their own, a workspace keeps
+//! an owner) live in the domain code and are tested there.
+
+use serde::{Deserialize, Serialize};
+
+/// Workspace roles, ordered: a higher role may do all a lower one may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WsRole {
+    Guest,
+    Member,
+    Admin,
+    Owner,
+}
+
+impl WsRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Guest => "guest",
+            Self::Member => "member",
+            Self::Admin => "admin",
+            Self::Owner => "owner",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "guest" => Some(Self::Guest),
+            "member" => Some(Self::Member),
+            "admin" => Some(Self::Admin),
+            "owner" => Some(Self::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// Project roles, ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjRole {
+    Guest,
+    Member,
+    Admin,
+}
+
+impl ProjRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Guest => "guest",
+            Self::Member => "member",
+            Self::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "guest" => Some(Self::Guest),
+            "member" => Some(Self::Member),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user, by session or API token.
+    Authenticated,
+    /// Signed in by a session, not an API token: credential management stays with people,
+    /// so a leaked API token cannot mint more tokens or change the password.
+    SessionOnly,
+    /// The instance admin (the first account, or one made admin by the CLI).
+    InstanceAdmin,
+    /// A member of the `{slug}` workspace with at least this role; others get 404.
+    Workspace(WsRole),
+    /// Someone who can see project `{project_id}` of workspace `{slug}` with at least this
+    /// project role. Workspace owners and admins count as project admins; a workspace
+    /// member who is not in a public project sees it as a guest; others get 404.
+    Project(ProjRole),
+}
+
+use Access::*;
+
+const P: &str = "/api/v1/workspaces/{slug}/projects/{project_id}";
+
+/// Every route of the server: method, path as routed, access rule.
+pub const POLICY: &[(&str, &str, Access)] = &[
+    ("GET", "/health", Public),
+    ("GET", "/api/openapi.json", Public),
+    ("GET", "/api/docs", Public),
+    ("GET", "/api/docs/", Public),
+    ("GET", "/api/docs/{*rest}", Public),
+    // Identity
+    ("POST", "/api/v1/auth/register", Public),
+    ("POST", "/api/v1/auth/login", Public),
+    ("POST", "/api/v1/auth/refresh", Public),
+    ("POST", "/api/v1/auth/logout", Authenticated),
+    ("GET", "/api/v1/users/me", Authenticated),
+    ("PATCH", "/api/v1/users/me", SessionOnly),
+    ("POST", "/api/v1/users/me/password", SessionOnly),
+    ("GET", "/api/v1/users/me/tokens", SessionOnly),
+    ("POST", "/api/v1/users/me/tokens", SessionOnly),
+    ("DELETE", "/api/v1/users/me/tokens/{token_id}", SessionOnly),
+    ("GET", "/api/v1/users/me/invitations", Authenticated),
+    ("GET", "/api/v1/instance/settings", InstanceAdmin),
+    ("PATCH", "/api/v1/instance/settings", InstanceAdmin),
+    // Workspaces and members
+    ("GET", "/api/v1/workspaces", Authenticated),
+    ("POST", "/api/v1/workspaces", Authenticated),
+    ("GET", "/api/v1/workspaces/{slug}", Workspace(WsRole::Guest)),
+    ("PATCH", "/api/v1/workspaces/{slug}", Workspace(WsRole::Admin)),
+    ("DELETE", "/api/v1/workspaces/{slug}", Workspace(WsRole::Owner)),
+    ("GET", "/api/v1/workspaces/{slug}/members", Workspace(WsRole::Guest)),
+    ("POST", "/api/v1/workspaces/{slug}/members", Workspace(WsRole::Admin)),
+    ("PATCH", "/api/v1/workspaces/{slug}/members/{user_id}", Workspace(WsRole::Admin)),
+    // Anyone may leave; removing somebody else needs admin (checked in the domain).
+    ("DELETE", "/api/v1/workspaces/{slug}/members/{user_id}", Workspace(WsRole::Guest)),
+    ("GET", "/api/v1/workspaces/{slug}/invitations", Workspace(WsRole::Admin)),
+    ("POST", "/api/v1/workspaces/{slug}/invitations", Workspace(WsRole::Admin)),
+    ("DELETE", "/api/v1/workspaces/{slug}/invitations/{invitation_id}", Workspace(WsRole::Admin)),
+    ("POST", "/api/v1/invitations/accept", Authenticated),
+    // Projects
+    ("GET", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Guest)),
+    ("POST", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Member)),
+    ("GET", P, Project(ProjRole::Guest)),
+    ("PATCH", P, Project(ProjRole::Admin)),
+    ("DELETE", P, Project(ProjRole::Admin)),
+    ("POST", "/api/v1/workspaces/{slug}/projects/{project_id}/archive", Project(ProjRole::Admin)),
+    ("POST", "/api/v1/workspaces/{slug}/projects/{project_id}/unarchive", Project(ProjRole::Admin)),
+    ("GET", "/api/v1/workspaces/{slug}/projects/{project_id}/members", Project(ProjRole::Guest)),
+    ("POST", "/api/v1/workspaces/{slug}/projects/{project_id}/members", Project(ProjRole::Admin)),
+    ("PATCH", "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}", Project(ProjRole::Admin)),
+    // Anyone may leave a project; removing somebody else needs project admin.
+    ("DELETE", "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}", Project(ProjRole::Guest)),
+];
+
+pub fn lookup(method: &str, path: &str) -> Option<Access> {
+    POLICY
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, a)| *a)
+}

@@ -1,0 +1,416 @@
+//! Projects and their members (and, later, issues, cycles, modules). Each project has its
+//! own yrs document holding its record and members, projected into `projects` and
+//! `project_members`.
+
+pub(crate) mod routes;
+pub(crate) mod store;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::docs::{DocRef, Val};
+use crate::error::{AppError, Checks};
+use crate::http::{Page, PageParams};
+use crate::policy::{ProjRole, WsRole};
+use crate::time::now_rfc3339;
+use crate::workspaces::{parse_name, WsCtx};
+use crate::App;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectView {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    /// 2–12 upper-case letters or digits, unique in the workspace; prefixes issue ids.
+    pub identifier: String,
+    pub description: String,
+    /// Private projects are visible only to their members and workspace admins.
+    pub is_private: bool,
+    pub is_time_tracking_enabled: bool,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub created_by: Option<String>,
+    /// Whether the caller is a member of this project.
+    pub is_member: bool,
+    /// The caller's role as a project member, if they are one.
+    pub member_role: Option<ProjRole>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectMemberView {
+    pub id: String,
+    pub user_id: String,
+    pub role: ProjRole,
+    pub display_name: String,
+    /// Hidden from guests.
+    pub email: Option<String>,
+    pub created_at: String,
+}
+
+/// A request's project, as resolved by the policy layer.
+#[derive(Debug, Clone)]
+pub struct ProjCtx {
+    pub ws: WsCtx,
+    pub project: ProjectView,
+    /// The caller's effective role: workspace admins count as project admins.
+    pub role: ProjRole,
+}
+
+/// The caller's effective role in a project, None if they may not see it.
+pub fn effective_role(ws_role: WsRole, p: &ProjectView) -> Option<ProjRole> {
+    if ws_role >= WsRole::Admin {
+        return Some(ProjRole::Admin);
+    }
+    match p.member_role {
+        // A workspace guest is never more than a project guest.
+        Some(r) if ws_role == WsRole::Guest => Some(r.min(ProjRole::Guest)),
+        Some(r) => Some(r),
+        None if !p.is_private && ws_role >= WsRole::Member => Some(ProjRole::Guest),
+        None => None,
+    }
+}
+
+/// Resolves a project of the request's workspace for the policy layer.
+pub fn resolve(c: &rusqlite::Connection, w: &WsCtx, project_id: &str) -> rusqlite::Result<Option<(ProjectView, ProjRole)>> {
+    Ok(store::project_for(c, &w.ws.id, project_id, &w.actor.user_id)?
+        .and_then(|p| effective_role(w.role, &p).map(|r| (p, r))))
+}
+
+pub fn parse_identifier(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    if s.len() < 2 || s.len() > 12 {
+        Err("must be 2 to 12 characters".into())
+    } else if !s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        Err("may contain only upper-case letters and digits".into())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+fn parse_description(raw: &str) -> Result<String, String> {
+    if raw.chars().count() > 10_000 {
+        Err("must be at most 10000 characters".into())
+    } else {
+        Ok(raw.trim().to_string())
+    }
+}
+
+pub struct NewProject {
+    pub name: String,
+    pub identifier: String,
+    pub description: String,
+    pub is_private: bool,
+    pub is_time_tracking_enabled: bool,
+}
+
+impl NewProject {
+    pub fn parse(
+        name: &str,
+        identifier: &str,
+        description: Option<&str>,
+        is_private: Option<bool>,
+        tt: Option<bool>,
+    ) -> Result<Self, AppError> {
+        let mut c = Checks::new();
+        let name = c.take("name", parse_name(name, 255));
+        let identifier = c.take("identifier", parse_identifier(identifier));
+        let description = c.take("description", parse_description(description.unwrap_or("")));
+        c.finish()?;
+        match (name, identifier, description) {
+            (Some(name), Some(identifier), Some(description)) => Ok(Self {
+                name,
+                identifier,
+                description,
+                is_private: is_private.unwrap_or(false),
+                is_time_tracking_enabled: tt.unwrap_or(true),
+            }),
+            _ => Err(AppError::internal("checks passed without values")),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub identifier: Option<String>,
+    pub description: Option<String>,
+    pub is_private: Option<bool>,
+    pub is_time_tracking_enabled: Option<bool>,
+}
+
+impl ProjectPatch {
+    pub fn parse(
+        name: Option<&str>,
+        identifier: Option<&str>,
+        description: Option<&str>,
+        is_private: Option<bool>,
+        tt: Option<bool>,
+    ) -> Result<Self, AppError> {
+        let mut c = Checks::new();
+        let p = Self {
+            name: name.and_then(|n| c.take("name", parse_name(n, 255))),
+            identifier: identifier.and_then(|i| c.take("identifier", parse_identifier(i))),
+            description: description.and_then(|d| c.take("description", parse_description(d))),
+            is_private,
+            is_time_tracking_enabled: tt,
+        };
+        c.finish()?;
+        Ok(p)
+    }
+}
+
+fn member_fields<'a>(ws_id: &'a str, project_id: &'a str, user_id: &'a str, role: ProjRole, by: &'a str, now: &'a str) -> [(&'static str, Val); 8] {
+    [
+        ("workspace_id", ws_id.into()),
+        ("project_id", project_id.into()),
+        ("user_id", user_id.into()),
+        ("role", role.as_str().into()),
+        ("created_at", now.into()),
+        ("updated_at", now.into()),
+        ("created_by", by.into()),
+        ("deleted_at", Val::Null),
+    ]
+}
+
+pub struct Projects<'a>(pub &'a App);
+
+fn reload(c: &rusqlite::Connection, ws_id: &str, pid: &str, uid: &str) -> Result<ProjectView, AppError> {
+    store::project_for(c, ws_id, pid, uid)?.ok_or(AppError::not_found("project"))
+}
+
+fn refuse_if_archived(p: &ProjectView) -> Result<(), AppError> {
+    if p.archived_at.is_some() {
+        return Err(AppError::refused("project_archived", "the project is archived; unarchive it first"));
+    }
+    Ok(())
+}
+
+impl Projects<'_> {
+    pub async fn create(&self, w: &WsCtx, n: NewProject) -> Result<ProjectView, AppError> {
+        let (ws_id, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
+        self.0
+            .writer
+            .write(move |ctx| {
+                if store::identifier_taken(ctx.conn, &ws_id, &n.identifier, None)? {
+                    return Err(AppError::conflict("identifier_taken", "another project uses this identifier"));
+                }
+                let id = crate::new_id();
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::project(&ws_id, &id), |e| {
+                    e.create(
+                        "projects",
+                        &id,
+                        &[
+                            ("workspace_id", ws_id.as_str().into()),
+                            ("name", n.name.as_str().into()),
+                            ("identifier", n.identifier.as_str().into()),
+                            ("description", n.description.as_str().into()),
+                            ("is_private", n.is_private.into()),
+                            ("is_time_tracking_enabled", n.is_time_tracking_enabled.into()),
+                            ("archived_at", Val::Null),
+                            ("created_at", now.as_str().into()),
+                            ("updated_at", now.as_str().into()),
+                            ("created_by", uid.as_str().into()),
+                            ("deleted_at", Val::Null),
+                        ],
+                    )?;
+                    e.create(
+                        "project_members",
+                        &crate::new_id(),
+                        &member_fields(&ws_id, &id, &uid, ProjRole::Admin, &uid, &now),
+                    )
+                })?;
+                reload(ctx.conn, &ws_id, &id, &uid)
+            })
+            .await
+    }
+
+    pub async fn list(&self, w: &WsCtx, archived: Option<bool>, p: PageParams) -> Result<Page<ProjectView>, AppError> {
+        let (ws_id, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
+        let see_all = w.role >= WsRole::Admin;
+        let see_public = w.role >= WsRole::Member;
+        let (limit, offset) = p.limit_offset();
+        let (items, total) = self
+            .0
+            .readers
+            .read(move |c| Ok(store::list_visible(c, &ws_id, &uid, see_all, see_public, archived, limit, offset)?))
+            .await?;
+        Ok(Page::new(items, total, p))
+    }
+
+    pub async fn update(&self, pc: &ProjCtx, patch: ProjectPatch) -> Result<ProjectView, AppError> {
+        refuse_if_archived(&pc.project)?;
+        let (ws_id, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
+        self.0
+            .writer
+            .write(move |ctx| {
+                if let Some(ident) = &patch.identifier {
+                    if store::identifier_taken(ctx.conn, &ws_id, ident, Some(&pid))? {
+                        return Err(AppError::conflict("identifier_taken", "another project uses this identifier"));
+                    }
+                }
+                let mut fields: Vec<(&str, Val)> = Vec::new();
+                if let Some(v) = patch.name {
+                    fields.push(("name", v.into()));
+                }
+                if let Some(v) = patch.identifier {
+                    fields.push(("identifier", v.into()));
+                }
+                if let Some(v) = patch.description {
+                    fields.push(("description", v.into()));
+                }
+                if let Some(v) = patch.is_private {
+                    fields.push(("is_private", v.into()));
+                }
+                if let Some(v) = patch.is_time_tracking_enabled {
+                    fields.push(("is_time_tracking_enabled", v.into()));
+                }
+                if !fields.is_empty() {
+                    fields.push(("updated_at", now_rfc3339().into()));
+                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| e.set("projects", &pid, &fields))?;
+                }
+                reload(ctx.conn, &ws_id, &pid, &uid)
+            })
+            .await
+    }
+
+    /// Archives (`true`) or unarchives a project. An archived project is read-only.
+    pub async fn set_archived(&self, pc: &ProjCtx, archived: bool) -> Result<ProjectView, AppError> {
+        let (ws_id, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                let at: Val = if archived { now.as_str().into() } else { Val::Null };
+                ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                    e.set("projects", &pid, &[("archived_at", at), ("updated_at", now.as_str().into())])
+                })?;
+                reload(ctx.conn, &ws_id, &pid, &uid)
+            })
+            .await
+    }
+
+    pub async fn delete(&self, pc: &ProjCtx) -> Result<(), AppError> {
+        let (ws_id, pid) = (pc.ws.ws.id.clone(), pc.project.id.clone());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                    e.set(
+                        "projects",
+                        &pid,
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                    )
+                })
+            })
+            .await
+    }
+
+    pub async fn members(&self, pc: &ProjCtx, p: PageParams) -> Result<Page<ProjectMemberView>, AppError> {
+        let pid = pc.project.id.clone();
+        let show_email = pc.ws.role > WsRole::Guest;
+        let (limit, offset) = p.limit_offset();
+        let (items, total) = self
+            .0
+            .readers
+            .read(move |c| Ok(store::list_members(c, &pid, show_email, limit, offset)?))
+            .await?;
+        Ok(Page::new(items, total, p))
+    }
+
+    pub async fn add_member(&self, pc: &ProjCtx, user_id: &str, role: ProjRole) -> Result<ProjectMemberView, AppError> {
+        refuse_if_archived(&pc.project)?;
+        let (ws_id, pid, by, user_id) = (
+            pc.ws.ws.id.clone(),
+            pc.project.id.clone(),
+            pc.ws.actor.user_id.clone(),
+            user_id.to_string(),
+        );
+        self.0
+            .writer
+            .write(move |ctx| {
+                let ws_role = crate::workspaces::role_of(ctx.conn, &ws_id, &user_id)?.ok_or_else(|| {
+                    AppError::refused("not_workspace_member", "only members of the workspace can join its projects")
+                })?;
+                if ws_role == WsRole::Guest && role > ProjRole::Guest {
+                    return Err(AppError::refused(
+                        "role_above_workspace_role",
+                        "a workspace guest can only be a project guest",
+                    ));
+                }
+                if store::membership(ctx.conn, &pid, &user_id)?.is_some() {
+                    return Err(AppError::conflict("already_member", "this person is already a project member"));
+                }
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                    e.create(
+                        "project_members",
+                        &crate::new_id(),
+                        &member_fields(&ws_id, &pid, &user_id, role, &by, &now),
+                    )
+                })?;
+                store::member(ctx.conn, &pid, &user_id)?.ok_or_else(|| AppError::internal("member not projected"))
+            })
+            .await
+    }
+
+    pub async fn change_member_role(&self, pc: &ProjCtx, user_id: &str, role: ProjRole) -> Result<ProjectMemberView, AppError> {
+        refuse_if_archived(&pc.project)?;
+        let (ws_id, pid, user_id) = (pc.ws.ws.id.clone(), pc.project.id.clone(), user_id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let (rec, current) =
+                    store::membership(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))?;
+                let ws_role = crate::workspaces::role_of(ctx.conn, &ws_id, &user_id)?;
+                if ws_role == Some(WsRole::Guest) && role > ProjRole::Guest {
+                    return Err(AppError::refused(
+                        "role_above_workspace_role",
+                        "a workspace guest can only be a project guest",
+                    ));
+                }
+                if current == ProjRole::Admin && role != ProjRole::Admin && store::admin_count(ctx.conn, &pid)? <= 1 {
+                    return Err(AppError::refused("last_admin", "a project must keep at least one admin"));
+                }
+                if current != role {
+                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                        e.set(
+                            "project_members",
+                            &rec,
+                            &[("role", role.as_str().into()), ("updated_at", now_rfc3339().into())],
+                        )
+                    })?;
+                }
+                store::member(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))
+            })
+            .await
+    }
+
+    pub async fn remove_member(&self, pc: &ProjCtx, user_id: &str) -> Result<(), AppError> {
+        let is_self = pc.ws.actor.user_id == user_id;
+        if !is_self && pc.role < ProjRole::Admin {
+            return Err(AppError::forbidden("only project admins remove other members"));
+        }
+        let (ws_id, pid, user_id) = (pc.ws.ws.id.clone(), pc.project.id.clone(), user_id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let (rec, current) =
+                    store::membership(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))?;
+                if current == ProjRole::Admin && store::admin_count(ctx.conn, &pid)? <= 1 {
+                    return Err(AppError::refused("last_admin", "a project must keep at least one admin"));
+                }
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                    e.set(
+                        "project_members",
+                        &rec,
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                    )
+                })
+            })
+            .await
+    }
+}

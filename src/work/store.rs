@@ -1,0 +1,153 @@
+//! SQL of projects and project members (reads of the projection tables).
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{ProjectMemberView, ProjectView};
+use crate::policy::ProjRole;
+
+const PROJECT_COLS: &str = "p.id, p.workspace_id, p.name, p.identifier, p.description, p.is_private,
+    p.is_time_tracking_enabled, p.archived_at, p.created_at, p.updated_at, p.created_by";
+
+fn project_view(r: &Row<'_>) -> rusqlite::Result<ProjectView> {
+    let role: Option<String> = r.get(11)?;
+    Ok(ProjectView {
+        id: r.get(0)?,
+        workspace_id: r.get(1)?,
+        name: r.get(2)?,
+        identifier: r.get(3)?,
+        description: r.get(4)?,
+        is_private: r.get::<_, i64>(5)? != 0,
+        is_time_tracking_enabled: r.get::<_, i64>(6)? != 0,
+        archived_at: r.get(7)?,
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        created_by: r.get(10)?,
+        is_member: role.is_some(),
+        member_role: role.as_deref().and_then(ProjRole::parse),
+    })
+}
+
+/// A live project of `ws_id` with `user_id`'s project role.
+pub(crate) fn project_for(
+    c: &Connection,
+    ws_id: &str,
+    project_id: &str,
+    user_id: &str,
+) -> rusqlite::Result<Option<ProjectView>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {PROJECT_COLS}, m.role FROM projects p
+         LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?3 AND m.deleted_at IS NULL
+         WHERE p.workspace_id = ?1 AND p.id = ?2 AND p.deleted_at IS NULL"
+    ))?;
+    stmt.query_row(params![ws_id, project_id, user_id], project_view).optional()
+}
+
+pub(crate) fn identifier_taken(c: &Connection, ws_id: &str, ident: &str, except: Option<&str>) -> rusqlite::Result<bool> {
+    c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM projects WHERE workspace_id = ?1 AND identifier = ?2
+           AND deleted_at IS NULL AND id IS NOT ?3)",
+        params![ws_id, ident, except],
+        |r| r.get(0),
+    )
+}
+
+/// Projects of a workspace that `user_id` may see: all of them for workspace admins
+/// (`see_all`), otherwise the ones they are a member of, plus public ones when
+/// `see_public` (workspace members, not guests).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn list_visible(
+    c: &Connection,
+    ws_id: &str,
+    user_id: &str,
+    see_all: bool,
+    see_public: bool,
+    archived: Option<bool>,
+    limit: i64,
+    offset: i64,
+) -> rusqlite::Result<(Vec<ProjectView>, i64)> {
+    let filter = "p.workspace_id = ?1 AND p.deleted_at IS NULL
+        AND (?3 OR m.id IS NOT NULL OR (?4 AND p.is_private = 0))
+        AND (?5 IS NULL OR (?5 = 1 AND p.archived_at IS NOT NULL) OR (?5 = 0 AND p.archived_at IS NULL))";
+    let from = "FROM projects p LEFT JOIN project_members m
+        ON m.project_id = p.id AND m.user_id = ?2 AND m.deleted_at IS NULL";
+    let archived = archived.map(i64::from);
+    let total: i64 = c.query_row(
+        &format!("SELECT COUNT(*) {from} WHERE {filter}"),
+        params![ws_id, user_id, see_all, see_public, archived],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {PROJECT_COLS}, m.role {from} WHERE {filter}
+         ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?6 OFFSET ?7"
+    ))?;
+    let items = stmt
+        .query_map(
+            params![ws_id, user_id, see_all, see_public, archived, limit, offset],
+            project_view,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+/// A live project membership: (record id, role).
+pub(crate) fn membership(c: &Connection, project_id: &str, user_id: &str) -> rusqlite::Result<Option<(String, ProjRole)>> {
+    c.query_row(
+        "SELECT id, role FROM project_members WHERE project_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
+        params![project_id, user_id],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+    )
+    .optional()
+    .map(|o| o.and_then(|(id, role)| ProjRole::parse(&role).map(|r| (id, r))))
+}
+
+pub(crate) fn admin_count(c: &Connection, project_id: &str) -> rusqlite::Result<i64> {
+    c.query_row(
+        "SELECT COUNT(*) FROM project_members WHERE project_id = ?1 AND role = 'admin' AND deleted_at IS NULL",
+        [project_id],
+        |r| r.get(0),
+    )
+}
+
+const PM_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
+     FROM project_members m LEFT JOIN users u ON u.id = m.user_id
+     WHERE m.project_id = ?1 AND m.deleted_at IS NULL";
+
+fn pm_view(r: &Row<'_>, show_email: bool) -> rusqlite::Result<ProjectMemberView> {
+    let role: String = r.get(2)?;
+    Ok(ProjectMemberView {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        role: ProjRole::parse(&role).unwrap_or(ProjRole::Guest),
+        display_name: r.get(3)?,
+        email: if show_email { r.get(4)? } else { None },
+        created_at: r.get(5)?,
+    })
+}
+
+pub(crate) fn list_members(
+    c: &Connection,
+    project_id: &str,
+    show_email: bool,
+    limit: i64,
+    offset: i64,
+) -> rusqlite::Result<(Vec<ProjectMemberView>, i64)> {
+    let total: i64 = c.query_row(
+        "SELECT COUNT(*) FROM project_members WHERE project_id = ?1 AND deleted_at IS NULL",
+        [project_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = c.prepare_cached(&format!(
+        "{PM_SQL} ORDER BY u.display_name COLLATE NOCASE, m.id LIMIT ?2 OFFSET ?3"
+    ))?;
+    let items = stmt
+        .query_map(params![project_id, limit, offset], |r| pm_view(r, show_email))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+pub(crate) fn member(c: &Connection, project_id: &str, user_id: &str) -> rusqlite::Result<Option<ProjectMemberView>> {
+    c.query_row(&format!("{PM_SQL} AND m.user_id = ?2"), params![project_id, user_id], |r| {
+        pm_view(r, true)
+    })
+    .optional()
+}

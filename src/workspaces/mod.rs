@@ -1,0 +1,495 @@
+//! Workspaces, their members and invitations. The workspace record, its members and its
+//! invitations live in the workspace's yrs document (admin-write) and are projected into
+//! `workspaces`, `workspace_members` and `invitations`.
+
+pub(crate) mod routes;
+pub(crate) mod store;
+
+use rand::Rng;
+use rusqlite::Connection;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{parse_email, random_token, sha256_hex, Actor};
+use crate::docs::{DocRef, Val};
+use crate::error::{AppError, Checks};
+use crate::http::{Page, PageParams};
+use crate::policy::WsRole;
+use crate::time::{now, now_rfc3339, rfc3339};
+use crate::App;
+
+/// Days an invitation stays valid.
+pub const INVITATION_DAYS: i64 = 7;
+
+const RESERVED_SLUGS: &[&str] = &[
+    "api", "admin", "app", "assets", "static", "health", "docs", "login", "logout", "register",
+    "settings", "new", "sync", "workspaces", "invitations", "accept", "setup", "account",
+];
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkspaceView {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    /// `WK-` followed by 9 upper-case letters or digits.
+    pub display_id: String,
+    /// `free` or `premium`.
+    pub plan: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub created_by: Option<String>,
+    /// The caller's role in this workspace.
+    pub role: Option<WsRole>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberView {
+    /// Id of the membership record.
+    pub id: String,
+    pub user_id: String,
+    pub role: WsRole,
+    pub display_name: String,
+    /// Hidden from guests.
+    pub email: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub id: String,
+    pub email: String,
+    pub role: WsRole,
+    pub expires_at: String,
+    pub accepted_at: Option<String>,
+    pub created_at: String,
+    pub created_by: Option<String>,
+    /// The secret to accept with; present only in the answer that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// A request's workspace, as resolved by the policy layer.
+#[derive(Debug, Clone)]
+pub struct WsCtx {
+    pub actor: Actor,
+    pub ws: WorkspaceView,
+    pub role: WsRole,
+}
+
+pub fn parse_slug(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    let ok_chars = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if s.len() < 2 || s.len() > 48 {
+        Err("must be 2 to 48 characters".into())
+    } else if !ok_chars {
+        Err("may contain only lower-case letters, digits and hyphens".into())
+    } else if s.starts_with('-') || s.ends_with('-') {
+        Err("must not start or end with a hyphen".into())
+    } else if RESERVED_SLUGS.contains(&s) {
+        Err("is reserved".into())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+pub fn parse_name(raw: &str, max: usize) -> Result<String, String> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if n == 0 {
+        Err("must not be empty".into())
+    } else if n > max {
+        Err(format!("must be at most {max} characters"))
+    } else if s.chars().any(char::is_control) {
+        Err("must not contain control characters".into())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+fn new_display_id() -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..9).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+    format!("WK-{tail}")
+}
+
+/// Whether `email` holds a pending invitation anywhere (for invite-only registration).
+pub fn has_pending_invitation(c: &Connection, email: &str) -> rusqlite::Result<bool> {
+    store::pending_invitation_any(c, email, &now_rfc3339())
+}
+
+/// Resolves `slug` for `user_id`: the workspace and the user's role, None if not a member.
+pub fn resolve(c: &Connection, slug: &str, user_id: &str) -> rusqlite::Result<Option<(WorkspaceView, WsRole)>> {
+    Ok(store::workspace_with_role(c, slug, user_id)?.and_then(|(ws, role)| role.map(|r| (ws, r))))
+}
+
+/// The live role of `user_id` in workspace `ws_id`.
+pub fn role_of(c: &Connection, ws_id: &str, user_id: &str) -> rusqlite::Result<Option<WsRole>> {
+    Ok(store::membership(c, ws_id, user_id)?.map(|(_, r)| r))
+}
+
+/// Checks that `actor_role` may give `new_role` (nobody grants above their own role;
+/// only owners make owners).
+fn check_grant(actor_role: WsRole, new_role: WsRole) -> Result<(), AppError> {
+    if new_role > actor_role {
+        return Err(AppError::denied("role_too_high", "you cannot grant a role above your own"));
+    }
+    if new_role == WsRole::Owner && actor_role != WsRole::Owner {
+        return Err(AppError::denied("owner_required", "only owners can make owners"));
+    }
+    Ok(())
+}
+
+pub struct Workspaces<'a>(pub &'a App);
+
+impl Workspaces<'_> {
+    pub async fn create(&self, actor: &Actor, name: &str, slug: &str) -> Result<WorkspaceView, AppError> {
+        let mut c = Checks::new();
+        let name = c.take("name", parse_name(name, 80));
+        let slug = c.take("slug", parse_slug(slug));
+        c.finish()?;
+        let (Some(name), Some(slug)) = (name, slug) else {
+            return Err(AppError::internal("checks passed without values"));
+        };
+        let uid = actor.user_id.clone();
+        self.0
+            .writer
+            .write(move |ctx| {
+                if store::slug_exists(ctx.conn, &slug)? {
+                    return Err(AppError::conflict("slug_taken", "this workspace URL is taken"));
+                }
+                let mut display_id = new_display_id();
+                for _ in 0..16 {
+                    if !store::display_id_exists(ctx.conn, &display_id)? {
+                        break;
+                    }
+                    display_id = new_display_id();
+                }
+                let id = crate::new_id();
+                let now = now_rfc3339();
+                let d = DocRef::workspace(&id);
+                ctx.edit(&d, |e| {
+                    e.create(
+                        "workspaces",
+                        &id,
+                        &[
+                            ("name", name.as_str().into()),
+                            ("slug", slug.as_str().into()),
+                            ("display_id", display_id.as_str().into()),
+                            ("plan", "free".into()),
+                            ("created_at", now.as_str().into()),
+                            ("updated_at", now.as_str().into()),
+                            ("created_by", uid.as_str().into()),
+                            ("deleted_at", Val::Null),
+                        ],
+                    )?;
+                    add_member_record(e, &id, &uid, WsRole::Owner, &uid, &now)
+                })?;
+                let view = store::workspace_with_role(ctx.conn, &slug, &uid)?
+                    .map(|(w, _)| w)
+                    .ok_or_else(|| AppError::internal("created workspace not projected"))?;
+                Ok(view)
+            })
+            .await
+    }
+
+    pub async fn list_mine(&self, actor: &Actor, p: PageParams) -> Result<Page<WorkspaceView>, AppError> {
+        let uid = actor.user_id.clone();
+        let (limit, offset) = p.limit_offset();
+        let (items, total) = self
+            .0
+            .readers
+            .read(move |c| Ok(store::list_for_user(c, &uid, limit, offset)?))
+            .await?;
+        Ok(Page::new(items, total, p))
+    }
+
+    pub async fn update(&self, w: &WsCtx, name: Option<String>) -> Result<WorkspaceView, AppError> {
+        let name = match name {
+            Some(n) => Some(parse_name(&n, 80).map_err(|e| AppError::field("name", e))?),
+            None => None,
+        };
+        let (id, slug, uid) = (w.ws.id.clone(), w.ws.slug.clone(), w.actor.user_id.clone());
+        self.0
+            .writer
+            .write(move |ctx| {
+                if let Some(name) = name {
+                    ctx.edit(&DocRef::workspace(&id), |e| {
+                        e.set(
+                            "workspaces",
+                            &id,
+                            &[("name", name.into()), ("updated_at", now_rfc3339().into())],
+                        )
+                    })?;
+                }
+                store::workspace_with_role(ctx.conn, &slug, &uid)?
+                    .map(|(w, _)| w)
+                    .ok_or(AppError::not_found("workspace"))
+            })
+            .await
+    }
+
+    pub async fn delete(&self, w: &WsCtx) -> Result<(), AppError> {
+        let id = w.ws.id.clone();
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::workspace(&id), |e| {
+                    e.set(
+                        "workspaces",
+                        &id,
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                    )
+                })
+            })
+            .await
+    }
+
+    pub async fn members(&self, w: &WsCtx, p: PageParams) -> Result<Page<MemberView>, AppError> {
+        let id = w.ws.id.clone();
+        let show_email = w.role > WsRole::Guest;
+        let (limit, offset) = p.limit_offset();
+        let (items, total) = self
+            .0
+            .readers
+            .read(move |c| Ok(store::list_members(c, &id, show_email, limit, offset)?))
+            .await?;
+        Ok(Page::new(items, total, p))
+    }
+
+    pub async fn add_member(&self, w: &WsCtx, email: &str, role: WsRole) -> Result<MemberView, AppError> {
+        let email = parse_email(email).map_err(|e| AppError::field("email", e))?;
+        check_grant(w.role, role)?;
+        let (ws_id, actor_id) = (w.ws.id.clone(), w.actor.user_id.clone());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let user_id = store::user_id_by_email(ctx.conn, &email)?.ok_or_else(|| {
+                    AppError::refused("user_not_found", "no account has this email; send an invitation instead")
+                })?;
+                if store::membership(ctx.conn, &ws_id, &user_id)?.is_some() {
+                    return Err(AppError::conflict("already_member", "this person is already a member"));
+                }
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                    add_member_record(e, &ws_id, &user_id, role, &actor_id, &now)
+                })?;
+                store::member(ctx.conn, &ws_id, &user_id)?.ok_or_else(|| AppError::internal("member not projected"))
+            })
+            .await
+    }
+
+    pub async fn change_role(&self, w: &WsCtx, user_id: &str, role: WsRole) -> Result<MemberView, AppError> {
+        let (ws_id, actor_role, user_id) = (w.ws.id.clone(), w.role, user_id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let (rec_id, current) =
+                    store::membership(ctx.conn, &ws_id, &user_id)?.ok_or(AppError::not_found("member"))?;
+                if current == WsRole::Owner && actor_role != WsRole::Owner {
+                    return Err(AppError::denied("owner_required", "only owners change owners"));
+                }
+                if current > actor_role {
+                    return Err(AppError::denied("role_too_high", "you cannot change a member above your role"));
+                }
+                check_grant(actor_role, role)?;
+                if current == WsRole::Owner && role != WsRole::Owner && store::owner_count(ctx.conn, &ws_id)? <= 1 {
+                    return Err(AppError::refused("last_owner", "a workspace must keep at least one owner"));
+                }
+                if current != role {
+                    ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                        e.set(
+                            "workspace_members",
+                            &rec_id,
+                            &[("role", role.as_str().into()), ("updated_at", now_rfc3339().into())],
+                        )
+                    })?;
+                }
+                store::member(ctx.conn, &ws_id, &user_id)?.ok_or(AppError::not_found("member"))
+            })
+            .await
+    }
+
+    /// Removes a member; anyone may remove themselves (leave), admins remove others.
+    pub async fn remove_member(&self, w: &WsCtx, user_id: &str) -> Result<(), AppError> {
+        let (ws_id, actor_role, user_id) = (w.ws.id.clone(), w.role, user_id.to_string());
+        let is_self = w.actor.user_id == user_id;
+        self.0
+            .writer
+            .write(move |ctx| {
+                if !is_self && actor_role < WsRole::Admin {
+                    return Err(AppError::forbidden("only admins remove other members"));
+                }
+                let (rec_id, current) =
+                    store::membership(ctx.conn, &ws_id, &user_id)?.ok_or(AppError::not_found("member"))?;
+                if !is_self && current == WsRole::Owner && actor_role != WsRole::Owner {
+                    return Err(AppError::denied("owner_required", "only owners remove owners"));
+                }
+                if !is_self && current > actor_role {
+                    return Err(AppError::denied("role_too_high", "you cannot remove a member above your role"));
+                }
+                if current == WsRole::Owner && store::owner_count(ctx.conn, &ws_id)? <= 1 {
+                    return Err(AppError::refused("last_owner", "a workspace must keep at least one owner"));
+                }
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                    e.set(
+                        "workspace_members",
+                        &rec_id,
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                    )
+                })
+            })
+            .await
+    }
+
+    pub async fn invitations(&self, w: &WsCtx, p: PageParams) -> Result<Page<InvitationView>, AppError> {
+        let id = w.ws.id.clone();
+        let (limit, offset) = p.limit_offset();
+        let (items, total) = self
+            .0
+            .readers
+            .read(move |c| Ok(store::list_invitations(c, &id, limit, offset)?))
+            .await?;
+        Ok(Page::new(items, total, p))
+    }
+
+    pub async fn invite(&self, w: &WsCtx, email: &str, role: WsRole) -> Result<InvitationView, AppError> {
+        let email = parse_email(email).map_err(|e| AppError::field("email", e))?;
+        check_grant(w.role, role)?;
+        let (ws_id, actor_id) = (w.ws.id.clone(), w.actor.user_id.clone());
+        let token = random_token("keel_inv_");
+        let hash = sha256_hex(&token);
+        let mut view = self
+            .0
+            .writer
+            .write(move |ctx| {
+                let now_t = now();
+                let now = rfc3339(now_t);
+                if let Some(uid) = store::user_id_by_email(ctx.conn, &email)? {
+                    if store::membership(ctx.conn, &ws_id, &uid)?.is_some() {
+                        return Err(AppError::conflict("already_member", "this person is already a member"));
+                    }
+                }
+                if store::pending_invitation_for(ctx.conn, &ws_id, &email, &now)? {
+                    return Err(AppError::conflict("already_invited", "this email already has a pending invitation"));
+                }
+                let id = crate::new_id();
+                let expires = rfc3339(now_t + chrono::Duration::days(INVITATION_DAYS));
+                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                    e.create(
+                        "invitations",
+                        &id,
+                        &[
+                            ("workspace_id", ws_id.as_str().into()),
+                            ("email", email.as_str().into()),
+                            ("role", role.as_str().into()),
+                            ("token_hash", hash.into()),
+                            ("expires_at", expires.into()),
+                            ("accepted_at", Val::Null),
+                            ("accepted_by", Val::Null),
+                            ("created_at", now.as_str().into()),
+                            ("updated_at", now.as_str().into()),
+                            ("created_by", actor_id.as_str().into()),
+                            ("deleted_at", Val::Null),
+                        ],
+                    )
+                })?;
+                store::invitation_in(ctx.conn, &ws_id, &id)?.ok_or_else(|| AppError::internal("invitation not projected"))
+            })
+            .await?;
+        view.token = Some(token);
+        Ok(view)
+    }
+
+    pub async fn revoke_invitation(&self, w: &WsCtx, id: &str) -> Result<(), AppError> {
+        let (ws_id, id) = (w.ws.id.clone(), id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                store::invitation_in(ctx.conn, &ws_id, &id)?.ok_or(AppError::not_found("invitation"))?;
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                    e.set(
+                        "invitations",
+                        &id,
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                    )
+                })
+            })
+            .await
+    }
+
+    /// Accepts an invitation by its secret token; the signed-in account's email must be
+    /// the invited one.
+    pub async fn accept(&self, actor: &Actor, token: &str) -> Result<WorkspaceView, AppError> {
+        if !token.starts_with("keel_inv_") || token.len() > 200 {
+            return Err(AppError::not_found("invitation"));
+        }
+        let hash = sha256_hex(token);
+        let actor = actor.clone();
+        self.0
+            .writer
+            .write(move |ctx| {
+                let (inv, ws_id, slug) =
+                    store::invitation_by_token(ctx.conn, &hash)?.ok_or(AppError::not_found("invitation"))?;
+                if inv.accepted_at.is_some() {
+                    return Err(AppError::conflict("invitation_used", "this invitation was already accepted"));
+                }
+                let now = now_rfc3339();
+                if inv.expires_at <= now {
+                    return Err(AppError::refused("invitation_expired", "this invitation has expired"));
+                }
+                if inv.email != actor.email {
+                    return Err(AppError::denied(
+                        "invitation_email_mismatch",
+                        "this invitation was sent to another email address",
+                    ));
+                }
+                let already = store::membership(ctx.conn, &ws_id, &actor.user_id)?.is_some();
+                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                    if !already {
+                        let by = inv.created_by.clone().unwrap_or_default();
+                        add_member_record(e, &ws_id, &actor.user_id, inv.role, &by, &now)?;
+                    }
+                    e.set(
+                        "invitations",
+                        &inv.id,
+                        &[
+                            ("accepted_at", now.as_str().into()),
+                            ("accepted_by", actor.user_id.as_str().into()),
+                            ("updated_at", now.as_str().into()),
+                        ],
+                    )
+                })?;
+                store::workspace_with_role(ctx.conn, &slug, &actor.user_id)?
+                    .map(|(w, _)| w)
+                    .ok_or(AppError::not_found("workspace"))
+            })
+            .await
+    }
+}
+
+fn add_member_record(
+    e: &mut crate::docs::Edit<'_>,
+    ws_id: &str,
+    user_id: &str,
+    role: WsRole,
+    by: &str,
+    now: &str,
+) -> Result<(), AppError> {
+    e.create(
+        "workspace_members",
+        &crate::new_id(),
+        &[
+            ("workspace_id", ws_id.into()),
+            ("user_id", user_id.into()),
+            ("role", role.as_str().into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+            ("created_by", by.into()),
+            ("deleted_at", Val::Null),
+        ],
+    )
+}
