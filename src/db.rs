@@ -35,7 +35,9 @@ pub(crate) fn open_rw(path: &Path) -> anyhow::Result<Connection> {
 fn open_ro(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA query_only=ON;")?;
@@ -90,18 +92,20 @@ impl Writer {
         Ok((Self { tx }, handle))
     }
 
-    /// Runs `f` on the writer inside the batch transaction and answers after the commit.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    fn submit<T, F>(
+        &self,
+        f: F,
+        answer: impl FnOnce(Result<T, AppError>) + Send + 'static,
+    ) -> Result<(), AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T, AppError> + Send + 'static,
     {
-        let (done_tx, done_rx) = oneshot::channel();
         let job: Job = Box::new(move |ctx| {
             let r = f(ctx);
             let ok = r.is_ok();
             let deliver: Deliver = Box::new(move |commit_err| {
-                let _ = done_tx.send(match commit_err {
+                answer(match commit_err {
                     None => r,
                     Some(e) => Err(e),
                 });
@@ -110,26 +114,46 @@ impl Writer {
         });
         self.tx
             .send(job)
-            .map_err(|_| AppError::internal("writer stopped"))?;
+            .map_err(|_| AppError::internal("writer stopped"))
+    }
+
+    /// Runs `f` on the writer inside the batch transaction and answers after the commit.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, AppError> + Send + 'static,
+    {
+        let (done_tx, done_rx) = oneshot::channel();
+        self.submit(f, move |r| {
+            let _ = done_tx.send(r);
+        })?;
+        // A job dropped unrun (begin or savepoint failed) drops its sender: an error here.
         done_rx
             .await
             .map_err(|_| AppError::internal("writer dropped a job"))?
     }
 
-    /// Blocking variant for the CLI (no runtime needed).
+    /// Blocking variant for the CLI and maintenance; callable from any thread.
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T, AppError> + Send + 'static,
     {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .map_err(|e| AppError::internal(e))?;
-        rt.block_on(self.write(f))
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        self.submit(f, move |r| {
+            let _ = done_tx.send(r);
+        })?;
+        done_rx
+            .recv()
+            .map_err(|_| AppError::internal("writer dropped a job"))?
     }
 }
 
-fn writer_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, publisher: Option<Publisher>) {
+fn writer_loop(
+    mut conn: Connection,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    publisher: Option<Publisher>,
+) {
     let mut docs = DocCache::new();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -143,7 +167,12 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, publi
     }
 }
 
-fn run_batch(conn: &mut Connection, docs: &mut DocCache, batch: Vec<Job>, publisher: Option<&Publisher>) {
+fn run_batch(
+    conn: &mut Connection,
+    docs: &mut DocCache,
+    batch: Vec<Job>,
+    publisher: Option<&Publisher>,
+) {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -187,7 +216,9 @@ fn run_batch(conn: &mut Connection, docs: &mut DocCache, batch: Vec<Job>, publis
                     for d in &touched {
                         docs.evict(d);
                     }
-                    deliver(Some(AppError::Internal(anyhow::Error::new(e).context("release savepoint"))));
+                    deliver(Some(AppError::Internal(
+                        anyhow::Error::new(e).context("release savepoint"),
+                    )));
                 }
             }
         } else {
@@ -289,9 +320,7 @@ pub fn backup_into(db: &Path, dest: &Path) -> anyhow::Result<()> {
         anyhow::bail!("{} already exists; choose a new file", dest.display());
     }
     let conn = open_rw(db)?;
-    let dest_str = dest
-        .to_str()
-        .context("backup path must be valid UTF-8")?;
+    let dest_str = dest.to_str().context("backup path must be valid UTF-8")?;
     conn.execute("VACUUM INTO ?1", [dest_str])?;
     Ok(())
 }

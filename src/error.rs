@@ -33,7 +33,11 @@ pub enum AppError {
     #[error("{message}")]
     Refused { code: &'static str, message: String },
     #[error("{message}")]
-    Status { status: u16, code: &'static str, message: String },
+    Status {
+        status: u16,
+        code: &'static str,
+        message: String,
+    },
     #[error("{message}")]
     Denied { code: &'static str, message: String },
     #[error("{message}")]

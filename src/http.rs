@@ -3,7 +3,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-
 use axum::body::Body;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -85,7 +84,10 @@ impl PageQuery {
 
 impl PageParams {
     pub fn limit_offset(self) -> (i64, i64) {
-        (i64::from(self.per_page), i64::from(self.page - 1) * i64::from(self.per_page))
+        (
+            i64::from(self.per_page),
+            i64::from(self.page - 1) * i64::from(self.per_page),
+        )
     }
 }
 
@@ -138,7 +140,12 @@ impl Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or keel_pat_ token").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or keel_pat_ token")
+                    .build(),
+            ),
         );
     }
 }
@@ -155,7 +162,9 @@ impl Modify for CommonErrors {
                 .description(d)
                 .content(
                     "application/json",
-                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
                 )
                 .build()
         };
@@ -182,7 +191,10 @@ impl Modify for CommonErrors {
             ];
             for op in ops.into_iter().flatten() {
                 for (code, desc) in common {
-                    op.responses.responses.entry(code.to_string()).or_insert_with(|| resp(desc).into());
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| resp(desc).into());
                 }
             }
         }
@@ -233,13 +245,23 @@ pub fn router(app: App) -> Router {
     let c = &app.config;
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
-            c.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
+            c.cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
         ))
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600));
     let x_request_id = HeaderName::from_static("x-request-id");
-    let hdr = |name: HeaderName, v: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(v));
+    let hdr = |name: HeaderName, v: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(v))
+    };
 
     routed.layer(
         ServiceBuilder::new()
@@ -295,9 +317,10 @@ async fn error_shape(res: Response) -> Response {
     };
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let body = serde_json::to_vec(&ErrorBody::new(code, message)).unwrap_or_default();
     Response::from_parts(parts, Body::from(body))
 }
@@ -315,7 +338,12 @@ async fn check_host(State(app): State<App>, req: Request, next: Next) -> Respons
     if host_allowed(host, &app.config.public_hosts) {
         next.run(req).await
     } else {
-        AppError::refused_status(421, "host_not_allowed", "this server does not answer to that host name").into_response()
+        AppError::refused_status(
+            421,
+            "host_not_allowed",
+            "this server does not answer to that host name",
+        )
+        .into_response()
     }
 }
 
@@ -324,7 +352,13 @@ pub fn host_allowed(host: &str, public: &[String]) -> bool {
         // [v6]:port
         rest.split(']').next().unwrap_or("")
     } else {
-        host.rsplit_once(':').map_or(host, |(h, p)| if p.chars().all(|c| c.is_ascii_digit()) { h } else { host })
+        host.rsplit_once(':').map_or(host, |(h, p)| {
+            if p.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        })
     };
     if name.parse::<IpAddr>().is_ok() || name.eq_ignore_ascii_case("localhost") {
         return true;
@@ -335,43 +369,63 @@ pub fn host_allowed(host: &str, public: &[String]) -> bool {
 fn bearer(req: &Request) -> Option<&str> {
     let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Looks the matched route up in the policy table and resolves who is calling, in which
 /// workspace and project, before any handler runs. A route missing from the table is
 /// refused.
-async fn enforce_policy(
-    State(app): State<App>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn enforce_policy(State(app): State<App>, req: Request, next: Next) -> Response {
     use axum::extract::FromRequestParts;
     let (mut parts, body) = req.into_parts();
     let matched = parts.extensions.get::<MatchedPath>().cloned();
-    let params = RawPathParams::from_request_parts(&mut parts, &()).await.ok();
+    let params = RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .ok();
     let mut req = Request::from_parts(parts, body);
-    let path = matched.as_ref().map(|m| m.as_str().to_string()).unwrap_or_default();
+    let path = matched
+        .as_ref()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
     let method = req.method().as_str().to_string();
     // HEAD is answered like GET.
-    let lookup_method = if method == "HEAD" { "GET" } else { method.as_str() };
+    let lookup_method = if method == "HEAD" {
+        "GET"
+    } else {
+        method.as_str()
+    };
     let Some(access) = policy::lookup(lookup_method, &path) else {
         if policy::POLICY.iter().any(|(_, p, _)| *p == path) {
             // The router answers 405 for a known path with another method.
             return next.run(req).await;
         }
         tracing::error!(%method, %path, "route missing from the policy table");
-        return AppError::denied("route_not_in_policy", "this route is not in the policy table").into_response();
+        return AppError::denied(
+            "route_not_in_policy",
+            "this route is not in the policy table",
+        )
+        .into_response();
     };
     if access == Access::Public {
         return next.run(req).await;
     }
     let param = |name: &str| -> Option<String> {
-        params
-            .as_ref()
-            .and_then(|p| p.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+        params.as_ref().and_then(|p| {
+            p.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
     };
-    let resolved = resolve(&app, access, bearer(&req).map(str::to_string), param("slug"), param("project_id")).await;
+    let resolved = resolve(
+        &app,
+        access,
+        bearer(&req).map(str::to_string),
+        param("slug"),
+        param("project_id"),
+    )
+    .await;
     match resolved {
         Ok(r) => {
             req.extensions_mut().insert(r.actor);
@@ -403,18 +457,33 @@ async fn resolve(
     let token = bearer.ok_or(AppError::Unauthenticated)?;
     let actor = Auth(app).authenticate(&token).await?;
     match access {
-        Access::Public | Access::Authenticated => Ok(Resolved { actor, ws: None, project: None }),
+        Access::Public | Access::Authenticated => Ok(Resolved {
+            actor,
+            ws: None,
+            project: None,
+        }),
         Access::SessionOnly => {
             if actor.session_id().is_none() {
-                return Err(AppError::denied("session_required", "API tokens cannot manage credentials"));
+                return Err(AppError::denied(
+                    "session_required",
+                    "API tokens cannot manage credentials",
+                ));
             }
-            Ok(Resolved { actor, ws: None, project: None })
+            Ok(Resolved {
+                actor,
+                ws: None,
+                project: None,
+            })
         }
         Access::InstanceAdmin => {
             if !actor.is_instance_admin {
                 return Err(AppError::forbidden("only the instance admin can do this"));
             }
-            Ok(Resolved { actor, ws: None, project: None })
+            Ok(Resolved {
+                actor,
+                ws: None,
+                project: None,
+            })
         }
         Access::Workspace(_) | Access::Project(_) => {
             let slug = slug.ok_or_else(|| AppError::internal("workspace route without {slug}"))?;
@@ -424,17 +493,29 @@ async fn resolve(
                 .read(move |c| Ok(crate::workspaces::resolve(c, &slug, &uid)?))
                 .await?;
             let (ws, role) = found.ok_or(AppError::not_found("workspace"))?;
-            let wctx = crate::workspaces::WsCtx { actor: actor.clone(), ws, role };
+            let wctx = crate::workspaces::WsCtx {
+                actor: actor.clone(),
+                ws,
+                role,
+            };
             if let Access::Workspace(min) = access {
                 if role < min {
-                    return Err(AppError::forbidden(format!("this needs the {} role or higher", min.as_str())));
+                    return Err(AppError::forbidden(format!(
+                        "this needs the {} role or higher",
+                        min.as_str()
+                    )));
                 }
-                return Ok(Resolved { actor, ws: Some(wctx), project: None });
+                return Ok(Resolved {
+                    actor,
+                    ws: Some(wctx),
+                    project: None,
+                });
             }
             let Access::Project(pmin) = access else {
                 return Err(AppError::internal("unreachable access"));
             };
-            let pid = project_id.ok_or_else(|| AppError::internal("project route without {project_id}"))?;
+            let pid = project_id
+                .ok_or_else(|| AppError::internal("project route without {project_id}"))?;
             if uuid::Uuid::parse_str(&pid).is_err() {
                 return Err(AppError::not_found("project"));
             }
@@ -453,7 +534,11 @@ async fn resolve(
             Ok(Resolved {
                 actor,
                 ws: Some(wctx.clone()),
-                project: Some(crate::work::ProjCtx { ws: wctx, project, role: prole }),
+                project: Some(crate::work::ProjCtx {
+                    ws: wctx,
+                    project,
+                    role: prole,
+                }),
             })
         }
     }
@@ -497,8 +582,9 @@ pub async fn serve(
     let router = router(app);
     let svc = tower::util::MapRequestLayer::new(trim_trailing_slash).layer(router);
     let svc = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(svc);
-    let r = axum::serve(listener, svc).with_graceful_shutdown(shutdown).await;
+    let r = axum::serve(listener, svc)
+        .with_graceful_shutdown(shutdown)
+        .await;
     sweeper.abort();
     r.map_err(Into::into)
 }
-

@@ -82,9 +82,14 @@ impl App {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
+            let _ =
+                std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
         }
-        let lock = if exclusive { Some(lock_data_dir(&config.data_dir)?) } else { None };
+        let lock = if exclusive {
+            Some(lock_data_dir(&config.data_dir)?)
+        } else {
+            None
+        };
         let db_path = config.db_path();
         db::migrate(&db_path)?;
         let secret = config::load_or_create_secret(&config.data_dir)?;
@@ -95,7 +100,10 @@ impl App {
         }
         Ok(App(Arc::new(AppInner {
             keys: auth::Keys::new(&secret),
-            limits: auth::RateLimits::new(config.auth_per_ip_per_min, config.auth_per_account_per_min),
+            limits: auth::RateLimits::new(
+                config.auth_per_ip_per_min,
+                config.auth_per_account_per_min,
+            ),
             ttl: auth::Ttl {
                 access: config.access_ttl,
                 refresh: config.refresh_ttl,

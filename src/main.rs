@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use keel::{App, Config};
 
 #[derive(Parser)]
-#[command(name = "keel", version, about = "Self-hosted, offline-first work management")]
+#[command(
+    name = "keel",
+    version,
+    about = "Self-hosted, offline-first work management"
+)]
 struct Cli {
     /// Data directory (database, secrets). Default: the platform data dir.
     #[arg(long, global = true, env = "KEEL_DATA_DIR")]
@@ -93,37 +97,44 @@ fn read_password() -> anyhow::Result<String> {
         return Ok(p);
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("read password from stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("read password from stdin")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,refinery_core=warn"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => b.init(),
         LogFormat::Json => b.json().init(),
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGINT/SIGTERM handlers now (before the server announces itself, so a
+/// signal sent right after the announcement is never lost) and resolves on the first one.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down: finishing in-flight requests");
+    {
+        Ok(async move {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -153,6 +164,7 @@ fn main() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("bind {}", config.bind))?;
                 let addr = listener.local_addr()?;
+                let shutdown = shutdown_signal()?;
                 tracing::info!(data_dir = %config.data_dir.display(), "data dir");
                 // This line is read by tests and scripts to learn the port; keep its shape.
                 println!("Keel listening on http://{addr}");
@@ -162,7 +174,7 @@ fn main() -> anyhow::Result<()> {
                         addr.port()
                     );
                 }
-                keel::serve(app, listener, shutdown_signal()).await
+                keel::serve(app, listener, shutdown).await
             })
         }
         Cmd::Migrate => {
@@ -179,7 +191,8 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Restore { file } => {
             std::fs::create_dir_all(&data_dir)?;
-            let _lock = keel::lock_data_dir(&data_dir).context("restore needs the server stopped")?;
+            let _lock =
+                keel::lock_data_dir(&data_dir).context("restore needs the server stopped")?;
             keel::db::restore_from(&file, &config.db_path())?;
             println!("restored {} into {}", file.display(), data_dir.display());
             Ok(())
@@ -189,13 +202,25 @@ fn main() -> anyhow::Result<()> {
             match cmd {
                 UserCmd::Create { email, name, admin } => {
                     let password = read_password()?;
-                    let acc = keel::auth::NewAccount::parse(&email, &password, &name).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-                    let u = keel::auth::create_user_blocking(&app, acc, admin).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-                    println!("created {} ({}){}", u.email, u.id, if u.is_instance_admin { ", instance admin" } else { "" });
+                    let acc = keel::auth::NewAccount::parse(&email, &password, &name)
+                        .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+                    let u = keel::auth::create_user_blocking(&app, acc, admin)
+                        .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+                    println!(
+                        "created {} ({}){}",
+                        u.email,
+                        u.id,
+                        if u.is_instance_admin {
+                            ", instance admin"
+                        } else {
+                            ""
+                        }
+                    );
                 }
                 UserCmd::ResetPassword { email } => {
                     let password = read_password()?;
-                    keel::auth::reset_password_blocking(&app, &email, &password).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+                    keel::auth::reset_password_blocking(&app, &email, &password)
+                        .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
                     println!("password reset for {email}; every session was signed out");
                 }
             }
@@ -227,7 +252,12 @@ fn describe(e: &keel::error::AppError) -> String {
     if b.error.fields.is_empty() {
         b.error.message
     } else {
-        let f: Vec<String> = b.error.fields.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let f: Vec<String> = b
+            .error
+            .fields
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         format!("{}: {}", b.error.message, f.join("; "))
     }
 }

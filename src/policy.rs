@@ -9,7 +9,19 @@
 use serde::{Deserialize, Serialize};
 
 /// Workspace roles, ordered: a higher role may do all a lower one may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WsRole {
     Guest,
@@ -39,7 +51,19 @@ impl WsRole {
 }
 
 /// Project roles, ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProjRole {
     Guest,
@@ -106,37 +130,104 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/users/me/tokens", SessionOnly),
     ("POST", "/api/v1/users/me/tokens", SessionOnly),
     ("DELETE", "/api/v1/users/me/tokens/{token_id}", SessionOnly),
-    ("GET", "/api/v1/users/me/invitations", Authenticated),
     ("GET", "/api/v1/instance/settings", InstanceAdmin),
     ("PATCH", "/api/v1/instance/settings", InstanceAdmin),
     // Workspaces and members
     ("GET", "/api/v1/workspaces", Authenticated),
     ("POST", "/api/v1/workspaces", Authenticated),
     ("GET", "/api/v1/workspaces/{slug}", Workspace(WsRole::Guest)),
-    ("PATCH", "/api/v1/workspaces/{slug}", Workspace(WsRole::Admin)),
-    ("DELETE", "/api/v1/workspaces/{slug}", Workspace(WsRole::Owner)),
-    ("GET", "/api/v1/workspaces/{slug}/members", Workspace(WsRole::Guest)),
-    ("POST", "/api/v1/workspaces/{slug}/members", Workspace(WsRole::Admin)),
-    ("PATCH", "/api/v1/workspaces/{slug}/members/{user_id}", Workspace(WsRole::Admin)),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}",
+        Workspace(WsRole::Owner),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/members",
+        Workspace(WsRole::Guest),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/members",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/members/{user_id}",
+        Workspace(WsRole::Admin),
+    ),
     // Anyone may leave; removing somebody else needs admin (checked in the domain).
-    ("DELETE", "/api/v1/workspaces/{slug}/members/{user_id}", Workspace(WsRole::Guest)),
-    ("GET", "/api/v1/workspaces/{slug}/invitations", Workspace(WsRole::Admin)),
-    ("POST", "/api/v1/workspaces/{slug}/invitations", Workspace(WsRole::Admin)),
-    ("DELETE", "/api/v1/workspaces/{slug}/invitations/{invitation_id}", Workspace(WsRole::Admin)),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/members/{user_id}",
+        Workspace(WsRole::Guest),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/invitations",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/invitations",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/invitations/{invitation_id}",
+        Workspace(WsRole::Admin),
+    ),
     ("POST", "/api/v1/invitations/accept", Authenticated),
     // Projects
-    ("GET", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Guest)),
-    ("POST", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Member)),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects",
+        Workspace(WsRole::Guest),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects",
+        Workspace(WsRole::Member),
+    ),
     ("GET", P, Project(ProjRole::Guest)),
     ("PATCH", P, Project(ProjRole::Admin)),
     ("DELETE", P, Project(ProjRole::Admin)),
-    ("POST", "/api/v1/workspaces/{slug}/projects/{project_id}/archive", Project(ProjRole::Admin)),
-    ("POST", "/api/v1/workspaces/{slug}/projects/{project_id}/unarchive", Project(ProjRole::Admin)),
-    ("GET", "/api/v1/workspaces/{slug}/projects/{project_id}/members", Project(ProjRole::Guest)),
-    ("POST", "/api/v1/workspaces/{slug}/projects/{project_id}/members", Project(ProjRole::Admin)),
-    ("PATCH", "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}", Project(ProjRole::Admin)),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/archive",
+        Project(ProjRole::Admin),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/unarchive",
+        Project(ProjRole::Admin),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/members",
+        Project(ProjRole::Guest),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/members",
+        Project(ProjRole::Admin),
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}",
+        Project(ProjRole::Admin),
+    ),
     // Anyone may leave a project; removing somebody else needs project admin.
-    ("DELETE", "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}", Project(ProjRole::Guest)),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}",
+        Project(ProjRole::Guest),
+    ),
 ];
 
 pub fn lookup(method: &str, path: &str) -> Option<Access> {

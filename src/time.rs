@@ -13,4 +13,3 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 pub fn now_rfc3339() -> String {
     rfc3339(now())
 }
-

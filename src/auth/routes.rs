@@ -10,7 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store::{self, ApiTokenView};
-use super::{parse_display_name, random_token, sha256_hex, Actor, Auth, NewAccount, Registration, TokenPair, UserView, API_TOKEN_PREFIX};
+use super::{
+    parse_display_name, random_token, sha256_hex, Actor, Auth, NewAccount, Registration, TokenPair,
+    UserView, API_TOKEN_PREFIX,
+};
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath, AppQuery, ClientIp};
 use crate::http::{Page, PageQuery};
@@ -88,7 +91,8 @@ async fn refresh(
     AppJson(b): AppJson<RefreshBody>,
 ) -> Result<Json<TokenPair>, AppError> {
     // Per account: the token itself stands for the session it belongs to.
-    app.limits.hit("refresh", &ip, Some(&sha256_hex(&b.refresh_token)))?;
+    app.limits
+        .hit("refresh", &ip, Some(&sha256_hex(&b.refresh_token)))?;
     Ok(Json(Auth(&app).refresh(&b.refresh_token).await?))
 }
 
@@ -119,7 +123,11 @@ pub struct UpdateMeBody {
 /// Updates the signed-in account's profile.
 #[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", request_body = UpdateMeBody,
     responses((status = 200, body = UserView)))]
-async fn update_me(State(app): State<App>, actor: Actor, AppJson(b): AppJson<UpdateMeBody>) -> Result<Json<UserView>, AppError> {
+async fn update_me(
+    State(app): State<App>,
+    actor: Actor,
+    AppJson(b): AppJson<UpdateMeBody>,
+) -> Result<Json<UserView>, AppError> {
     let name = match b.display_name {
         Some(n) => Some(parse_display_name(&n).map_err(|e| AppError::field("display_name", e))?),
         None => None,
@@ -154,16 +162,25 @@ async fn change_password(
 ) -> Result<StatusCode, AppError> {
     app.limits.hit("password", &ip, Some(&actor.user_id))?;
     if b.current_password.len() > 1024 {
-        return Err(AppError::refused("wrong_password", "the current password is wrong"));
+        return Err(AppError::refused(
+            "wrong_password",
+            "the current password is wrong",
+        ));
     }
-    Auth(&app).change_password(&actor, b.current_password, b.new_password).await?;
+    Auth(&app)
+        .change_password(&actor, b.current_password, b.new_password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Personal API tokens of the signed-in account (without their secrets).
 #[utoipa::path(get, path = "/api/v1/users/me/tokens", tag = "users", params(PageQuery),
     responses((status = 200, body = Page<ApiTokenView>)))]
-async fn list_tokens(State(app): State<App>, actor: Actor, AppQuery(q): AppQuery<PageQuery>) -> Result<Json<Page<ApiTokenView>>, AppError> {
+async fn list_tokens(
+    State(app): State<App>,
+    actor: Actor,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<Page<ApiTokenView>>, AppError> {
     let p = q.parse()?;
     let (limit, offset) = p.limit_offset();
     let uid = actor.user_id.clone();
@@ -214,15 +231,33 @@ async fn create_token(
     let uid = actor.user_id.clone();
     let view = app
         .writer
-        .write(move |ctx| Ok(store::insert_api_token(ctx.conn, &uid, &name, &hash, Some(&expires))?))
+        .write(move |ctx| {
+            Ok(store::insert_api_token(
+                ctx.conn,
+                &uid,
+                &name,
+                &hash,
+                Some(&expires),
+            )?)
+        })
         .await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token_info: view, token })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            token_info: view,
+            token,
+        }),
+    ))
 }
 
 /// Revokes one of the signed-in account's API tokens.
 #[utoipa::path(delete, path = "/api/v1/users/me/tokens/{token_id}", tag = "users",
     params(("token_id" = String, Path)), responses((status = 204)))]
-async fn revoke_token(State(app): State<App>, actor: Actor, AppPath(token_id): AppPath<String>) -> Result<StatusCode, AppError> {
+async fn revoke_token(
+    State(app): State<App>,
+    actor: Actor,
+    AppPath(token_id): AppPath<String>,
+) -> Result<StatusCode, AppError> {
     let uid = actor.user_id.clone();
     let done = app
         .writer
@@ -256,7 +291,10 @@ pub struct SettingsPatch {
 /// Changes instance settings (instance admin).
 #[utoipa::path(patch, path = "/api/v1/instance/settings", tag = "instance", request_body = SettingsPatch,
     responses((status = 200, body = InstanceSettings)))]
-async fn update_settings(State(app): State<App>, AppJson(b): AppJson<SettingsPatch>) -> Result<Json<InstanceSettings>, AppError> {
+async fn update_settings(
+    State(app): State<App>,
+    AppJson(b): AppJson<SettingsPatch>,
+) -> Result<Json<InstanceSettings>, AppError> {
     let registration = app
         .writer
         .write(move |ctx| {

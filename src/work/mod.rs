@@ -72,16 +72,25 @@ pub fn effective_role(ws_role: WsRole, p: &ProjectView) -> Option<ProjRole> {
 }
 
 /// Resolves a project of the request's workspace for the policy layer.
-pub fn resolve(c: &rusqlite::Connection, w: &WsCtx, project_id: &str) -> rusqlite::Result<Option<(ProjectView, ProjRole)>> {
-    Ok(store::project_for(c, &w.ws.id, project_id, &w.actor.user_id)?
-        .and_then(|p| effective_role(w.role, &p).map(|r| (p, r))))
+pub fn resolve(
+    c: &rusqlite::Connection,
+    w: &WsCtx,
+    project_id: &str,
+) -> rusqlite::Result<Option<(ProjectView, ProjRole)>> {
+    Ok(
+        store::project_for(c, &w.ws.id, project_id, &w.actor.user_id)?
+            .and_then(|p| effective_role(w.role, &p).map(|r| (p, r))),
+    )
 }
 
 pub fn parse_identifier(raw: &str) -> Result<String, String> {
     let s = raw.trim();
     if s.len() < 2 || s.len() > 12 {
         Err("must be 2 to 12 characters".into())
-    } else if !s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+    } else if !s
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
         Err("may contain only upper-case letters and digits".into())
     } else {
         Ok(s.to_string())
@@ -160,7 +169,14 @@ impl ProjectPatch {
     }
 }
 
-fn member_fields<'a>(ws_id: &'a str, project_id: &'a str, user_id: &'a str, role: ProjRole, by: &'a str, now: &'a str) -> [(&'static str, Val); 8] {
+fn member_fields<'a>(
+    ws_id: &'a str,
+    project_id: &'a str,
+    user_id: &'a str,
+    role: ProjRole,
+    by: &'a str,
+    now: &'a str,
+) -> [(&'static str, Val); 8] {
     [
         ("workspace_id", ws_id.into()),
         ("project_id", project_id.into()),
@@ -175,13 +191,21 @@ fn member_fields<'a>(ws_id: &'a str, project_id: &'a str, user_id: &'a str, role
 
 pub struct Projects<'a>(pub &'a App);
 
-fn reload(c: &rusqlite::Connection, ws_id: &str, pid: &str, uid: &str) -> Result<ProjectView, AppError> {
+fn reload(
+    c: &rusqlite::Connection,
+    ws_id: &str,
+    pid: &str,
+    uid: &str,
+) -> Result<ProjectView, AppError> {
     store::project_for(c, ws_id, pid, uid)?.ok_or(AppError::not_found("project"))
 }
 
 fn refuse_if_archived(p: &ProjectView) -> Result<(), AppError> {
     if p.archived_at.is_some() {
-        return Err(AppError::refused("project_archived", "the project is archived; unarchive it first"));
+        return Err(AppError::refused(
+            "project_archived",
+            "the project is archived; unarchive it first",
+        ));
     }
     Ok(())
 }
@@ -193,7 +217,10 @@ impl Projects<'_> {
             .writer
             .write(move |ctx| {
                 if store::identifier_taken(ctx.conn, &ws_id, &n.identifier, None)? {
-                    return Err(AppError::conflict("identifier_taken", "another project uses this identifier"));
+                    return Err(AppError::conflict(
+                        "identifier_taken",
+                        "another project uses this identifier",
+                    ));
                 }
                 let id = crate::new_id();
                 let now = now_rfc3339();
@@ -207,7 +234,10 @@ impl Projects<'_> {
                             ("identifier", n.identifier.as_str().into()),
                             ("description", n.description.as_str().into()),
                             ("is_private", n.is_private.into()),
-                            ("is_time_tracking_enabled", n.is_time_tracking_enabled.into()),
+                            (
+                                "is_time_tracking_enabled",
+                                n.is_time_tracking_enabled.into(),
+                            ),
                             ("archived_at", Val::Null),
                             ("created_at", now.as_str().into()),
                             ("updated_at", now.as_str().into()),
@@ -226,7 +256,12 @@ impl Projects<'_> {
             .await
     }
 
-    pub async fn list(&self, w: &WsCtx, archived: Option<bool>, p: PageParams) -> Result<Page<ProjectView>, AppError> {
+    pub async fn list(
+        &self,
+        w: &WsCtx,
+        archived: Option<bool>,
+        p: PageParams,
+    ) -> Result<Page<ProjectView>, AppError> {
         let (ws_id, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
         let see_all = w.role >= WsRole::Admin;
         let see_public = w.role >= WsRole::Member;
@@ -234,20 +269,31 @@ impl Projects<'_> {
         let (items, total) = self
             .0
             .readers
-            .read(move |c| Ok(store::list_visible(c, &ws_id, &uid, see_all, see_public, archived, limit, offset)?))
+            .read(move |c| {
+                Ok(store::list_visible(
+                    c, &ws_id, &uid, see_all, see_public, archived, limit, offset,
+                )?)
+            })
             .await?;
         Ok(Page::new(items, total, p))
     }
 
     pub async fn update(&self, pc: &ProjCtx, patch: ProjectPatch) -> Result<ProjectView, AppError> {
         refuse_if_archived(&pc.project)?;
-        let (ws_id, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
+        let (ws_id, pid, uid) = (
+            pc.ws.ws.id.clone(),
+            pc.project.id.clone(),
+            pc.ws.actor.user_id.clone(),
+        );
         self.0
             .writer
             .write(move |ctx| {
                 if let Some(ident) = &patch.identifier {
                     if store::identifier_taken(ctx.conn, &ws_id, ident, Some(&pid))? {
-                        return Err(AppError::conflict("identifier_taken", "another project uses this identifier"));
+                        return Err(AppError::conflict(
+                            "identifier_taken",
+                            "another project uses this identifier",
+                        ));
                     }
                 }
                 let mut fields: Vec<(&str, Val)> = Vec::new();
@@ -268,7 +314,9 @@ impl Projects<'_> {
                 }
                 if !fields.is_empty() {
                     fields.push(("updated_at", now_rfc3339().into()));
-                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| e.set("projects", &pid, &fields))?;
+                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                        e.set("projects", &pid, &fields)
+                    })?;
                 }
                 reload(ctx.conn, &ws_id, &pid, &uid)
             })
@@ -276,15 +324,31 @@ impl Projects<'_> {
     }
 
     /// Archives (`true`) or unarchives a project. An archived project is read-only.
-    pub async fn set_archived(&self, pc: &ProjCtx, archived: bool) -> Result<ProjectView, AppError> {
-        let (ws_id, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
+    pub async fn set_archived(
+        &self,
+        pc: &ProjCtx,
+        archived: bool,
+    ) -> Result<ProjectView, AppError> {
+        let (ws_id, pid, uid) = (
+            pc.ws.ws.id.clone(),
+            pc.project.id.clone(),
+            pc.ws.actor.user_id.clone(),
+        );
         self.0
             .writer
             .write(move |ctx| {
                 let now = now_rfc3339();
-                let at: Val = if archived { now.as_str().into() } else { Val::Null };
+                let at: Val = if archived {
+                    now.as_str().into()
+                } else {
+                    Val::Null
+                };
                 ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
-                    e.set("projects", &pid, &[("archived_at", at), ("updated_at", now.as_str().into())])
+                    e.set(
+                        "projects",
+                        &pid,
+                        &[("archived_at", at), ("updated_at", now.as_str().into())],
+                    )
                 })?;
                 reload(ctx.conn, &ws_id, &pid, &uid)
             })
@@ -301,14 +365,21 @@ impl Projects<'_> {
                     e.set(
                         "projects",
                         &pid,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[
+                            ("deleted_at", now.as_str().into()),
+                            ("updated_at", now.as_str().into()),
+                        ],
                     )
                 })
             })
             .await
     }
 
-    pub async fn members(&self, pc: &ProjCtx, p: PageParams) -> Result<Page<ProjectMemberView>, AppError> {
+    pub async fn members(
+        &self,
+        pc: &ProjCtx,
+        p: PageParams,
+    ) -> Result<Page<ProjectMemberView>, AppError> {
         let pid = pc.project.id.clone();
         let show_email = pc.ws.role > WsRole::Guest;
         let (limit, offset) = p.limit_offset();
@@ -320,7 +391,12 @@ impl Projects<'_> {
         Ok(Page::new(items, total, p))
     }
 
-    pub async fn add_member(&self, pc: &ProjCtx, user_id: &str, role: ProjRole) -> Result<ProjectMemberView, AppError> {
+    pub async fn add_member(
+        &self,
+        pc: &ProjCtx,
+        user_id: &str,
+        role: ProjRole,
+    ) -> Result<ProjectMemberView, AppError> {
         refuse_if_archived(&pc.project)?;
         let (ws_id, pid, by, user_id) = (
             pc.ws.ws.id.clone(),
@@ -331,9 +407,13 @@ impl Projects<'_> {
         self.0
             .writer
             .write(move |ctx| {
-                let ws_role = crate::workspaces::role_of(ctx.conn, &ws_id, &user_id)?.ok_or_else(|| {
-                    AppError::refused("not_workspace_member", "only members of the workspace can join its projects")
-                })?;
+                let ws_role =
+                    crate::workspaces::role_of(ctx.conn, &ws_id, &user_id)?.ok_or_else(|| {
+                        AppError::refused(
+                            "not_workspace_member",
+                            "only members of the workspace can join its projects",
+                        )
+                    })?;
                 if ws_role == WsRole::Guest && role > ProjRole::Guest {
                     return Err(AppError::refused(
                         "role_above_workspace_role",
@@ -341,7 +421,10 @@ impl Projects<'_> {
                     ));
                 }
                 if store::membership(ctx.conn, &pid, &user_id)?.is_some() {
-                    return Err(AppError::conflict("already_member", "this person is already a project member"));
+                    return Err(AppError::conflict(
+                        "already_member",
+                        "this person is already a project member",
+                    ));
                 }
                 let now = now_rfc3339();
                 ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
@@ -351,19 +434,29 @@ impl Projects<'_> {
                         &member_fields(&ws_id, &pid, &user_id, role, &by, &now),
                     )
                 })?;
-                store::member(ctx.conn, &pid, &user_id)?.ok_or_else(|| AppError::internal("member not projected"))
+                store::member(ctx.conn, &pid, &user_id)?
+                    .ok_or_else(|| AppError::internal("member not projected"))
             })
             .await
     }
 
-    pub async fn change_member_role(&self, pc: &ProjCtx, user_id: &str, role: ProjRole) -> Result<ProjectMemberView, AppError> {
+    pub async fn change_member_role(
+        &self,
+        pc: &ProjCtx,
+        user_id: &str,
+        role: ProjRole,
+    ) -> Result<ProjectMemberView, AppError> {
         refuse_if_archived(&pc.project)?;
-        let (ws_id, pid, user_id) = (pc.ws.ws.id.clone(), pc.project.id.clone(), user_id.to_string());
+        let (ws_id, pid, user_id) = (
+            pc.ws.ws.id.clone(),
+            pc.project.id.clone(),
+            user_id.to_string(),
+        );
         self.0
             .writer
             .write(move |ctx| {
-                let (rec, current) =
-                    store::membership(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))?;
+                let (rec, current) = store::membership(ctx.conn, &pid, &user_id)?
+                    .ok_or(AppError::not_found("project member"))?;
                 let ws_role = crate::workspaces::role_of(ctx.conn, &ws_id, &user_id)?;
                 if ws_role == Some(WsRole::Guest) && role > ProjRole::Guest {
                     return Err(AppError::refused(
@@ -371,43 +464,66 @@ impl Projects<'_> {
                         "a workspace guest can only be a project guest",
                     ));
                 }
-                if current == ProjRole::Admin && role != ProjRole::Admin && store::admin_count(ctx.conn, &pid)? <= 1 {
-                    return Err(AppError::refused("last_admin", "a project must keep at least one admin"));
+                if current == ProjRole::Admin
+                    && role != ProjRole::Admin
+                    && store::admin_count(ctx.conn, &pid)? <= 1
+                {
+                    return Err(AppError::refused(
+                        "last_admin",
+                        "a project must keep at least one admin",
+                    ));
                 }
                 if current != role {
                     ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
                         e.set(
                             "project_members",
                             &rec,
-                            &[("role", role.as_str().into()), ("updated_at", now_rfc3339().into())],
+                            &[
+                                ("role", role.as_str().into()),
+                                ("updated_at", now_rfc3339().into()),
+                            ],
                         )
                     })?;
                 }
-                store::member(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))
+                store::member(ctx.conn, &pid, &user_id)?
+                    .ok_or(AppError::not_found("project member"))
             })
             .await
     }
 
     pub async fn remove_member(&self, pc: &ProjCtx, user_id: &str) -> Result<(), AppError> {
         let is_self = pc.ws.actor.user_id == user_id;
-        if !is_self && pc.role < ProjRole::Admin {
-            return Err(AppError::forbidden("only project admins remove other members"));
-        }
-        let (ws_id, pid, user_id) = (pc.ws.ws.id.clone(), pc.project.id.clone(), user_id.to_string());
+        let actor_role = pc.role;
+        let (ws_id, pid, user_id) = (
+            pc.ws.ws.id.clone(),
+            pc.project.id.clone(),
+            user_id.to_string(),
+        );
         self.0
             .writer
             .write(move |ctx| {
-                let (rec, current) =
-                    store::membership(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))?;
+                let (rec, current) = store::membership(ctx.conn, &pid, &user_id)?
+                    .ok_or(AppError::not_found("project member"))?;
+                if !is_self && actor_role < ProjRole::Admin {
+                    return Err(AppError::forbidden(
+                        "only project admins remove other members",
+                    ));
+                }
                 if current == ProjRole::Admin && store::admin_count(ctx.conn, &pid)? <= 1 {
-                    return Err(AppError::refused("last_admin", "a project must keep at least one admin"));
+                    return Err(AppError::refused(
+                        "last_admin",
+                        "a project must keep at least one admin",
+                    ));
                 }
                 let now = now_rfc3339();
                 ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
                     e.set(
                         "project_members",
                         &rec,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[
+                            ("deleted_at", now.as_str().into()),
+                            ("updated_at", now.as_str().into()),
+                        ],
                     )
                 })
             })

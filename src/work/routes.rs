@@ -38,8 +38,16 @@ pub struct ProjectListQuery {
 /// Projects of the workspace the caller can see.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/projects", tag = "projects",
     params(("slug" = String, Path), ProjectListQuery), responses((status = 200, body = Page<ProjectView>)))]
-async fn list_projects(State(app): State<App>, w: WsCtx, AppQuery(q): AppQuery<ProjectListQuery>) -> Result<Json<Page<ProjectView>>, AppError> {
-    let p = PageQuery { page: q.page, per_page: q.per_page }.parse()?;
+async fn list_projects(
+    State(app): State<App>,
+    w: WsCtx,
+    AppQuery(q): AppQuery<ProjectListQuery>,
+) -> Result<Json<Page<ProjectView>>, AppError> {
+    let p = PageQuery {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .parse()?;
     Ok(Json(Projects(&app).list(&w, q.archived, p).await?))
 }
 
@@ -57,9 +65,22 @@ pub struct NewProjectBody {
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/projects", tag = "projects",
     params(("slug" = String, Path)), request_body = NewProjectBody,
     responses((status = 201, body = ProjectView)))]
-async fn create_project(State(app): State<App>, w: WsCtx, AppJson(b): AppJson<NewProjectBody>) -> Result<(StatusCode, Json<ProjectView>), AppError> {
-    let n = NewProject::parse(&b.name, &b.identifier, b.description.as_deref(), b.is_private, b.is_time_tracking_enabled)?;
-    Ok((StatusCode::CREATED, Json(Projects(&app).create(&w, n).await?)))
+async fn create_project(
+    State(app): State<App>,
+    w: WsCtx,
+    AppJson(b): AppJson<NewProjectBody>,
+) -> Result<(StatusCode, Json<ProjectView>), AppError> {
+    let n = NewProject::parse(
+        &b.name,
+        &b.identifier,
+        b.description.as_deref(),
+        b.is_private,
+        b.is_time_tracking_enabled,
+    )?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Projects(&app).create(&w, n).await?),
+    ))
 }
 
 /// One project.
@@ -82,7 +103,11 @@ pub struct UpdateProjectBody {
 #[utoipa::path(patch, path = "/api/v1/workspaces/{slug}/projects/{project_id}", tag = "projects",
     params(("slug" = String, Path), ("project_id" = String, Path)), request_body = UpdateProjectBody,
     responses((status = 200, body = ProjectView)))]
-async fn update_project(State(app): State<App>, p: ProjCtx, AppJson(b): AppJson<UpdateProjectBody>) -> Result<Json<ProjectView>, AppError> {
+async fn update_project(
+    State(app): State<App>,
+    p: ProjCtx,
+    AppJson(b): AppJson<UpdateProjectBody>,
+) -> Result<Json<ProjectView>, AppError> {
     let patch = ProjectPatch::parse(
         b.name.as_deref(),
         b.identifier.as_deref(),
@@ -104,14 +129,20 @@ async fn delete_project(State(app): State<App>, p: ProjCtx) -> Result<StatusCode
 /// Archives a project: it stays readable and refuses changes until unarchived.
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/projects/{project_id}/archive", tag = "projects",
     params(("slug" = String, Path), ("project_id" = String, Path)), responses((status = 200, body = ProjectView)))]
-async fn archive_project(State(app): State<App>, p: ProjCtx) -> Result<Json<ProjectView>, AppError> {
+async fn archive_project(
+    State(app): State<App>,
+    p: ProjCtx,
+) -> Result<Json<ProjectView>, AppError> {
     Ok(Json(Projects(&app).set_archived(&p, true).await?))
 }
 
 /// Unarchives a project.
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/projects/{project_id}/unarchive", tag = "projects",
     params(("slug" = String, Path), ("project_id" = String, Path)), responses((status = 200, body = ProjectView)))]
-async fn unarchive_project(State(app): State<App>, p: ProjCtx) -> Result<Json<ProjectView>, AppError> {
+async fn unarchive_project(
+    State(app): State<App>,
+    p: ProjCtx,
+) -> Result<Json<ProjectView>, AppError> {
     Ok(Json(Projects(&app).set_archived(&p, false).await?))
 }
 
@@ -119,7 +150,11 @@ async fn unarchive_project(State(app): State<App>, p: ProjCtx) -> Result<Json<Pr
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/projects/{project_id}/members", tag = "projects",
     params(("slug" = String, Path), ("project_id" = String, Path), PageQuery),
     responses((status = 200, body = Page<ProjectMemberView>)))]
-async fn list_project_members(State(app): State<App>, p: ProjCtx, AppQuery(q): AppQuery<PageQuery>) -> Result<Json<Page<ProjectMemberView>>, AppError> {
+async fn list_project_members(
+    State(app): State<App>,
+    p: ProjCtx,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<Page<ProjectMemberView>>, AppError> {
     Ok(Json(Projects(&app).members(&p, q.parse()?).await?))
 }
 
@@ -138,7 +173,10 @@ async fn add_project_member(
     p: ProjCtx,
     AppJson(b): AppJson<AddProjectMemberBody>,
 ) -> Result<(StatusCode, Json<ProjectMemberView>), AppError> {
-    Ok((StatusCode::CREATED, Json(Projects(&app).add_member(&p, &b.user_id, b.role).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(Projects(&app).add_member(&p, &b.user_id, b.role).await?),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -156,7 +194,11 @@ async fn change_project_member(
     AppPath((_, _, user_id)): AppPath<(String, String, String)>,
     AppJson(b): AppJson<ProjectRoleBody>,
 ) -> Result<Json<ProjectMemberView>, AppError> {
-    Ok(Json(Projects(&app).change_member_role(&p, &user_id, b.role).await?))
+    Ok(Json(
+        Projects(&app)
+            .change_member_role(&p, &user_id, b.role)
+            .await?,
+    ))
 }
 
 /// Removes a project member, or leaves when `user_id` is the caller.

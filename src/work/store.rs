@@ -5,7 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::{ProjectMemberView, ProjectView};
 use crate::policy::ProjRole;
 
-const PROJECT_COLS: &str = "p.id, p.workspace_id, p.name, p.identifier, p.description, p.is_private,
+const PROJECT_COLS: &str =
+    "p.id, p.workspace_id, p.name, p.identifier, p.description, p.is_private,
     p.is_time_tracking_enabled, p.archived_at, p.created_at, p.updated_at, p.created_by";
 
 fn project_view(r: &Row<'_>) -> rusqlite::Result<ProjectView> {
@@ -39,10 +40,16 @@ pub(crate) fn project_for(
          LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?3 AND m.deleted_at IS NULL
          WHERE p.workspace_id = ?1 AND p.id = ?2 AND p.deleted_at IS NULL"
     ))?;
-    stmt.query_row(params![ws_id, project_id, user_id], project_view).optional()
+    stmt.query_row(params![ws_id, project_id, user_id], project_view)
+        .optional()
 }
 
-pub(crate) fn identifier_taken(c: &Connection, ws_id: &str, ident: &str, except: Option<&str>) -> rusqlite::Result<bool> {
+pub(crate) fn identifier_taken(
+    c: &Connection,
+    ws_id: &str,
+    ident: &str,
+    except: Option<&str>,
+) -> rusqlite::Result<bool> {
     c.query_row(
         "SELECT EXISTS(SELECT 1 FROM projects WHERE workspace_id = ?1 AND identifier = ?2
            AND deleted_at IS NULL AND id IS NOT ?3)",
@@ -90,7 +97,11 @@ pub(crate) fn list_visible(
 }
 
 /// A live project membership: (record id, role).
-pub(crate) fn membership(c: &Connection, project_id: &str, user_id: &str) -> rusqlite::Result<Option<(String, ProjRole)>> {
+pub(crate) fn membership(
+    c: &Connection,
+    project_id: &str,
+    user_id: &str,
+) -> rusqlite::Result<Option<(String, ProjRole)>> {
     c.query_row(
         "SELECT id, role FROM project_members WHERE project_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
         params![project_id, user_id],
@@ -108,7 +119,8 @@ pub(crate) fn admin_count(c: &Connection, project_id: &str) -> rusqlite::Result<
     )
 }
 
-const PM_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
+const PM_SQL: &str =
+    "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
      FROM project_members m LEFT JOIN users u ON u.id = m.user_id
      WHERE m.project_id = ?1 AND m.deleted_at IS NULL";
 
@@ -140,14 +152,22 @@ pub(crate) fn list_members(
         "{PM_SQL} ORDER BY u.display_name COLLATE NOCASE, m.id LIMIT ?2 OFFSET ?3"
     ))?;
     let items = stmt
-        .query_map(params![project_id, limit, offset], |r| pm_view(r, show_email))?
+        .query_map(params![project_id, limit, offset], |r| {
+            pm_view(r, show_email)
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((items, total))
 }
 
-pub(crate) fn member(c: &Connection, project_id: &str, user_id: &str) -> rusqlite::Result<Option<ProjectMemberView>> {
-    c.query_row(&format!("{PM_SQL} AND m.user_id = ?2"), params![project_id, user_id], |r| {
-        pm_view(r, true)
-    })
+pub(crate) fn member(
+    c: &Connection,
+    project_id: &str,
+    user_id: &str,
+) -> rusqlite::Result<Option<ProjectMemberView>> {
+    c.query_row(
+        &format!("{PM_SQL} AND m.user_id = ?2"),
+        params![project_id, user_id],
+        |r| pm_view(r, true),
+    )
     .optional()
 }

@@ -37,7 +37,11 @@ pub struct NewWorkspaceBody {
 /// Workspaces the caller is a member of.
 #[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces", params(PageQuery),
     responses((status = 200, body = Page<WorkspaceView>)))]
-async fn list_workspaces(State(app): State<App>, actor: Actor, AppQuery(q): AppQuery<PageQuery>) -> Result<Json<Page<WorkspaceView>>, AppError> {
+async fn list_workspaces(
+    State(app): State<App>,
+    actor: Actor,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<Page<WorkspaceView>>, AppError> {
     Ok(Json(Workspaces(&app).list_mine(&actor, q.parse()?).await?))
 }
 
@@ -69,7 +73,11 @@ pub struct UpdateWorkspaceBody {
 #[utoipa::path(patch, path = "/api/v1/workspaces/{slug}", tag = "workspaces",
     params(("slug" = String, Path)), request_body = UpdateWorkspaceBody,
     responses((status = 200, body = WorkspaceView)))]
-async fn update_workspace(State(app): State<App>, w: WsCtx, AppJson(b): AppJson<UpdateWorkspaceBody>) -> Result<Json<WorkspaceView>, AppError> {
+async fn update_workspace(
+    State(app): State<App>,
+    w: WsCtx,
+    AppJson(b): AppJson<UpdateWorkspaceBody>,
+) -> Result<Json<WorkspaceView>, AppError> {
     Ok(Json(Workspaces(&app).update(&w, b.name).await?))
 }
 
@@ -84,7 +92,11 @@ async fn delete_workspace(State(app): State<App>, w: WsCtx) -> Result<StatusCode
 /// Members of the workspace (emails hidden from guests).
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/members", tag = "members",
     params(("slug" = String, Path), PageQuery), responses((status = 200, body = Page<MemberView>)))]
-async fn list_members(State(app): State<App>, w: WsCtx, AppQuery(q): AppQuery<PageQuery>) -> Result<Json<Page<MemberView>>, AppError> {
+async fn list_members(
+    State(app): State<App>,
+    w: WsCtx,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<Page<MemberView>>, AppError> {
     Ok(Json(Workspaces(&app).members(&w, q.parse()?).await?))
 }
 
@@ -98,7 +110,11 @@ pub struct AddMemberBody {
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/members", tag = "members",
     params(("slug" = String, Path)), request_body = AddMemberBody,
     responses((status = 201, body = MemberView)))]
-async fn add_member(State(app): State<App>, w: WsCtx, AppJson(b): AppJson<AddMemberBody>) -> Result<(StatusCode, Json<MemberView>), AppError> {
+async fn add_member(
+    State(app): State<App>,
+    w: WsCtx,
+    AppJson(b): AppJson<AddMemberBody>,
+) -> Result<(StatusCode, Json<MemberView>), AppError> {
     let m = Workspaces(&app).add_member(&w, &b.email, b.role).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
@@ -118,13 +134,19 @@ async fn change_member(
     AppPath((_, user_id)): AppPath<(String, String)>,
     AppJson(b): AppJson<RoleBody>,
 ) -> Result<Json<MemberView>, AppError> {
-    Ok(Json(Workspaces(&app).change_role(&w, &user_id, b.role).await?))
+    Ok(Json(
+        Workspaces(&app).change_role(&w, &user_id, b.role).await?,
+    ))
 }
 
 /// Removes a member, or leaves when `user_id` is the caller.
 #[utoipa::path(delete, path = "/api/v1/workspaces/{slug}/members/{user_id}", tag = "members",
     params(("slug" = String, Path), ("user_id" = String, Path)), responses((status = 204)))]
-async fn remove_member(State(app): State<App>, w: WsCtx, AppPath((_, user_id)): AppPath<(String, String)>) -> Result<StatusCode, AppError> {
+async fn remove_member(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, user_id)): AppPath<(String, String)>,
+) -> Result<StatusCode, AppError> {
     Workspaces(&app).remove_member(&w, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -132,7 +154,11 @@ async fn remove_member(State(app): State<App>, w: WsCtx, AppPath((_, user_id)): 
 /// Pending invitations (admins).
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/invitations", tag = "invitations",
     params(("slug" = String, Path), PageQuery), responses((status = 200, body = Page<InvitationView>)))]
-async fn list_invitations(State(app): State<App>, w: WsCtx, AppQuery(q): AppQuery<PageQuery>) -> Result<Json<Page<InvitationView>>, AppError> {
+async fn list_invitations(
+    State(app): State<App>,
+    w: WsCtx,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<Page<InvitationView>>, AppError> {
     Ok(Json(Workspaces(&app).invitations(&w, q.parse()?).await?))
 }
 
@@ -146,7 +172,11 @@ pub struct InviteBody {
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/invitations", tag = "invitations",
     params(("slug" = String, Path)), request_body = InviteBody,
     responses((status = 201, body = InvitationView)))]
-async fn invite(State(app): State<App>, w: WsCtx, AppJson(b): AppJson<InviteBody>) -> Result<(StatusCode, Json<InvitationView>), AppError> {
+async fn invite(
+    State(app): State<App>,
+    w: WsCtx,
+    AppJson(b): AppJson<InviteBody>,
+) -> Result<(StatusCode, Json<InvitationView>), AppError> {
     let inv = Workspaces(&app).invite(&w, &b.email, b.role).await?;
     Ok((StatusCode::CREATED, Json(inv)))
 }
@@ -171,6 +201,10 @@ pub struct AcceptBody {
 /// Accepts an invitation sent to the caller's email.
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "invitations", request_body = AcceptBody,
     responses((status = 200, body = WorkspaceView)))]
-async fn accept_invitation(State(app): State<App>, actor: Actor, AppJson(b): AppJson<AcceptBody>) -> Result<Json<WorkspaceView>, AppError> {
+async fn accept_invitation(
+    State(app): State<App>,
+    actor: Actor,
+    AppJson(b): AppJson<AcceptBody>,
+) -> Result<Json<WorkspaceView>, AppError> {
     Ok(Json(Workspaces(&app).accept(&actor, &b.token).await?))
 }

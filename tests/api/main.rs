@@ -1,0 +1,10 @@
+//! Integration tests: the real server on 127.0.0.1:0, a temp data dir, real HTTP.
+
+mod auth;
+mod cli;
+mod documents;
+mod helpers;
+mod matrix;
+mod projects;
+mod tokens;
+mod workspaces;
