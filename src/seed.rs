@@ -156,7 +156,7 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                         // The owner administers every project; a rotating tenth of the
                         // members work in each.
                         for (i, uid) in uids.iter().enumerate() {
-                            if i != 0 && (i as u32 + p) % 10 != 0 {
+                            if i != 0 && !(i as u32 + p).is_multiple_of(10) {
                                 continue;
                             }
                             let role = if i == 0 { "admin" } else { "member" };

@@ -182,7 +182,9 @@ pub(crate) fn rotate_refresh(
     new_hash: &str,
     ttl: Duration,
 ) -> Result<RefreshOutcome, AppError> {
-    let row: Option<(String, Option<String>, String, String, Option<String>)> = c
+    // (session, used_at, expires_at, user, session revoked_at)
+    type Found = (String, Option<String>, String, String, Option<String>);
+    let row: Option<Found> = c
         .query_row(
             "SELECT t.session_id, t.used_at, t.expires_at, s.user_id, s.revoked_at
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id

@@ -1,5 +1,8 @@
 //! Integration tests: the real server on 127.0.0.1:0, a temp data dir, real HTTP.
 
+// A failed unwrap is a failed test here, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod auth;
 mod cli;
 mod documents;
