@@ -63,8 +63,7 @@ pub fn default_data_dir() -> PathBuf {
 pub fn load_or_create_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = dir.join("secret.key");
     if path.exists() {
-        let hexed =
-            std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+        let hexed = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
         let key = hex::decode(hexed.trim()).context("secret.key is not hex")?;
         if key.len() < 32 {
             anyhow::bail!("secret.key is too short");
@@ -80,9 +79,7 @@ pub fn load_or_create_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(&path)
-        .with_context(|| format!("create {}", path.display()))?;
+    let mut f = opts.open(&path).with_context(|| format!("create {}", path.display()))?;
     f.write_all(hex::encode(&key).as_bytes())?;
     f.sync_all()?;
     Ok(key)

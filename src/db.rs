@@ -35,9 +35,7 @@ pub(crate) fn open_rw(path: &Path) -> anyhow::Result<Connection> {
 fn open_ro(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.execute_batch("PRAGMA foreign_keys=ON; PRAGMA query_only=ON;")?;
@@ -80,10 +78,7 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(
-        path: &Path,
-        publisher: Option<Publisher>,
-    ) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
+    pub fn start(path: &Path, publisher: Option<Publisher>) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
         let conn = open_rw(path)?;
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
         let handle = std::thread::Builder::new()
@@ -92,11 +87,7 @@ impl Writer {
         Ok((Self { tx }, handle))
     }
 
-    fn submit<T, F>(
-        &self,
-        f: F,
-        answer: impl FnOnce(Result<T, AppError>) + Send + 'static,
-    ) -> Result<(), AppError>
+    fn submit<T, F>(&self, f: F, answer: impl FnOnce(Result<T, AppError>) + Send + 'static) -> Result<(), AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T, AppError> + Send + 'static,
@@ -112,9 +103,7 @@ impl Writer {
             });
             (ok, deliver)
         });
-        self.tx
-            .send(job)
-            .map_err(|_| AppError::internal("writer stopped"))
+        self.tx.send(job).map_err(|_| AppError::internal("writer stopped"))
     }
 
     /// Runs `f` on the writer inside the batch transaction and answers after the commit.
@@ -128,9 +117,7 @@ impl Writer {
             let _ = done_tx.send(r);
         })?;
         // A job dropped unrun (begin or savepoint failed) drops its sender: an error here.
-        done_rx
-            .await
-            .map_err(|_| AppError::internal("writer dropped a job"))?
+        done_rx.await.map_err(|_| AppError::internal("writer dropped a job"))?
     }
 
     /// Blocking variant for the CLI and maintenance; callable from any thread.
@@ -143,17 +130,11 @@ impl Writer {
         self.submit(f, move |r| {
             let _ = done_tx.send(r);
         })?;
-        done_rx
-            .recv()
-            .map_err(|_| AppError::internal("writer dropped a job"))?
+        done_rx.recv().map_err(|_| AppError::internal("writer dropped a job"))?
     }
 }
 
-fn writer_loop(
-    mut conn: Connection,
-    mut rx: mpsc::UnboundedReceiver<Job>,
-    publisher: Option<Publisher>,
-) {
+fn writer_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, publisher: Option<Publisher>) {
     let mut docs = DocCache::new();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -167,12 +148,7 @@ fn writer_loop(
     }
 }
 
-fn run_batch(
-    conn: &mut Connection,
-    docs: &mut DocCache,
-    batch: Vec<Job>,
-    publisher: Option<&Publisher>,
-) {
+fn run_batch(conn: &mut Connection, docs: &mut DocCache, batch: Vec<Job>, publisher: Option<&Publisher>) {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {

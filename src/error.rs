@@ -190,9 +190,7 @@ impl Checks {
         Self::default()
     }
     pub fn add(&mut self, field: &str, problem: impl Into<String>) {
-        self.0
-            .entry(field.to_string())
-            .or_insert_with(|| problem.into());
+        self.0.entry(field.to_string()).or_insert_with(|| problem.into());
     }
     /// Records the error of a parse, returning the value if it parsed.
     pub fn take<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {

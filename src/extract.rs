@@ -31,15 +31,8 @@ fn json_rejection(rej: JsonRejection) -> AppError {
         JsonRejection::JsonDataError(e) => {
             // serde says "missing field `x`" or "x: invalid type ..."; name the field when it can.
             let text = e.body_text();
-            let detail = text
-                .split_once(": ")
-                .map_or(text.as_str(), |(_, d)| d)
-                .to_string();
-            if let Some(field) = detail
-                .split("missing field `")
-                .nth(1)
-                .and_then(|s| s.split('`').next())
-            {
+            let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d).to_string();
+            if let Some(field) = detail.split("missing field `").nth(1).and_then(|s| s.split('`').next()) {
                 AppError::field(field, "is required")
             } else if let Some((path, _)) = detail.split_once(": ") {
                 AppError::field(path.trim(), detail.clone())
@@ -47,14 +40,10 @@ fn json_rejection(rej: JsonRejection) -> AppError {
                 AppError::field("body", detail)
             }
         }
-        JsonRejection::JsonSyntaxError(_) => {
-            AppError::BadRequest("the request body is not valid JSON".into())
+        JsonRejection::JsonSyntaxError(_) => AppError::BadRequest("the request body is not valid JSON".into()),
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::refused_status(415, "unsupported_media_type", "send the body as application/json")
         }
-        JsonRejection::MissingJsonContentType(_) => AppError::refused_status(
-            415,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ),
         JsonRejection::BytesRejection(b) if b.status().as_u16() == 413 => AppError::PayloadTooLarge,
         other => AppError::BadRequest(other.body_text()),
     }
@@ -70,9 +59,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| AppQuery(v))
-            .map_err(|e: QueryRejection| {
-                AppError::BadRequest(format!("invalid query: {}", e.body_text()))
-            })
+            .map_err(|e: QueryRejection| AppError::BadRequest(format!("invalid query: {}", e.body_text())))
     }
 }
 
@@ -86,21 +73,18 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppPath
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| AppPath(v))
-            .map_err(|e: PathRejection| {
-                AppError::BadRequest(format!("invalid path: {}", e.body_text()))
-            })
+            .map_err(|e: PathRejection| AppError::BadRequest(format!("invalid path: {}", e.body_text())))
     }
 }
 
 fn from_ext<T: Clone + Send + Sync + 'static>(parts: &Parts) -> Result<T, AppError> {
     // The policy layer puts these in; a handler asking for one its route's policy does not
     // resolve is a programming error, reported as 500 and caught by the matrix test.
-    parts.extensions.get::<T>().cloned().ok_or_else(|| {
-        AppError::internal(format!(
-            "{} not resolved by policy",
-            std::any::type_name::<T>()
-        ))
-    })
+    parts
+        .extensions
+        .get::<T>()
+        .cloned()
+        .ok_or_else(|| AppError::internal(format!("{} not resolved by policy", std::any::type_name::<T>())))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Actor {

@@ -245,23 +245,14 @@ pub fn router(app: App) -> Router {
     let c = &app.config;
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
-            c.cors_origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok()),
+            c.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
         ))
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PATCH,
-            Method::PUT,
-            Method::DELETE,
-        ])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600));
     let x_request_id = HeaderName::from_static("x-request-id");
-    let hdr = |name: HeaderName, v: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(v))
-    };
+    let hdr =
+        |name: HeaderName, v: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(v));
 
     routed.layer(
         ServiceBuilder::new()
@@ -277,12 +268,18 @@ pub fn router(app: App) -> Router {
             .layer(hdr(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .layer(hdr(header::REFERRER_POLICY, "no-referrer"))
             .layer(hdr(header::X_FRAME_OPTIONS, "DENY"))
-            .layer(hdr(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
+            .layer(hdr(
+                HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            ))
             .layer(middleware::map_response(error_shape))
             .layer(middleware::from_fn_with_state(app.clone(), check_host))
             .layer(cors)
             .layer(CompressionLayer::new())
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, c.request_timeout))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                c.request_timeout,
+            ))
             .layer(axum::extract::DefaultBodyLimit::max(c.body_limit)),
     )
 }
@@ -317,10 +314,9 @@ async fn error_shape(res: Response) -> Response {
     };
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let body = serde_json::to_vec(&ErrorBody::new(code, message)).unwrap_or_default();
     Response::from_parts(parts, Body::from(body))
 }
@@ -338,12 +334,8 @@ async fn check_host(State(app): State<App>, req: Request, next: Next) -> Respons
     if host_allowed(host, &app.config.public_hosts) {
         next.run(req).await
     } else {
-        AppError::refused_status(
-            421,
-            "host_not_allowed",
-            "this server does not answer to that host name",
-        )
-        .into_response()
+        AppError::refused_status(421, "host_not_allowed", "this server does not answer to that host name")
+            .into_response()
     }
 }
 
@@ -352,13 +344,16 @@ pub fn host_allowed(host: &str, public: &[String]) -> bool {
         // [v6]:port
         rest.split(']').next().unwrap_or("")
     } else {
-        host.rsplit_once(':').map_or(host, |(h, p)| {
-            if p.chars().all(|c| c.is_ascii_digit()) {
-                h
-            } else {
-                host
-            }
-        })
+        host.rsplit_once(':').map_or(
+            host,
+            |(h, p)| {
+                if p.chars().all(|c| c.is_ascii_digit()) {
+                    h
+                } else {
+                    host
+                }
+            },
+        )
     };
     if name.parse::<IpAddr>().is_ok() || name.eq_ignore_ascii_case("localhost") {
         return true;
@@ -369,9 +364,7 @@ pub fn host_allowed(host: &str, public: &[String]) -> bool {
 fn bearer(req: &Request) -> Option<&str> {
     let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
 /// Looks the matched route up in the policy table and resolves who is calling, in which
@@ -381,42 +374,27 @@ async fn enforce_policy(State(app): State<App>, req: Request, next: Next) -> Res
     use axum::extract::FromRequestParts;
     let (mut parts, body) = req.into_parts();
     let matched = parts.extensions.get::<MatchedPath>().cloned();
-    let params = RawPathParams::from_request_parts(&mut parts, &())
-        .await
-        .ok();
+    let params = RawPathParams::from_request_parts(&mut parts, &()).await.ok();
     let mut req = Request::from_parts(parts, body);
-    let path = matched
-        .as_ref()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_default();
+    let path = matched.as_ref().map(|m| m.as_str().to_string()).unwrap_or_default();
     let method = req.method().as_str().to_string();
     // HEAD is answered like GET.
-    let lookup_method = if method == "HEAD" {
-        "GET"
-    } else {
-        method.as_str()
-    };
+    let lookup_method = if method == "HEAD" { "GET" } else { method.as_str() };
     let Some(access) = policy::lookup(lookup_method, &path) else {
         if policy::POLICY.iter().any(|(_, p, _)| *p == path) {
             // The router answers 405 for a known path with another method.
             return next.run(req).await;
         }
         tracing::error!(%method, %path, "route missing from the policy table");
-        return AppError::denied(
-            "route_not_in_policy",
-            "this route is not in the policy table",
-        )
-        .into_response();
+        return AppError::denied("route_not_in_policy", "this route is not in the policy table").into_response();
     };
     if access == Access::Public {
         return next.run(req).await;
     }
     let param = |name: &str| -> Option<String> {
-        params.as_ref().and_then(|p| {
-            p.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
+        params
+            .as_ref()
+            .and_then(|p| p.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
     };
     let resolved = resolve(
         &app,
@@ -514,8 +492,7 @@ async fn resolve(
             let Access::Project(pmin) = access else {
                 return Err(AppError::internal("unreachable access"));
             };
-            let pid = project_id
-                .ok_or_else(|| AppError::internal("project route without {project_id}"))?;
+            let pid = project_id.ok_or_else(|| AppError::internal("project route without {project_id}"))?;
             if uuid::Uuid::parse_str(&pid).is_err() {
                 return Err(AppError::not_found("project"));
             }
@@ -582,9 +559,23 @@ pub async fn serve(
     let router = router(app);
     let svc = tower::util::MapRequestLayer::new(trim_trailing_slash).layer(router);
     let svc = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(svc);
-    let r = axum::serve(listener, svc)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let r = axum::serve(listener, svc).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     r.map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_allowed;
+
+    #[test]
+    fn hosts_are_ip_literals_localhost_or_configured_names() {
+        let public = vec!["keel.lan".to_string()];
+        for ok in ["127.0.0.1:7420", "127.0.0.1", "[::1]:7420", "192.168.1.20:7420", "localhost:7420", "LOCALHOST", "keel.lan", "KEEL.lan:80"] {
+            assert!(host_allowed(ok, &public), "{ok}");
+        }
+        for bad in ["evil.test", "evil.test:7420", "127.0.0.1.evil.test", "localhost.evil.test", "", "keel.lan.evil"] {
+            assert!(!host_allowed(bad, &public), "{bad}");
+        }
+    }
 }

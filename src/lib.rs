@@ -82,8 +82,7 @@ impl App {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ =
-                std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
+            let _ = std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
         }
         let lock = if exclusive {
             Some(lock_data_dir(&config.data_dir)?)
@@ -100,10 +99,7 @@ impl App {
         }
         Ok(App(Arc::new(AppInner {
             keys: auth::Keys::new(&secret),
-            limits: auth::RateLimits::new(
-                config.auth_per_ip_per_min,
-                config.auth_per_account_per_min,
-            ),
+            limits: auth::RateLimits::new(config.auth_per_ip_per_min, config.auth_per_account_per_min),
             ttl: auth::Ttl {
                 access: config.access_ttl,
                 refresh: config.refresh_ttl,

@@ -9,11 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use keel::{App, Config};
 
 #[derive(Parser)]
-#[command(
-    name = "keel",
-    version,
-    about = "Self-hosted, offline-first work management"
-)]
+#[command(name = "keel", version, about = "Self-hosted, offline-first work management")]
 struct Cli {
     /// Data directory (database, secrets). Default: the platform data dir.
     #[arg(long, global = true, env = "KEEL_DATA_DIR")]
@@ -191,8 +187,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Restore { file } => {
             std::fs::create_dir_all(&data_dir)?;
-            let _lock =
-                keel::lock_data_dir(&data_dir).context("restore needs the server stopped")?;
+            let _lock = keel::lock_data_dir(&data_dir).context("restore needs the server stopped")?;
             keel::db::restore_from(&file, &config.db_path())?;
             println!("restored {} into {}", file.display(), data_dir.display());
             Ok(())
@@ -210,11 +205,7 @@ fn main() -> anyhow::Result<()> {
                         "created {} ({}){}",
                         u.email,
                         u.id,
-                        if u.is_instance_admin {
-                            ", instance admin"
-                        } else {
-                            ""
-                        }
+                        if u.is_instance_admin { ", instance admin" } else { "" }
                     );
                 }
                 UserCmd::ResetPassword { email } => {
@@ -252,12 +243,7 @@ fn describe(e: &keel::error::AppError) -> String {
     if b.error.fields.is_empty() {
         b.error.message
     } else {
-        let f: Vec<String> = b
-            .error
-            .fields
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
+        let f: Vec<String> = b.error.fields.iter().map(|(k, v)| format!("{k} {v}")).collect();
         format!("{}: {}", b.error.message, f.join("; "))
     }
 }

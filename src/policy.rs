@@ -9,19 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Workspace roles, ordered: a higher role may do all a lower one may.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WsRole {
     Guest,
@@ -51,19 +39,7 @@ impl WsRole {
 }
 
 /// Project roles, ordered.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProjRole {
     Guest,
@@ -136,26 +112,10 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/workspaces", Authenticated),
     ("POST", "/api/v1/workspaces", Authenticated),
     ("GET", "/api/v1/workspaces/{slug}", Workspace(WsRole::Guest)),
-    (
-        "PATCH",
-        "/api/v1/workspaces/{slug}",
-        Workspace(WsRole::Admin),
-    ),
-    (
-        "DELETE",
-        "/api/v1/workspaces/{slug}",
-        Workspace(WsRole::Owner),
-    ),
-    (
-        "GET",
-        "/api/v1/workspaces/{slug}/members",
-        Workspace(WsRole::Guest),
-    ),
-    (
-        "POST",
-        "/api/v1/workspaces/{slug}/members",
-        Workspace(WsRole::Admin),
-    ),
+    ("PATCH", "/api/v1/workspaces/{slug}", Workspace(WsRole::Admin)),
+    ("DELETE", "/api/v1/workspaces/{slug}", Workspace(WsRole::Owner)),
+    ("GET", "/api/v1/workspaces/{slug}/members", Workspace(WsRole::Guest)),
+    ("POST", "/api/v1/workspaces/{slug}/members", Workspace(WsRole::Admin)),
     (
         "PATCH",
         "/api/v1/workspaces/{slug}/members/{user_id}",
@@ -167,11 +127,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "/api/v1/workspaces/{slug}/members/{user_id}",
         Workspace(WsRole::Guest),
     ),
-    (
-        "GET",
-        "/api/v1/workspaces/{slug}/invitations",
-        Workspace(WsRole::Admin),
-    ),
+    ("GET", "/api/v1/workspaces/{slug}/invitations", Workspace(WsRole::Admin)),
     (
         "POST",
         "/api/v1/workspaces/{slug}/invitations",
@@ -184,16 +140,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/api/v1/invitations/accept", Authenticated),
     // Projects
-    (
-        "GET",
-        "/api/v1/workspaces/{slug}/projects",
-        Workspace(WsRole::Guest),
-    ),
-    (
-        "POST",
-        "/api/v1/workspaces/{slug}/projects",
-        Workspace(WsRole::Member),
-    ),
+    ("GET", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Guest)),
+    ("POST", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Member)),
     ("GET", P, Project(ProjRole::Guest)),
     ("PATCH", P, Project(ProjRole::Admin)),
     ("DELETE", P, Project(ProjRole::Admin)),

@@ -39,12 +39,7 @@ impl fmt::Display for SeedReport {
         write!(
             f,
             "seeded {} users, {} workspaces, {} projects in {:.1} s; sign in as {} (workspace {})",
-            self.users,
-            self.workspaces,
-            self.projects,
-            self.seconds,
-            self.owner_email,
-            self.first_slug
+            self.users, self.workspaces, self.projects, self.seconds, self.owner_email, self.first_slug
         )
     }
 }
@@ -59,28 +54,17 @@ fn role_for(i: u32) -> &'static str {
 
 pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
     let started = Instant::now();
-    let hash =
-        crate::auth::hash_password_blocking(&a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = crate::auth::hash_password_blocking(&a.password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let run_tag = crate::new_id()[..8].to_string();
     let n_users = a.members.max(1);
-    let emails: Vec<String> = (0..n_users)
-        .map(|i| format!("seed{i}-{run_tag}@keel.test"))
-        .collect();
+    let emails: Vec<String> = (0..n_users).map(|i| format!("seed{i}-{run_tag}@keel.test")).collect();
     let em = emails.clone();
     let user_ids: Vec<String> = app
         .writer
         .write_blocking(move |ctx| {
             em.iter()
                 .enumerate()
-                .map(|(i, e)| {
-                    Ok(crate::auth::insert_user_with_hash(
-                        ctx.conn,
-                        e,
-                        &format!("Seed User {i}"),
-                        &hash,
-                    )?
-                    .id)
-                })
+                .map(|(i, e)| Ok(crate::auth::insert_user_with_hash(ctx.conn, e, &format!("Seed User {i}"), &hash)?.id))
                 .collect::<Result<Vec<_>, AppError>>()
         })
         .map_err(|e| anyhow::anyhow!("seed users: {e}"))?;
@@ -104,10 +88,7 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                         &[
                             ("name", format!("Seed workspace {w}").into()),
                             ("slug", slug.as_str().into()),
-                            (
-                                "display_id",
-                                format!("WK-S{:08}", w as u64 * 7919 % 100_000_000).into(),
-                            ),
+                            ("display_id", format!("WK-S{:08}", w as u64 * 7919 % 100_000_000).into()),
                             ("plan", "free".into()),
                             ("created_at", now.as_str().into()),
                             ("updated_at", now.as_str().into()),

@@ -11,17 +11,13 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use jsonwebtoken::{
-    decode, encode, Algorithm as JwtAlg, DecodingKey, EncodingKey, Header, Validation,
-};
+use jsonwebtoken::{decode, encode, Algorithm as JwtAlg, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -102,16 +98,12 @@ pub fn sha256_hex(s: &str) -> String {
 pub fn random_token(prefix: &str) -> String {
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-    )
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
 }
 
 fn argon2() -> Result<Argon2<'static>, AppError> {
     // OWASP minimum for argon2id: 19 MiB, t=2, p=1.
-    let params = Params::new(19 * 1024, 2, 1, None)
-        .map_err(|e| AppError::internal(format!("argon2 params: {e}")))?;
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::internal(format!("argon2 params: {e}")))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -137,8 +129,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
         let a = argon2()?;
         match hash {
             Some(h) => {
-                let parsed = PasswordHash::new(&h)
-                    .map_err(|e| AppError::internal(format!("stored hash: {e}")))?;
+                let parsed = PasswordHash::new(&h).map_err(|e| AppError::internal(format!("stored hash: {e}")))?;
                 Ok(a.verify_password(password.as_bytes(), &parsed).is_ok())
             }
             None => {
@@ -351,8 +342,8 @@ impl Auth<'_> {
                 .await?;
             return found.ok_or(AppError::InvalidToken);
         }
-        let data = decode::<Claims>(bearer, &self.0.keys.dec, &self.0.keys.validation)
-            .map_err(|_| AppError::InvalidToken)?;
+        let data =
+            decode::<Claims>(bearer, &self.0.keys.dec, &self.0.keys.validation).map_err(|_| AppError::InvalidToken)?;
         let c = data.claims;
         let found = self
             .0
@@ -396,10 +387,7 @@ impl Auth<'_> {
                     }
                 }
                 if store::user_by_email(c, &acc.email)?.is_some() {
-                    return Err(AppError::conflict(
-                        "email_taken",
-                        "an account with this email exists",
-                    ));
+                    return Err(AppError::conflict("email_taken", "an account with this email exists"));
                 }
                 let user = store::insert_user(c, &acc.email, &acc.display_name, &hash, first)?;
                 let sid = store::insert_session(c, &user.id)?;
@@ -410,12 +398,7 @@ impl Auth<'_> {
         self.pair(user.0, &user.1, refresh)
     }
 
-    fn pair(
-        &self,
-        user: UserView,
-        session_id: &str,
-        refresh: String,
-    ) -> Result<TokenPair, AppError> {
+    fn pair(&self, user: UserView, session_id: &str, refresh: String) -> Result<TokenPair, AppError> {
         let (access_token, expires_in) = self.access_token(&user.id, session_id)?;
         Ok(TokenPair {
             access_token,
@@ -475,9 +458,7 @@ impl Auth<'_> {
             .await?;
         match out {
             RefreshOutcome::Rotated {
-                user_id,
-                session_id,
-                ..
+                user_id, session_id, ..
             } => {
                 let uid = user_id.clone();
                 let user = self
@@ -507,12 +488,7 @@ impl Auth<'_> {
         Ok(())
     }
 
-    pub async fn change_password(
-        &self,
-        actor: &Actor,
-        current: String,
-        new: String,
-    ) -> Result<(), AppError> {
+    pub async fn change_password(&self, actor: &Actor, current: String, new: String) -> Result<(), AppError> {
         if let Err(e) = check_password(&new) {
             return Err(AppError::field("new_password", e));
         }
@@ -523,10 +499,7 @@ impl Auth<'_> {
             .read(move |c| Ok(store::credentials_by_id(c, &uid)?))
             .await?;
         if !verify_password(current, hash).await? {
-            return Err(AppError::refused(
-                "wrong_password",
-                "the current password is wrong",
-            ));
+            return Err(AppError::refused("wrong_password", "the current password is wrong"));
         }
         let new_hash = hash_password(new).await?;
         let uid = actor.user_id.clone();
@@ -561,10 +534,7 @@ pub fn create_user_blocking(app: &App, acc: NewAccount, admin: bool) -> Result<U
     app.writer.write_blocking(move |ctx| {
         let c = ctx.conn;
         if store::user_by_email(c, &acc.email)?.is_some() {
-            return Err(AppError::conflict(
-                "email_taken",
-                "an account with this email exists",
-            ));
+            return Err(AppError::conflict("email_taken", "an account with this email exists"));
         }
         let first = store::user_count(c)? == 0;
         Ok(store::insert_user(

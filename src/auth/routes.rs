@@ -11,8 +11,8 @@ use utoipa_axum::routes;
 
 use super::store::{self, ApiTokenView};
 use super::{
-    parse_display_name, random_token, sha256_hex, Actor, Auth, NewAccount, Registration, TokenPair,
-    UserView, API_TOKEN_PREFIX,
+    parse_display_name, random_token, sha256_hex, Actor, Auth, NewAccount, Registration, TokenPair, UserView,
+    API_TOKEN_PREFIX,
 };
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath, AppQuery, ClientIp};
@@ -91,8 +91,7 @@ async fn refresh(
     AppJson(b): AppJson<RefreshBody>,
 ) -> Result<Json<TokenPair>, AppError> {
     // Per account: the token itself stands for the session it belongs to.
-    app.limits
-        .hit("refresh", &ip, Some(&sha256_hex(&b.refresh_token)))?;
+    app.limits.hit("refresh", &ip, Some(&sha256_hex(&b.refresh_token)))?;
     Ok(Json(Auth(&app).refresh(&b.refresh_token).await?))
 }
 
@@ -162,10 +161,7 @@ async fn change_password(
 ) -> Result<StatusCode, AppError> {
     app.limits.hit("password", &ip, Some(&actor.user_id))?;
     if b.current_password.len() > 1024 {
-        return Err(AppError::refused(
-            "wrong_password",
-            "the current password is wrong",
-        ));
+        return Err(AppError::refused("wrong_password", "the current password is wrong"));
     }
     Auth(&app)
         .change_password(&actor, b.current_password, b.new_password)
@@ -231,15 +227,7 @@ async fn create_token(
     let uid = actor.user_id.clone();
     let view = app
         .writer
-        .write(move |ctx| {
-            Ok(store::insert_api_token(
-                ctx.conn,
-                &uid,
-                &name,
-                &hash,
-                Some(&expires),
-            )?)
-        })
+        .write(move |ctx| Ok(store::insert_api_token(ctx.conn, &uid, &name, &hash, Some(&expires))?))
         .await?;
     Ok((
         StatusCode::CREATED,

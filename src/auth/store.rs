@@ -21,11 +21,7 @@ fn user_view(r: &Row<'_>) -> rusqlite::Result<UserView> {
 const USER_COLS: &str = "id, email, display_name, is_instance_admin, created_at";
 
 pub(crate) fn user_count(c: &Connection) -> rusqlite::Result<i64> {
-    c.query_row(
-        "SELECT COUNT(*) FROM users WHERE deleted_at IS NULL",
-        [],
-        |r| r.get(0),
-    )
+    c.query_row("SELECT COUNT(*) FROM users WHERE deleted_at IS NULL", [], |r| r.get(0))
 }
 
 pub(crate) fn registration(c: &Connection) -> rusqlite::Result<Registration> {
@@ -36,9 +32,7 @@ pub(crate) fn registration(c: &Connection) -> rusqlite::Result<Registration> {
             |r| r.get(0),
         )
         .optional()?;
-    Ok(v.as_deref()
-        .and_then(Registration::parse)
-        .unwrap_or(Registration::Open))
+    Ok(v.as_deref().and_then(Registration::parse).unwrap_or(Registration::Open))
 }
 
 pub(crate) fn set_registration(c: &Connection, r: Registration) -> rusqlite::Result<()> {
@@ -68,14 +62,9 @@ pub(crate) fn user_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<Us
     .optional()
 }
 
-pub(crate) fn credentials_by_email(
-    c: &Connection,
-    email: &str,
-) -> rusqlite::Result<Option<(UserView, String)>> {
+pub(crate) fn credentials_by_email(c: &Connection, email: &str) -> rusqlite::Result<Option<(UserView, String)>> {
     c.query_row(
-        &format!(
-            "SELECT {USER_COLS}, password_hash FROM users WHERE email = ?1 AND deleted_at IS NULL"
-        ),
+        &format!("SELECT {USER_COLS}, password_hash FROM users WHERE email = ?1 AND deleted_at IS NULL"),
         [email],
         |r| Ok((user_view(r)?, r.get("password_hash")?)),
     )
@@ -139,12 +128,7 @@ pub(crate) fn insert_session(c: &Connection, user_id: &str) -> rusqlite::Result<
     Ok(id)
 }
 
-pub(crate) fn insert_refresh(
-    c: &Connection,
-    hash: &str,
-    session_id: &str,
-    ttl: Duration,
-) -> rusqlite::Result<()> {
+pub(crate) fn insert_refresh(c: &Connection, hash: &str, session_id: &str, ttl: Duration) -> rusqlite::Result<()> {
     let now = now();
     let exp = now + chrono::Duration::seconds(ttl.as_secs() as i64);
     c.execute(
@@ -219,11 +203,7 @@ pub(crate) fn rotate_refresh(
     })
 }
 
-pub(crate) fn actor_by_session(
-    c: &Connection,
-    user_id: &str,
-    session_id: &str,
-) -> rusqlite::Result<Option<Actor>> {
+pub(crate) fn actor_by_session(c: &Connection, user_id: &str, session_id: &str) -> rusqlite::Result<Option<Actor>> {
     c.query_row(
         "SELECT u.id, u.email, u.display_name, u.is_instance_admin
          FROM sessions s JOIN users u ON u.id = s.user_id
@@ -244,11 +224,7 @@ pub(crate) fn actor_by_session(
     .optional()
 }
 
-pub(crate) fn actor_by_api_token(
-    c: &Connection,
-    hash: &str,
-    now: &str,
-) -> rusqlite::Result<Option<Actor>> {
+pub(crate) fn actor_by_api_token(c: &Connection, hash: &str, now: &str) -> rusqlite::Result<Option<Actor>> {
     c.query_row(
         "SELECT u.id, u.email, u.display_name, u.is_instance_admin, t.id
          FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -261,9 +237,7 @@ pub(crate) fn actor_by_api_token(
                 email: r.get(1)?,
                 display_name: r.get(2)?,
                 is_instance_admin: r.get::<_, i64>(3)? != 0,
-                via: AuthVia::ApiToken {
-                    token_id: r.get(4)?,
-                },
+                via: AuthVia::ApiToken { token_id: r.get(4)? },
             })
         },
     )

@@ -14,8 +14,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use yrs::updates::decoder::Decode;
 use yrs::{
-    Any, ClientID, Doc, Map, MapPrelim, MapRef, Options, Out, ReadTxn, StateVector, Transact,
-    TransactionMut, Update,
+    Any, ClientID, Doc, Map, MapPrelim, MapRef, Options, Out, ReadTxn, StateVector, Transact, TransactionMut, Update,
 };
 
 use crate::db::WriteCtx;
@@ -250,9 +249,8 @@ impl DocCache {
             let parts = store::load_parts(conn, &d.id)?;
             let (doc, log_len) = match parts {
                 Some(p) => {
-                    let doc = doc_from_parts(p.snapshot.as_deref(), &p.updates).map_err(|e| {
-                        AppError::Internal(e.context(format!("load document {}", d.id)))
-                    })?;
+                    let doc = doc_from_parts(p.snapshot.as_deref(), &p.updates)
+                        .map_err(|e| AppError::Internal(e.context(format!("load document {}", d.id))))?;
                     (doc, p.updates.len() as u64)
                 }
                 None => {
@@ -293,20 +291,12 @@ impl Edit<'_> {
     }
 
     /// Creates a record. Only its creator ever creates the nested map under its UUID v7 key.
-    pub fn create(
-        &mut self,
-        table: &'static str,
-        id: &str,
-        fields: &[(&str, Val)],
-    ) -> Result<(), AppError> {
+    pub fn create(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
         let root = self.root(table)?.clone();
         if root.get(&self.txn, id).is_some() {
             return Err(AppError::internal(format!("record {table}/{id} exists")));
         }
-        let prelim: MapPrelim = fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_any()))
-            .collect();
+        let prelim: MapPrelim = fields.iter().map(|(k, v)| (k.to_string(), v.to_any())).collect();
         root.insert(&mut self.txn, id.to_string(), prelim);
         self.touched.push((table, id.to_string()));
         Ok(())
@@ -314,12 +304,7 @@ impl Edit<'_> {
 
     /// Sets fields of an existing record; other fields are left as they are, so concurrent
     /// edits of different fields merge.
-    pub fn set(
-        &mut self,
-        table: &'static str,
-        id: &str,
-        fields: &[(&str, Val)],
-    ) -> Result<(), AppError> {
+    pub fn set(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
         let root = self.root(table)?.clone();
         let rec = match root.get(&self.txn, id) {
             Some(Out::YMap(m)) => m,
@@ -334,12 +319,7 @@ impl Edit<'_> {
 }
 
 /// Reads one record of a document as column values, in the order of the table's spec.
-pub fn read_record<T: ReadTxn>(
-    txn: &T,
-    root: &MapRef,
-    spec: &TableSpec,
-    id: &str,
-) -> Option<Vec<Val>> {
+pub fn read_record<T: ReadTxn>(txn: &T, root: &MapRef, spec: &TableSpec, id: &str) -> Option<Vec<Val>> {
     let rec = match root.get(txn, id) {
         Some(Out::YMap(m)) => m,
         _ => return None,
@@ -361,9 +341,7 @@ fn any_to_val(a: &Any, ty: Col) -> Val {
         (Any::String(s), Col::Text) => Val::Text(s.to_string()),
         (Any::Bool(b), _) => Val::Int(i64::from(*b)),
         (Any::Number(n), Col::Int) => Val::Int(n.as_f64().map_or(0, |f| f as i64)),
-        (Any::Number(n), Col::Text) => {
-            Val::Text(n.as_f64().map_or(String::new(), |f| f.to_string()))
-        }
+        (Any::Number(n), Col::Text) => Val::Text(n.as_f64().map_or(String::new(), |f| f.to_string())),
         (Any::String(s), Col::Int) => Val::Int(s.parse().unwrap_or(0)),
         (other, _) => Val::Text(other.to_string()),
     }
@@ -373,11 +351,7 @@ impl WriteCtx<'_> {
     /// Applies `f` to the document `d` in one yrs transaction, appends the encoded update to
     /// the document's log and projects every record `f` touched, all inside the caller's
     /// SQLite transaction (DESIGN §2 steps 2–4). Step 5, publishing, happens after commit.
-    pub fn edit<R>(
-        &mut self,
-        d: &DocRef,
-        f: impl FnOnce(&mut Edit<'_>) -> Result<R, AppError>,
-    ) -> Result<R, AppError> {
+    pub fn edit<R>(&mut self, d: &DocRef, f: impl FnOnce(&mut Edit<'_>) -> Result<R, AppError>) -> Result<R, AppError> {
         let conn = self.conn;
         self.touched.insert(d.id.clone());
         let loaded = self.docs.load(conn, d)?;
@@ -394,11 +368,7 @@ impl WriteCtx<'_> {
         };
         let out = f(&mut edit)?;
         let update = edit.txn.encode_update_v1();
-        let Edit {
-            txn,
-            roots,
-            touched,
-        } = edit;
+        let Edit { txn, roots, touched } = edit;
         drop(txn);
         if touched.is_empty() {
             return Ok(out);
@@ -408,9 +378,7 @@ impl WriteCtx<'_> {
         let rtxn = loaded.doc.transact();
         for (table, id) in &touched {
             let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
-            let root = roots
-                .get(table)
-                .ok_or_else(|| AppError::internal("no root"))?;
+            let root = roots.get(table).ok_or_else(|| AppError::internal("no root"))?;
             if let Some(vals) = read_record(&rtxn, root, spec, id) {
                 store::upsert_row(conn, spec, id, &vals)?;
             }
@@ -463,9 +431,7 @@ pub fn compact_document(conn: &Connection, id: &str) -> anyhow::Result<()> {
         anyhow::bail!("no document {id}")
     };
     let doc = doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
-    let snapshot = doc
-        .transact()
-        .encode_state_as_update_v1(&StateVector::default());
+    let snapshot = doc.transact().encode_state_as_update_v1(&StateVector::default());
     store::compact(conn, id, &snapshot)?;
     Ok(())
 }
@@ -476,9 +442,7 @@ pub fn document_state(conn: &Connection, id: &str) -> anyhow::Result<Option<Vec<
         return Ok(None);
     };
     let doc = doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
-    let state = doc
-        .transact()
-        .encode_state_as_update_v1(&StateVector::default());
+    let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
     Ok(Some(state))
 }
 

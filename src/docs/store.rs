@@ -20,15 +20,12 @@ pub(crate) fn create_document(conn: &Connection, d: &DocRef) -> rusqlite::Result
 
 pub(crate) fn load_parts(conn: &Connection, id: &str) -> rusqlite::Result<Option<Parts>> {
     let snapshot: Option<Option<Vec<u8>>> = conn
-        .query_row("SELECT snapshot FROM documents WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT snapshot FROM documents WHERE id = ?1", [id], |r| r.get(0))
         .optional()?;
     let Some(snapshot) = snapshot else {
         return Ok(None);
     };
-    let mut stmt =
-        conn.prepare_cached("SELECT data FROM doc_updates WHERE doc_id = ?1 ORDER BY seq")?;
+    let mut stmt = conn.prepare_cached("SELECT data FROM doc_updates WHERE doc_id = ?1 ORDER BY seq")?;
     let updates = stmt
         .query_map([id], |r| r.get::<_, Vec<u8>>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -36,8 +33,7 @@ pub(crate) fn load_parts(conn: &Connection, id: &str) -> rusqlite::Result<Option
 }
 
 pub(crate) fn append_update(conn: &Connection, doc_id: &str, data: &[u8]) -> rusqlite::Result<i64> {
-    let mut stmt = conn
-        .prepare_cached("INSERT INTO doc_updates (doc_id, data, created_at) VALUES (?1, ?2, ?3)")?;
+    let mut stmt = conn.prepare_cached("INSERT INTO doc_updates (doc_id, data, created_at) VALUES (?1, ?2, ?3)")?;
     stmt.execute(params![doc_id, data, now_rfc3339()])?;
     Ok(conn.last_insert_rowid())
 }
@@ -70,11 +66,9 @@ pub(crate) fn document_ids(conn: &Connection) -> rusqlite::Result<Vec<(String, S
 
 /// Number of updates in a document's log after its snapshot.
 pub fn log_len(conn: &Connection, doc_id: &str) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT COUNT(*) FROM doc_updates WHERE doc_id = ?1",
-        [doc_id],
-        |r| r.get(0),
-    )
+    conn.query_row("SELECT COUNT(*) FROM doc_updates WHERE doc_id = ?1", [doc_id], |r| {
+        r.get(0)
+    })
 }
 
 pub(crate) fn clear_table(conn: &Connection, spec: &TableSpec) -> rusqlite::Result<()> {
@@ -84,18 +78,10 @@ pub(crate) fn clear_table(conn: &Connection, spec: &TableSpec) -> rusqlite::Resu
 }
 
 /// Upserts one projected row; `vals` follow `spec.cols`.
-pub(crate) fn upsert_row(
-    conn: &Connection,
-    spec: &TableSpec,
-    id: &str,
-    vals: &[Val],
-) -> rusqlite::Result<()> {
+pub(crate) fn upsert_row(conn: &Connection, spec: &TableSpec, id: &str, vals: &[Val]) -> rusqlite::Result<()> {
     let names: Vec<&str> = spec.cols.iter().map(|c| c.0).collect();
     let placeholders: Vec<String> = (2..=names.len() + 1).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = names
-        .iter()
-        .map(|n| format!("{n} = excluded.{n}"))
-        .collect();
+    let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
     let sql = format!(
         "INSERT INTO {t} (id, {cols}) VALUES (?1, {ph}) ON CONFLICT(id) DO UPDATE SET {up}",
         t = spec.name,
@@ -104,14 +90,11 @@ pub(crate) fn upsert_row(
         up = updates.join(", "),
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let values =
-        std::iter::once(rusqlite::types::Value::Text(id.to_string())).chain(vals.iter().map(|v| {
-            match v {
-                Val::Text(s) => rusqlite::types::Value::Text(s.clone()),
-                Val::Int(i) => rusqlite::types::Value::Integer(*i),
-                Val::Null => rusqlite::types::Value::Null,
-            }
-        }));
+    let values = std::iter::once(rusqlite::types::Value::Text(id.to_string())).chain(vals.iter().map(|v| match v {
+        Val::Text(s) => rusqlite::types::Value::Text(s.clone()),
+        Val::Int(i) => rusqlite::types::Value::Integer(*i),
+        Val::Null => rusqlite::types::Value::Null,
+    }));
     stmt.execute(params_from_iter(values))?;
     Ok(())
 }

@@ -77,20 +77,15 @@ pub fn resolve(
     w: &WsCtx,
     project_id: &str,
 ) -> rusqlite::Result<Option<(ProjectView, ProjRole)>> {
-    Ok(
-        store::project_for(c, &w.ws.id, project_id, &w.actor.user_id)?
-            .and_then(|p| effective_role(w.role, &p).map(|r| (p, r))),
-    )
+    Ok(store::project_for(c, &w.ws.id, project_id, &w.actor.user_id)?
+        .and_then(|p| effective_role(w.role, &p).map(|r| (p, r))))
 }
 
 pub fn parse_identifier(raw: &str) -> Result<String, String> {
     let s = raw.trim();
     if s.len() < 2 || s.len() > 12 {
         Err("must be 2 to 12 characters".into())
-    } else if !s
-        .bytes()
-        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    {
+    } else if !s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
         Err("may contain only upper-case letters and digits".into())
     } else {
         Ok(s.to_string())
@@ -191,12 +186,7 @@ fn member_fields<'a>(
 
 pub struct Projects<'a>(pub &'a App);
 
-fn reload(
-    c: &rusqlite::Connection,
-    ws_id: &str,
-    pid: &str,
-    uid: &str,
-) -> Result<ProjectView, AppError> {
+fn reload(c: &rusqlite::Connection, ws_id: &str, pid: &str, uid: &str) -> Result<ProjectView, AppError> {
     store::project_for(c, ws_id, pid, uid)?.ok_or(AppError::not_found("project"))
 }
 
@@ -234,10 +224,7 @@ impl Projects<'_> {
                             ("identifier", n.identifier.as_str().into()),
                             ("description", n.description.as_str().into()),
                             ("is_private", n.is_private.into()),
-                            (
-                                "is_time_tracking_enabled",
-                                n.is_time_tracking_enabled.into(),
-                            ),
+                            ("is_time_tracking_enabled", n.is_time_tracking_enabled.into()),
                             ("archived_at", Val::Null),
                             ("created_at", now.as_str().into()),
                             ("updated_at", now.as_str().into()),
@@ -256,12 +243,7 @@ impl Projects<'_> {
             .await
     }
 
-    pub async fn list(
-        &self,
-        w: &WsCtx,
-        archived: Option<bool>,
-        p: PageParams,
-    ) -> Result<Page<ProjectView>, AppError> {
+    pub async fn list(&self, w: &WsCtx, archived: Option<bool>, p: PageParams) -> Result<Page<ProjectView>, AppError> {
         let (ws_id, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
         let see_all = w.role >= WsRole::Admin;
         let see_public = w.role >= WsRole::Member;
@@ -280,11 +262,7 @@ impl Projects<'_> {
 
     pub async fn update(&self, pc: &ProjCtx, patch: ProjectPatch) -> Result<ProjectView, AppError> {
         refuse_if_archived(&pc.project)?;
-        let (ws_id, pid, uid) = (
-            pc.ws.ws.id.clone(),
-            pc.project.id.clone(),
-            pc.ws.actor.user_id.clone(),
-        );
+        let (ws_id, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
         self.0
             .writer
             .write(move |ctx| {
@@ -314,9 +292,7 @@ impl Projects<'_> {
                 }
                 if !fields.is_empty() {
                     fields.push(("updated_at", now_rfc3339().into()));
-                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
-                        e.set("projects", &pid, &fields)
-                    })?;
+                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| e.set("projects", &pid, &fields))?;
                 }
                 reload(ctx.conn, &ws_id, &pid, &uid)
             })
@@ -324,25 +300,13 @@ impl Projects<'_> {
     }
 
     /// Archives (`true`) or unarchives a project. An archived project is read-only.
-    pub async fn set_archived(
-        &self,
-        pc: &ProjCtx,
-        archived: bool,
-    ) -> Result<ProjectView, AppError> {
-        let (ws_id, pid, uid) = (
-            pc.ws.ws.id.clone(),
-            pc.project.id.clone(),
-            pc.ws.actor.user_id.clone(),
-        );
+    pub async fn set_archived(&self, pc: &ProjCtx, archived: bool) -> Result<ProjectView, AppError> {
+        let (ws_id, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
         self.0
             .writer
             .write(move |ctx| {
                 let now = now_rfc3339();
-                let at: Val = if archived {
-                    now.as_str().into()
-                } else {
-                    Val::Null
-                };
+                let at: Val = if archived { now.as_str().into() } else { Val::Null };
                 ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
                     e.set(
                         "projects",
@@ -365,21 +329,14 @@ impl Projects<'_> {
                     e.set(
                         "projects",
                         &pid,
-                        &[
-                            ("deleted_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                        ],
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
                     )
                 })
             })
             .await
     }
 
-    pub async fn members(
-        &self,
-        pc: &ProjCtx,
-        p: PageParams,
-    ) -> Result<Page<ProjectMemberView>, AppError> {
+    pub async fn members(&self, pc: &ProjCtx, p: PageParams) -> Result<Page<ProjectMemberView>, AppError> {
         let pid = pc.project.id.clone();
         let show_email = pc.ws.role > WsRole::Guest;
         let (limit, offset) = p.limit_offset();
@@ -391,12 +348,7 @@ impl Projects<'_> {
         Ok(Page::new(items, total, p))
     }
 
-    pub async fn add_member(
-        &self,
-        pc: &ProjCtx,
-        user_id: &str,
-        role: ProjRole,
-    ) -> Result<ProjectMemberView, AppError> {
+    pub async fn add_member(&self, pc: &ProjCtx, user_id: &str, role: ProjRole) -> Result<ProjectMemberView, AppError> {
         refuse_if_archived(&pc.project)?;
         let (ws_id, pid, by, user_id) = (
             pc.ws.ws.id.clone(),
@@ -407,13 +359,12 @@ impl Projects<'_> {
         self.0
             .writer
             .write(move |ctx| {
-                let ws_role =
-                    crate::workspaces::role_of(ctx.conn, &ws_id, &user_id)?.ok_or_else(|| {
-                        AppError::refused(
-                            "not_workspace_member",
-                            "only members of the workspace can join its projects",
-                        )
-                    })?;
+                let ws_role = crate::workspaces::role_of(ctx.conn, &ws_id, &user_id)?.ok_or_else(|| {
+                    AppError::refused(
+                        "not_workspace_member",
+                        "only members of the workspace can join its projects",
+                    )
+                })?;
                 if ws_role == WsRole::Guest && role > ProjRole::Guest {
                     return Err(AppError::refused(
                         "role_above_workspace_role",
@@ -434,8 +385,7 @@ impl Projects<'_> {
                         &member_fields(&ws_id, &pid, &user_id, role, &by, &now),
                     )
                 })?;
-                store::member(ctx.conn, &pid, &user_id)?
-                    .ok_or_else(|| AppError::internal("member not projected"))
+                store::member(ctx.conn, &pid, &user_id)?.ok_or_else(|| AppError::internal("member not projected"))
             })
             .await
     }
@@ -447,16 +397,12 @@ impl Projects<'_> {
         role: ProjRole,
     ) -> Result<ProjectMemberView, AppError> {
         refuse_if_archived(&pc.project)?;
-        let (ws_id, pid, user_id) = (
-            pc.ws.ws.id.clone(),
-            pc.project.id.clone(),
-            user_id.to_string(),
-        );
+        let (ws_id, pid, user_id) = (pc.ws.ws.id.clone(), pc.project.id.clone(), user_id.to_string());
         self.0
             .writer
             .write(move |ctx| {
-                let (rec, current) = store::membership(ctx.conn, &pid, &user_id)?
-                    .ok_or(AppError::not_found("project member"))?;
+                let (rec, current) =
+                    store::membership(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))?;
                 let ws_role = crate::workspaces::role_of(ctx.conn, &ws_id, &user_id)?;
                 if ws_role == Some(WsRole::Guest) && role > ProjRole::Guest {
                     return Err(AppError::refused(
@@ -464,10 +410,7 @@ impl Projects<'_> {
                         "a workspace guest can only be a project guest",
                     ));
                 }
-                if current == ProjRole::Admin
-                    && role != ProjRole::Admin
-                    && store::admin_count(ctx.conn, &pid)? <= 1
-                {
+                if current == ProjRole::Admin && role != ProjRole::Admin && store::admin_count(ctx.conn, &pid)? <= 1 {
                     return Err(AppError::refused(
                         "last_admin",
                         "a project must keep at least one admin",
@@ -478,15 +421,11 @@ impl Projects<'_> {
                         e.set(
                             "project_members",
                             &rec,
-                            &[
-                                ("role", role.as_str().into()),
-                                ("updated_at", now_rfc3339().into()),
-                            ],
+                            &[("role", role.as_str().into()), ("updated_at", now_rfc3339().into())],
                         )
                     })?;
                 }
-                store::member(ctx.conn, &pid, &user_id)?
-                    .ok_or(AppError::not_found("project member"))
+                store::member(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))
             })
             .await
     }
@@ -494,20 +433,14 @@ impl Projects<'_> {
     pub async fn remove_member(&self, pc: &ProjCtx, user_id: &str) -> Result<(), AppError> {
         let is_self = pc.ws.actor.user_id == user_id;
         let actor_role = pc.role;
-        let (ws_id, pid, user_id) = (
-            pc.ws.ws.id.clone(),
-            pc.project.id.clone(),
-            user_id.to_string(),
-        );
+        let (ws_id, pid, user_id) = (pc.ws.ws.id.clone(), pc.project.id.clone(), user_id.to_string());
         self.0
             .writer
             .write(move |ctx| {
-                let (rec, current) = store::membership(ctx.conn, &pid, &user_id)?
-                    .ok_or(AppError::not_found("project member"))?;
+                let (rec, current) =
+                    store::membership(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))?;
                 if !is_self && actor_role < ProjRole::Admin {
-                    return Err(AppError::forbidden(
-                        "only project admins remove other members",
-                    ));
+                    return Err(AppError::forbidden("only project admins remove other members"));
                 }
                 if current == ProjRole::Admin && store::admin_count(ctx.conn, &pid)? <= 1 {
                     return Err(AppError::refused(
@@ -520,13 +453,57 @@ impl Projects<'_> {
                     e.set(
                         "project_members",
                         &rec,
-                        &[
-                            ("deleted_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                        ],
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
                     )
                 })
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(private: bool, member_role: Option<ProjRole>) -> ProjectView {
+        ProjectView {
+            id: String::new(),
+            workspace_id: String::new(),
+            name: String::new(),
+            identifier: "AB".into(),
+            description: String::new(),
+            is_private: private,
+            is_time_tracking_enabled: true,
+            archived_at: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+            created_by: None,
+            is_member: member_role.is_some(),
+            member_role,
+        }
+    }
+
+    #[test]
+    fn effective_project_roles() {
+        use ProjRole as P;
+        use WsRole as W;
+        // Workspace admins administer every project, private or not.
+        assert_eq!(effective_role(W::Admin, &project(true, None)), Some(P::Admin));
+        assert_eq!(effective_role(W::Owner, &project(true, Some(P::Guest))), Some(P::Admin));
+        // Members see public projects as guests, private ones only as members.
+        assert_eq!(effective_role(W::Member, &project(false, None)), Some(P::Guest));
+        assert_eq!(effective_role(W::Member, &project(true, None)), None);
+        assert_eq!(effective_role(W::Member, &project(true, Some(P::Member))), Some(P::Member));
+        // Workspace guests see only their projects, and never above guest.
+        assert_eq!(effective_role(W::Guest, &project(false, None)), None);
+        assert_eq!(effective_role(W::Guest, &project(false, Some(P::Admin))), Some(P::Guest));
+    }
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(parse_identifier(" WEB1 "), Ok("WEB1".into()));
+        for bad in ["W", "web", "WEB-1", "ABCDEFGHIJKLM", "ÄB"] {
+            assert!(parse_identifier(bad).is_err(), "{bad}");
+        }
     }
 }

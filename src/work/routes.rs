@@ -77,10 +77,7 @@ async fn create_project(
         b.is_private,
         b.is_time_tracking_enabled,
     )?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Projects(&app).create(&w, n).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(Projects(&app).create(&w, n).await?)))
 }
 
 /// One project.
@@ -129,20 +126,14 @@ async fn delete_project(State(app): State<App>, p: ProjCtx) -> Result<StatusCode
 /// Archives a project: it stays readable and refuses changes until unarchived.
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/projects/{project_id}/archive", tag = "projects",
     params(("slug" = String, Path), ("project_id" = String, Path)), responses((status = 200, body = ProjectView)))]
-async fn archive_project(
-    State(app): State<App>,
-    p: ProjCtx,
-) -> Result<Json<ProjectView>, AppError> {
+async fn archive_project(State(app): State<App>, p: ProjCtx) -> Result<Json<ProjectView>, AppError> {
     Ok(Json(Projects(&app).set_archived(&p, true).await?))
 }
 
 /// Unarchives a project.
 #[utoipa::path(post, path = "/api/v1/workspaces/{slug}/projects/{project_id}/unarchive", tag = "projects",
     params(("slug" = String, Path), ("project_id" = String, Path)), responses((status = 200, body = ProjectView)))]
-async fn unarchive_project(
-    State(app): State<App>,
-    p: ProjCtx,
-) -> Result<Json<ProjectView>, AppError> {
+async fn unarchive_project(State(app): State<App>, p: ProjCtx) -> Result<Json<ProjectView>, AppError> {
     Ok(Json(Projects(&app).set_archived(&p, false).await?))
 }
 
@@ -194,11 +185,7 @@ async fn change_project_member(
     AppPath((_, _, user_id)): AppPath<(String, String, String)>,
     AppJson(b): AppJson<ProjectRoleBody>,
 ) -> Result<Json<ProjectMemberView>, AppError> {
-    Ok(Json(
-        Projects(&app)
-            .change_member_role(&p, &user_id, b.role)
-            .await?,
-    ))
+    Ok(Json(Projects(&app).change_member_role(&p, &user_id, b.role).await?))
 }
 
 /// Removes a project member, or leaves when `user_id` is the caller.

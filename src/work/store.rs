@@ -5,8 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::{ProjectMemberView, ProjectView};
 use crate::policy::ProjRole;
 
-const PROJECT_COLS: &str =
-    "p.id, p.workspace_id, p.name, p.identifier, p.description, p.is_private,
+const PROJECT_COLS: &str = "p.id, p.workspace_id, p.name, p.identifier, p.description, p.is_private,
     p.is_time_tracking_enabled, p.archived_at, p.created_at, p.updated_at, p.created_by";
 
 fn project_view(r: &Row<'_>) -> rusqlite::Result<ProjectView> {
@@ -119,8 +118,7 @@ pub(crate) fn admin_count(c: &Connection, project_id: &str) -> rusqlite::Result<
     )
 }
 
-const PM_SQL: &str =
-    "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
+const PM_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
      FROM project_members m LEFT JOIN users u ON u.id = m.user_id
      WHERE m.project_id = ?1 AND m.deleted_at IS NULL";
 
@@ -152,18 +150,12 @@ pub(crate) fn list_members(
         "{PM_SQL} ORDER BY u.display_name COLLATE NOCASE, m.id LIMIT ?2 OFFSET ?3"
     ))?;
     let items = stmt
-        .query_map(params![project_id, limit, offset], |r| {
-            pm_view(r, show_email)
-        })?
+        .query_map(params![project_id, limit, offset], |r| pm_view(r, show_email))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((items, total))
 }
 
-pub(crate) fn member(
-    c: &Connection,
-    project_id: &str,
-    user_id: &str,
-) -> rusqlite::Result<Option<ProjectMemberView>> {
+pub(crate) fn member(c: &Connection, project_id: &str, user_id: &str) -> rusqlite::Result<Option<ProjectMemberView>> {
     c.query_row(
         &format!("{PM_SQL} AND m.user_id = ?2"),
         params![project_id, user_id],

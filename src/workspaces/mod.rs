@@ -127,9 +127,7 @@ pub fn parse_name(raw: &str, max: usize) -> Result<String, String> {
 fn new_display_id() -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut rng = rand::thread_rng();
-    let tail: String = (0..9)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-        .collect();
+    let tail: String = (0..9).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
     format!("WK-{tail}")
 }
 
@@ -139,11 +137,7 @@ pub fn has_pending_invitation(c: &Connection, email: &str) -> rusqlite::Result<b
 }
 
 /// Resolves `slug` for `user_id`: the workspace and the user's role, None if not a member.
-pub fn resolve(
-    c: &Connection,
-    slug: &str,
-    user_id: &str,
-) -> rusqlite::Result<Option<(WorkspaceView, WsRole)>> {
+pub fn resolve(c: &Connection, slug: &str, user_id: &str) -> rusqlite::Result<Option<(WorkspaceView, WsRole)>> {
     Ok(store::workspace_with_role(c, slug, user_id)?.and_then(|(ws, role)| role.map(|r| (ws, r))))
 }
 
@@ -156,10 +150,7 @@ pub fn role_of(c: &Connection, ws_id: &str, user_id: &str) -> rusqlite::Result<O
 /// only owners make owners).
 fn check_grant(actor_role: WsRole, new_role: WsRole) -> Result<(), AppError> {
     if new_role == WsRole::Owner && actor_role != WsRole::Owner {
-        return Err(AppError::denied(
-            "owner_required",
-            "only owners can make owners",
-        ));
+        return Err(AppError::denied("owner_required", "only owners can make owners"));
     }
     if new_role > actor_role {
         return Err(AppError::denied(
@@ -173,12 +164,7 @@ fn check_grant(actor_role: WsRole, new_role: WsRole) -> Result<(), AppError> {
 pub struct Workspaces<'a>(pub &'a App);
 
 impl Workspaces<'_> {
-    pub async fn create(
-        &self,
-        actor: &Actor,
-        name: &str,
-        slug: &str,
-    ) -> Result<WorkspaceView, AppError> {
+    pub async fn create(&self, actor: &Actor, name: &str, slug: &str) -> Result<WorkspaceView, AppError> {
         let mut c = Checks::new();
         let name = c.take("name", parse_name(name, 80));
         let slug = c.take("slug", parse_slug(slug));
@@ -191,10 +177,7 @@ impl Workspaces<'_> {
             .writer
             .write(move |ctx| {
                 if store::slug_exists(ctx.conn, &slug)? {
-                    return Err(AppError::conflict(
-                        "slug_taken",
-                        "this workspace URL is taken",
-                    ));
+                    return Err(AppError::conflict("slug_taken", "this workspace URL is taken"));
                 }
                 let mut display_id = new_display_id();
                 for _ in 0..16 {
@@ -231,11 +214,7 @@ impl Workspaces<'_> {
             .await
     }
 
-    pub async fn list_mine(
-        &self,
-        actor: &Actor,
-        p: PageParams,
-    ) -> Result<Page<WorkspaceView>, AppError> {
+    pub async fn list_mine(&self, actor: &Actor, p: PageParams) -> Result<Page<WorkspaceView>, AppError> {
         let uid = actor.user_id.clone();
         let (limit, offset) = p.limit_offset();
         let (items, total) = self
@@ -281,10 +260,7 @@ impl Workspaces<'_> {
                     e.set(
                         "workspaces",
                         &id,
-                        &[
-                            ("deleted_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                        ],
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
                     )
                 })
             })
@@ -303,12 +279,7 @@ impl Workspaces<'_> {
         Ok(Page::new(items, total, p))
     }
 
-    pub async fn add_member(
-        &self,
-        w: &WsCtx,
-        email: &str,
-        role: WsRole,
-    ) -> Result<MemberView, AppError> {
+    pub async fn add_member(&self, w: &WsCtx, email: &str, role: WsRole) -> Result<MemberView, AppError> {
         let email = parse_email(email).map_err(|e| AppError::field("email", e))?;
         check_grant(w.role, role)?;
         let (ws_id, actor_id) = (w.ws.id.clone(), w.actor.user_id.clone());
@@ -322,38 +293,26 @@ impl Workspaces<'_> {
                     )
                 })?;
                 if store::membership(ctx.conn, &ws_id, &user_id)?.is_some() {
-                    return Err(AppError::conflict(
-                        "already_member",
-                        "this person is already a member",
-                    ));
+                    return Err(AppError::conflict("already_member", "this person is already a member"));
                 }
                 let now = now_rfc3339();
                 ctx.edit(&DocRef::workspace(&ws_id), |e| {
                     add_member_record(e, &ws_id, &user_id, role, &actor_id, &now)
                 })?;
-                store::member(ctx.conn, &ws_id, &user_id)?
-                    .ok_or_else(|| AppError::internal("member not projected"))
+                store::member(ctx.conn, &ws_id, &user_id)?.ok_or_else(|| AppError::internal("member not projected"))
             })
             .await
     }
 
-    pub async fn change_role(
-        &self,
-        w: &WsCtx,
-        user_id: &str,
-        role: WsRole,
-    ) -> Result<MemberView, AppError> {
+    pub async fn change_role(&self, w: &WsCtx, user_id: &str, role: WsRole) -> Result<MemberView, AppError> {
         let (ws_id, actor_role, user_id) = (w.ws.id.clone(), w.role, user_id.to_string());
         self.0
             .writer
             .write(move |ctx| {
-                let (rec_id, current) = store::membership(ctx.conn, &ws_id, &user_id)?
-                    .ok_or(AppError::not_found("member"))?;
+                let (rec_id, current) =
+                    store::membership(ctx.conn, &ws_id, &user_id)?.ok_or(AppError::not_found("member"))?;
                 if current == WsRole::Owner && actor_role != WsRole::Owner {
-                    return Err(AppError::denied(
-                        "owner_required",
-                        "only owners change owners",
-                    ));
+                    return Err(AppError::denied("owner_required", "only owners change owners"));
                 }
                 if current > actor_role {
                     return Err(AppError::denied(
@@ -362,10 +321,7 @@ impl Workspaces<'_> {
                     ));
                 }
                 check_grant(actor_role, role)?;
-                if current == WsRole::Owner
-                    && role != WsRole::Owner
-                    && store::owner_count(ctx.conn, &ws_id)? <= 1
-                {
+                if current == WsRole::Owner && role != WsRole::Owner && store::owner_count(ctx.conn, &ws_id)? <= 1 {
                     return Err(AppError::refused(
                         "last_owner",
                         "a workspace must keep at least one owner",
@@ -376,10 +332,7 @@ impl Workspaces<'_> {
                         e.set(
                             "workspace_members",
                             &rec_id,
-                            &[
-                                ("role", role.as_str().into()),
-                                ("updated_at", now_rfc3339().into()),
-                            ],
+                            &[("role", role.as_str().into()), ("updated_at", now_rfc3339().into())],
                         )
                     })?;
                 }
@@ -395,16 +348,13 @@ impl Workspaces<'_> {
         self.0
             .writer
             .write(move |ctx| {
-                let (rec_id, current) = store::membership(ctx.conn, &ws_id, &user_id)?
-                    .ok_or(AppError::not_found("member"))?;
+                let (rec_id, current) =
+                    store::membership(ctx.conn, &ws_id, &user_id)?.ok_or(AppError::not_found("member"))?;
                 if !is_self && actor_role < WsRole::Admin {
                     return Err(AppError::forbidden("only admins remove other members"));
                 }
                 if !is_self && current == WsRole::Owner && actor_role != WsRole::Owner {
-                    return Err(AppError::denied(
-                        "owner_required",
-                        "only owners remove owners",
-                    ));
+                    return Err(AppError::denied("owner_required", "only owners remove owners"));
                 }
                 if !is_self && current > actor_role {
                     return Err(AppError::denied(
@@ -423,21 +373,14 @@ impl Workspaces<'_> {
                     e.set(
                         "workspace_members",
                         &rec_id,
-                        &[
-                            ("deleted_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                        ],
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
                     )
                 })
             })
             .await
     }
 
-    pub async fn invitations(
-        &self,
-        w: &WsCtx,
-        p: PageParams,
-    ) -> Result<Page<InvitationView>, AppError> {
+    pub async fn invitations(&self, w: &WsCtx, p: PageParams) -> Result<Page<InvitationView>, AppError> {
         let id = w.ws.id.clone();
         let (limit, offset) = p.limit_offset();
         let (items, total) = self
@@ -448,12 +391,7 @@ impl Workspaces<'_> {
         Ok(Page::new(items, total, p))
     }
 
-    pub async fn invite(
-        &self,
-        w: &WsCtx,
-        email: &str,
-        role: WsRole,
-    ) -> Result<InvitationView, AppError> {
+    pub async fn invite(&self, w: &WsCtx, email: &str, role: WsRole) -> Result<InvitationView, AppError> {
         let email = parse_email(email).map_err(|e| AppError::field("email", e))?;
         check_grant(w.role, role)?;
         let (ws_id, actor_id) = (w.ws.id.clone(), w.actor.user_id.clone());
@@ -467,10 +405,7 @@ impl Workspaces<'_> {
                 let now = rfc3339(now_t);
                 if let Some(uid) = store::user_id_by_email(ctx.conn, &email)? {
                     if store::membership(ctx.conn, &ws_id, &uid)?.is_some() {
-                        return Err(AppError::conflict(
-                            "already_member",
-                            "this person is already a member",
-                        ));
+                        return Err(AppError::conflict("already_member", "this person is already a member"));
                     }
                 }
                 if store::pending_invitation_for(ctx.conn, &ws_id, &email, &now)? {
@@ -513,17 +448,13 @@ impl Workspaces<'_> {
         self.0
             .writer
             .write(move |ctx| {
-                store::invitation_in(ctx.conn, &ws_id, &id)?
-                    .ok_or(AppError::not_found("invitation"))?;
+                store::invitation_in(ctx.conn, &ws_id, &id)?.ok_or(AppError::not_found("invitation"))?;
                 let now = now_rfc3339();
                 ctx.edit(&DocRef::workspace(&ws_id), |e| {
                     e.set(
                         "invitations",
                         &id,
-                        &[
-                            ("deleted_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                        ],
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
                     )
                 })
             })
@@ -541,8 +472,8 @@ impl Workspaces<'_> {
         self.0
             .writer
             .write(move |ctx| {
-                let (inv, ws_id, slug) = store::invitation_by_token(ctx.conn, &hash)?
-                    .ok_or(AppError::not_found("invitation"))?;
+                let (inv, ws_id, slug) =
+                    store::invitation_by_token(ctx.conn, &hash)?.ok_or(AppError::not_found("invitation"))?;
                 if inv.accepted_at.is_some() {
                     return Err(AppError::conflict(
                         "invitation_used",
@@ -551,10 +482,7 @@ impl Workspaces<'_> {
                 }
                 let now = now_rfc3339();
                 if inv.expires_at <= now {
-                    return Err(AppError::refused(
-                        "invitation_expired",
-                        "this invitation has expired",
-                    ));
+                    return Err(AppError::refused("invitation_expired", "this invitation has expired"));
                 }
                 if inv.email != actor.email {
                     return Err(AppError::denied(
@@ -607,4 +535,37 @@ fn add_member_record(
             ("deleted_at", Val::Null),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(parse_slug("acme-2"), Ok("acme-2".into()));
+        for bad in ["a", "Acme", "acme_2", "-acme", "acme-", "api", "docs", "ac me"] {
+            assert!(parse_slug(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn grants_never_exceed_the_grantor() {
+        use WsRole::*;
+        assert!(check_grant(Owner, Owner).is_ok());
+        assert!(check_grant(Admin, Admin).is_ok());
+        assert!(check_grant(Admin, Owner).is_err());
+        assert!(check_grant(Member, Admin).is_err());
+        assert!(check_grant(Guest, Member).is_err());
+    }
+
+    #[test]
+    fn display_ids_have_the_seed_format() {
+        for _ in 0..100 {
+            let d = new_display_id();
+            assert_eq!(d.len(), 12);
+            assert!(d.starts_with("WK-"));
+            assert!(d[3..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+        }
+    }
 }

@@ -134,9 +134,7 @@ async fn change_member(
     AppPath((_, user_id)): AppPath<(String, String)>,
     AppJson(b): AppJson<RoleBody>,
 ) -> Result<Json<MemberView>, AppError> {
-    Ok(Json(
-        Workspaces(&app).change_role(&w, &user_id, b.role).await?,
-    ))
+    Ok(Json(Workspaces(&app).change_role(&w, &user_id, b.role).await?))
 }
 
 /// Removes a member, or leaves when `user_id` is the caller.

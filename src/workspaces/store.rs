@@ -5,8 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::{InvitationView, MemberView, WorkspaceView};
 use crate::policy::WsRole;
 
-const WS_COLS: &str =
-    "w.id, w.name, w.slug, w.display_id, w.plan, w.created_at, w.updated_at, w.created_by";
+const WS_COLS: &str = "w.id, w.name, w.slug, w.display_id, w.plan, w.created_at, w.updated_at, w.created_by";
 
 fn ws_view(r: &Row<'_>, role: Option<WsRole>) -> rusqlite::Result<WorkspaceView> {
     Ok(WorkspaceView {
@@ -35,21 +34,16 @@ pub(crate) fn workspace_with_role(
          WHERE w.slug = ?1 AND w.deleted_at IS NULL"
     ))?;
     stmt.query_row(params![slug, user_id], |r| {
-        let role = r
-            .get::<_, Option<String>>(8)?
-            .as_deref()
-            .and_then(WsRole::parse);
+        let role = r.get::<_, Option<String>>(8)?.as_deref().and_then(WsRole::parse);
         Ok((ws_view(r, role)?, role))
     })
     .optional()
 }
 
 pub(crate) fn slug_exists(c: &Connection, slug: &str) -> rusqlite::Result<bool> {
-    c.query_row(
-        "SELECT EXISTS(SELECT 1 FROM workspaces WHERE slug = ?1)",
-        [slug],
-        |r| r.get(0),
-    )
+    c.query_row("SELECT EXISTS(SELECT 1 FROM workspaces WHERE slug = ?1)", [slug], |r| {
+        r.get(0)
+    })
 }
 
 pub(crate) fn display_id_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
@@ -79,11 +73,7 @@ pub(crate) fn list_for_user(
     ))?;
     let items = stmt
         .query_map(params![user_id, limit, offset], |r| {
-            let role = r
-                .get::<_, String>(8)
-                .ok()
-                .as_deref()
-                .and_then(WsRole::parse);
+            let role = r.get::<_, String>(8).ok().as_deref().and_then(WsRole::parse);
             ws_view(r, role)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -91,11 +81,7 @@ pub(crate) fn list_for_user(
 }
 
 /// A live membership: (member record id, role).
-pub(crate) fn membership(
-    c: &Connection,
-    ws_id: &str,
-    user_id: &str,
-) -> rusqlite::Result<Option<(String, WsRole)>> {
+pub(crate) fn membership(c: &Connection, ws_id: &str, user_id: &str) -> rusqlite::Result<Option<(String, WsRole)>> {
     c.query_row(
         "SELECT id, role FROM workspace_members WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
         params![ws_id, user_id],
@@ -125,8 +111,7 @@ fn member_view(r: &Row<'_>, show_email: bool) -> rusqlite::Result<MemberView> {
     })
 }
 
-const MEMBER_SQL: &str =
-    "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
+const MEMBER_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
      FROM workspace_members m LEFT JOIN users u ON u.id = m.user_id
      WHERE m.workspace_id = ?1 AND m.deleted_at IS NULL";
 
@@ -146,18 +131,12 @@ pub(crate) fn list_members(
         "{MEMBER_SQL} ORDER BY u.display_name COLLATE NOCASE, m.id LIMIT ?2 OFFSET ?3"
     ))?;
     let items = stmt
-        .query_map(params![ws_id, limit, offset], |r| {
-            member_view(r, show_email)
-        })?
+        .query_map(params![ws_id, limit, offset], |r| member_view(r, show_email))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((items, total))
 }
 
-pub(crate) fn member(
-    c: &Connection,
-    ws_id: &str,
-    user_id: &str,
-) -> rusqlite::Result<Option<MemberView>> {
+pub(crate) fn member(c: &Connection, ws_id: &str, user_id: &str) -> rusqlite::Result<Option<MemberView>> {
     c.query_row(
         &format!("{MEMBER_SQL} AND m.user_id = ?2"),
         params![ws_id, user_id],
@@ -214,12 +193,7 @@ pub(crate) fn list_invitations(
 }
 
 /// A pending invitation of `ws_id` for `email` that has not expired.
-pub(crate) fn pending_invitation_for(
-    c: &Connection,
-    ws_id: &str,
-    email: &str,
-    now: &str,
-) -> rusqlite::Result<bool> {
+pub(crate) fn pending_invitation_for(c: &Connection, ws_id: &str, email: &str, now: &str) -> rusqlite::Result<bool> {
     c.query_row(
         "SELECT EXISTS(SELECT 1 FROM invitations WHERE workspace_id = ?1 AND email = ?2
            AND deleted_at IS NULL AND accepted_at IS NULL AND expires_at > ?3)",
@@ -228,11 +202,7 @@ pub(crate) fn pending_invitation_for(
     )
 }
 
-pub(crate) fn pending_invitation_any(
-    c: &Connection,
-    email: &str,
-    now: &str,
-) -> rusqlite::Result<bool> {
+pub(crate) fn pending_invitation_any(c: &Connection, email: &str, now: &str) -> rusqlite::Result<bool> {
     c.query_row(
         "SELECT EXISTS(SELECT 1 FROM invitations i JOIN workspaces w ON w.id = i.workspace_id
            WHERE i.email = ?1 AND i.deleted_at IS NULL AND i.accepted_at IS NULL AND i.expires_at > ?2
@@ -242,11 +212,7 @@ pub(crate) fn pending_invitation_any(
     )
 }
 
-pub(crate) fn invitation_in(
-    c: &Connection,
-    ws_id: &str,
-    id: &str,
-) -> rusqlite::Result<Option<InvitationView>> {
+pub(crate) fn invitation_in(c: &Connection, ws_id: &str, id: &str) -> rusqlite::Result<Option<InvitationView>> {
     c.query_row(
         &format!(
             "SELECT {INV_COLS} FROM invitations WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL AND accepted_at IS NULL"

@@ -57,9 +57,7 @@ async fn login_accepts_the_password_and_refuses_anything_else() {
     app.login("nobody@example.com", PASSWORD)
         .await
         .err(401, "invalid_credentials");
-    app.login("garbage", PASSWORD)
-        .await
-        .err(401, "invalid_credentials");
+    app.login("garbage", PASSWORD).await.err(401, "invalid_credentials");
 }
 
 #[tokio::test]
@@ -98,9 +96,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     )
     .await
     .err(401, "invalid_token");
-    app.get("/api/v1/users/me", &new_access)
-        .await
-        .err(401, "invalid_token");
+    app.get("/api/v1/users/me", &new_access).await.err(401, "invalid_token");
     app.call(
         Method::POST,
         "/api/v1/auth/refresh",
@@ -122,9 +118,7 @@ async fn logout_ends_the_session_only() {
     app.call(Method::POST, "/api/v1/auth/logout", Some(&u.token), None)
         .await
         .ok(204);
-    app.get("/api/v1/users/me", &u.token)
-        .await
-        .err(401, "invalid_token");
+    app.get("/api/v1/users/me", &u.token).await.err(401, "invalid_token");
     app.call(
         Method::POST,
         "/api/v1/auth/refresh",
@@ -148,11 +142,7 @@ async fn profile_update_and_password_change() {
         .unwrap()
         .to_string();
     let r = app
-        .patch(
-            "/api/v1/users/me",
-            &u.token,
-            json!({"display_name": "  Ann Lee "}),
-        )
+        .patch("/api/v1/users/me", &u.token, json!({"display_name": "  Ann Lee "}))
         .await;
     assert_eq!(r.ok(200)["display_name"], "Ann Lee");
     app.patch("/api/v1/users/me", &u.token, json!({"display_name": ""}))
@@ -182,12 +172,8 @@ async fn profile_update_and_password_change() {
     .ok(204);
     // This session stays, every other one is signed out.
     app.get("/api/v1/users/me", &u.token).await.ok(200);
-    app.get("/api/v1/users/me", &other)
-        .await
-        .err(401, "invalid_token");
-    app.login(&u.email, PASSWORD)
-        .await
-        .err(401, "invalid_credentials");
+    app.get("/api/v1/users/me", &other).await.err(401, "invalid_token");
+    app.login(&u.email, PASSWORD).await.err(401, "invalid_credentials");
     app.login(&u.email, "another secret").await.ok(200);
 }
 
@@ -235,9 +221,7 @@ async fn api_tokens_are_shown_once_work_as_the_user_and_can_be_revoked() {
     app.delete(&format!("/api/v1/users/me/tokens/{id}"), &u.token)
         .await
         .ok(204);
-    app.get("/api/v1/users/me", &secret)
-        .await
-        .err(401, "invalid_token");
+    app.get("/api/v1/users/me", &secret).await.err(401, "invalid_token");
     app.delete(&format!("/api/v1/users/me/tokens/{id}"), &u.token)
         .await
         .err(404, "not_found");
@@ -258,26 +242,14 @@ async fn login_is_rate_limited_per_account_and_per_ip() {
     }
     let limited = app.login("ann@example.com", PASSWORD).await;
     limited.err(429, "rate_limited");
-    let retry: u64 = limited.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry >= 1);
     // Other accounts from the same IP still get through until the IP's quota is spent.
     let mut statuses = Vec::new();
     for i in 0..4 {
-        statuses.push(
-            app.login(&format!("x{i}@example.com"), PASSWORD)
-                .await
-                .status,
-        );
+        statuses.push(app.login(&format!("x{i}@example.com"), PASSWORD).await.status);
     }
-    assert_eq!(
-        statuses,
-        vec![401, 401, 429, 429],
-        "per-IP quota of 6 (4 used above)"
-    );
+    assert_eq!(statuses, vec![401, 401, 429, 429], "per-IP quota of 6 (4 used above)");
 }
 
 #[tokio::test]
@@ -331,9 +303,7 @@ async fn registration_policy_is_set_by_the_instance_admin() {
     )
     .await
     .ok(201);
-    app.register_raw("new@example.com", PASSWORD, "New")
-        .await
-        .ok(201);
+    app.register_raw("new@example.com", PASSWORD, "New").await.ok(201);
     app.register_raw("other@example.com", PASSWORD, "Other")
         .await
         .err(403, "invitation_required");
@@ -359,16 +329,10 @@ async fn every_answer_carries_security_headers_and_the_error_shape() {
         }
         assert_eq!(r.headers["x-content-type-options"], "nosniff");
         if r.status >= 400 {
-            assert!(
-                r.body["error"]["code"].is_string(),
-                "{method} {path}: {}",
-                r.body
-            );
+            assert!(r.body["error"]["code"].is_string(), "{method} {path}: {}", r.body);
         }
     }
-    app.call(Method::GET, "/nope", None, None)
-        .await
-        .err(404, "not_found");
+    app.call(Method::GET, "/nope", None, None).await.err(404, "not_found");
     app.call(Method::PUT, "/health", None, None)
         .await
         .err(405, "method_not_allowed");
@@ -413,11 +377,7 @@ async fn bad_bodies_get_clear_errors() {
     let b: serde_json::Value = r.json().await.unwrap();
     assert_eq!(b["error"]["code"], "payload_too_large");
     let r = app
-        .post(
-            "/api/v1/workspaces",
-            &u.token,
-            json!({"name": 5, "slug": "x1"}),
-        )
+        .post("/api/v1/workspaces", &u.token, json!({"name": 5, "slug": "x1"}))
         .await;
     r.err(422, "validation_failed");
     app.get("/api/v1/workspaces?per_page=501", &u.token)
@@ -435,17 +395,9 @@ async fn cors_allows_only_listed_origins_and_unknown_hosts_are_refused() {
         c.public_hosts = vec!["keel.lan".into()];
     })
     .await;
-    let get = |origin: &'static str| {
-        app.client
-            .get(app.url("/health"))
-            .header("origin", origin)
-            .send()
-    };
+    let get = |origin: &'static str| app.client.get(app.url("/health")).header("origin", origin).send();
     let ok = get("http://allowed.test").await.unwrap();
-    assert_eq!(
-        ok.headers()["access-control-allow-origin"],
-        "http://allowed.test"
-    );
+    assert_eq!(ok.headers()["access-control-allow-origin"], "http://allowed.test");
     let other = get("http://evil.test").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 
@@ -475,4 +427,17 @@ async fn cors_allows_only_listed_origins_and_unknown_hosts_are_refused() {
         .await
         .unwrap();
     assert_eq!(local.status(), 200);
+}
+
+#[tokio::test]
+async fn openapi_document_and_docs_ui_are_served() {
+    let app = TestApp::spawn().await;
+    let r = app.call(Method::GET, "/api/openapi.json", None, None).await;
+    let doc = r.ok(200);
+    assert!(doc["paths"]["/api/v1/workspaces/{slug}/projects/{project_id}"]["patch"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let ui = app.client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    assert!(ui.headers().contains_key("content-security-policy"));
+    assert!(ui.text().await.unwrap().contains("swagger"));
 }

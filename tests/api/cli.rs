@@ -84,10 +84,7 @@ impl Server {
 
 fn keel(dir: &Path, args: &[&str], password: Option<&str>) -> std::process::Output {
     let mut c = Command::new(BIN);
-    c.arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("RUST_LOG", "warn");
+    c.arg("--data-dir").arg(dir).args(args).env("RUST_LOG", "warn");
     if let Some(p) = password {
         c.env("KEEL_PASSWORD", p);
     }
@@ -110,12 +107,7 @@ async fn register(s: &Server, email: &str) -> String {
 async fn serve_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = start(dir.path());
-    let r = s
-        .client
-        .get(format!("{}/health", s.base))
-        .send()
-        .await
-        .unwrap();
+    let r = s.client.get(format!("{}/health", s.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let st = s.sigterm();
     assert!(st.success(), "exit status {st:?}");
@@ -153,34 +145,22 @@ async fn backup_while_running_and_restore_only_when_stopped() {
     let mut s = start(dir.path());
     let t = register(&s, "ann@example.com").await;
     assert_eq!(
-        s.post(
-            "/api/v1/workspaces",
-            Some(&t),
-            json!({"name": "A", "slug": "before"})
-        )
-        .await
-        .0,
+        s.post("/api/v1/workspaces", Some(&t), json!({"name": "A", "slug": "before"}))
+            .await
+            .0,
         201
     );
 
     let out = keel(dir.path(), &["backup", backup.to_str().unwrap()], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // Refuses to overwrite.
     let again = keel(dir.path(), &["backup", backup.to_str().unwrap()], None);
     assert!(!again.status.success());
 
     assert_eq!(
-        s.post(
-            "/api/v1/workspaces",
-            Some(&t),
-            json!({"name": "B", "slug": "after"})
-        )
-        .await
-        .0,
+        s.post("/api/v1/workspaces", Some(&t), json!({"name": "B", "slug": "after"}))
+            .await
+            .0,
         201
     );
     let refused = keel(dir.path(), &["restore", backup.to_str().unwrap()], None);
@@ -195,18 +175,12 @@ async fn backup_while_running_and_restore_only_when_stopped() {
     // Not a database: refused, nothing changed.
     let junk = out_dir.path().join("junk.db");
     std::fs::write(&junk, b"this is not sqlite").unwrap();
-    assert!(
-        !keel(dir.path(), &["restore", junk.to_str().unwrap()], None)
-            .status
-            .success()
-    );
+    assert!(!keel(dir.path(), &["restore", junk.to_str().unwrap()], None)
+        .status
+        .success());
 
     let out = keel(dir.path(), &["restore", backup.to_str().unwrap()], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let s = start(dir.path());
     let (st, b) = s.get("/api/v1/workspaces", &t).await;
     assert_eq!(st, 200, "{b}");
@@ -226,32 +200,14 @@ async fn user_create_and_reset_password_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let out = keel(
         dir.path(),
-        &[
-            "user",
-            "create",
-            "--email",
-            "Ops@Example.com",
-            "--name",
-            "Ops",
-        ],
+        &["user", "create", "--email", "Ops@Example.com", "--name", "Ops"],
         Some("first-password"),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("instance admin"));
     let dup = keel(
         dir.path(),
-        &[
-            "user",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--name",
-            "Ops",
-        ],
+        &["user", "create", "--email", "ops@example.com", "--name", "Ops"],
         Some("first-password"),
     );
     assert!(!dup.status.success());
@@ -278,11 +234,7 @@ async fn user_create_and_reset_password_from_the_cli() {
         &["user", "reset-password", "--email", "ops@example.com"],
         Some("second-password"),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         s.get("/api/v1/users/me", &old).await.0,
         401,
@@ -344,8 +296,7 @@ async fn crash_test_sigkill_under_concurrent_writes() {
         let base = Arc::new(s.base.clone());
         let mut tasks = Vec::new();
         for _ in 0..8 {
-            let (acked, counter, base, token) =
-                (acked.clone(), counter.clone(), base.clone(), token.clone());
+            let (acked, counter, base, token) = (acked.clone(), counter.clone(), base.clone(), token.clone());
             tasks.push(tokio::spawn(async move {
                 let client = reqwest::Client::builder()
                     .timeout(Duration::from_secs(5))
@@ -389,7 +340,11 @@ async fn crash_test_sigkill_under_concurrent_writes() {
         let acked = acked.lock().unwrap();
         total_acked_per_cycle.push(acked.len());
         for ident in acked.iter() {
-            assert_eq!(rows.get(ident), Some(&(1, 1)), "cycle {cycle}: acknowledged project {ident} must be present exactly once with its document");
+            assert_eq!(
+                rows.get(ident),
+                Some(&(1, 1)),
+                "cycle {cycle}: acknowledged project {ident} must be present exactly once with its document"
+            );
         }
     }
     let acked = acked.lock().unwrap().len();

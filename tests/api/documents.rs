@@ -40,9 +40,7 @@ async fn busy_workspace(app: &TestApp) {
     .await
     .ok(201);
     for i in 0..5 {
-        let id = app
-            .create_project(&o, "acme", &format!("P{i}"), i % 2 == 0)
-            .await;
+        let id = app.create_project(&o, "acme", &format!("P{i}"), i % 2 == 0).await;
         app.patch(
             &format!("/api/v1/workspaces/acme/projects/{id}"),
             &o.token,
@@ -71,21 +69,13 @@ async fn every_write_appends_an_update_to_its_document() {
     let ws = app.create_workspace(&o, "acme").await;
     let doc = format!("ws:{}", ws["id"].as_str().unwrap());
     let n0 = app
-        .dump(&format!(
-            "SELECT seq FROM doc_updates WHERE doc_id = '{doc}'"
-        ))
+        .dump(&format!("SELECT seq FROM doc_updates WHERE doc_id = '{doc}'"))
         .len();
-    app.patch(
-        "/api/v1/workspaces/acme",
-        &o.token,
-        json!({"name": "Renamed"}),
-    )
-    .await
-    .ok(200);
+    app.patch("/api/v1/workspaces/acme", &o.token, json!({"name": "Renamed"}))
+        .await
+        .ok(200);
     let n1 = app
-        .dump(&format!(
-            "SELECT seq FROM doc_updates WHERE doc_id = '{doc}'"
-        ))
+        .dump(&format!("SELECT seq FROM doc_updates WHERE doc_id = '{doc}'"))
         .len();
     assert_eq!((n0, n1), (1, 2));
     // A refused write appends nothing.
@@ -101,17 +91,13 @@ async fn every_write_appends_an_update_to_its_document() {
     .await
     .err(409, "identifier_taken");
     assert_eq!(
-        app.dump(&format!(
-            "SELECT seq FROM doc_updates WHERE doc_id = '{doc}'"
-        ))
-        .len(),
+        app.dump(&format!("SELECT seq FROM doc_updates WHERE doc_id = '{doc}'"))
+            .len(),
         2
     );
     assert_eq!(
-        app.dump(&format!(
-            "SELECT seq FROM doc_updates WHERE doc_id = 'project:{pid}'"
-        ))
-        .len(),
+        app.dump(&format!("SELECT seq FROM doc_updates WHERE doc_id = 'project:{pid}'"))
+            .len(),
         1
     );
     assert_eq!(app.dump("SELECT id FROM documents").len(), 2);
@@ -122,18 +108,14 @@ async fn rebuilt_projection_equals_the_original_row_for_row() {
     let app = TestApp::spawn().await;
     busy_workspace(&app).await;
     let before = dump_all(&app);
-    assert!(
-        before.iter().all(|t| !t.is_empty()),
-        "every table has rows to compare"
-    );
+    assert!(before.iter().all(|t| !t.is_empty()), "every table has rows to compare");
     let n = keel::docs::rebuild_projection_blocking(&app.app).unwrap();
     assert_eq!(n as usize, before.iter().map(Vec::len).sum::<usize>());
     assert_eq!(dump_all(&app), before);
 
     // Rebuilding really rewrites: corrupt a row, rebuild, it is back.
     let c = rusqlite::Connection::open(app.dir.path().join("keel.db")).unwrap();
-    c.execute("UPDATE projects SET name = 'corrupted'", [])
-        .unwrap();
+    c.execute("UPDATE projects SET name = 'corrupted'", []).unwrap();
     c.execute("DELETE FROM workspace_members", []).unwrap();
     drop(c);
     assert_ne!(dump_all(&app), before);
@@ -180,10 +162,7 @@ async fn compaction_folds_the_log_into_a_snapshot_without_changing_state() {
     }
     drop(c);
     // Writes after compaction land on top of the snapshot, and a rebuild still matches.
-    let o = app
-        .login("owner@example.com", crate::helpers::PASSWORD)
-        .await
-        .ok(200)["access_token"]
+    let o = app.login("owner@example.com", crate::helpers::PASSWORD).await.ok(200)["access_token"]
         .as_str()
         .unwrap()
         .to_string();

@@ -73,9 +73,7 @@ impl TestApp {
 
     async fn start(dir: tempfile::TempDir, config: Config) -> Self {
         let app = App::open(config, true).expect("open app");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let a = app.clone();
@@ -99,13 +97,7 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Res {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
         let mut rb = self.client.request(method, self.url(path));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -122,11 +114,7 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Res {
-            status,
-            body,
-            headers,
-        }
+        Res { status, body, headers }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {
@@ -136,8 +124,7 @@ impl TestApp {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
-        self.call(Method::PATCH, path, Some(token), Some(body))
-            .await
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
     }
     pub async fn delete(&self, path: &str, token: &str) -> Res {
         self.call(Method::DELETE, path, Some(token), None).await
@@ -198,13 +185,7 @@ impl TestApp {
         .ok(201);
     }
 
-    pub async fn create_project(
-        &self,
-        who: &User,
-        slug: &str,
-        ident: &str,
-        private: bool,
-    ) -> String {
+    pub async fn create_project(&self, who: &User, slug: &str, ident: &str, private: bool) -> String {
         let r = self
             .post(
                 &format!("/api/v1/workspaces/{slug}/projects"),
@@ -240,9 +221,7 @@ pub fn dump_db(path: &std::path::Path, sql: &str) -> Vec<Value> {
     let c = rusqlite::Connection::open(path).expect("open db");
     let mut stmt = c.prepare(sql).expect("prepare");
     let n = stmt.column_count();
-    let names: Vec<String> = (0..n)
-        .map(|i| stmt.column_name(i).expect("name").to_string())
-        .collect();
+    let names: Vec<String> = (0..n).map(|i| stmt.column_name(i).expect("name").to_string()).collect();
     let rows = stmt
         .query_map([], |r| {
             let mut m = serde_json::Map::new();

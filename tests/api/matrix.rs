@@ -34,24 +34,13 @@ fn every_route_is_in_the_policy_table_and_every_entry_is_a_route() {
         }
     }
     // Served outside the OpenAPI document: the document itself and the docs UI.
-    for p in [
-        "/api/openapi.json",
-        "/api/docs",
-        "/api/docs/",
-        "/api/docs/{*rest}",
-    ] {
+    for p in ["/api/openapi.json", "/api/docs", "/api/docs/", "/api/docs/{*rest}"] {
         routed.insert(("GET".into(), p.into()));
     }
-    let table: BTreeSet<(String, String)> = POLICY
-        .iter()
-        .map(|(m, p, _)| (m.to_string(), p.to_string()))
-        .collect();
+    let table: BTreeSet<(String, String)> = POLICY.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
     let missing: Vec<_> = routed.difference(&table).collect();
     let stale: Vec<_> = table.difference(&routed).collect();
-    assert!(
-        missing.is_empty(),
-        "routes missing from the policy table: {missing:?}"
-    );
+    assert!(missing.is_empty(), "routes missing from the policy table: {missing:?}");
     assert!(stale.is_empty(), "policy entries with no route: {stale:?}");
     assert_eq!(table.len(), POLICY.len(), "duplicate policy entries");
 }
@@ -171,14 +160,8 @@ fn destructive(method: &str, path: &str) -> bool {
         ("POST", "/api/v1/auth/logout")
             | ("DELETE", "/api/v1/workspaces/{slug}")
             | ("DELETE", "/api/v1/workspaces/{slug}/projects/{project_id}")
-            | (
-                "POST",
-                "/api/v1/workspaces/{slug}/projects/{project_id}/archive"
-            )
-            | (
-                "POST",
-                "/api/v1/workspaces/{slug}/projects/{project_id}/unarchive"
-            )
+            | ("POST", "/api/v1/workspaces/{slug}/projects/{project_id}/archive")
+            | ("POST", "/api/v1/workspaces/{slug}/projects/{project_id}/unarchive")
     )
 }
 
@@ -238,13 +221,7 @@ async fn world(app: &TestApp) -> World {
     }
 }
 
-fn fill(
-    path: &str,
-    ctx: Ctx,
-    w: &World,
-    project_override: Option<&str>,
-    slug_override: Option<&str>,
-) -> String {
+fn fill(path: &str, ctx: Ctx, w: &World, project_override: Option<&str>, slug_override: Option<&str>) -> String {
     let (slug, project) = match ctx {
         Ctx::Own => ("wsw", w.own_project.as_str()),
         Ctx::Other => ("wsx", w.other_project.as_str()),
@@ -276,8 +253,12 @@ async fn authorization_matrix() {
         vec![
             app.dump(&format!("SELECT * FROM workspace_members WHERE {in_ws} ORDER BY id")),
             app.dump(&format!("SELECT * FROM invitations WHERE {in_ws} ORDER BY id")),
-            app.dump(&format!("SELECT * FROM projects WHERE {in_ws} AND id NOT IN {fresh} ORDER BY id")),
-            app.dump(&format!("SELECT * FROM project_members WHERE {in_ws} AND project_id NOT IN {fresh} ORDER BY id")),
+            app.dump(&format!(
+                "SELECT * FROM projects WHERE {in_ws} AND id NOT IN {fresh} ORDER BY id"
+            )),
+            app.dump(&format!(
+                "SELECT * FROM project_members WHERE {in_ws} AND project_id NOT IN {fresh} ORDER BY id"
+            )),
             app.dump("SELECT * FROM workspaces WHERE slug IN ('wsw','wsx') ORDER BY id"),
             app.dump("SELECT id, email, display_name, password_hash FROM users ORDER BY id"),
         ]
@@ -324,12 +305,7 @@ async fn authorization_matrix() {
                             (&w.users[&Who::Owner], "wsw")
                         };
                         let id = app
-                            .create_project(
-                                creator,
-                                slug,
-                                &format!("F{fresh}"),
-                                ctx == Ctx::Private,
-                            )
+                            .create_project(creator, slug, &format!("F{fresh}"), ctx == Ctx::Private)
                             .await;
                         if ctx == Ctx::Own {
                             for (u, role) in [(Who::Member, "member"), (Who::Guest, "guest")] {
@@ -345,21 +321,13 @@ async fn authorization_matrix() {
                         project_override = Some(id);
                     }
                 }
-                let url = fill(
-                    path,
-                    ctx,
-                    &w,
-                    project_override.as_deref(),
-                    slug_override.as_deref(),
-                );
+                let url = fill(path, ctx, &w, project_override.as_deref(), slug_override.as_deref());
                 let m = Method::from_bytes(method.as_bytes()).unwrap();
                 let body = matches!(*method, "POST" | "PATCH").then(|| json!({}));
                 let r = app.call(m, &url, token.as_deref(), body).await;
                 checked += 1;
                 let ok = match exp {
-                    Expect::Allowed => {
-                        r.status != 401 && r.status != 403 && !is_policy_404(&r) && r.status < 500
-                    }
+                    Expect::Allowed => r.status != 401 && r.status != 403 && !is_policy_404(&r) && r.status < 500,
                     Expect::Denied(s) => r.status == s,
                 };
                 if !ok {

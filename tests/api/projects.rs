@@ -43,10 +43,7 @@ async fn projects_are_created_validated_and_visible_by_privacy() {
         .post(BASE, &m.token, json!({"name": "", "identifier": "lower"}))
         .await;
     r.err(422, "validation_failed");
-    assert!(
-        r.body["error"]["fields"]["name"].is_string()
-            && r.body["error"]["fields"]["identifier"].is_string()
-    );
+    assert!(r.body["error"]["fields"]["name"].is_string() && r.body["error"]["fields"]["identifier"].is_string());
     for bad in ["A", "ABCDEFGHIJKLM", "AB-C", "ab"] {
         app.post(BASE, &m.token, json!({"name": "X", "identifier": bad}))
             .await
@@ -67,13 +64,9 @@ async fn projects_are_created_validated_and_visible_by_privacy() {
     assert_eq!(web["is_time_tracking_enabled"], true);
     assert_eq!(web["member_role"], "admin");
     assert_eq!(web["is_private"], false);
-    app.post(
-        BASE,
-        &o.token,
-        json!({"name": "Web 2", "identifier": "WEB"}),
-    )
-    .await
-    .err(409, "identifier_taken");
+    app.post(BASE, &o.token, json!({"name": "Web 2", "identifier": "WEB"}))
+        .await
+        .err(409, "identifier_taken");
     let sec = app.create_project(&o, "acme", "SEC", true).await;
 
     assert_eq!(idents(&app.get(BASE, &o.token).await), ["SEC", "WEB"]);
@@ -87,9 +80,7 @@ async fn projects_are_created_validated_and_visible_by_privacy() {
         idents(&app.get(BASE, &g.token).await).is_empty(),
         "guests see only their projects"
     );
-    app.get(&format!("{BASE}/{sec}"), &m.token)
-        .await
-        .err(404, "not_found");
+    app.get(&format!("{BASE}/{sec}"), &m.token).await.err(404, "not_found");
     app.get(&format!("{BASE}/{sec}"), &a.token).await.ok(200);
     app.get(&format!("{BASE}/not-a-uuid"), &o.token)
         .await
@@ -137,9 +128,7 @@ async fn project_admins_update_archive_and_delete() {
         idents(&app.get(&format!("{BASE}?archived=false"), &o.token).await),
         ["API"]
     );
-    let r = app
-        .post(&format!("{p}/unarchive"), &o.token, json!({}))
-        .await;
+    let r = app.post(&format!("{p}/unarchive"), &o.token, json!({})).await;
     assert!(r.ok(200)["archived_at"].is_null());
 
     app.delete(&p, &m.token).await.err(403, "forbidden");
@@ -155,13 +144,9 @@ async fn project_members_follow_workspace_roles() {
     let outsider = app.register("out@example.com").await;
     let id = app.create_project(&o, "acme", "WEB", true).await;
     let p = format!("{BASE}/{id}/members");
-    app.post(
-        &p,
-        &o.token,
-        json!({"user_id": outsider.id, "role": "member"}),
-    )
-    .await
-    .err(422, "not_workspace_member");
+    app.post(&p, &o.token, json!({"user_id": outsider.id, "role": "member"}))
+        .await
+        .err(422, "not_workspace_member");
     app.post(&p, &o.token, json!({"user_id": g.id, "role": "member"}))
         .await
         .err(422, "role_above_workspace_role");
@@ -189,34 +174,18 @@ async fn project_members_follow_workspace_roles() {
     app.post(&p, &m.token, json!({"user_id": a.id, "role": "member"}))
         .await
         .err(403, "forbidden");
-    app.patch(
-        &format!("{p}/{m}", m = m.id),
-        &a.token,
-        json!({"role": "admin"}),
-    )
-    .await
-    .ok(200);
-    app.patch(
-        &format!("{p}/{g}", g = g.id),
-        &o.token,
-        json!({"role": "admin"}),
-    )
-    .await
-    .err(422, "role_above_workspace_role");
-    app.delete(&format!("{p}/{g}", g = g.id), &g.token)
+    app.patch(&format!("{p}/{m}", m = m.id), &a.token, json!({"role": "admin"}))
         .await
-        .ok(204);
-    app.get(&format!("{BASE}/{id}"), &g.token)
+        .ok(200);
+    app.patch(&format!("{p}/{g}", g = g.id), &o.token, json!({"role": "admin"}))
         .await
-        .err(404, "not_found");
+        .err(422, "role_above_workspace_role");
+    app.delete(&format!("{p}/{g}", g = g.id), &g.token).await.ok(204);
+    app.get(&format!("{BASE}/{id}"), &g.token).await.err(404, "not_found");
     // The last project admin cannot leave.
-    app.patch(
-        &format!("{p}/{m}", m = m.id),
-        &o.token,
-        json!({"role": "member"}),
-    )
-    .await
-    .ok(200);
+    app.patch(&format!("{p}/{m}", m = m.id), &o.token, json!({"role": "member"}))
+        .await
+        .ok(200);
     app.delete(&format!("{p}/{o}", o = o.id), &o.token)
         .await
         .err(422, "last_admin");
@@ -239,13 +208,9 @@ async fn ids_from_another_workspace_are_refused_and_change_nothing() {
     app.get(&format!("{BASE}/{theirs}"), &o.token)
         .await
         .err(404, "not_found");
-    app.patch(
-        &format!("{BASE}/{theirs}"),
-        &o.token,
-        json!({"name": "pwned"}),
-    )
-    .await
-    .err(404, "not_found");
+    app.patch(&format!("{BASE}/{theirs}"), &o.token, json!({"name": "pwned"}))
+        .await
+        .err(404, "not_found");
     app.delete(&format!("{BASE}/{theirs}"), &o.token)
         .await
         .err(404, "not_found");
@@ -265,16 +230,10 @@ async fn ids_from_another_workspace_are_refused_and_change_nothing() {
     .await
     .err(404, "not_found");
     // Their workspace under my token.
-    app.get(
-        &format!("/api/v1/workspaces/other/projects/{theirs}"),
-        &o.token,
-    )
-    .await
-    .err(404, "not_found");
+    app.get(&format!("/api/v1/workspaces/other/projects/{theirs}"), &o.token)
+        .await
+        .err(404, "not_found");
 
     assert_eq!(app.dump("SELECT * FROM projects ORDER BY id"), before);
-    assert_eq!(
-        app.dump("SELECT * FROM project_members ORDER BY id"),
-        members_before
-    );
+    assert_eq!(app.dump("SELECT * FROM project_members ORDER BY id"), members_before);
 }

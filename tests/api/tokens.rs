@@ -51,11 +51,7 @@ async fn forged_and_misused_tokens_get_401() {
     let mut no_exp = claims.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
 
-    let alg_none = format!(
-        "{}.{}.",
-        b64(&json!({"alg": "none", "typ": "JWT"})),
-        parts[1]
-    );
+    let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), parts[1]);
     let rs256_header = format!(
         "{}.{}.{}",
         b64(&json!({"alg": "RS256", "typ": "JWT"})),
@@ -75,11 +71,7 @@ async fn forged_and_misused_tokens_get_401() {
         ("RS256 header on an HS256 signature", rs256_header),
         (
             "bad signature (other key)",
-            sign(
-                Algorithm::HS256,
-                &claims,
-                b"not the install secret at all....",
-            ),
+            sign(Algorithm::HS256, &claims, b"not the install secret at all...."),
         ),
         ("claims tampered after signing", tampered),
         ("expired", sign(Algorithm::HS256, &expired, &key)),
@@ -95,12 +87,7 @@ async fn forged_and_misused_tokens_get_401() {
     ];
     for (what, token) in cases {
         let r = app.get("/api/v1/users/me", &token).await;
-        assert_eq!(
-            (r.status, r.code()),
-            (401, "invalid_token"),
-            "{what}: {}",
-            r.body
-        );
+        assert_eq!((r.status, r.code()), (401, "invalid_token"), "{what}: {}", r.body);
     }
 
     // Other schemes and a missing header.
@@ -112,11 +99,6 @@ async fn forged_and_misused_tokens_get_401() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    let r = app
-        .client
-        .get(app.url("/api/v1/users/me"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.client.get(app.url("/api/v1/users/me")).send().await.unwrap();
     assert_eq!(r.status(), 401);
 }

@@ -11,9 +11,7 @@ async fn create_list_get_update_delete() {
     let ws = app.create_workspace(&o, "acme").await;
     let did = ws["display_id"].as_str().unwrap();
     assert!(did.len() == 12 && did.starts_with("WK-"), "{did}");
-    assert!(did[3..]
-        .bytes()
-        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    assert!(did[3..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
     assert_eq!(ws["role"], "owner");
     assert_eq!(ws["plan"], "free");
 
@@ -28,39 +26,22 @@ async fn create_list_get_update_delete() {
         ),
         (Some(2), Some(2), 1)
     );
-    app.get("/api/v1/workspaces?per_page=500", &o.token)
-        .await
-        .ok(200);
+    app.get("/api/v1/workspaces?per_page=500", &o.token).await.ok(200);
 
     let r = app
-        .patch(
-            "/api/v1/workspaces/acme/",
-            &o.token,
-            json!({"name": "Acme Inc"}),
-        )
+        .patch("/api/v1/workspaces/acme/", &o.token, json!({"name": "Acme Inc"}))
         .await;
     assert_eq!(r.ok(200)["name"], "Acme Inc");
     app.patch("/api/v1/workspaces/acme", &o.token, json!({"name": " "}))
         .await
         .err(422, "validation_failed");
-    app.delete("/api/v1/workspaces/acme", &o.token)
-        .await
-        .ok(204);
-    app.get("/api/v1/workspaces/acme", &o.token)
-        .await
-        .err(404, "not_found");
+    app.delete("/api/v1/workspaces/acme", &o.token).await.ok(204);
+    app.get("/api/v1/workspaces/acme", &o.token).await.err(404, "not_found");
     // The slug stays reserved after a delete.
-    app.post(
-        "/api/v1/workspaces",
-        &o.token,
-        json!({"name": "Again", "slug": "acme"}),
-    )
-    .await
-    .err(409, "slug_taken");
-    assert_eq!(
-        app.get("/api/v1/workspaces", &o.token).await.ok(200)["total"],
-        1
-    );
+    app.post("/api/v1/workspaces", &o.token, json!({"name": "Again", "slug": "acme"}))
+        .await
+        .err(409, "slug_taken");
+    assert_eq!(app.get("/api/v1/workspaces", &o.token).await.ok(200)["total"], 1);
 }
 
 #[tokio::test]
@@ -78,18 +59,10 @@ async fn slugs_are_validated() {
         "ünï",
     ] {
         let r = app
-            .post(
-                "/api/v1/workspaces",
-                &o.token,
-                json!({"name": "N", "slug": bad}),
-            )
+            .post("/api/v1/workspaces", &o.token, json!({"name": "N", "slug": bad}))
             .await;
         r.err(422, "validation_failed");
-        assert!(
-            r.body["error"]["fields"]["slug"].is_string(),
-            "{bad}: {}",
-            r.body
-        );
+        assert!(r.body["error"]["fields"]["slug"].is_string(), "{bad}: {}", r.body);
     }
     app.create_workspace(&o, "ok-slug-1").await;
     app.post(
@@ -128,13 +101,9 @@ async fn members_are_added_by_email_with_role_rules() {
     let n = app.register("new@example.com").await;
     let n2 = app.register("new2@example.com").await;
     let path = "/api/v1/workspaces/acme/members";
-    app.post(
-        path,
-        &o.token,
-        json!({"email": "nobody@example.com", "role": "member"}),
-    )
-    .await
-    .err(422, "user_not_found");
+    app.post(path, &o.token, json!({"email": "nobody@example.com", "role": "member"}))
+        .await
+        .err(422, "user_not_found");
     app.post(path, &o.token, json!({"email": m.email, "role": "member"}))
         .await
         .err(409, "already_member");
@@ -187,9 +156,7 @@ async fn role_changes_keep_an_owner_and_never_exceed_the_callers_role() {
     app.patch(&p(&a.id), &m.token, json!({"role": "member"}))
         .await
         .err(403, "forbidden");
-    let r = app
-        .patch(&p(&m.id), &a.token, json!({"role": "admin"}))
-        .await;
+    let r = app.patch(&p(&m.id), &a.token, json!({"role": "admin"})).await;
     assert_eq!(r.ok(200)["role"], "admin");
     app.patch(&p(&o.id), &o.token, json!({"role": "admin"}))
         .await
@@ -203,12 +170,8 @@ async fn role_changes_keep_an_owner_and_never_exceed_the_callers_role() {
     .await
     .err(404, "not_found");
     // With a second owner the first may step down.
-    app.patch(&p(&a.id), &o.token, json!({"role": "owner"}))
-        .await
-        .ok(200);
-    app.patch(&p(&o.id), &o.token, json!({"role": "member"}))
-        .await
-        .ok(200);
+    app.patch(&p(&a.id), &o.token, json!({"role": "owner"})).await.ok(200);
+    app.patch(&p(&o.id), &o.token, json!({"role": "member"})).await.ok(200);
     assert_eq!(
         app.get("/api/v1/workspaces/acme", &o.token).await.ok(200)["role"],
         "member"
@@ -220,22 +183,14 @@ async fn members_leave_and_admins_remove() {
     let Team { app, o, a, m, g } = team().await;
     let p = |u: &str| format!("/api/v1/workspaces/acme/members/{u}");
     app.delete(&p(&g.id), &m.token).await.err(403, "forbidden");
-    app.delete(&p(&o.id), &a.token)
-        .await
-        .err(403, "owner_required");
+    app.delete(&p(&o.id), &a.token).await.err(403, "owner_required");
     app.delete(&p(&m.id), &m.token).await.ok(204);
-    app.get("/api/v1/workspaces/acme", &m.token)
-        .await
-        .err(404, "not_found");
+    app.get("/api/v1/workspaces/acme", &m.token).await.err(404, "not_found");
     app.delete(&p(&g.id), &a.token).await.ok(204);
-    app.get("/api/v1/workspaces/acme", &g.token)
-        .await
-        .err(404, "not_found");
+    app.get("/api/v1/workspaces/acme", &g.token).await.err(404, "not_found");
     app.delete(&p(&g.id), &a.token).await.err(404, "not_found");
     assert_eq!(
-        app.get("/api/v1/workspaces/acme/members", &o.token)
-            .await
-            .ok(200)["total"],
+        app.get("/api/v1/workspaces/acme/members", &o.token).await.ok(200)["total"],
         2
     );
 }
@@ -245,39 +200,23 @@ async fn invitations_are_accepted_by_the_invited_email_only() {
     let Team { app, o, a, m, .. } = team().await;
     let path = "/api/v1/workspaces/acme/invitations";
     let inv = app
-        .post(
-            path,
-            &a.token,
-            json!({"email": "Carol@Example.com", "role": "member"}),
-        )
+        .post(path, &a.token, json!({"email": "Carol@Example.com", "role": "member"}))
         .await;
     let inv = inv.ok(201).clone();
     let token = inv["token"].as_str().unwrap().to_string();
     assert_eq!(inv["email"], "carol@example.com");
-    app.post(
-        path,
-        &a.token,
-        json!({"email": "carol@example.com", "role": "member"}),
-    )
-    .await
-    .err(409, "already_invited");
+    app.post(path, &a.token, json!({"email": "carol@example.com", "role": "member"}))
+        .await
+        .err(409, "already_invited");
     app.post(path, &a.token, json!({"email": m.email, "role": "member"}))
         .await
         .err(409, "already_member");
-    app.post(
-        path,
-        &a.token,
-        json!({"email": "x@example.com", "role": "owner"}),
-    )
-    .await
-    .err(403, "owner_required");
-    app.post(
-        path,
-        &m.token,
-        json!({"email": "x@example.com", "role": "guest"}),
-    )
-    .await
-    .err(403, "forbidden");
+    app.post(path, &a.token, json!({"email": "x@example.com", "role": "owner"}))
+        .await
+        .err(403, "owner_required");
+    app.post(path, &m.token, json!({"email": "x@example.com", "role": "guest"}))
+        .await
+        .err(403, "forbidden");
     let list = app.get(path, &o.token).await;
     assert_eq!(list.ok(200)["total"], 1);
     assert!(list.body["items"][0].get("token").is_none());
@@ -302,11 +241,7 @@ async fn invitations_are_accepted_by_the_invited_email_only() {
 
     // A withdrawn invitation no longer works.
     let inv2 = app
-        .post(
-            path,
-            &o.token,
-            json!({"email": "dan@example.com", "role": "guest"}),
-        )
+        .post(path, &o.token, json!({"email": "dan@example.com", "role": "guest"}))
         .await
         .ok(201)
         .clone();
