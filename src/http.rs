@@ -571,10 +571,26 @@ mod tests {
     #[test]
     fn hosts_are_ip_literals_localhost_or_configured_names() {
         let public = vec!["keel.lan".to_string()];
-        for ok in ["127.0.0.1:7420", "127.0.0.1", "[::1]:7420", "192.168.1.20:7420", "localhost:7420", "LOCALHOST", "keel.lan", "KEEL.lan:80"] {
+        for ok in [
+            "127.0.0.1:7420",
+            "127.0.0.1",
+            "[::1]:7420",
+            "192.168.1.20:7420",
+            "localhost:7420",
+            "LOCALHOST",
+            "keel.lan",
+            "KEEL.lan:80",
+        ] {
             assert!(host_allowed(ok, &public), "{ok}");
         }
-        for bad in ["evil.test", "evil.test:7420", "127.0.0.1.evil.test", "localhost.evil.test", "", "keel.lan.evil"] {
+        for bad in [
+            "evil.test",
+            "evil.test:7420",
+            "127.0.0.1.evil.test",
+            "localhost.evil.test",
+            "",
+            "keel.lan.evil",
+        ] {
             assert!(!host_allowed(bad, &public), "{bad}");
         }
     }

@@ -493,10 +493,16 @@ mod tests {
         // Members see public projects as guests, private ones only as members.
         assert_eq!(effective_role(W::Member, &project(false, None)), Some(P::Guest));
         assert_eq!(effective_role(W::Member, &project(true, None)), None);
-        assert_eq!(effective_role(W::Member, &project(true, Some(P::Member))), Some(P::Member));
+        assert_eq!(
+            effective_role(W::Member, &project(true, Some(P::Member))),
+            Some(P::Member)
+        );
         // Workspace guests see only their projects, and never above guest.
         assert_eq!(effective_role(W::Guest, &project(false, None)), None);
-        assert_eq!(effective_role(W::Guest, &project(false, Some(P::Admin))), Some(P::Guest));
+        assert_eq!(
+            effective_role(W::Guest, &project(false, Some(P::Admin))),
+            Some(P::Guest)
+        );
     }
 
     #[test]

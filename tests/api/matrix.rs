@@ -348,3 +348,113 @@ async fn authorization_matrix() {
     assert!(checked > 500, "the matrix ran {checked} checks");
     assert_eq!(snapshot(&app), before, "the matrix changed shared data");
 }
+
+/// The table's content, pinned: widening who may call a route must show up here, in review,
+/// and not only in `src/policy.rs` (the matrix checks enforcement *of* the table).
+const PINNED: &[(&str, &str, &str)] = &[
+    ("GET", "/health", "Public"),
+    ("GET", "/api/openapi.json", "Public"),
+    ("GET", "/api/docs", "Public"),
+    ("GET", "/api/docs/", "Public"),
+    ("GET", "/api/docs/{*rest}", "Public"),
+    ("POST", "/api/v1/auth/register", "Public"),
+    ("POST", "/api/v1/auth/login", "Public"),
+    ("POST", "/api/v1/auth/refresh", "Public"),
+    ("POST", "/api/v1/auth/logout", "Authenticated"),
+    ("GET", "/api/v1/users/me", "Authenticated"),
+    ("PATCH", "/api/v1/users/me", "SessionOnly"),
+    ("POST", "/api/v1/users/me/password", "SessionOnly"),
+    ("GET", "/api/v1/users/me/tokens", "SessionOnly"),
+    ("POST", "/api/v1/users/me/tokens", "SessionOnly"),
+    ("DELETE", "/api/v1/users/me/tokens/{token_id}", "SessionOnly"),
+    ("GET", "/api/v1/instance/settings", "InstanceAdmin"),
+    ("PATCH", "/api/v1/instance/settings", "InstanceAdmin"),
+    ("GET", "/api/v1/workspaces", "Authenticated"),
+    ("POST", "/api/v1/workspaces", "Authenticated"),
+    ("GET", "/api/v1/workspaces/{slug}", "Workspace(Guest)"),
+    ("PATCH", "/api/v1/workspaces/{slug}", "Workspace(Admin)"),
+    ("DELETE", "/api/v1/workspaces/{slug}", "Workspace(Owner)"),
+    ("GET", "/api/v1/workspaces/{slug}/members", "Workspace(Guest)"),
+    ("POST", "/api/v1/workspaces/{slug}/members", "Workspace(Admin)"),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/members/{user_id}",
+        "Workspace(Admin)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/members/{user_id}",
+        "Workspace(Guest)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/invitations", "Workspace(Admin)"),
+    ("POST", "/api/v1/workspaces/{slug}/invitations", "Workspace(Admin)"),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/invitations/{invitation_id}",
+        "Workspace(Admin)",
+    ),
+    ("POST", "/api/v1/invitations/accept", "Authenticated"),
+    ("GET", "/api/v1/workspaces/{slug}/projects", "Workspace(Guest)"),
+    ("POST", "/api/v1/workspaces/{slug}/projects", "Workspace(Member)"),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}",
+        "Project(Admin)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}",
+        "Project(Admin)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/archive",
+        "Project(Admin)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/unarchive",
+        "Project(Admin)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/members",
+        "Project(Guest)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/members",
+        "Project(Admin)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}",
+        "Project(Admin)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}",
+        "Project(Guest)",
+    ),
+];
+
+#[test]
+fn the_policy_table_is_pinned() {
+    let actual: Vec<(String, String, String)> = POLICY
+        .iter()
+        .map(|(m, p, a)| {
+            let a = format!("{a:?}").replace("WsRole::", "").replace("ProjRole::", "");
+            (m.to_string(), p.to_string(), a)
+        })
+        .collect();
+    let pinned: Vec<(String, String, String)> = PINNED
+        .iter()
+        .map(|(m, p, a)| (m.to_string(), p.to_string(), a.to_string()))
+        .collect();
+    assert_eq!(actual, pinned);
+}
