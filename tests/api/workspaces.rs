@@ -253,3 +253,51 @@ async fn invitations_are_accepted_by_the_invited_email_only() {
         .err(404, "not_found");
     let _ = PASSWORD;
 }
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused() {
+    let Team { app, o, .. } = team().await;
+    let inv = app
+        .post(
+            "/api/v1/workspaces/acme/invitations",
+            &o.token,
+            json!({"email": "late@example.com", "role": "member"}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    // Age the invitation in its document through the write path, as time would.
+    let id = inv["id"].as_str().unwrap().to_string();
+    let ws_id = app.get("/api/v1/workspaces/acme", &o.token).await.ok(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.app
+        .writer
+        .write(move |ctx| {
+            ctx.edit(&keel::docs::DocRef::workspace(&ws_id), |e| {
+                e.set("invitations", &id, &[("expires_at", "2020-01-01T00:00:00.000Z".into())])
+            })
+        })
+        .await
+        .unwrap();
+    let late = app.register("late@example.com").await;
+    app.post(
+        "/api/v1/invitations/accept",
+        &late.token,
+        json!({"token": inv["token"]}),
+    )
+    .await
+    .err(422, "invitation_expired");
+    app.get("/api/v1/workspaces/acme", &late.token)
+        .await
+        .err(404, "not_found");
+    // Expired invitations no longer block a new one.
+    app.post(
+        "/api/v1/workspaces/acme/invitations",
+        &o.token,
+        json!({"email": "late@example.com", "role": "member"}),
+    )
+    .await
+    .ok(201);
+}
