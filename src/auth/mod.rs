@@ -332,15 +332,32 @@ impl Auth<'_> {
     /// Resolves a bearer credential to an actor: an API token by its prefix, otherwise an
     /// access JWT whose session must still be live.
     pub async fn authenticate(&self, bearer: &str) -> Result<Actor, AppError> {
-        if let Some(_rest) = bearer.strip_prefix(API_TOKEN_PREFIX) {
+        if bearer.starts_with(API_TOKEN_PREFIX) {
             let hash = sha256_hex(bearer);
-            let now_s = rfc3339(now());
-            let found = self
+            let now_t = now();
+            let now_s = rfc3339(now_t);
+            let (actor, last_used) = self
                 .0
                 .readers
                 .read(move |c| Ok(store::actor_by_api_token(c, &hash, &now_s)?))
-                .await?;
-            return found.ok_or(AppError::InvalidToken);
+                .await?
+                .ok_or(AppError::InvalidToken)?;
+            // Record use at most once a minute per token, off the request's path: a write
+            // per API call would put every read behind the writer.
+            let stale = last_used.is_none_or(|t| t < rfc3339(now_t - chrono::Duration::seconds(60)));
+            if let (true, AuthVia::ApiToken { token_id }) = (stale, &actor.via) {
+                let (id, at) = (token_id.clone(), rfc3339(now_t));
+                let writer = self.0.writer.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = writer
+                        .write(move |ctx| Ok(store::touch_api_token(ctx.conn, &id, &at)?))
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not record API token use");
+                    }
+                });
+            }
+            return Ok(actor);
         }
         let data =
             decode::<Claims>(bearer, &self.0.keys.dec, &self.0.keys.validation).map_err(|_| AppError::InvalidToken)?;

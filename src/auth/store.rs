@@ -224,21 +224,27 @@ pub(crate) fn actor_by_session(c: &Connection, user_id: &str, session_id: &str) 
     .optional()
 }
 
-pub(crate) fn actor_by_api_token(c: &Connection, hash: &str, now: &str) -> rusqlite::Result<Option<Actor>> {
+/// The actor of a live API token, with the token's `last_used_at`.
+pub(crate) fn actor_by_api_token(
+    c: &Connection,
+    hash: &str,
+    now: &str,
+) -> rusqlite::Result<Option<(Actor, Option<String>)>> {
     c.query_row(
-        "SELECT u.id, u.email, u.display_name, u.is_instance_admin, t.id
+        "SELECT u.id, u.email, u.display_name, u.is_instance_admin, t.id, t.last_used_at
          FROM api_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = ?1 AND t.revoked_at IS NULL
            AND (t.expires_at IS NULL OR t.expires_at > ?2) AND u.deleted_at IS NULL",
         params![hash, now],
         |r| {
-            Ok(Actor {
+            let actor = Actor {
                 user_id: r.get(0)?,
                 email: r.get(1)?,
                 display_name: r.get(2)?,
                 is_instance_admin: r.get::<_, i64>(3)? != 0,
                 via: AuthVia::ApiToken { token_id: r.get(4)? },
-            })
+            };
+            Ok((actor, r.get(5)?))
         },
     )
     .optional()
@@ -312,4 +318,9 @@ pub(crate) fn revoke_api_token(c: &Connection, user_id: &str, id: &str) -> rusql
         params![id, user_id, now_rfc3339()],
     )?;
     Ok(n == 1)
+}
+
+pub(crate) fn touch_api_token(c: &Connection, id: &str, at: &str) -> rusqlite::Result<()> {
+    c.execute("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", params![id, at])?;
+    Ok(())
 }

@@ -203,6 +203,16 @@ async fn api_tokens_are_shown_once_work_as_the_user_and_can_be_revoked() {
     assert_ne!(rows[0]["token_hash"], secret);
 
     app.get("/api/v1/users/me", &secret).await.ok(200);
+    // Its use is recorded (off the request path, so allow it a moment).
+    let mut used = serde_json::Value::Null;
+    for _ in 0..50 {
+        used = app.get("/api/v1/users/me/tokens", &u.token).await.ok(200)["items"][0]["last_used_at"].clone();
+        if used.is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(used.is_string(), "last_used_at is set after a use");
     // A token cannot mint tokens or touch the password.
     app.post("/api/v1/users/me/tokens", &secret, json!({"name": "x"}))
         .await

@@ -209,6 +209,28 @@ impl TestApp {
     }
 }
 
+/// A server with workspace `acme`: its owner, an admin, a member and a guest.
+pub struct Team {
+    pub app: TestApp,
+    pub o: User,
+    pub a: User,
+    pub m: User,
+    pub g: User,
+}
+
+pub async fn team() -> Team {
+    let app = TestApp::spawn().await;
+    let o = app.register("owner@example.com").await;
+    let a = app.register("admin@example.com").await;
+    let m = app.register("member@example.com").await;
+    let g = app.register("guest@example.com").await;
+    app.create_workspace(&o, "acme").await;
+    app.add_member(&o, "acme", &a, "admin").await;
+    app.add_member(&o, "acme", &m, "member").await;
+    app.add_member(&o, "acme", &g, "guest").await;
+    Team { app, o, a, m, g }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

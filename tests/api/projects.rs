@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Res, TestApp, User};
+use crate::helpers::{team, Res, Team};
 
 fn idents(r: &Res) -> Vec<String> {
     r.body["items"]
@@ -11,27 +11,6 @@ fn idents(r: &Res) -> Vec<String> {
         .iter()
         .map(|p| p["identifier"].as_str().unwrap().to_string())
         .collect()
-}
-
-struct Team {
-    app: TestApp,
-    o: User,
-    a: User,
-    m: User,
-    g: User,
-}
-
-async fn team() -> Team {
-    let app = TestApp::spawn().await;
-    let o = app.register("owner@example.com").await;
-    let a = app.register("admin@example.com").await;
-    let m = app.register("member@example.com").await;
-    let g = app.register("guest@example.com").await;
-    app.create_workspace(&o, "acme").await;
-    app.add_member(&o, "acme", &a, "admin").await;
-    app.add_member(&o, "acme", &m, "member").await;
-    app.add_member(&o, "acme", &g, "guest").await;
-    Team { app, o, a, m, g }
 }
 
 const BASE: &str = "/api/v1/workspaces/acme/projects";

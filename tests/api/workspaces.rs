@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, PASSWORD};
+use crate::helpers::{team, Team, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn create_list_get_update_delete() {
@@ -72,27 +72,6 @@ async fn slugs_are_validated() {
     )
     .await
     .err(409, "slug_taken");
-}
-
-struct Team {
-    app: TestApp,
-    o: crate::helpers::User,
-    a: crate::helpers::User,
-    m: crate::helpers::User,
-    g: crate::helpers::User,
-}
-
-async fn team() -> Team {
-    let app = TestApp::spawn().await;
-    let o = app.register("owner@example.com").await;
-    let a = app.register("admin@example.com").await;
-    let m = app.register("member@example.com").await;
-    let g = app.register("guest@example.com").await;
-    app.create_workspace(&o, "acme").await;
-    app.add_member(&o, "acme", &a, "admin").await;
-    app.add_member(&o, "acme", &m, "member").await;
-    app.add_member(&o, "acme", &g, "guest").await;
-    Team { app, o, a, m, g }
 }
 
 #[tokio::test]
