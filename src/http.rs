@@ -257,7 +257,15 @@ pub fn router(app: App) -> Router {
     routed.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
-            .layer(TraceLayer::new_for_http())
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                // The request id ties a 5xx's logged cause to the answer the client got.
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }))
             .layer(PropagateRequestIdLayer::new(x_request_id))
             .layer(hdr(
                 header::CONTENT_SECURITY_POLICY,

@@ -103,9 +103,12 @@ fn read_password() -> anyhow::Result<String> {
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,refinery_core=warn"));
+    // Colours only on a terminal: a log file or journald gets plain readable lines.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     match format {
         LogFormat::Text => b.init(),
         LogFormat::Json => b.json().init(),
@@ -138,13 +141,14 @@ fn main() -> anyhow::Result<()> {
     init_logs(cli.log_format);
     let data_dir = cli.data_dir.unwrap_or_else(keel::config::default_data_dir);
     let config = Config::new(data_dir.clone());
-    match cli.cmd.unwrap_or(Cmd::Serve(ServeArgs {
-        bind: SocketAddr::from(([127, 0, 0, 1], 7420)),
-        auth_rate_per_ip: 30,
-        auth_rate_per_account: 10,
-        cors_origins: Vec::new(),
-        public_hosts: Vec::new(),
-    })) {
+    // `keel` alone is `keel serve`, with serve's flags and environment defaults.
+    let cmd = match cli.cmd {
+        Some(c) => c,
+        None => Cli::parse_from(std::env::args_os().chain(["serve".into()]))
+            .cmd
+            .context("no command")?,
+    };
+    match cmd {
         Cmd::Serve(a) => {
             let mut config = config;
             config.bind = a.bind;
