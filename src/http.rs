@@ -239,7 +239,7 @@ pub fn router(app: App) -> Router {
     let routed = api
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .route_layer(middleware::from_fn_with_state(app.clone(), enforce_policy))
-        .fallback(fallback)
+        .fallback(crate::ui::fallback)
         .with_state(app.clone());
 
     let c = &app.config;
@@ -290,10 +290,6 @@ pub fn router(app: App) -> Router {
             ))
             .layer(axum::extract::DefaultBodyLimit::max(c.body_limit)),
     )
-}
-
-async fn fallback() -> AppError {
-    AppError::not_found("route")
 }
 
 /// Gives answers that did not come from an `AppError` (405 from the router, 408 from the

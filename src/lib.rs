@@ -5,6 +5,7 @@
 //! - `docs`: yrs documents, their update log and snapshots, the projection into tables.
 //! - `http`: router, layers, the policy middleware, error rendering; `extract`: extractors.
 //! - `policy`: the one table that says who may call each route.
+//! - `ui`: the web UI built from `ui/`, embedded and served at `/`.
 //! - `auth`, `workspaces`, `work`: the domains, each with `store.rs` (SQL) and `routes.rs`.
 
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod policy;
 pub mod seed;
 pub mod time;
+pub mod ui;
 pub mod work;
 pub mod workspaces;
 
@@ -41,6 +43,7 @@ pub struct AppInner {
     pub keys: auth::Keys,
     pub limits: auth::RateLimits,
     pub ttl: auth::Ttl,
+    pub one_time: auth::OneTimeTokens,
     /// Held while the app runs: the exclusive lock on the data dir, when taken.
     _lock: Option<File>,
 }
@@ -104,6 +107,7 @@ impl App {
                 access: config.access_ttl,
                 refresh: config.refresh_ttl,
             },
+            one_time: auth::OneTimeTokens::default(),
             writer,
             readers,
             config,

@@ -48,6 +48,8 @@ enum Cmd {
     Compact,
     /// Fill the database with scale data for benchmarks.
     Seed(keel::seed::SeedArgs),
+    /// Print the OpenAPI document (the web UI's types are generated from it).
+    Openapi,
 }
 
 #[derive(clap::Args)]
@@ -149,6 +151,10 @@ fn main() -> anyhow::Result<()> {
             .context("no command")?,
     };
     match cmd {
+        Cmd::Openapi => {
+            println!("{}", keel::http::openapi().to_pretty_json()?);
+            Ok(())
+        }
         Cmd::Serve(a) => {
             let mut config = config;
             config.bind = a.bind;

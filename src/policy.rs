@@ -99,6 +99,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/auth/register", Public),
     ("POST", "/api/v1/auth/login", Public),
     ("POST", "/api/v1/auth/refresh", Public),
+    ("POST", "/api/v1/auth/one-time", Public),
+    ("GET", "/api/v1/instance/status", Public),
     ("POST", "/api/v1/auth/logout", Authenticated),
     ("GET", "/api/v1/users/me", Authenticated),
     ("PATCH", "/api/v1/users/me", SessionOnly),

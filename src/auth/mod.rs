@@ -223,6 +223,9 @@ pub struct UserView {
     pub email: String,
     pub display_name: String,
     pub is_instance_admin: bool,
+    /// False for the desktop's local owner until they set a password (then the current
+    /// password is not asked when setting one).
+    pub has_password: bool,
     pub created_at: String,
 }
 
@@ -510,12 +513,15 @@ impl Auth<'_> {
             return Err(AppError::field("new_password", e));
         }
         let uid = actor.user_id.clone();
-        let hash = self
+        let found = self
             .0
             .readers
             .read(move |c| Ok(store::credentials_by_id(c, &uid)?))
             .await?;
-        if !verify_password(current, hash).await? {
+        let has_password = found.as_ref().is_none_or(|(_, set)| *set);
+        // An account whose owner never set a password (the desktop's local owner) sets the
+        // first one without the current one; everything else proves it knows it.
+        if has_password && !verify_password(current, found.map(|(h, _)| h)).await? {
             return Err(AppError::refused("wrong_password", "the current password is wrong"));
         }
         let new_hash = hash_password(new).await?;
@@ -575,4 +581,85 @@ pub fn insert_user_with_hash(
     hash: &str,
 ) -> Result<UserView, AppError> {
     Ok(store::insert_user(c, email, display_name, hash, false)?)
+}
+
+pub const ONE_TIME_PREFIX: &str = "keel_ott_";
+
+/// One-time sign-in tokens: minted in-process (the desktop shell, to open its window
+/// already signed in) and traded once at `POST /api/v1/auth/one-time`. They live in memory
+/// only: they last a minute and nothing but the process that serves the API can mint them.
+#[derive(Default)]
+pub struct OneTimeTokens(std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>);
+
+impl OneTimeTokens {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (String, std::time::Instant)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A token that signs `user_id` in once within `ttl`.
+    pub fn mint(&self, user_id: &str, ttl: Duration) -> String {
+        let token = random_token(ONE_TIME_PREFIX);
+        let now = std::time::Instant::now();
+        let mut m = self.map();
+        m.retain(|_, (_, exp)| *exp > now);
+        m.insert(sha256_hex(&token), (user_id.to_string(), now + ttl));
+        token
+    }
+
+    /// The user the token was minted for, if it is live; the token is spent either way.
+    fn take(&self, token: &str) -> Option<String> {
+        let (uid, exp) = self.map().remove(&sha256_hex(token))?;
+        (exp > std::time::Instant::now()).then_some(uid)
+    }
+}
+
+impl Auth<'_> {
+    /// Trades a one-time token for a new session.
+    pub async fn sign_in_one_time(&self, token: &str) -> Result<TokenPair, AppError> {
+        if !token.starts_with(ONE_TIME_PREFIX) || token.len() > 200 {
+            return Err(AppError::InvalidToken);
+        }
+        let uid = self.0.one_time.take(token).ok_or(AppError::InvalidToken)?;
+        let refresh = random_token(REFRESH_PREFIX);
+        let refresh_hash = sha256_hex(&refresh);
+        let refresh_ttl = self.0.ttl.refresh;
+        let (user, sid) = self
+            .0
+            .writer
+            .write(move |ctx| {
+                let user = store::user_by_id(ctx.conn, &uid)?.ok_or(AppError::InvalidToken)?;
+                let sid = store::insert_session(ctx.conn, &uid)?;
+                store::insert_refresh(ctx.conn, &refresh_hash, &sid, refresh_ttl)?;
+                Ok((user, sid))
+            })
+            .await?;
+        self.pair(user, &sid, refresh)
+    }
+}
+
+/// The desktop's local owner: created at first run as instance admin, with a random
+/// password nobody knows (`has_password` false) until the owner sets one. Its id is kept in
+/// the instance settings so that later runs find the same account.
+pub fn ensure_local_owner_blocking(app: &App, display_name: &str) -> Result<UserView, AppError> {
+    let name = parse_display_name(display_name).unwrap_or_else(|_| "Owner".to_string());
+    let hash = hash_password_blocking(&random_token(""))?;
+    app.writer.write_blocking(move |ctx| {
+        let c = ctx.conn;
+        if let Some(id) = store::setting(c, "local_owner")? {
+            if let Some(u) = store::user_by_id(c, &id)? {
+                return Ok(u);
+            }
+        }
+        let mut email = "owner@keel.localhost".to_string();
+        let mut n = 1;
+        while store::user_by_email(c, &email)?.is_some() {
+            n += 1;
+            email = format!("owner{n}@keel.localhost");
+        }
+        let mut user = store::insert_user(c, &email, &name, &hash, true)?;
+        store::clear_has_password(c, &user.id)?;
+        store::set_setting(c, "local_owner", &user.id)?;
+        user.has_password = false;
+        Ok(user)
+    })
 }

@@ -25,6 +25,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(refresh))
+        .routes(routes!(one_time))
+        .routes(routes!(instance_status))
         .routes(routes!(logout))
         .routes(routes!(me, update_me))
         .routes(routes!(change_password))
@@ -93,6 +95,48 @@ async fn refresh(
     // Per account: the token itself stands for the session it belongs to.
     app.limits.hit("refresh", &ip, Some(&sha256_hex(&b.refresh_token)))?;
     Ok(Json(Auth(&app).refresh(&b.refresh_token).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OneTimeBody {
+    /// A `keel_ott_` token minted by the desktop shell; it works once, within a minute.
+    pub token: String,
+}
+
+/// Trades a one-time sign-in token (minted in-process by the desktop shell) for a session.
+#[utoipa::path(post, path = "/api/v1/auth/one-time", tag = "auth", security(()), request_body = OneTimeBody,
+    responses((status = 200, body = TokenPair)))]
+async fn one_time(
+    State(app): State<App>,
+    ClientIp(ip): ClientIp,
+    AppJson(b): AppJson<OneTimeBody>,
+) -> Result<Json<TokenPair>, AppError> {
+    app.limits.hit("one_time", &ip, None)?;
+    Ok(Json(Auth(&app).sign_in_one_time(&b.token).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InstanceStatus {
+    /// False until the first account exists: the UI then shows first-run setup.
+    pub initialized: bool,
+    pub registration: Registration,
+    /// Keel's version.
+    pub version: &'static str,
+}
+
+/// What a signed-out client needs to know: is there an account yet, may people register.
+#[utoipa::path(get, path = "/api/v1/instance/status", tag = "instance", security(()),
+    responses((status = 200, body = InstanceStatus)))]
+async fn instance_status(State(app): State<App>) -> Result<Json<InstanceStatus>, AppError> {
+    let (users, registration) = app
+        .readers
+        .read(|c| Ok((store::user_count(c)?, store::registration(c)?)))
+        .await?;
+    Ok(Json(InstanceStatus {
+        initialized: users > 0,
+        registration,
+        version: env!("CARGO_PKG_VERSION"),
+    }))
 }
 
 /// Ends the current session (its refresh tokens stop working).

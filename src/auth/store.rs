@@ -14,11 +14,12 @@ fn user_view(r: &Row<'_>) -> rusqlite::Result<UserView> {
         email: r.get("email")?,
         display_name: r.get("display_name")?,
         is_instance_admin: r.get::<_, i64>("is_instance_admin")? != 0,
+        has_password: r.get::<_, i64>("has_password")? != 0,
         created_at: r.get("created_at")?,
     })
 }
 
-const USER_COLS: &str = "id, email, display_name, is_instance_admin, created_at";
+const USER_COLS: &str = "id, email, display_name, is_instance_admin, has_password, created_at";
 
 pub(crate) fn user_count(c: &Connection) -> rusqlite::Result<i64> {
     c.query_row("SELECT COUNT(*) FROM users WHERE deleted_at IS NULL", [], |r| r.get(0))
@@ -33,6 +34,22 @@ pub(crate) fn registration(c: &Connection) -> rusqlite::Result<Registration> {
         )
         .optional()?;
     Ok(v.as_deref().and_then(Registration::parse).unwrap_or(Registration::Open))
+}
+
+pub(crate) fn setting(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT value FROM instance_settings WHERE key = ?1", [key], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
+pub(crate) fn set_setting(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO instance_settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn set_registration(c: &Connection, r: Registration) -> rusqlite::Result<()> {
@@ -71,11 +88,12 @@ pub(crate) fn credentials_by_email(c: &Connection, email: &str) -> rusqlite::Res
     .optional()
 }
 
-pub(crate) fn credentials_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+/// The password hash of an account, and whether its owner ever set a password.
+pub(crate) fn credentials_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<(String, bool)>> {
     c.query_row(
-        "SELECT password_hash FROM users WHERE id = ?1 AND deleted_at IS NULL",
+        "SELECT password_hash, has_password FROM users WHERE id = ?1 AND deleted_at IS NULL",
         [id],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
     )
     .optional()
 }
@@ -99,8 +117,15 @@ pub(crate) fn insert_user(
         email: email.to_string(),
         display_name: display_name.to_string(),
         is_instance_admin: admin,
+        has_password: true,
         created_at: now,
     })
+}
+
+/// Marks an account as having no password its owner knows (the desktop's local owner).
+pub(crate) fn clear_has_password(c: &Connection, id: &str) -> rusqlite::Result<()> {
+    c.execute("UPDATE users SET has_password = 0 WHERE id = ?1", [id])?;
+    Ok(())
 }
 
 pub(crate) fn set_display_name(c: &Connection, id: &str, name: &str) -> rusqlite::Result<()> {
@@ -113,7 +138,7 @@ pub(crate) fn set_display_name(c: &Connection, id: &str, name: &str) -> rusqlite
 
 pub(crate) fn set_password(c: &Connection, id: &str, hash: &str) -> rusqlite::Result<()> {
     c.execute(
-        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+        "UPDATE users SET password_hash = ?2, has_password = 1, updated_at = ?3 WHERE id = ?1",
         params![id, hash, now_rfc3339()],
     )?;
     Ok(())

@@ -342,7 +342,12 @@ async fn every_answer_carries_security_headers_and_the_error_shape() {
             assert!(r.body["error"]["code"].is_string(), "{method} {path}: {}", r.body);
         }
     }
-    app.call(Method::GET, "/nope", None, None).await.err(404, "not_found");
+    app.call(Method::GET, "/api/v1/nope", None, None)
+        .await
+        .err(404, "not_found");
+    app.call(Method::GET, "/nope.txt", None, None)
+        .await
+        .err(404, "not_found");
     app.call(Method::PUT, "/health", None, None)
         .await
         .err(405, "method_not_allowed");

@@ -5,6 +5,7 @@
 
 mod auth;
 mod cli;
+mod desktop;
 mod documents;
 mod helpers;
 mod matrix;

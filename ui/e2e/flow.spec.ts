@@ -1,0 +1,204 @@
+import { expect, test, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+
+const SHOTS = "../test-artifacts/ui";
+mkdirSync(SHOTS, { recursive: true });
+
+const OWNER = { name: "Olivia Owner", email: "olivia@example.com", password: "correct horse battery" };
+
+/**
+ * Every console error, uncaught exception and server error answer fails the test. Chromium
+ * also logs each 4xx answer as "Failed to load resource"; the 4xx this test provokes on
+ * purpose (a wrong password, a duplicate invitation) are asserted on the page instead.
+ */
+function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(`console: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 500) problems.push(`${r.status()} from ${r.url()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  return problems;
+}
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+test.describe.configure({ mode: "serial" });
+
+test("first run → sign in → workspace → project → invitation → API token → sign out", async ({ page }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+
+  // First run: any address leads to setup.
+  await page.goto(`${base}/w/anything`);
+  await expect(page).toHaveURL(/\/setup$/);
+  await expect(page.getByRole("heading", { name: "Welcome to Keel" })).toBeVisible();
+  // The form checks itself before sending.
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByText("Enter a valid email address")).toBeVisible();
+  await expect(page.getByText("At least 8 characters").first()).toBeVisible();
+  await shot(page, "01-setup");
+  await page.getByLabel("Your name").fill(OWNER.name);
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password", { exact: true }).fill(OWNER.password);
+  await page.getByLabel("Repeat the password").fill("something else");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByText("The passwords differ")).toBeVisible();
+  await page.getByLabel("Repeat the password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/workspaces$/);
+  await expect(page.getByText("No workspaces yet")).toBeVisible();
+
+  // Sign out, then sign in again, by keyboard only.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await page.keyboard.type(OWNER.email); // the email field has focus
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("wrong password");
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("alert")).toContainText("That email and password do not match an account.");
+  await shot(page, "02-sign-in-error");
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByLabel("Password").press("Enter");
+  await expect(page).toHaveURL(/\/workspaces$/);
+
+  // A reload keeps the session (silent refresh from the stored refresh token).
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Workspaces" })).toBeVisible();
+
+  // Create a workspace; its URL name follows the name.
+  await page.getByRole("button", { name: "Create your first workspace" }).click();
+  const dialog = page.getByRole("dialog", { name: "New workspace" });
+  await dialog.getByLabel("Name", { exact: true }).fill("Acme Robotics");
+  await expect(dialog.getByLabel("URL name")).toHaveValue("acme-robotics");
+  await dialog.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page).toHaveURL(/\/w\/acme-robotics$/);
+  await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
+  await expect(page.getByText("No projects yet")).toBeVisible();
+  await expect(page.getByLabel("Switch workspace")).toHaveValue("acme-robotics");
+
+  // Create a project, then edit it.
+  await page.getByRole("button", { name: "New project" }).click();
+  const pd = page.getByRole("dialog", { name: "New project" });
+  await pd.getByLabel("Name", { exact: true }).fill("Launch Pad");
+  await expect(pd.getByLabel("Identifier")).toHaveValue("LP");
+  await pd.getByLabel("Identifier").fill("l");
+  await pd.getByRole("button", { name: "Create project" }).click();
+  await expect(pd.getByText("2–12 upper-case letters or digits")).toBeVisible();
+  await pd.getByLabel("Identifier").fill("LAUNCH");
+  await pd.getByLabel("Description").fill("Everything for the spring launch");
+  await pd.getByRole("button", { name: "Create project" }).click();
+  const table = page.getByRole("table", { name: "Projects" });
+  await expect(table.getByRole("row", { name: /Launch Pad/ })).toContainText("LAUNCH");
+  await page.getByRole("button", { name: "Edit Launch Pad" }).click();
+  const ed = page.getByRole("dialog", { name: "Edit project" });
+  await ed.getByLabel("Name", { exact: true }).fill("Launch Pad 2027");
+  await ed.getByRole("button", { name: "Save" }).click();
+  await expect(table.getByRole("row", { name: /Launch Pad 2027/ })).toBeVisible();
+  await shot(page, "03-projects");
+
+  // Archive it: it leaves the active list and shows under Archived.
+  await page.getByRole("button", { name: "Archive Launch Pad 2027" }).click();
+  await expect(page.getByText("No projects yet")).toBeVisible();
+  await page.getByRole("tab", { name: "Archived" }).click();
+  await expect(page.getByRole("row", { name: /Launch Pad 2027/ })).toBeVisible();
+  await page.getByRole("button", { name: "Unarchive Launch Pad 2027" }).click();
+  await expect(page.getByText("No archived projects")).toBeVisible();
+
+  // Invite a member.
+  await page.getByRole("link", { name: "Members" }).click();
+  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  await expect(page.getByRole("row", { name: /Olivia Owner/ })).toContainText("Owner");
+  await page.getByLabel("Email").fill("bob@example");
+  await page.getByRole("button", { name: "Invite" }).click();
+  await expect(page.getByText("Enter a valid email address")).toBeVisible();
+  await page.getByLabel("Email").fill("bob@example.com");
+  await page.getByLabel("Role").selectOption("member");
+  await page.getByRole("button", { name: "Invite" }).click();
+  await expect(page.getByRole("status")).toContainText("Invitation created for bob@example.com");
+  const link = await page.getByLabel("Invitation link").textContent();
+  expect(link).toMatch(/\/invite#token=keel_inv_/);
+  await expect(page.getByRole("table", { name: "Pending invitations" })).toContainText("bob@example.com");
+  await page.getByLabel("Email").fill("bob@example.com");
+  await page.getByRole("button", { name: "Invite" }).click();
+  await expect(page.getByRole("alert")).toContainText("already has a pending invitation");
+  await shot(page, "04-members");
+
+  // Create an API token, see it once, revoke it.
+  await page.getByRole("link", { name: "Account" }).click();
+  await expect(page.getByRole("heading", { name: "API tokens" })).toBeVisible();
+  await expect(page.getByText("No API tokens")).toBeVisible();
+  await page.getByLabel("Token name").fill("ci-script");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const secret = await page.getByLabel("New API token").textContent();
+  expect(secret).toMatch(/^keel_pat_/);
+  // The token works against the API.
+  const me = await page.request.get(`${base}/api/v1/users/me`, { headers: { Authorization: `Bearer ${secret}` } });
+  expect((await me.json()).email).toBe(OWNER.email);
+  await expect(page.getByRole("table", { name: "API tokens" })).toContainText("ci-script");
+  await shot(page, "05-account-tokens");
+  page.once("dialog", (d) => void d.accept());
+  await page.getByRole("button", { name: "Revoke token ci-script" }).click();
+  await expect(page.getByText("No API tokens")).toBeVisible();
+  const after = await page.request.get(`${base}/api/v1/users/me`, { headers: { Authorization: `Bearer ${secret}` } });
+  expect(after.status()).toBe(401);
+
+  // Sign out: back to sign in, and the app's pages need signing in again.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto(`${base}/account`);
+  await expect(page).toHaveURL(/\/login\?next=%2Faccount$/);
+  expect(problems).toEqual([]);
+
+  // The invited person opens the link, registers with the invited email and joins.
+  const invitee = await page.context().browser()!.newContext();
+  const p2 = await invitee.newPage();
+  const problems2 = watchConsole(p2);
+  await p2.goto(link!);
+  await expect(p2.getByRole("heading", { name: "You are invited" })).toBeVisible();
+  await p2.getByRole("link", { name: "Create account" }).click();
+  await p2.getByLabel("Your name").fill("Bob Builder");
+  await p2.getByLabel("Email").fill("bob@example.com");
+  await p2.getByLabel("Password", { exact: true }).fill(OWNER.password);
+  await p2.getByLabel("Repeat the password").fill(OWNER.password);
+  await p2.getByRole("button", { name: "Create account" }).click();
+  await expect(p2.getByRole("heading", { name: "Join the workspace" })).toBeVisible();
+  await p2.getByRole("button", { name: "Accept invitation" }).click();
+  await expect(p2).toHaveURL(/\/w\/acme-robotics$/);
+  await expect(p2.getByRole("row", { name: /Launch Pad 2027/ })).toBeVisible();
+  await p2.getByRole("link", { name: "Members" }).click();
+  await expect(p2.getByRole("row", { name: /Bob Builder/ })).toContainText("Member");
+  expect(problems2).toEqual([]);
+  await invitee.close();
+});
+
+test("dark mode follows the system and the layout holds on a tablet", async ({ browser }) => {
+  const base = process.env.KEEL_URL!;
+  const ctx = await browser.newContext({ colorScheme: "dark", viewport: { width: 768, height: 1024 } });
+  const page = await ctx.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`${base}/login`);
+  const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  expect(bg).toBe("rgb(17, 19, 21)");
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
+  // Narrow: the sidebar folds into a menu button.
+  const menu = page.getByRole("button", { name: "Menu" });
+  await expect(menu).toBeVisible();
+  await expect(page.getByRole("link", { name: "Members" })).toBeHidden();
+  await menu.click();
+  await page.getByRole("link", { name: "Members" }).click();
+  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  expect(overflow).toBe(false);
+  await shot(page, "06-tablet-dark");
+  expect(problems).toEqual([]);
+  await ctx.close();
+});

@@ -1,0 +1,49 @@
+import { ApiError } from "./client";
+
+// What each stable error code means to a person. Unknown codes fall back to the server's
+// own message, which is always a readable sentence.
+const MESSAGES: Record<string, string> = {
+  network: "Keel could not be reached. Check that it is running and try again.",
+  invalid_credentials: "That email and password do not match an account.",
+  invalid_token: "Your session has ended. Please sign in again.",
+  unauthenticated: "Please sign in to continue.",
+  refresh_token_reused: "This session was ended for safety. Please sign in again.",
+  session_required: "This needs a signed-in session, not an API token.",
+  rate_limited: "Too many attempts. Wait a moment and try again.",
+  email_taken: "An account with this email already exists.",
+  registration_closed: "This Keel does not accept new accounts. Ask its admin for an invitation.",
+  invitation_required: "This Keel registers invited people only. Use the email your invitation was sent to.",
+  wrong_password: "The current password is wrong.",
+  slug_taken: "That URL name is taken. Choose another.",
+  identifier_taken: "Another project in this workspace uses that identifier.",
+  already_member: "That person is already a member.",
+  already_invited: "That email already has a pending invitation.",
+  user_not_found: "No account uses that email. Send an invitation instead.",
+  role_too_high: "You cannot give a role above your own.",
+  owner_required: "Only an owner can do that.",
+  last_owner: "A workspace needs at least one owner. Make someone else owner first.",
+  last_admin: "A project needs at least one admin. Make someone else admin first.",
+  not_workspace_member: "Only members of the workspace can join its projects.",
+  role_above_workspace_role: "A workspace guest can only be a project guest.",
+  project_archived: "This project is archived. Unarchive it to change it.",
+  invitation_expired: "This invitation has expired. Ask for a new one.",
+  invitation_used: "This invitation was already used.",
+  invitation_email_mismatch: "This invitation is for another email address. Sign in with that one.",
+  not_found: "That does not exist, or you cannot see it.",
+  forbidden: "You do not have permission to do that.",
+  validation_failed: "Some fields need attention.",
+  payload_too_large: "That is too large to send.",
+  request_timeout: "Keel took too long to answer. Try again.",
+  host_not_allowed: "This server does not answer to that address.",
+  internal: "Something went wrong inside Keel. The error was logged; try again.",
+};
+
+export function messageOf(e: unknown): string {
+  if (e instanceof ApiError) return MESSAGES[e.code] ?? e.message;
+  if (e instanceof Error) return e.message;
+  return "Something went wrong.";
+}
+
+export function fieldsOf(e: unknown): Record<string, string> {
+  return e instanceof ApiError ? e.fields : {};
+}

@@ -1,0 +1,37 @@
+// Checks run before a form is sent; the same rules the server applies, so a person sees
+// the problem at once. The server's answer still decides.
+export type Errors = Record<string, string>;
+
+export const rules = {
+  email: (v: string) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? "" : "Enter a valid email address"),
+  password: (v: string) => (v.length < 8 ? "At least 8 characters" : v.length > 128 ? "At most 128 characters" : ""),
+  name: (v: string) => (!v.trim() ? "Required" : v.trim().length > 80 ? "At most 80 characters" : ""),
+  slug: (v: string) =>
+    /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/.test(v) && v.length >= 2 ? "" : "2–48 lower-case letters, digits and hyphens, not at either end",
+  identifier: (v: string) => (/^[A-Z0-9]{2,12}$/.test(v) ? "" : "2–12 upper-case letters or digits"),
+};
+
+export function check(fields: Record<string, [string, (v: string) => string]>): Errors {
+  const out: Errors = {};
+  for (const [k, [v, rule]] of Object.entries(fields)) {
+    const e = rule(v);
+    if (e) out[k] = e;
+  }
+  return out;
+}
+
+export function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 48)
+    .replace(/-+$/g, "");
+}
+
+export function identifierFrom(name: string): string {
+  const words = name.toUpperCase().replace(/[^A-Z0-9 ]/g, " ").split(/\s+/).filter(Boolean);
+  const id = words.length > 1 ? words.map((w) => w[0]).join("") : (words[0] ?? "").slice(0, 4);
+  return id.slice(0, 12);
+}
