@@ -639,15 +639,17 @@ impl Auth<'_> {
 
 /// The desktop's local owner: created at first run as instance admin, with a random
 /// password nobody knows (`has_password` false) until the owner sets one. Its id is kept in
-/// the instance settings so that later runs find the same account.
-pub fn ensure_local_owner_blocking(app: &App, display_name: &str) -> Result<UserView, AppError> {
+/// the instance settings so that later runs find the same account. At that first run the
+/// instance's registration becomes invite-only: a desktop shared on the LAN does not let
+/// anyone who can reach it make an account. Answers the account and whether it was created now.
+pub fn ensure_local_owner_blocking(app: &App, display_name: &str) -> Result<(UserView, bool), AppError> {
     let name = parse_display_name(display_name).unwrap_or_else(|_| "Owner".to_string());
     let hash = hash_password_blocking(&random_token(""))?;
     app.writer.write_blocking(move |ctx| {
         let c = ctx.conn;
         if let Some(id) = store::setting(c, "local_owner")? {
             if let Some(u) = store::user_by_id(c, &id)? {
-                return Ok(u);
+                return Ok((u, false));
             }
         }
         let mut email = "owner@keel.localhost".to_string();
@@ -656,10 +658,14 @@ pub fn ensure_local_owner_blocking(app: &App, display_name: &str) -> Result<User
             n += 1;
             email = format!("owner{n}@keel.localhost");
         }
+        let first = store::user_count(c)? == 0;
         let mut user = store::insert_user(c, &email, &name, &hash, true)?;
         store::clear_has_password(c, &user.id)?;
         store::set_setting(c, "local_owner", &user.id)?;
+        if first {
+            store::set_registration(c, Registration::InviteOnly)?;
+        }
         user.has_password = false;
-        Ok(user)
+        Ok((user, true))
     })
 }

@@ -31,7 +31,7 @@ async fn instance_status_tells_a_signed_out_client_whether_setup_is_needed() {
 #[tokio::test]
 async fn a_one_time_token_signs_in_once_and_only_within_its_time() {
     let app = TestApp::spawn().await;
-    let owner = keel::auth::ensure_local_owner_blocking(&app.app, "Dana").unwrap();
+    let (owner, _) = keel::auth::ensure_local_owner_blocking(&app.app, "Dana").unwrap();
     let token = app.app.one_time.mint(&owner.id, Duration::from_secs(60));
     let body = json!({ "token": token });
     let r = app
@@ -72,11 +72,18 @@ async fn a_one_time_token_signs_in_once_and_only_within_its_time() {
 #[tokio::test]
 async fn the_local_owner_is_found_again_and_sets_a_first_password_without_the_current_one() {
     let app = TestApp::spawn().await;
-    let owner = keel::auth::ensure_local_owner_blocking(&app.app, "Dana").unwrap();
-    assert!(!owner.has_password && owner.is_instance_admin);
+    let (owner, created) = keel::auth::ensure_local_owner_blocking(&app.app, "Dana").unwrap();
+    assert!(created && !owner.has_password && owner.is_instance_admin);
     assert_eq!(owner.email, "owner@keel.localhost");
-    let again = keel::auth::ensure_local_owner_blocking(&app.app, "Someone else").unwrap();
+    let (again, created) = keel::auth::ensure_local_owner_blocking(&app.app, "Someone else").unwrap();
+    assert!(!created);
     assert_eq!(again.id, owner.id);
+    // A desktop that is shared on the LAN registers invited people only.
+    let s = app.call(Method::GET, "/api/v1/instance/status", None, None).await;
+    assert_eq!(s.ok(200)["registration"], "invite_only");
+    app.register_raw("eve@example.com", PASSWORD, "Eve")
+        .await
+        .err(403, "invitation_required");
     assert_eq!(app.dump("SELECT id FROM users").len(), 1);
 
     let t = app.app.one_time.mint(&owner.id, Duration::from_secs(60));

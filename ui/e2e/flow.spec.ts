@@ -196,9 +196,54 @@ test("dark mode follows the system and the layout holds on a tablet", async ({ b
   await menu.click();
   await page.getByRole("link", { name: "Members" }).click();
   await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  // An owner changes a member's role; it holds after a reload.
+  await page.getByLabel("Role of Bob Builder").selectOption("admin");
+  await expect(page.getByLabel("Role of Bob Builder")).toHaveValue("admin");
+  await page.reload();
+  await expect(page.getByLabel("Role of Bob Builder")).toHaveValue("admin");
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   expect(overflow).toBe(false);
   await shot(page, "06-tablet-dark");
   expect(problems).toEqual([]);
   await ctx.close();
+});
+
+test("account: display name and password change", async ({ page }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
+  await page.getByRole("link", { name: "Account" }).click();
+
+  await page.getByLabel("Display name").fill("  ");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.getByText("Required")).toBeVisible();
+  await page.getByLabel("Display name").fill("Olivia O.");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+  await expect(page.locator(".who")).toHaveText("Olivia O.");
+
+  const newPassword = "a brand new secret";
+  await page.getByLabel("Current password").fill("not my password");
+  await page.getByLabel("New password", { exact: true }).fill(newPassword);
+  await page.getByLabel("Repeat the new password").fill(newPassword);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("alert")).toContainText("The current password is wrong.");
+  await page.getByLabel("Current password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("Password changed.")).toBeVisible();
+  await shot(page, "07-account");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText("do not match");
+  await page.getByLabel("Password").fill(newPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
+  expect(problems).toEqual([]);
 });
