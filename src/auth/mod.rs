@@ -445,6 +445,11 @@ impl Auth<'_> {
             return Err(AppError::InvalidCredentials);
         }
         let user = user.ok_or(AppError::InvalidCredentials)?;
+        self.open_session(user).await
+    }
+
+    /// A new session for `user`, answered as a token pair (sign-in and one-time sign-in).
+    async fn open_session(&self, user: UserView) -> Result<TokenPair, AppError> {
         let refresh = random_token(REFRESH_PREFIX);
         let refresh_hash = sha256_hex(&refresh);
         let refresh_ttl = self.0.ttl.refresh;
@@ -620,20 +625,13 @@ impl Auth<'_> {
             return Err(AppError::InvalidToken);
         }
         let uid = self.0.one_time.take(token).ok_or(AppError::InvalidToken)?;
-        let refresh = random_token(REFRESH_PREFIX);
-        let refresh_hash = sha256_hex(&refresh);
-        let refresh_ttl = self.0.ttl.refresh;
-        let (user, sid) = self
+        let user = self
             .0
-            .writer
-            .write(move |ctx| {
-                let user = store::user_by_id(ctx.conn, &uid)?.ok_or(AppError::InvalidToken)?;
-                let sid = store::insert_session(ctx.conn, &uid)?;
-                store::insert_refresh(ctx.conn, &refresh_hash, &sid, refresh_ttl)?;
-                Ok((user, sid))
-            })
-            .await?;
-        self.pair(user, &sid, refresh)
+            .readers
+            .read(move |c| Ok(store::user_by_id(c, &uid)?))
+            .await?
+            .ok_or(AppError::InvalidToken)?;
+        self.open_session(user).await
     }
 }
 
