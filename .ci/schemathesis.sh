@@ -40,6 +40,8 @@ curl -sf -X POST "$base/api/v1/workspaces" -H "$auth" -H 'content-type: applicat
   -d '{"name":"Fuzz","slug":"fuzz"}' >/dev/null
 project=$(curl -sf -X POST "$base/api/v1/workspaces/fuzz/projects" -H "$auth" -H 'content-type: application/json' \
   -d '{"name":"Fuzz","identifier":"FUZZ"}' | json '["id"]')
+issue=$(curl -sf -X POST "$base/api/v1/workspaces/fuzz/projects/$project/issues" -H "$auth" -H 'content-type: application/json' \
+  -d '{"name":"Fuzz issue","estimate_time":60}' | json '["id"]')
 
 # Logout, password change and workspace/project deletion would end the session or remove
 # the fixtures mid-run and turn the rest into 401/404 noise; they are covered by the
@@ -49,6 +51,7 @@ cat >"$work/schemathesis.toml" <<TOML
 [parameters]
 "path.slug" = "fuzz"
 "path.project_id" = "$project"
+"path.issue_id" = "$issue"
 TOML
 
 "$VENV/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \

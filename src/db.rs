@@ -302,8 +302,16 @@ pub fn backup_into(db: &Path, dest: &Path) -> anyhow::Result<()> {
 }
 
 /// `PRAGMA integrity_check` on a database file; Ok(()) when it says "ok".
+///
+/// The connection is read-write (but never creates the file): SQLite's check of the FTS5
+/// indexes needs to write temporary state and fails on a read-only connection. The check
+/// itself changes no data.
 pub fn integrity_check(path: &Path) -> anyhow::Result<()> {
-    let conn = open_ro(path)?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
     let r: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if r == "ok" {
         Ok(())

@@ -221,6 +221,8 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(crate::auth::routes::router())
         .merge(crate::workspaces::routes::router())
         .merge(crate::work::routes::router())
+        .merge(crate::issues::routes::router())
+        .merge(crate::timetrack::routes::router())
         .split_for_parts();
     // Modifiers run on the base document; run them again now that all paths are in.
     Security.modify(&mut openapi);

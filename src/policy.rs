@@ -178,6 +178,162 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}",
         Project(ProjRole::Guest),
     ),
+    // Work items: states (admins shape the workflow), labels, issues, comments.
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/states",
+        Project(ProjRole::Guest),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/states",
+        Project(ProjRole::Admin),
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/states/{state_id}",
+        Project(ProjRole::Admin),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/states/{state_id}",
+        Project(ProjRole::Admin),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/labels",
+        Project(ProjRole::Guest),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/labels",
+        Project(ProjRole::Member),
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/labels/{label_id}",
+        Project(ProjRole::Member),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/labels/{label_id}",
+        Project(ProjRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues",
+        Project(ProjRole::Guest),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues",
+        Project(ProjRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}",
+        Project(ProjRole::Guest),
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}",
+        Project(ProjRole::Member),
+    ),
+    // Its creator or a project admin (checked in the domain).
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}",
+        Project(ProjRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/activity",
+        Project(ProjRole::Guest),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments",
+        Project(ProjRole::Guest),
+    ),
+    // Guests may take part in the discussion, as in Plane.
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments",
+        Project(ProjRole::Guest),
+    ),
+    // The author edits; the author or a project admin deletes (checked in the domain).
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments/{comment_id}",
+        Project(ProjRole::Guest),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments/{comment_id}",
+        Project(ProjRole::Guest),
+    ),
+    // Time tracking: admins and members log time, guests cannot (seed 003).
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs",
+        Project(ProjRole::Member),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs",
+        Project(ProjRole::Member),
+    ),
+    // The author, or a project admin (checked in the domain).
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs/{worklog_id}",
+        Project(ProjRole::Member),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs/{worklog_id}",
+        Project(ProjRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs/summary",
+        Project(ProjRole::Member),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/timer",
+        Project(ProjRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/worklogs",
+        Project(ProjRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/summary",
+        Project(ProjRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/export",
+        Project(ProjRole::Member),
+    ),
+    // Admins see everybody's time; members their own (the domain narrows it).
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/time-tracking/summary",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/time-tracking/export",
+        Workspace(WsRole::Member),
+    ),
+    // The caller's own timer; stopping it re-checks the project's rules.
+    ("GET", "/api/v1/users/me/timer", Authenticated),
+    ("DELETE", "/api/v1/users/me/timer", Authenticated),
+    ("POST", "/api/v1/users/me/timer/stop", Authenticated),
 ];
 
 pub fn lookup(method: &str, path: &str) -> Option<Access> {

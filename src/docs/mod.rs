@@ -29,10 +29,17 @@ pub const MAX_LOADED: usize = 256;
 pub enum DocKind {
     /// Workspace record, members, invitations. Written by workspace admins.
     Workspace,
-    /// One project: its record, its members (and later issues, states, labels...).
+    /// One project: its record, members, states, labels, issues, comments and activity.
     /// Kept out of the workspace document so that a private project's name never reaches
     /// a device whose user may not see it.
     Project,
+    /// The work logs one person logged in one project, in one calendar quarter (by the
+    /// quarter the log was created in, so a log never moves between documents). Written
+    /// by their owner; project admins may correct them.
+    Worklogs,
+    /// One person's own records in one workspace: running timers (later favorites,
+    /// display properties, home preferences). Written only by that person.
+    User,
 }
 
 impl DocKind {
@@ -40,6 +47,8 @@ impl DocKind {
         match self {
             DocKind::Workspace => "workspace",
             DocKind::Project => "project",
+            DocKind::Worklogs => "worklogs",
+            DocKind::User => "user",
         }
     }
 }
@@ -67,6 +76,21 @@ impl DocRef {
             workspace_id: workspace_id.to_string(),
         }
     }
+    /// `quarter` is like `2026Q4`: the quarter the log was created in.
+    pub fn worklogs(workspace_id: &str, project_id: &str, user_id: &str, quarter: &str) -> Self {
+        Self {
+            id: format!("worklogs:{project_id}:{user_id}:{quarter}"),
+            kind: DocKind::Worklogs,
+            workspace_id: workspace_id.to_string(),
+        }
+    }
+    pub fn user(workspace_id: &str, user_id: &str) -> Self {
+        Self {
+            id: format!("user:{workspace_id}:{user_id}"),
+            kind: DocKind::User,
+            workspace_id: workspace_id.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,10 +99,23 @@ pub enum Col {
     Int,
 }
 
+/// How a record is held in its document (DESIGN §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A nested `Y.Map` of fields: concurrent edits of different fields merge. For records
+    /// several people edit field by field (projects, issues, states...).
+    Fields,
+    /// One atomic value (`Any::Map`) replaced whole on edit: 8× faster to apply and 2.5×
+    /// smaller in memory. For records written once and rarely edited (work logs, comments,
+    /// activity, timers) and for link records with a deterministic key (issue assignees).
+    Atomic,
+}
+
 /// A projected table: which document kind holds its records and which fields become columns.
 pub struct TableSpec {
     pub name: &'static str,
     pub kind: DocKind,
+    pub shape: Shape,
     pub cols: &'static [(&'static str, Col)],
 }
 
@@ -100,16 +137,19 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "workspaces",
         kind: DocKind::Workspace,
+        shape: Shape::Fields,
         cols: cols!["name": Text, "slug": Text, "display_id": Text, "plan": Text],
     },
     TableSpec {
         name: "workspace_members",
         kind: DocKind::Workspace,
+        shape: Shape::Fields,
         cols: cols!["workspace_id": Text, "user_id": Text, "role": Text],
     },
     TableSpec {
         name: "invitations",
         kind: DocKind::Workspace,
+        shape: Shape::Fields,
         cols: cols![
             "workspace_id": Text, "email": Text, "role": Text, "token_hash": Text,
             "expires_at": Text, "accepted_at": Text, "accepted_by": Text
@@ -118,6 +158,7 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "projects",
         kind: DocKind::Project,
+        shape: Shape::Fields,
         cols: cols![
             "workspace_id": Text, "name": Text, "identifier": Text, "description": Text,
             "is_private": Int, "is_time_tracking_enabled": Int, "archived_at": Text
@@ -126,7 +167,82 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "project_members",
         kind: DocKind::Project,
+        shape: Shape::Fields,
         cols: cols!["workspace_id": Text, "project_id": Text, "user_id": Text, "role": Text],
+    },
+    TableSpec {
+        name: "states",
+        kind: DocKind::Project,
+        shape: Shape::Fields,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "name": Text, "color": Text,
+            "state_group": Text, "sequence": Int, "is_default": Int
+        ],
+    },
+    TableSpec {
+        name: "labels",
+        kind: DocKind::Project,
+        shape: Shape::Fields,
+        cols: cols!["workspace_id": Text, "project_id": Text, "name": Text, "color": Text],
+    },
+    TableSpec {
+        name: "issues",
+        kind: DocKind::Project,
+        shape: Shape::Fields,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "sequence_id": Int, "name": Text,
+            "description_html": Text, "description_text": Text, "state_id": Text,
+            "priority": Text, "estimate_point": Int, "estimate_time": Int, "start_date": Text,
+            "target_date": Text, "parent_id": Text, "sort_order": Int, "completed_at": Text
+        ],
+    },
+    TableSpec {
+        name: "issue_assignees",
+        kind: DocKind::Project,
+        shape: Shape::Atomic,
+        cols: cols!["workspace_id": Text, "project_id": Text, "issue_id": Text, "user_id": Text],
+    },
+    TableSpec {
+        name: "issue_labels",
+        kind: DocKind::Project,
+        shape: Shape::Atomic,
+        cols: cols!["workspace_id": Text, "project_id": Text, "issue_id": Text, "label_id": Text],
+    },
+    TableSpec {
+        name: "issue_comments",
+        kind: DocKind::Project,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "issue_id": Text, "comment_html": Text,
+            "comment_text": Text, "edited_at": Text
+        ],
+    },
+    TableSpec {
+        name: "issue_activity",
+        kind: DocKind::Project,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "issue_id": Text, "verb": Text,
+            "field": Text, "old_value": Text, "new_value": Text
+        ],
+    },
+    TableSpec {
+        name: "worklogs",
+        kind: DocKind::Worklogs,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "issue_id": Text, "logged_by": Text,
+            "duration_minutes": Int, "description": Text, "logged_at": Text
+        ],
+    },
+    TableSpec {
+        name: "timers",
+        kind: DocKind::User,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "issue_id": Text, "user_id": Text,
+            "description": Text, "started_at": Text
+        ],
     },
 ];
 
@@ -283,35 +399,77 @@ pub struct Edit<'t> {
     touched: Vec<(&'static str, String)>,
 }
 
+fn atomic_value(fields: &[(&str, Val)]) -> Any {
+    let m: HashMap<String, Any> = fields.iter().map(|(k, v)| (k.to_string(), v.to_any())).collect();
+    Any::from(m)
+}
+
 impl Edit<'_> {
-    fn root(&self, table: &'static str) -> Result<&MapRef, AppError> {
-        self.roots
+    fn root(&self, table: &'static str) -> Result<(&MapRef, Shape), AppError> {
+        let shape = table_spec(table)
+            .map(|t| t.shape)
+            .ok_or_else(|| AppError::internal(format!("unknown table {table}")))?;
+        let root = self
+            .roots
             .get(table)
-            .ok_or_else(|| AppError::internal(format!("table {table} is not in this document")))
+            .ok_or_else(|| AppError::internal(format!("table {table} is not in this document")))?;
+        Ok((root, shape))
     }
 
-    /// Creates a record. Only its creator ever creates the nested map under its UUID v7 key.
+    /// Creates a record. Only its creator ever creates a record under its UUID v7 key.
     pub fn create(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
-        let root = self.root(table)?.clone();
+        let (root, shape) = self.root(table)?;
+        let root = root.clone();
         if root.get(&self.txn, id).is_some() {
             return Err(AppError::internal(format!("record {table}/{id} exists")));
         }
-        let prelim: MapPrelim = fields.iter().map(|(k, v)| (k.to_string(), v.to_any())).collect();
-        root.insert(&mut self.txn, id.to_string(), prelim);
+        match shape {
+            Shape::Fields => {
+                let prelim: MapPrelim = fields.iter().map(|(k, v)| (k.to_string(), v.to_any())).collect();
+                root.insert(&mut self.txn, id.to_string(), prelim);
+            }
+            Shape::Atomic => {
+                root.insert(&mut self.txn, id.to_string(), atomic_value(fields));
+            }
+        }
         self.touched.push((table, id.to_string()));
         Ok(())
     }
 
-    /// Sets fields of an existing record; other fields are left as they are, so concurrent
-    /// edits of different fields merge.
+    /// Writes an atomic record whole, whether or not it exists: for link records whose key
+    /// is derived from what they link (`{issue}:{user}`), so two devices adding the same
+    /// link write the same key and yrs keeps one value.
+    pub fn put(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
+        let (root, shape) = self.root(table)?;
+        if shape != Shape::Atomic {
+            return Err(AppError::internal(format!("put on field-shaped table {table}")));
+        }
+        let root = root.clone();
+        root.insert(&mut self.txn, id.to_string(), atomic_value(fields));
+        self.touched.push((table, id.to_string()));
+        Ok(())
+    }
+
+    /// Sets fields of an existing record. A field-shaped record changes only those fields,
+    /// so concurrent edits of different fields merge; an atomic record is replaced whole
+    /// by its current value with these fields changed.
     pub fn set(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
-        let root = self.root(table)?.clone();
-        let rec = match root.get(&self.txn, id) {
-            Some(Out::YMap(m)) => m,
+        let (root, shape) = self.root(table)?;
+        let root = root.clone();
+        match (root.get(&self.txn, id), shape) {
+            (Some(Out::YMap(rec)), Shape::Fields) => {
+                for (k, v) in fields {
+                    rec.insert(&mut self.txn, k.to_string(), v.to_any());
+                }
+            }
+            (Some(Out::Any(Any::Map(cur))), Shape::Atomic) => {
+                let mut m: HashMap<String, Any> = cur.as_ref().clone();
+                for (k, v) in fields {
+                    m.insert(k.to_string(), v.to_any());
+                }
+                root.insert(&mut self.txn, id.to_string(), Any::from(m));
+            }
             _ => return Err(AppError::internal(format!("record {table}/{id} missing"))),
-        };
-        for (k, v) in fields {
-            rec.insert(&mut self.txn, k.to_string(), v.to_any());
         }
         self.touched.push((table, id.to_string()));
         Ok(())
@@ -320,19 +478,24 @@ impl Edit<'_> {
 
 /// Reads one record of a document as column values, in the order of the table's spec.
 pub fn read_record<T: ReadTxn>(txn: &T, root: &MapRef, spec: &TableSpec, id: &str) -> Option<Vec<Val>> {
-    let rec = match root.get(txn, id) {
-        Some(Out::YMap(m)) => m,
-        _ => return None,
-    };
-    Some(
-        spec.cols
-            .iter()
-            .map(|(name, ty)| match rec.get(txn, name) {
-                Some(Out::Any(a)) => any_to_val(&a, *ty),
-                _ => Val::Null,
-            })
-            .collect(),
-    )
+    match root.get(txn, id) {
+        Some(Out::YMap(rec)) => Some(
+            spec.cols
+                .iter()
+                .map(|(name, ty)| match rec.get(txn, name) {
+                    Some(Out::Any(a)) => any_to_val(&a, *ty),
+                    _ => Val::Null,
+                })
+                .collect(),
+        ),
+        Some(Out::Any(Any::Map(rec))) => Some(
+            spec.cols
+                .iter()
+                .map(|(name, ty)| rec.get(*name).map_or(Val::Null, |a| any_to_val(a, *ty)))
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 fn any_to_val(a: &Any, ty: Col) -> Val {

@@ -81,6 +81,20 @@ pub fn resolve(
         .and_then(|p| effective_role(w.role, &p).map(|r| (p, r))))
 }
 
+/// A live project and `user_id`'s effective role in it, checked from scratch (for work
+/// that outlives a request, like a timer stopped later).
+pub fn project_for_user(
+    c: &rusqlite::Connection,
+    ws_id: &str,
+    project_id: &str,
+    user_id: &str,
+) -> rusqlite::Result<Option<(ProjectView, ProjRole)>> {
+    let Some(ws_role) = crate::workspaces::role_of(c, ws_id, user_id)? else {
+        return Ok(None);
+    };
+    Ok(store::project_for(c, ws_id, project_id, user_id)?.and_then(|p| effective_role(ws_role, &p).map(|r| (p, r))))
+}
+
 pub fn parse_identifier(raw: &str) -> Result<String, String> {
     let s = raw.trim();
     if s.len() < 2 || s.len() > 12 {
@@ -190,7 +204,7 @@ fn reload(c: &rusqlite::Connection, ws_id: &str, pid: &str, uid: &str) -> Result
     store::project_for(c, ws_id, pid, uid)?.ok_or(AppError::not_found("project"))
 }
 
-fn refuse_if_archived(p: &ProjectView) -> Result<(), AppError> {
+pub(crate) fn refuse_if_archived(p: &ProjectView) -> Result<(), AppError> {
     if p.archived_at.is_some() {
         return Err(AppError::refused(
             "project_archived",
@@ -236,7 +250,8 @@ impl Projects<'_> {
                         "project_members",
                         &crate::new_id(),
                         &member_fields(&ws_id, &id, &uid, ProjRole::Admin, &uid, &now),
-                    )
+                    )?;
+                    crate::issues::create_default_states(e, &ws_id, &id, &uid, &now)
                 })?;
                 reload(ctx.conn, &ws_id, &id, &uid)
             })

@@ -353,3 +353,60 @@ async fn crash_test_sigkill_under_concurrent_writes() {
         "the writers got {acked} writes acknowledged over 20 cycles: {total_acked_per_cycle:?}"
     );
 }
+
+/// A running timer is data, not process state: it survives the server being killed and
+/// restarted, and stopping it afterwards logs the time on its issue.
+#[tokio::test]
+async fn a_running_timer_survives_a_crash_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path());
+    let token = register(&s, "timer@example.com").await;
+    let (st, _) = s
+        .post(
+            "/api/v1/workspaces",
+            Some(&token),
+            json!({"name": "Timers", "slug": "timers"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let (st, p) = s
+        .post(
+            "/api/v1/workspaces/timers/projects",
+            Some(&token),
+            json!({"name": "Timer", "identifier": "TIM"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{p}");
+    let base = format!("/api/v1/workspaces/timers/projects/{}", p["id"].as_str().unwrap());
+    let (st, issue) = s
+        .post(&format!("{base}/issues"), Some(&token), json!({"name": "Long task"}))
+        .await;
+    assert_eq!(st, 201, "{issue}");
+    let ip = format!("{base}/issues/{}", issue["id"].as_str().unwrap());
+    let (st, timer) = s
+        .post(
+            &format!("{ip}/timer"),
+            Some(&token),
+            json!({"description": "before the crash"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{timer}");
+
+    s.child.kill().unwrap(); // SIGKILL: no graceful shutdown
+    s.child.wait().unwrap();
+    let mut s = start(dir.path());
+    let (st, cur) = s.get("/api/v1/users/me/timer", &token).await;
+    assert_eq!(st, 200);
+    assert_eq!(cur["timer"]["id"], timer["id"]);
+    assert_eq!(cur["timer"]["started_at"], timer["started_at"]);
+    assert_eq!(cur["timer"]["description"], "before the crash");
+    let (st, log) = s.post("/api/v1/users/me/timer/stop", Some(&token), json!({})).await;
+    assert_eq!(st, 201, "{log}");
+    assert_eq!(log["issue_key"], "TIM-1");
+    assert_eq!(log["description"], "before the crash");
+    let (_, logs) = s.get(&format!("{ip}/worklogs"), &token).await;
+    assert_eq!(logs["total"], 1);
+    let (_, cur) = s.get("/api/v1/users/me/timer", &token).await;
+    assert!(cur["timer"].is_null());
+    assert!(s.sigterm().success());
+}

@@ -5,19 +5,32 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-const TABLES: [&str; 5] = [
-    "workspaces",
-    "workspace_members",
-    "invitations",
-    "projects",
-    "project_members",
-];
+/// Every projected table.
+fn tables() -> Vec<&'static str> {
+    keel::docs::TABLES.iter().map(|t| t.name).collect()
+}
 
+/// Every projected table, then the tables derived from them by triggers (rollups, and what
+/// full-text search finds), which a rebuild must restore too.
 fn dump_all(app: &TestApp) -> Vec<Vec<serde_json::Value>> {
-    TABLES
+    let mut out: Vec<Vec<serde_json::Value>> = tables()
         .iter()
         .map(|t| app.dump(&format!("SELECT * FROM {t} ORDER BY id")))
-        .collect()
+        .collect();
+    out.push(app.dump("SELECT * FROM worklog_project_day ORDER BY workspace_id, day, project_id"));
+    out.push(app.dump("SELECT * FROM worklog_user_day ORDER BY workspace_id, day, user_id"));
+    out.push(app.dump(
+        "SELECT i.id FROM issues_fts f JOIN issues i ON i.rowid = f.rowid WHERE issues_fts MATCH 'needle' ORDER BY i.id",
+    ));
+    out.push(app.dump(
+        "SELECT c.id FROM comments_fts f JOIN issue_comments c ON c.rowid = f.rowid WHERE comments_fts MATCH 'haystack' ORDER BY c.id",
+    ));
+    out
+}
+
+/// Rows that `rebuild_projection` itself writes (the derived tables are not counted).
+fn projected_rows(dump: &[Vec<serde_json::Value>]) -> usize {
+    dump.iter().take(tables().len()).map(Vec::len).sum()
 }
 
 async fn busy_workspace(app: &TestApp) {
@@ -60,6 +73,66 @@ async fn busy_workspace(app: &TestApp) {
     app.delete(&format!("/api/v1/workspaces/acme/projects/{id}"), &o.token)
         .await
         .ok(204);
+
+    // Work items and time: every kind of record, edited and deleted ones too.
+    let pid = app.create_project(&o, "acme", "WORK", false).await;
+    let p = format!("/api/v1/workspaces/acme/projects/{pid}");
+    let label = app
+        .post(&format!("{p}/labels"), &o.token, json!({"name": "bug"}))
+        .await
+        .ok(201)["id"]
+        .clone();
+    let mut issues = Vec::new();
+    for i in 0..3 {
+        let r = app
+            .post(
+                &format!("{p}/issues"),
+                &o.token,
+                json!({"name": format!("needle {i}"), "description_html": "<p>find the <b>needle</b></p>",
+                       "assignee_ids": [o.id], "label_ids": [label], "estimate_time": 60}),
+            )
+            .await;
+        issues.push(r.ok(201)["id"].as_str().unwrap().to_string());
+    }
+    app.patch(
+        &format!("{p}/issues/{}", issues[0]),
+        &o.token,
+        json!({"priority": "high", "assignee_ids": []}),
+    )
+    .await
+    .ok(200);
+    app.delete(&format!("{p}/issues/{}", issues[2]), &o.token).await.ok(204);
+    app.post(
+        &format!("{p}/issues/{}/comments", issues[1]),
+        &o.token,
+        json!({"comment_html": "a haystack"}),
+    )
+    .await
+    .ok(201);
+    let mut logs = Vec::new();
+    for (i, day) in ["2026-01-05", "2026-01-05", "2026-01-06"].iter().enumerate() {
+        let r = app
+            .post(
+                &format!("{p}/issues/{}/worklogs", issues[i % 2]),
+                &o.token,
+                json!({"duration_minutes": 30 + i, "logged_at": day}),
+            )
+            .await;
+        logs.push(r.ok(201)["id"].as_str().unwrap().to_string());
+    }
+    app.patch(
+        &format!("{p}/issues/{}/worklogs/{}", issues[0], logs[0]),
+        &o.token,
+        json!({"duration_minutes": 45}),
+    )
+    .await
+    .ok(200);
+    app.delete(&format!("{p}/issues/{}/worklogs/{}", issues[1], logs[1]), &o.token)
+        .await
+        .ok(204);
+    app.post(&format!("{p}/issues/{}/timer", issues[0]), &o.token, json!({}))
+        .await
+        .ok(201);
 }
 
 #[tokio::test]
@@ -110,13 +183,15 @@ async fn rebuilt_projection_equals_the_original_row_for_row() {
     let before = dump_all(&app);
     assert!(before.iter().all(|t| !t.is_empty()), "every table has rows to compare");
     let n = keel::docs::rebuild_projection_blocking(&app.app).unwrap();
-    assert_eq!(n as usize, before.iter().map(Vec::len).sum::<usize>());
+    assert_eq!(n as usize, projected_rows(&before));
     assert_eq!(dump_all(&app), before);
 
     // Rebuilding really rewrites: corrupt a row, rebuild, it is back.
     let c = rusqlite::Connection::open(app.dir.path().join("keel.db")).unwrap();
     c.execute("UPDATE projects SET name = 'corrupted'", []).unwrap();
     c.execute("DELETE FROM workspace_members", []).unwrap();
+    c.execute("UPDATE worklog_user_day SET minutes = 0", []).unwrap();
+    c.execute("DELETE FROM issues WHERE name = 'needle 1'", []).unwrap();
     drop(c);
     assert_ne!(dump_all(&app), before);
     keel::docs::rebuild_projection_blocking(&app.app).unwrap();
@@ -181,13 +256,14 @@ fn canonical(update: &[u8]) -> String {
     use yrs::{Transact, Update};
     let doc = yrs::Doc::new();
     // Root refs first: taking one while a transaction is open deadlocks.
-    let maps: Vec<_> = TABLES.iter().map(|t| doc.get_or_insert_map(*t)).collect();
+    let names = tables();
+    let maps: Vec<_> = names.iter().map(|t| doc.get_or_insert_map(*t)).collect();
     doc.transact_mut()
         .apply_update(Update::decode_v1(update).unwrap())
         .unwrap();
     let txn = doc.transact();
     let mut out = serde_json::Map::new();
-    for (t, m) in TABLES.iter().zip(&maps) {
+    for (t, m) in names.iter().zip(&maps) {
         let any = yrs::types::ToJson::to_json(m, &txn);
         out.insert(t.to_string(), serde_json::to_value(&any).unwrap());
     }

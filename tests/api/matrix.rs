@@ -233,6 +233,11 @@ fn fill(path: &str, ctx: Ctx, w: &World, project_override: Option<&str>, slug_ov
         .replace("{user_id}", NOBODY)
         .replace("{token_id}", NOBODY)
         .replace("{invitation_id}", NOBODY)
+        .replace("{state_id}", NOBODY)
+        .replace("{label_id}", NOBODY)
+        .replace("{issue_id}", NOBODY)
+        .replace("{comment_id}", NOBODY)
+        .replace("{worklog_id}", NOBODY)
         .replace("{*rest}", "index.css")
 }
 
@@ -443,6 +448,154 @@ const PINNED: &[(&str, &str, &str)] = &[
         "/api/v1/workspaces/{slug}/projects/{project_id}/members/{user_id}",
         "Project(Guest)",
     ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/states",
+        "Project(Guest)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/states",
+        "Project(Admin)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/states/{state_id}",
+        "Project(Admin)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/states/{state_id}",
+        "Project(Admin)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/labels",
+        "Project(Guest)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/labels",
+        "Project(Member)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/labels/{label_id}",
+        "Project(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/labels/{label_id}",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues",
+        "Project(Guest)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}",
+        "Project(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/activity",
+        "Project(Guest)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments",
+        "Project(Guest)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments/{comment_id}",
+        "Project(Guest)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments/{comment_id}",
+        "Project(Guest)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs",
+        "Project(Member)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs",
+        "Project(Member)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs/{worklog_id}",
+        "Project(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs/{worklog_id}",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs/summary",
+        "Project(Member)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/timer",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/worklogs",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/summary",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/export",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/time-tracking/summary",
+        "Workspace(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/time-tracking/export",
+        "Workspace(Member)",
+    ),
+    ("GET", "/api/v1/users/me/timer", "Authenticated"),
+    ("DELETE", "/api/v1/users/me/timer", "Authenticated"),
+    ("POST", "/api/v1/users/me/timer/stop", "Authenticated"),
 ];
 
 #[test]

@@ -1,0 +1,826 @@
+//! Time tracking (seed 003): work logs on issues, timers that become work logs, summaries
+//! per issue, project and workspace, and CSV export.
+//!
+//! A work log lives in the document of its (project, person, quarter of creation) (DESIGN
+//! §4), as an atomic record; a timer lives in its person's own document of the workspace.
+//! Workspace summaries read rollup tables (`worklog_project_day`, `worklog_user_day`) that
+//! triggers on the projection keep current, so they never scan every log.
+
+pub(crate) mod routes;
+pub(crate) mod store;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::docs::{DocRef, Val};
+use crate::error::{AppError, Checks};
+use crate::http::{Page, PageParams};
+use crate::policy::{ProjRole, WsRole};
+use crate::time::now_rfc3339;
+use crate::work::ProjCtx;
+use crate::workspaces::WsCtx;
+use crate::App;
+
+/// Longest single work log: a day.
+pub const MAX_MINUTES: i64 = 1440;
+/// Longest date range of a summary or export.
+pub const MAX_RANGE_DAYS: i64 = 3660;
+/// Most rows one CSV export answers; narrow the range for more.
+pub const MAX_EXPORT_ROWS: i64 = 200_000;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorklogView {
+    pub id: String,
+    pub workspace_id: String,
+    pub project_id: String,
+    pub issue_id: String,
+    /// `IDENT-123` of the issue.
+    pub issue_key: String,
+    pub issue_name: String,
+    pub logged_by: String,
+    pub logged_by_name: String,
+    /// 1 to 1440.
+    pub duration_minutes: i64,
+    pub description: String,
+    /// The day the work was done, `YYYY-MM-DD`.
+    pub logged_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TimerView {
+    pub id: String,
+    pub workspace_id: String,
+    pub project_id: String,
+    pub issue_id: String,
+    pub issue_key: String,
+    pub issue_name: String,
+    pub description: String,
+    pub started_at: String,
+    /// Seconds since `started_at`, when this answer was made.
+    pub elapsed_seconds: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimerState {
+    /// The running timer, or null.
+    pub timer: Option<TimerView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MemberMinutes {
+    pub user_id: String,
+    pub display_name: String,
+    pub minutes: i64,
+    pub entries: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IssueMinutes {
+    pub issue_id: String,
+    pub key: String,
+    pub name: String,
+    pub estimate_time: Option<i64>,
+    pub minutes: i64,
+    pub entries: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectMinutes {
+    pub project_id: String,
+    pub identifier: String,
+    pub name: String,
+    pub minutes: i64,
+    pub entries: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PeriodMinutes {
+    /// The day, or the Monday of the week, `YYYY-MM-DD`.
+    pub period: String,
+    pub minutes: i64,
+    pub entries: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    #[default]
+    Day,
+    Week,
+}
+
+/// Logged time against the estimate of one issue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssueTimeSummary {
+    pub issue_id: String,
+    pub estimate_time: Option<i64>,
+    pub logged_minutes: i64,
+    /// Estimate minus logged, never below 0; null without an estimate.
+    pub remaining_minutes: Option<i64>,
+    /// Logged beyond the estimate, 0 when within; null without an estimate.
+    pub overrun_minutes: Option<i64>,
+    pub by_member: Vec<MemberMinutes>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectTimeSummary {
+    pub project_id: String,
+    pub from: String,
+    pub to: String,
+    pub interval: Interval,
+    pub total_minutes: i64,
+    pub entries: i64,
+    pub by_member: Vec<MemberMinutes>,
+    pub by_issue: Vec<IssueMinutes>,
+    pub series: Vec<PeriodMinutes>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceTimeSummary {
+    pub from: String,
+    pub to: String,
+    pub interval: Interval,
+    /// Set when the summary covers one person (always so for non-admins: their own time).
+    pub user_id: Option<String>,
+    pub project_id: Option<String>,
+    pub total_minutes: i64,
+    pub entries: i64,
+    pub by_project: Vec<ProjectMinutes>,
+    pub by_member: Vec<MemberMinutes>,
+    pub series: Vec<PeriodMinutes>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing
+
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn parse_day(raw: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "must be a date like 2026-11-22".to_string())
+}
+
+pub fn parse_minutes(v: i64) -> Result<i64, String> {
+    if (1..=MAX_MINUTES).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("must be between 1 and {MAX_MINUTES} minutes"))
+    }
+}
+
+pub fn parse_logged_at(raw: &str) -> Result<String, String> {
+    let d = parse_day(raw)?;
+    // A day ahead is allowed: the server's day may still be yesterday in the user's zone.
+    if d > today() + chrono::Days::new(1) {
+        return Err("must not be in the future".into());
+    }
+    if d.year() < 2000 {
+        return Err("must be in the year 2000 or later".into());
+    }
+    Ok(d.format("%Y-%m-%d").to_string())
+}
+
+pub fn parse_note(raw: &str) -> Result<String, String> {
+    if raw.chars().count() > 2000 {
+        Err("must be at most 2000 characters".into())
+    } else {
+        Ok(raw.trim().to_string())
+    }
+}
+
+/// A validated work-log create or update.
+#[derive(Debug, Default, Clone)]
+pub struct WorklogInput {
+    pub duration_minutes: Option<i64>,
+    pub description: Option<String>,
+    pub logged_at: Option<String>,
+}
+
+impl WorklogInput {
+    pub fn parse(
+        duration: Option<i64>,
+        description: Option<&str>,
+        logged_at: Option<&str>,
+        creating: bool,
+    ) -> Result<Self, AppError> {
+        let mut c = Checks::new();
+        if creating && duration.is_none() {
+            c.add("duration_minutes", "is required");
+        }
+        let w = Self {
+            duration_minutes: duration.and_then(|d| c.take("duration_minutes", parse_minutes(d))),
+            description: description.and_then(|d| c.take("description", parse_note(d))),
+            logged_at: logged_at.and_then(|d| c.take("logged_at", parse_logged_at(d))),
+        };
+        c.finish()?;
+        Ok(w)
+    }
+}
+
+/// A validated date range (inclusive) with its interval.
+#[derive(Debug, Clone)]
+pub struct Range {
+    pub from: String,
+    pub to: String,
+    pub interval: Interval,
+}
+
+impl Range {
+    /// Defaults: the 30 days up to today.
+    pub fn parse(from: Option<&str>, to: Option<&str>, interval: Option<Interval>) -> Result<Self, AppError> {
+        let mut c = Checks::new();
+        let to_d = match to {
+            Some(t) => c.take("to", parse_day(t)),
+            None => Some(today()),
+        };
+        let from_d = match from {
+            Some(f) => c.take("from", parse_day(f)),
+            None => to_d.map(|t| t - chrono::Days::new(29)),
+        };
+        if let (Some(f), Some(t)) = (from_d, to_d) {
+            if f > t {
+                c.add("to", "must not be before from");
+            } else if (t - f).num_days() > MAX_RANGE_DAYS {
+                c.add("from", format!("the range must be at most {MAX_RANGE_DAYS} days"));
+            }
+        }
+        c.finish()?;
+        match (from_d, to_d) {
+            (Some(f), Some(t)) => Ok(Self {
+                from: f.format("%Y-%m-%d").to_string(),
+                to: t.format("%Y-%m-%d").to_string(),
+                interval: interval.unwrap_or_default(),
+            }),
+            _ => Err(AppError::internal("range checks passed without values")),
+        }
+    }
+}
+
+/// The quarter a work log's document is named by: the quarter it was created in.
+fn quarter_of(created_at: &str) -> String {
+    let year = created_at.get(0..4).unwrap_or("0000");
+    let month: u32 = created_at.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+    format!("{year}Q{}", (month.max(1) - 1) / 3 + 1)
+}
+
+fn worklog_doc(ws: &str, pid: &str, user: &str, created_at: &str) -> DocRef {
+    DocRef::worklogs(ws, pid, user, &quarter_of(created_at))
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV
+
+/// A cell that a spreadsheet would read as a formula gets a leading apostrophe, so it is
+/// shown as text (OWASP "CSV injection"): cells starting with `=`, `+`, `-`, `@`, tab or
+/// carriage return. Quoting of commas, quotes and newlines is the csv writer's job.
+pub fn csv_safe(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+pub const CSV_HEADER: [&str; 9] = [
+    "date",
+    "project",
+    "issue",
+    "issue_title",
+    "member",
+    "email",
+    "minutes",
+    "hours",
+    "description",
+];
+
+/// One export row: date, project identifier, issue key, title, member, email, minutes, description.
+pub struct CsvRow {
+    pub date: String,
+    pub project: String,
+    pub issue: String,
+    pub title: String,
+    pub member: String,
+    pub email: String,
+    pub minutes: i64,
+    pub description: String,
+}
+
+pub fn write_csv(rows: &[CsvRow]) -> Result<Vec<u8>, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| AppError::Internal(anyhow::Error::new(e).context("csv"));
+    w.write_record(CSV_HEADER).map_err(internal)?;
+    for r in rows {
+        let hours = format!("{:.2}", r.minutes as f64 / 60.0);
+        w.write_record([
+            csv_safe(&r.date),
+            csv_safe(&r.project),
+            csv_safe(&r.issue),
+            csv_safe(&r.title),
+            csv_safe(&r.member),
+            csv_safe(&r.email),
+            r.minutes.to_string(),
+            hours,
+            csv_safe(&r.description),
+        ])
+        .map_err(internal)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------
+// The domain
+
+pub struct TimeTracking<'a>(pub &'a App);
+
+fn refuse_writes(p: &crate::work::ProjectView) -> Result<(), AppError> {
+    crate::work::refuse_if_archived(p)?;
+    if !p.is_time_tracking_enabled {
+        return Err(AppError::refused(
+            "time_tracking_disabled",
+            "time tracking is turned off for this project",
+        ));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn worklog_fields<'a>(
+    ws: &'a str,
+    pid: &'a str,
+    iid: &'a str,
+    user: &'a str,
+    minutes: i64,
+    description: &'a str,
+    logged_at: &'a str,
+    now: &'a str,
+) -> Vec<(&'static str, Val)> {
+    vec![
+        ("workspace_id", ws.into()),
+        ("project_id", pid.into()),
+        ("issue_id", iid.into()),
+        ("logged_by", user.into()),
+        ("duration_minutes", minutes.into()),
+        ("description", description.into()),
+        ("logged_at", logged_at.into()),
+        ("created_at", now.into()),
+        ("updated_at", now.into()),
+        ("created_by", user.into()),
+        ("deleted_at", Val::Null),
+    ]
+}
+
+impl TimeTracking<'_> {
+    pub async fn list_for_issue(
+        &self,
+        pc: &ProjCtx,
+        issue_id: &str,
+        p: PageParams,
+    ) -> Result<Page<WorklogView>, AppError> {
+        let pid = pc.project.id.clone();
+        let iid = issue_id.to_string();
+        let (limit, offset) = p.limit_offset();
+        let (items, total) = self
+            .0
+            .readers
+            .read(move |c| {
+                store::issue_exists(c, &pid, &iid)?
+                    .then_some(())
+                    .ok_or(AppError::not_found("issue"))?;
+                Ok(store::list(c, &store::LogFilter::issue(&iid), limit, offset)?)
+            })
+            .await?;
+        Ok(Page::new(items, total, p))
+    }
+
+    pub async fn list_for_project(
+        &self,
+        pc: &ProjCtx,
+        r: Range,
+        user: Option<String>,
+        p: PageParams,
+    ) -> Result<Page<WorklogView>, AppError> {
+        let pid = pc.project.id.clone();
+        let (limit, offset) = p.limit_offset();
+        let (items, total) = self
+            .0
+            .readers
+            .read(move |c| {
+                let f = store::LogFilter {
+                    project_id: Some(pid),
+                    from: Some(r.from),
+                    to: Some(r.to),
+                    user_id: user,
+                    ..Default::default()
+                };
+                Ok(store::list(c, &f, limit, offset)?)
+            })
+            .await?;
+        Ok(Page::new(items, total, p))
+    }
+
+    pub async fn create(&self, pc: &ProjCtx, issue_id: &str, w: WorklogInput) -> Result<WorklogView, AppError> {
+        refuse_writes(&pc.project)?;
+        let (ws, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
+        let iid = issue_id.to_string();
+        self.0
+            .writer
+            .write(move |ctx| {
+                if !store::issue_exists(ctx.conn, &pid, &iid)? {
+                    return Err(AppError::not_found("issue"));
+                }
+                let id = crate::new_id();
+                let now = now_rfc3339();
+                let day = w
+                    .logged_at
+                    .clone()
+                    .unwrap_or_else(|| today().format("%Y-%m-%d").to_string());
+                let desc = w.description.clone().unwrap_or_default();
+                let minutes = w.duration_minutes.unwrap_or(1);
+                ctx.edit(&worklog_doc(&ws, &pid, &uid, &now), |e| {
+                    e.create(
+                        "worklogs",
+                        &id,
+                        &worklog_fields(&ws, &pid, &iid, &uid, minutes, &desc, &day, &now),
+                    )
+                })?;
+                store::worklog(ctx.conn, &pid, &id)?.ok_or_else(|| AppError::internal("work log not projected"))
+            })
+            .await
+    }
+
+    /// Edits (`Some`) or deletes (`None`) a work log: its author, or a project admin.
+    pub async fn change(
+        &self,
+        pc: &ProjCtx,
+        issue_id: &str,
+        worklog_id: &str,
+        w: Option<WorklogInput>,
+    ) -> Result<Option<WorklogView>, AppError> {
+        refuse_writes(&pc.project)?;
+        let (ws, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
+        let is_admin = pc.role >= ProjRole::Admin;
+        let (iid, wid) = (issue_id.to_string(), worklog_id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let cur = store::worklog(ctx.conn, &pid, &wid)?
+                    .filter(|l| l.issue_id == iid)
+                    .ok_or(AppError::not_found("work log"))?;
+                if cur.logged_by != uid && !is_admin {
+                    return Err(AppError::denied(
+                        "not_worklog_author",
+                        "only the person who logged the time or a project admin can change it",
+                    ));
+                }
+                let now = now_rfc3339();
+                let doc = worklog_doc(&ws, &pid, &cur.logged_by, &cur.created_at);
+                let mut f: Vec<(&str, Val)> = vec![("updated_at", now.as_str().into())];
+                match &w {
+                    Some(w) => {
+                        if let Some(v) = w.duration_minutes {
+                            f.push(("duration_minutes", v.into()));
+                        }
+                        if let Some(v) = &w.description {
+                            f.push(("description", v.as_str().into()));
+                        }
+                        if let Some(v) = &w.logged_at {
+                            f.push(("logged_at", v.as_str().into()));
+                        }
+                    }
+                    None => {
+                        f.push(("deleted_at", now.as_str().into()));
+                        f.push(("description", "".into()));
+                    }
+                }
+                ctx.edit(&doc, |e| e.set("worklogs", &wid, &f))?;
+                Ok(store::worklog(ctx.conn, &pid, &wid)?)
+            })
+            .await
+    }
+
+    pub async fn issue_summary(&self, pc: &ProjCtx, issue_id: &str) -> Result<IssueTimeSummary, AppError> {
+        let pid = pc.project.id.clone();
+        let iid = issue_id.to_string();
+        self.0
+            .readers
+            .read(move |c| {
+                let est = store::issue_estimate(c, &pid, &iid)?.ok_or(AppError::not_found("issue"))?;
+                let by_member = store::issue_by_member(c, &iid)?;
+                let logged: i64 = by_member.iter().map(|m| m.minutes).sum();
+                Ok(IssueTimeSummary {
+                    issue_id: iid,
+                    estimate_time: est,
+                    logged_minutes: logged,
+                    remaining_minutes: est.map(|e| (e - logged).max(0)),
+                    overrun_minutes: est.map(|e| (logged - e).max(0)),
+                    by_member,
+                })
+            })
+            .await
+    }
+
+    pub async fn project_summary(
+        &self,
+        pc: &ProjCtx,
+        r: Range,
+        user: Option<String>,
+    ) -> Result<ProjectTimeSummary, AppError> {
+        let pid = pc.project.id.clone();
+        self.0
+            .readers
+            .read(move |c| {
+                let by_member = store::project_by_member(c, &pid, &r, user.as_deref())?;
+                let by_issue = store::project_by_issue(c, &pid, &r, user.as_deref())?;
+                let series = store::project_series(c, &pid, &r, user.as_deref())?;
+                Ok(ProjectTimeSummary {
+                    project_id: pid,
+                    total_minutes: by_member.iter().map(|m| m.minutes).sum(),
+                    entries: by_member.iter().map(|m| m.entries).sum(),
+                    from: r.from,
+                    to: r.to,
+                    interval: r.interval,
+                    by_member,
+                    by_issue,
+                    series,
+                })
+            })
+            .await
+    }
+
+    /// Admins see the whole workspace (optionally one person or project); everybody else
+    /// sees their own time.
+    pub async fn workspace_summary(
+        &self,
+        w: &WsCtx,
+        r: Range,
+        user: Option<String>,
+        project: Option<String>,
+    ) -> Result<WorkspaceTimeSummary, AppError> {
+        let ws = w.ws.id.clone();
+        let user = if w.role >= WsRole::Admin {
+            user
+        } else {
+            Some(w.actor.user_id.clone())
+        };
+        self.0
+            .readers
+            .read(move |c| {
+                let s = store::workspace_summary(c, &ws, &r, user.as_deref(), project.as_deref())?;
+                Ok(WorkspaceTimeSummary {
+                    total_minutes: s.0.iter().map(|p| p.minutes).sum(),
+                    entries: s.0.iter().map(|p| p.entries).sum(),
+                    from: r.from,
+                    to: r.to,
+                    interval: r.interval,
+                    user_id: user,
+                    project_id: project,
+                    by_project: s.0,
+                    by_member: s.1,
+                    series: s.2,
+                })
+            })
+            .await
+    }
+
+    /// CSV of the work logs of a project, or of the workspace (admins: everybody's; others:
+    /// their own).
+    pub async fn export(
+        &self,
+        w: &WsCtx,
+        project: Option<String>,
+        r: Range,
+        user: Option<String>,
+    ) -> Result<Vec<u8>, AppError> {
+        let ws = w.ws.id.clone();
+        let user = if project.is_none() && w.role < WsRole::Admin {
+            Some(w.actor.user_id.clone())
+        } else {
+            user
+        };
+        let rows = self
+            .0
+            .readers
+            .read(move |c| {
+                let f = store::LogFilter {
+                    workspace_id: Some(ws),
+                    project_id: project,
+                    from: Some(r.from),
+                    to: Some(r.to),
+                    user_id: user,
+                    ..Default::default()
+                };
+                if store::count(c, &f)? > MAX_EXPORT_ROWS {
+                    return Err(AppError::refused(
+                        "export_too_large",
+                        format!("more than {MAX_EXPORT_ROWS} work logs; narrow the date range"),
+                    ));
+                }
+                Ok(store::csv_rows(c, &f)?)
+            })
+            .await?;
+        write_csv(&rows)
+    }
+
+    // Timers -------------------------------------------------------------------------------
+
+    pub async fn current_timer(&self, user_id: &str) -> Result<TimerState, AppError> {
+        let uid = user_id.to_string();
+        self.0
+            .readers
+            .read(move |c| {
+                Ok(TimerState {
+                    timer: store::running_timer(c, &uid)?,
+                })
+            })
+            .await
+    }
+
+    pub async fn start_timer(
+        &self,
+        pc: &ProjCtx,
+        issue_id: &str,
+        description: Option<String>,
+    ) -> Result<TimerView, AppError> {
+        refuse_writes(&pc.project)?;
+        let (ws, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
+        let iid = issue_id.to_string();
+        self.0
+            .writer
+            .write(move |ctx| {
+                if !store::issue_exists(ctx.conn, &pid, &iid)? {
+                    return Err(AppError::not_found("issue"));
+                }
+                if let Some(t) = store::running_timer(ctx.conn, &uid)? {
+                    return Err(AppError::conflict(
+                        "timer_running",
+                        format!(
+                            "a timer is already running on {}; stop or discard it first",
+                            t.issue_key
+                        ),
+                    ));
+                }
+                let id = crate::new_id();
+                let now = now_rfc3339();
+                ctx.edit(&DocRef::user(&ws, &uid), |e| {
+                    e.create(
+                        "timers",
+                        &id,
+                        &[
+                            ("workspace_id", ws.as_str().into()),
+                            ("project_id", pid.as_str().into()),
+                            ("issue_id", iid.as_str().into()),
+                            ("user_id", uid.as_str().into()),
+                            ("description", description.unwrap_or_default().into()),
+                            ("started_at", now.as_str().into()),
+                            ("created_at", now.as_str().into()),
+                            ("updated_at", now.as_str().into()),
+                            ("created_by", uid.as_str().into()),
+                            ("deleted_at", Val::Null),
+                        ],
+                    )
+                })?;
+                store::running_timer(ctx.conn, &uid)?.ok_or_else(|| AppError::internal("timer not projected"))
+            })
+            .await
+    }
+
+    /// Stops the running timer into a work log (`Some`) or discards it (`None`). The
+    /// project's rules are checked again: the person may have lost access meanwhile.
+    pub async fn finish_timer(
+        &self,
+        user_id: &str,
+        stop: Option<WorklogInput>,
+    ) -> Result<Option<WorklogView>, AppError> {
+        let uid = user_id.to_string();
+        self.0
+            .writer
+            .write(move |ctx| {
+                let t = store::running_timer(ctx.conn, &uid)?.ok_or(AppError::not_found("timer"))?;
+                let now = now_rfc3339();
+                let close = [
+                    ("deleted_at", Val::from(now.as_str())),
+                    ("updated_at", now.as_str().into()),
+                ];
+                let Some(w) = stop else {
+                    ctx.edit(&DocRef::user(&t.workspace_id, &uid), |e| e.set("timers", &t.id, &close))?;
+                    return Ok(None);
+                };
+                let project = crate::work::project_for_user(ctx.conn, &t.workspace_id, &t.project_id, &uid)?
+                    .ok_or(AppError::not_found("project"))?;
+                if project.1 < ProjRole::Member {
+                    return Err(AppError::denied("guests_cannot_log_time", "guests cannot log time"));
+                }
+                refuse_writes(&project.0)?;
+                if !store::issue_exists(ctx.conn, &t.project_id, &t.issue_id)? {
+                    return Err(AppError::refused(
+                        "issue_gone",
+                        "the timer's issue was deleted; discard the timer",
+                    ));
+                }
+                let minutes = match w.duration_minutes {
+                    Some(m) => m,
+                    None => {
+                        let m = (t.elapsed_seconds + 30) / 60;
+                        if m > MAX_MINUTES {
+                            return Err(AppError::refused(
+                                "timer_too_long",
+                                "the timer ran over 24 hours; say how many minutes to log",
+                            ));
+                        }
+                        m.max(1)
+                    }
+                };
+                let day = w
+                    .logged_at
+                    .clone()
+                    .unwrap_or_else(|| t.started_at.get(0..10).unwrap_or_default().to_string());
+                let desc = w.description.clone().unwrap_or_else(|| t.description.clone());
+                let id = crate::new_id();
+                let (ws, pid, iid) = (t.workspace_id.clone(), t.project_id.clone(), t.issue_id.clone());
+                ctx.edit(&worklog_doc(&ws, &pid, &uid, &now), |e| {
+                    e.create(
+                        "worklogs",
+                        &id,
+                        &worklog_fields(&ws, &pid, &iid, &uid, minutes, &desc, &day, &now),
+                    )
+                })?;
+                ctx.edit(&DocRef::user(&ws, &uid), |e| e.set("timers", &t.id, &close))?;
+                Ok(store::worklog(ctx.conn, &pid, &id)?)
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://e\")"] {
+            assert!(csv_safe(bad).starts_with('\''), "{bad:?}");
+        }
+        for ok in ["Fix login", "", "1", "a=b", "ABC-12"] {
+            assert_eq!(csv_safe(ok), ok);
+        }
+    }
+
+    #[test]
+    fn csv_quotes_and_escapes() {
+        let rows = [CsvRow {
+            date: "2026-11-02".into(),
+            project: "WEB".into(),
+            issue: "WEB-1".into(),
+            title: "Say \"hi\", then =cmd|' /C calc'!A0".into(),
+            member: "=Mallory".into(),
+            email: "m@example.com".into(),
+            minutes: 90,
+            description: "line one\nline two".into(),
+        }];
+        let out = String::from_utf8(write_csv(&rows).unwrap()).unwrap();
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.next(),
+            Some("date,project,issue,issue_title,member,email,minutes,hours,description")
+        );
+        assert_eq!(
+            out.lines().nth(1),
+            Some("2026-11-02,WEB,WEB-1,\"Say \"\"hi\"\", then =cmd|' /C calc'!A0\",'=Mallory,m@example.com,90,1.50,\"line one")
+        );
+        // Read back, every cell is what was meant, and none starts a formula.
+        let mut r = csv::Reader::from_reader(out.as_bytes());
+        let rec = r.records().next().unwrap().unwrap();
+        assert_eq!(&rec[4], "'=Mallory");
+        assert_eq!(&rec[8], "line one\nline two");
+    }
+
+    #[test]
+    fn quarters_and_ranges() {
+        assert_eq!(quarter_of("2026-01-05T00:00:00.000Z"), "2026Q1");
+        assert_eq!(quarter_of("2026-12-31T23:59:59.000Z"), "2026Q4");
+        assert_eq!(quarter_of("2026-07-01T00:00:00.000Z"), "2026Q3");
+        let r = Range::parse(Some("2026-01-01"), Some("2026-01-31"), None).unwrap();
+        assert_eq!(
+            (r.from.as_str(), r.to.as_str(), r.interval),
+            ("2026-01-01", "2026-01-31", Interval::Day)
+        );
+        assert!(Range::parse(Some("2026-02-01"), Some("2026-01-31"), None).is_err());
+        assert!(Range::parse(Some("2000-01-01"), Some("2026-01-31"), None).is_err());
+        assert!(Range::parse(Some("yesterday"), None, None).is_err());
+    }
+
+    #[test]
+    fn minutes_and_days() {
+        assert!(parse_minutes(0).is_err() && parse_minutes(1441).is_err() && parse_minutes(-5).is_err());
+        assert_eq!(parse_minutes(1440), Ok(1440));
+        let tomorrow = (today() + chrono::Days::new(1)).format("%Y-%m-%d").to_string();
+        assert!(parse_logged_at(&tomorrow).is_ok());
+        let later = (today() + chrono::Days::new(3)).format("%Y-%m-%d").to_string();
+        assert!(parse_logged_at(&later).is_err());
+        assert!(parse_logged_at("1999-12-31").is_err());
+    }
+}

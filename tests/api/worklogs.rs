@@ -1,0 +1,652 @@
+//! Time tracking: work logs, their permissions, timers, summaries, rollups and CSV export.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{team, Team};
+
+/// Project `WEB` (member: member, guest: guest) with one issue; answers (project path, issue path).
+async fn setup(t: &Team) -> (String, String) {
+    let pid = t.app.create_project(&t.o, "acme", "WEB", false).await;
+    let p = format!("/api/v1/workspaces/acme/projects/{pid}");
+    for (u, role) in [(&t.m, "member"), (&t.g, "guest")] {
+        t.app
+            .post(
+                &format!("{p}/members"),
+                &t.o.token,
+                json!({"user_id": u.id, "role": role}),
+            )
+            .await
+            .ok(201);
+    }
+    let i = t
+        .app
+        .post(
+            &format!("{p}/issues"),
+            &t.m.token,
+            json!({"name": "Build it", "estimate_time": 120}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ip = format!("{p}/issues/{i}");
+    (p, ip)
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn members_log_time_guests_cannot_and_authors_own_their_logs() {
+    let t = team().await;
+    let (p, ip) = setup(&t).await;
+    let w = format!("{ip}/worklogs");
+    let log = t
+        .app
+        .post(
+            &w,
+            &t.m.token,
+            json!({"duration_minutes": 90, "description": "spike", "logged_at": "2026-11-02"}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    assert_eq!(
+        (log["duration_minutes"].as_i64(), log["issue_key"].as_str()),
+        (Some(90), Some("WEB-1"))
+    );
+    assert_eq!(log["logged_by"].as_str(), Some(t.m.id.as_str()));
+    // logged_at defaults to today.
+    let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    let r = t.app.post(&w, &t.o.token, json!({"duration_minutes": 15})).await;
+    assert_eq!(r.ok(201)["logged_at"].as_str(), Some(today.as_str()));
+    // Guests cannot log time nor read the logs.
+    t.app
+        .post(&w, &t.g.token, json!({"duration_minutes": 5}))
+        .await
+        .err(403, "forbidden");
+    t.app.get(&w, &t.g.token).await.err(403, "forbidden");
+
+    // Validation: every problem named, nothing written.
+    let before = t.app.dump("SELECT * FROM worklogs ORDER BY id");
+    for (body, field) in [
+        (json!({}), "duration_minutes"),
+        (json!({"duration_minutes": 0}), "duration_minutes"),
+        (json!({"duration_minutes": 1441}), "duration_minutes"),
+        (json!({"duration_minutes": 10, "logged_at": "2999-01-01"}), "logged_at"),
+        (json!({"duration_minutes": 10, "logged_at": "02/11/2026"}), "logged_at"),
+        (
+            json!({"duration_minutes": 10, "description": "x".repeat(2001)}),
+            "description",
+        ),
+    ] {
+        let r = t.app.post(&w, &t.m.token, body.clone()).await;
+        r.err(422, "validation_failed");
+        assert!(r.body["error"]["fields"][field].is_string(), "{body}: {}", r.body);
+    }
+    assert_eq!(
+        t.app
+            .post(&w, &t.m.token, json!({"duration_minutes": "ninety"}))
+            .await
+            .status,
+        422
+    );
+    t.app
+        .post(
+            &format!("{p}/issues/00000000-0000-7000-8000-000000000000/worklogs"),
+            &t.m.token,
+            json!({"duration_minutes": 5}),
+        )
+        .await
+        .err(404, "not_found");
+    assert_eq!(t.app.dump("SELECT * FROM worklogs ORDER BY id"), before);
+
+    // Authors edit their own; other members cannot; project (and workspace) admins can.
+    let other = t.app.register("other@example.com").await;
+    t.app.add_member(&t.o, "acme", &other, "member").await;
+    t.app
+        .post(
+            &format!("{p}/members"),
+            &t.o.token,
+            json!({"user_id": other.id, "role": "member"}),
+        )
+        .await
+        .ok(201);
+    let lw = format!("{w}/{}", id(&log));
+    t.app
+        .patch(&lw, &other.token, json!({"duration_minutes": 1}))
+        .await
+        .err(403, "not_worklog_author");
+    t.app.delete(&lw, &other.token).await.err(403, "not_worklog_author");
+    let r = t
+        .app
+        .patch(
+            &lw,
+            &t.m.token,
+            json!({"duration_minutes": 100, "description": "spike, done"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["duration_minutes"], 100);
+    let r = t.app.patch(&lw, &t.a.token, json!({"logged_at": "2026-11-03"})).await;
+    assert_eq!(
+        (r.ok(200)["logged_at"].as_str(), r.body["logged_by"].as_str()),
+        (Some("2026-11-03"), Some(t.m.id.as_str()))
+    );
+    t.app
+        .patch(&lw, &t.m.token, json!({"duration_minutes": 0}))
+        .await
+        .err(422, "validation_failed");
+    let list = t.app.get(&w, &t.m.token).await.ok(200).clone();
+    assert_eq!(list["total"], 2);
+    // The log lives in its author's document for the quarter it was created in.
+    let doc = t.app.dump(&format!(
+        "SELECT doc_id FROM doc_updates WHERE doc_id LIKE 'worklogs:%:{}:%' LIMIT 1",
+        t.m.id
+    ));
+    assert_eq!(doc.len(), 1);
+    t.app.delete(&lw, &t.m.token).await.ok(204);
+    t.app
+        .patch(&lw, &t.m.token, json!({"duration_minutes": 5}))
+        .await
+        .err(404, "not_found");
+    assert_eq!(t.app.get(&w, &t.m.token).await.ok(200)["total"], 1);
+
+    // Turning time tracking off refuses writes with its own code and writes nothing.
+    t.app
+        .patch(&p, &t.o.token, json!({"is_time_tracking_enabled": false}))
+        .await
+        .ok(200);
+    let before = t.app.dump("SELECT * FROM worklogs ORDER BY id");
+    t.app
+        .post(&w, &t.m.token, json!({"duration_minutes": 5}))
+        .await
+        .err(422, "time_tracking_disabled");
+    t.app
+        .post(&format!("{ip}/timer"), &t.m.token, json!({}))
+        .await
+        .err(422, "time_tracking_disabled");
+    assert_eq!(t.app.dump("SELECT * FROM worklogs ORDER BY id"), before);
+    t.app.get(&w, &t.m.token).await.ok(200);
+}
+
+#[tokio::test]
+async fn timers_start_stop_and_discard() {
+    let t = team().await;
+    let (p, ip) = setup(&t).await;
+    let none = t.app.get("/api/v1/users/me/timer", &t.m.token).await.ok(200).clone();
+    assert!(none["timer"].is_null());
+    t.app
+        .post("/api/v1/users/me/timer/stop", &t.m.token, json!({}))
+        .await
+        .err(404, "not_found");
+    t.app
+        .delete("/api/v1/users/me/timer", &t.m.token)
+        .await
+        .err(404, "not_found");
+    t.app
+        .post(&format!("{ip}/timer"), &t.g.token, json!({}))
+        .await
+        .err(403, "forbidden");
+
+    let timer = t
+        .app
+        .post(&format!("{ip}/timer"), &t.m.token, json!({"description": "pairing"}))
+        .await
+        .ok(201)
+        .clone();
+    assert_eq!(timer["issue_key"], "WEB-1");
+    let other = t
+        .app
+        .post(&format!("{p}/issues"), &t.m.token, json!({"name": "Other"}))
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // One timer per person.
+    let r = t
+        .app
+        .post(&format!("{p}/issues/{other}/timer"), &t.m.token, json!({}))
+        .await;
+    r.err(409, "timer_running");
+    assert!(r.message().contains("WEB-1"));
+    // Somebody else's timer is theirs.
+    t.app
+        .post(&format!("{p}/issues/{other}/timer"), &t.o.token, json!({}))
+        .await
+        .ok(201);
+    let cur = t.app.get("/api/v1/users/me/timer", &t.m.token).await.ok(200).clone();
+    assert_eq!(cur["timer"]["id"], timer["id"]);
+
+    // Stopping logs the elapsed time (at least a minute) on the day it started.
+    let log = t
+        .app
+        .post("/api/v1/users/me/timer/stop", &t.m.token, json!({}))
+        .await
+        .ok(201)
+        .clone();
+    assert_eq!(log["duration_minutes"], 1);
+    assert_eq!(log["description"], "pairing");
+    assert_eq!(
+        log["logged_at"].as_str(),
+        timer["started_at"].as_str().map(|s| &s[..10])
+    );
+    assert!(t.app.get("/api/v1/users/me/timer", &t.m.token).await.ok(200)["timer"].is_null());
+    // A stop may say how long, and validates it.
+    t.app.post(&format!("{ip}/timer"), &t.m.token, json!({})).await.ok(201);
+    t.app
+        .post(
+            "/api/v1/users/me/timer/stop",
+            &t.m.token,
+            json!({"duration_minutes": 5000}),
+        )
+        .await
+        .err(422, "validation_failed");
+    let log = t
+        .app
+        .post(
+            "/api/v1/users/me/timer/stop",
+            &t.m.token,
+            json!({"duration_minutes": 25, "description": "review"}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    assert_eq!(
+        (log["duration_minutes"].as_i64(), log["description"].as_str()),
+        (Some(25), Some("review"))
+    );
+    // Discarding logs nothing.
+    t.app.post(&format!("{ip}/timer"), &t.m.token, json!({})).await.ok(201);
+    t.app.delete("/api/v1/users/me/timer", &t.m.token).await.ok(204);
+    assert_eq!(
+        t.app.get(&format!("{ip}/worklogs"), &t.m.token).await.ok(200)["total"],
+        2
+    );
+
+    // Losing access meanwhile: the stop is refused, the timer can still be discarded.
+    t.app.post(&format!("{ip}/timer"), &t.m.token, json!({})).await.ok(201);
+    t.app
+        .patch(&format!("{p}/members/{}", t.m.id), &t.o.token, json!({"role": "guest"}))
+        .await
+        .ok(200);
+    t.app
+        .post("/api/v1/users/me/timer/stop", &t.m.token, json!({}))
+        .await
+        .err(403, "guests_cannot_log_time");
+    t.app.delete("/api/v1/users/me/timer", &t.m.token).await.ok(204);
+    // Timers live in the person's own document.
+    let docs = t
+        .app
+        .dump(&format!("SELECT id FROM documents WHERE id LIKE 'user:%:{}'", t.m.id));
+    assert_eq!(docs.len(), 1);
+}
+
+#[tokio::test]
+async fn summaries_by_issue_project_and_workspace_agree_with_the_logs() {
+    let t = team().await;
+    let (p, ip) = setup(&t).await;
+    let second = t
+        .app
+        .post(&format!("{p}/issues"), &t.o.token, json!({"name": "Docs"}))
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ip2 = format!("{p}/issues/{second}");
+    let api = t.app.create_project(&t.o, "acme", "API", true).await;
+    let pa = format!("/api/v1/workspaces/acme/projects/{api}");
+    let api_issue = t
+        .app
+        .post(&format!("{pa}/issues"), &t.o.token, json!({"name": "Rate limits"}))
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Monday 2026-11-02 .. Sunday 2026-11-08, then Monday 2026-11-09.
+    let logs = [
+        (&t.m, &ip, 60, "2026-11-02"),
+        (&t.m, &ip, 45, "2026-11-03"),
+        (&t.o, &ip, 30, "2026-11-03"),
+        (&t.o, &ip2, 20, "2026-11-09"),
+        (&t.m, &ip2, 10, "2026-10-30"),
+    ];
+    for (u, path, min, day) in logs {
+        t.app
+            .post(
+                &format!("{path}/worklogs"),
+                &u.token,
+                json!({"duration_minutes": min, "logged_at": day}),
+            )
+            .await
+            .ok(201);
+    }
+    t.app
+        .post(
+            &format!("{pa}/issues/{api_issue}/worklogs"),
+            &t.o.token,
+            json!({"duration_minutes": 100, "logged_at": "2026-11-04"}),
+        )
+        .await
+        .ok(201);
+    // A deleted log and an edited one must leave the rollups exact.
+    let gone = t
+        .app
+        .post(
+            &format!("{ip}/worklogs"),
+            &t.m.token,
+            json!({"duration_minutes": 999, "logged_at": "2026-11-05"}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    t.app
+        .delete(&format!("{ip}/worklogs/{}", id(&gone)), &t.m.token)
+        .await
+        .ok(204);
+    let moved = t
+        .app
+        .post(
+            &format!("{ip2}/worklogs"),
+            &t.m.token,
+            json!({"duration_minutes": 5, "logged_at": "2026-11-01"}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    t.app
+        .patch(
+            &format!("{ip2}/worklogs/{}", id(&moved)),
+            &t.m.token,
+            json!({"duration_minutes": 15, "logged_at": "2026-11-06"}),
+        )
+        .await
+        .ok(200);
+
+    // Per issue: estimate 120, logged 135 → overrun 15.
+    let s = t
+        .app
+        .get(&format!("{ip}/worklogs/summary"), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (
+            s["estimate_time"].as_i64(),
+            s["logged_minutes"].as_i64(),
+            s["remaining_minutes"].as_i64(),
+            s["overrun_minutes"].as_i64()
+        ),
+        (Some(120), Some(135), Some(0), Some(15))
+    );
+    assert_eq!(s["by_member"][0]["user_id"].as_str(), Some(t.m.id.as_str()));
+    assert_eq!(s["by_member"][0]["minutes"], 105);
+    let s2 = t
+        .app
+        .get(&format!("{ip2}/worklogs/summary"), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    assert!(s2["remaining_minutes"].is_null() && s2["overrun_minutes"].is_null());
+    let issue = t.app.get(&ip, &t.g.token).await.ok(200).clone();
+    assert_eq!(issue["logged_minutes"], 135);
+    t.app
+        .get(&format!("{ip}/worklogs/summary"), &t.g.token)
+        .await
+        .err(403, "forbidden");
+
+    // Per project over a range, by member, issue and day or week.
+    let r = "from=2026-11-01&to=2026-11-30";
+    let s = t
+        .app
+        .get(&format!("{p}/worklogs/summary?{r}"), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (s["total_minutes"].as_i64(), s["entries"].as_i64()),
+        (Some(170), Some(5))
+    );
+    let members: Vec<(String, i64)> = s["by_member"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["user_id"].as_str().unwrap().into(), m["minutes"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(members, [(t.m.id.clone(), 120), (t.o.id.clone(), 50)]);
+    let issues: Vec<(String, i64)> = s["by_issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["key"].as_str().unwrap().into(), m["minutes"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(issues, [("WEB-1".into(), 135), ("WEB-2".into(), 35)]);
+    let days: Vec<(String, i64)> = s["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["period"].as_str().unwrap().into(), m["minutes"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            ("2026-11-02".into(), 60),
+            ("2026-11-03".into(), 75),
+            ("2026-11-06".into(), 15),
+            ("2026-11-09".into(), 20)
+        ]
+    );
+    let s = t
+        .app
+        .get(&format!("{p}/worklogs/summary?{r}&interval=week"), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    let weeks: Vec<(String, i64)> = s["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["period"].as_str().unwrap().into(), m["minutes"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(weeks, [("2026-11-02".into(), 150), ("2026-11-09".into(), 20)]);
+    let s = t
+        .app
+        .get(&format!("{p}/worklogs/summary?{r}&user_id={}", t.o.id), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(s["total_minutes"], 50);
+    t.app
+        .get(
+            &format!("{p}/worklogs/summary?from=2026-12-01&to=2026-11-01"),
+            &t.m.token,
+        )
+        .await
+        .err(422, "validation_failed");
+    t.app
+        .get(&format!("{p}/worklogs/summary?interval=month"), &t.m.token)
+        .await
+        .err(400, "bad_request");
+    let listed = t
+        .app
+        .get(&format!("{p}/worklogs?{r}&per_page=2"), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (listed["total"].as_i64(), listed["items"][0]["logged_at"].as_str()),
+        (Some(5), Some("2026-11-09"))
+    );
+
+    // Workspace: admins see everybody (private projects too), from the rollups...
+    let ws = "/api/v1/workspaces/acme/time-tracking/summary";
+    let s = t.app.get(&format!("{ws}?{r}"), &t.a.token).await.ok(200).clone();
+    assert_eq!(s["total_minutes"], 270);
+    let projects: Vec<(String, i64)> = s["by_project"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["identifier"].as_str().unwrap().into(), m["minutes"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(projects, [("WEB".into(), 170), ("API".into(), 100)]);
+    let members: Vec<(String, i64)> = s["by_member"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["user_id"].as_str().unwrap().into(), m["minutes"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(members, [(t.o.id.clone(), 150), (t.m.id.clone(), 120)]);
+    let s = t
+        .app
+        .get(&format!("{ws}?{r}&interval=week&project_id={api}"), &t.a.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        s["series"],
+        json!([{"period": "2026-11-02", "minutes": 100, "entries": 1}])
+    );
+    assert_eq!(s["by_member"][0]["user_id"].as_str(), Some(t.o.id.as_str()));
+    let s = t
+        .app
+        .get(&format!("{ws}?{r}&user_id={}&project_id={}", t.o.id, api), &t.a.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(s["total_minutes"], 100);
+    // ...and members see their own time only, whatever they ask.
+    let s = t
+        .app
+        .get(&format!("{ws}?{r}&user_id={}", t.o.id), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (s["user_id"].as_str(), s["total_minutes"].as_i64()),
+        (Some(t.m.id.as_str()), Some(120))
+    );
+    t.app.get(ws, &t.g.token).await.err(403, "forbidden");
+
+    // The rollups equal a plain GROUP BY over the live logs.
+    let rolled = t
+        .app
+        .dump("SELECT project_id, day, minutes, entries FROM worklog_project_day ORDER BY project_id, day");
+    let raw = t.app.dump(
+        "SELECT project_id, logged_at AS day, SUM(duration_minutes) AS minutes, COUNT(*) AS entries FROM worklogs
+         WHERE deleted_at IS NULL GROUP BY project_id, logged_at ORDER BY project_id, day",
+    );
+    assert_eq!(rolled, raw);
+    let rolled = t
+        .app
+        .dump("SELECT user_id, day, minutes, entries FROM worklog_user_day ORDER BY user_id, day");
+    let raw = t.app.dump(
+        "SELECT logged_by AS user_id, logged_at AS day, SUM(duration_minutes) AS minutes, COUNT(*) AS entries FROM worklogs
+         WHERE deleted_at IS NULL GROUP BY logged_by, logged_at ORDER BY user_id, day",
+    );
+    assert_eq!(rolled, raw);
+}
+
+#[tokio::test]
+async fn csv_export_is_safe_to_open_in_a_spreadsheet() {
+    let t = team().await;
+    let (p, ip) = setup(&t).await;
+    t.app
+        .patch(&ip, &t.m.token, json!({"name": "=HYPERLINK(\"http://evil\",\"x\")"}))
+        .await
+        .ok(200);
+    t.app
+        .patch(
+            "/api/v1/users/me",
+            &t.m.token,
+            json!({"display_name": "@Mallory, \"the\" tester"}),
+        )
+        .await
+        .ok(200);
+    for (u, d, desc) in [
+        (&t.m, "2026-11-02", "+cmd|' /C calc'!A0"),
+        (&t.m, "2026-11-03", "line one\nline two"),
+        (&t.o, "2026-11-03", "-2+3"),
+    ] {
+        t.app
+            .post(
+                &format!("{ip}/worklogs"),
+                &u.token,
+                json!({"duration_minutes": 30, "logged_at": d, "description": desc}),
+            )
+            .await
+            .ok(201);
+    }
+    let r = t
+        .app
+        .get(
+            &format!("{p}/worklogs/export?from=2026-11-01&to=2026-11-30"),
+            &t.m.token,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("worklogs-WEB-2026-11-01-2026-11-30.csv"));
+    let text = r.body.as_str().unwrap().to_string();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        rd.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "date",
+            "project",
+            "issue",
+            "issue_title",
+            "member",
+            "email",
+            "minutes",
+            "hours",
+            "description"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "formula cell {cell:?} in {text}"
+            );
+        }
+    }
+    assert_eq!(&rows[0][3], "'=HYPERLINK(\"http://evil\",\"x\")");
+    assert_eq!(&rows[0][4], "'@Mallory, \"the\" tester");
+    assert_eq!(&rows[0][8], "'+cmd|' /C calc'!A0");
+    assert_eq!(
+        (&rows[1][6], &rows[1][7], &rows[1][8]),
+        ("30", "0.50", "line one\nline two")
+    );
+    assert_eq!(&rows[2][8], "'-2+3");
+
+    // The workspace export: members get their own rows, admins everybody's.
+    let ws = "/api/v1/workspaces/acme/time-tracking/export?from=2026-11-01&to=2026-11-30";
+    let mine = t.app.get(ws, &t.m.token).await;
+    assert_eq!(
+        mine.body.as_str().unwrap().lines().count(),
+        1 + 3,
+        "header + member's rows (one spans two lines)"
+    );
+    let all = t.app.get(ws, &t.a.token).await;
+    let n = csv::Reader::from_reader(all.body.as_str().unwrap().as_bytes())
+        .records()
+        .count();
+    assert_eq!(n, 3);
+    t.app.get(ws, &t.g.token).await.err(403, "forbidden");
+    t.app
+        .get(
+            "/api/v1/workspaces/acme/time-tracking/export?from=2000-01-01&to=2026-01-01",
+            &t.a.token,
+        )
+        .await
+        .err(422, "validation_failed");
+}
