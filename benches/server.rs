@@ -6,12 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{load, machine, pct, rss_kib, seed_report, spawn, stop};
 use serde_json::{json, Value};
 
 struct Args {
@@ -39,58 +41,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-fn spawn(keel: &Path, dir: &Path) -> (Child, String) {
-    let mut child = Command::new(keel)
-        .arg("--data-dir")
-        .arg(dir)
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--auth-rate-per-ip",
-            "1000000",
-            "--auth-rate-per-account",
-            "1000000",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn keel");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("Keel listening on ")
-        .expect("listening line")
-        .to_string();
-    (child, base)
-}
-
-fn stop(mut c: Child) {
-    let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-    let _ = c.wait();
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 /// Time from spawning the process to the first `/health` 200 (polling every 1 ms).
@@ -137,48 +87,6 @@ fn health_ok(port: u16) -> bool {
     buf.starts_with("HTTP/1.1 200")
 }
 
-async fn load(
-    n: usize,
-    conc: usize,
-    make: Arc<dyn Fn(usize) -> reqwest::RequestBuilder + Send + Sync>,
-) -> (Vec<Duration>, f64, usize) {
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let t0 = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..conc {
-        let (next, make) = (next.clone(), make.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut errors = 0;
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let t = Instant::now();
-                match make(i).send().await {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        lat.push(t.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (lat, errors)
-        }));
-    }
-    let mut all = Vec::with_capacity(n);
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await.unwrap();
-        all.extend(l);
-        errors += e;
-    }
-    let secs = t0.elapsed().as_secs_f64();
-    all.sort();
-    (all, secs, errors)
-}
-
 #[tokio::main]
 async fn main() {
     let a = args();
@@ -202,22 +110,7 @@ async fn main() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let seed_secs = t.elapsed().as_secs_f64();
-    let report = String::from_utf8_lossy(&out.stdout).to_string();
-    let owner = report
-        .split("sign in as ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_string();
-    let slug = report
-        .split("(workspace ")
-        .nth(1)
-        .unwrap()
-        .trim()
-        .trim_end_matches(')')
-        .to_string();
+    let (owner, slug) = seed_report(&String::from_utf8_lossy(&out.stdout));
 
     let (child, base) = spawn(&a.keel, dir.path());
     let pid = child.id();
@@ -291,20 +184,7 @@ async fn main() {
     .await;
     stop(child);
 
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let (commit, cpu, cores) = machine();
     let bin_size = std::fs::metadata(&a.keel).map(|m| m.len()).unwrap_or(0);
     println!("## Server benchmark\n");
     println!("- commit `{commit}`, machine: {cores} cores, {cpu}");

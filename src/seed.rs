@@ -19,6 +19,12 @@ pub struct SeedArgs {
     /// Projects per workspace.
     #[arg(long, default_value_t = 50)]
     pub projects: u32,
+    /// Issues, spread over the projects of the first workspace.
+    #[arg(long, default_value_t = 0)]
+    pub issues: u32,
+    /// Work logs on those issues, by the projects' members over the last two years.
+    #[arg(long, default_value_t = 0)]
+    pub worklogs: u32,
     /// Password of every seeded account.
     #[arg(long, default_value = "keel-seed-password")]
     pub password: String,
@@ -28,6 +34,8 @@ pub struct SeedReport {
     pub users: u32,
     pub workspaces: u32,
     pub projects: u32,
+    pub issues: u32,
+    pub worklogs: u32,
     pub seconds: f64,
     /// Email of the owner of every seeded workspace.
     pub owner_email: String,
@@ -38,8 +46,15 @@ impl fmt::Display for SeedReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "seeded {} users, {} workspaces, {} projects in {:.1} s; sign in as {} (workspace {})",
-            self.users, self.workspaces, self.projects, self.seconds, self.owner_email, self.first_slug
+            "seeded {} users, {} workspaces, {} projects, {} issues, {} work logs in {:.1} s; sign in as {} (workspace {})",
+            self.users,
+            self.workspaces,
+            self.projects,
+            self.issues,
+            self.worklogs,
+            self.seconds,
+            self.owner_email,
+            self.first_slug
         )
     }
 }
@@ -156,19 +171,231 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                                 ],
                             )?;
                         }
-                        Ok(())
+                        crate::issues::create_default_states(e, &ws_id, &pid, &owner, &now)
                     })?;
                 }
                 Ok(())
             })
             .map_err(|e| anyhow::anyhow!("seed workspace {w}: {e}"))?;
     }
+    if a.issues > 0 && a.workspaces > 0 {
+        work::seed(app, &first_slug, a.issues, a.worklogs)?;
+    }
     Ok(SeedReport {
         users: n_users,
         workspaces: a.workspaces,
         projects: a.workspaces * a.projects,
+        issues: if a.workspaces > 0 { a.issues } else { 0 },
+        worklogs: if a.workspaces > 0 && a.issues > 0 {
+            a.worklogs
+        } else {
+            0
+        },
         seconds: started.elapsed().as_secs_f64(),
         owner_email: emails[0].clone(),
         first_slug,
     })
+}
+
+/// Issues and work logs at scale, through the write path (one edit per batch of records).
+mod work {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use crate::docs::{DocRef, Val};
+    use crate::error::AppError;
+    use crate::time::now_rfc3339;
+    use crate::App;
+
+    const WORDS: [&str; 24] = [
+        "login",
+        "safari",
+        "export",
+        "invoice",
+        "sidebar",
+        "dark",
+        "mode",
+        "search",
+        "timer",
+        "report",
+        "sync",
+        "offline",
+        "crash",
+        "upload",
+        "avatar",
+        "billing",
+        "webhook",
+        "latency",
+        "android",
+        "calendar",
+        "import",
+        "csv",
+        "dashboard",
+        "permissions",
+    ];
+    const PRIORITIES: [&str; 5] = ["urgent", "high", "medium", "low", "none"];
+    const BATCH: usize = 1000;
+
+    fn words(rng: &mut StdRng, n: usize) -> String {
+        (0..n)
+            .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    pub(super) fn seed(app: &App, slug: &str, issues: u32, worklogs: u32) -> anyhow::Result<()> {
+        let slug = slug.to_string();
+        let err = |e: AppError| anyhow::anyhow!("seed work: {e}");
+        // (workspace, [(project, [member ids], [(state id, group)])])
+        let (ws, projects) = app
+            .writer
+            .write_blocking(move |ctx| Ok(crate::issues::store::seed_targets(ctx.conn, &slug)?))
+            .map_err(err)?;
+        anyhow::ensure!(!projects.is_empty(), "the first workspace has no projects");
+        let mut rng = StdRng::seed_from_u64(7420);
+        let per_project = (issues as usize).div_ceil(projects.len());
+        let mut issue_ids: Vec<Vec<String>> = vec![Vec::new(); projects.len()];
+        let mut left = issues as usize;
+        for (pi, (pid, members, states)) in projects.iter().enumerate() {
+            let n = per_project.min(left);
+            left -= n;
+            let mut made = 0;
+            while made < n {
+                let k = BATCH.min(n - made);
+                let mut batch = Vec::with_capacity(k);
+                for j in 0..k {
+                    let seq = (made + j + 1) as i64;
+                    let (state, group) = &states[rng.gen_range(0..states.len())];
+                    let assignee = members[rng.gen_range(0..members.len())].clone();
+                    batch.push((
+                        crate::new_id(),
+                        seq,
+                        format!("{} {}", words(&mut rng, 3), seq),
+                        format!("<p>{}</p>", words(&mut rng, 12)),
+                        state.clone(),
+                        group == "completed",
+                        PRIORITIES[rng.gen_range(0..PRIORITIES.len())],
+                        assignee,
+                        rng.gen_range(30..2400i64),
+                    ));
+                }
+                issue_ids[pi].extend(batch.iter().map(|b| b.0.clone()));
+                let (ws, pid, owner) = (ws.clone(), pid.clone(), members[0].clone());
+                app.writer
+                    .write_blocking(move |ctx| {
+                        let now = now_rfc3339();
+                        ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                            for (id, seq, name, html, state, done, prio, assignee, est) in &batch {
+                                let text = crate::richtext::parse(html).map(|r| r.text).unwrap_or_default();
+                                e.create(
+                                    "issues",
+                                    id,
+                                    &[
+                                        ("workspace_id", ws.as_str().into()),
+                                        ("project_id", pid.as_str().into()),
+                                        ("sequence_id", (*seq).into()),
+                                        ("name", name.as_str().into()),
+                                        ("description_html", html.as_str().into()),
+                                        ("description_text", text.into()),
+                                        ("state_id", state.as_str().into()),
+                                        ("priority", (*prio).into()),
+                                        ("estimate_point", Val::Null),
+                                        ("estimate_time", (*est).into()),
+                                        ("start_date", Val::Null),
+                                        ("target_date", Val::Null),
+                                        ("parent_id", Val::Null),
+                                        ("sort_order", (*seq * 65_536).into()),
+                                        ("completed_at", if *done { Val::from(now.as_str()) } else { Val::Null }),
+                                        ("created_at", now.as_str().into()),
+                                        ("updated_at", now.as_str().into()),
+                                        ("created_by", owner.as_str().into()),
+                                        ("deleted_at", Val::Null),
+                                    ],
+                                )?;
+                                e.put(
+                                    "issue_assignees",
+                                    &format!("{id}:{assignee}"),
+                                    &[
+                                        ("workspace_id", ws.as_str().into()),
+                                        ("project_id", pid.as_str().into()),
+                                        ("issue_id", id.as_str().into()),
+                                        ("user_id", assignee.as_str().into()),
+                                        ("created_at", now.as_str().into()),
+                                        ("updated_at", now.as_str().into()),
+                                        ("created_by", owner.as_str().into()),
+                                        ("deleted_at", Val::Null),
+                                    ],
+                                )?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .map_err(err)?;
+                made += k;
+            }
+        }
+        if worklogs == 0 {
+            return Ok(());
+        }
+        // Work logs: every (project, member) pair gets an equal share, on random issues of
+        // the project and random days of the last two years.
+        let pairs: Vec<(usize, String)> = projects
+            .iter()
+            .enumerate()
+            .filter(|(pi, _)| !issue_ids[*pi].is_empty())
+            .flat_map(|(pi, (_, members, _))| members.iter().map(move |m| (pi, m.clone())))
+            .collect();
+        anyhow::ensure!(!pairs.is_empty(), "no issues to log time on");
+        let per_pair = (worklogs as usize).div_ceil(pairs.len());
+        let mut left = worklogs as usize;
+        let today = chrono::Utc::now().date_naive();
+        for (pi, user) in pairs {
+            let n = per_pair.min(left);
+            left -= n;
+            let mut made = 0;
+            while made < n {
+                let k = BATCH.min(n - made);
+                let batch: Vec<(String, String, i64, String)> = (0..k)
+                    .map(|_| {
+                        let issue = issue_ids[pi][rng.gen_range(0..issue_ids[pi].len())].clone();
+                        let day = (today - chrono::Days::new(rng.gen_range(0..730)))
+                            .format("%Y-%m-%d")
+                            .to_string();
+                        (crate::new_id(), issue, rng.gen_range(15..=240i64), day)
+                    })
+                    .collect();
+                let (ws, pid, user) = (ws.clone(), projects[pi].0.clone(), user.clone());
+                app.writer
+                    .write_blocking(move |ctx| {
+                        let now = now_rfc3339();
+                        let quarter = crate::timetrack::quarter_of(&now);
+                        ctx.edit(&DocRef::worklogs(&ws, &pid, &user, &quarter), |e| {
+                            for (id, issue, minutes, day) in &batch {
+                                e.create(
+                                    "worklogs",
+                                    id,
+                                    &[
+                                        ("workspace_id", ws.as_str().into()),
+                                        ("project_id", pid.as_str().into()),
+                                        ("issue_id", issue.as_str().into()),
+                                        ("logged_by", user.as_str().into()),
+                                        ("duration_minutes", (*minutes).into()),
+                                        ("description", "seeded".into()),
+                                        ("logged_at", day.as_str().into()),
+                                        ("created_at", now.as_str().into()),
+                                        ("updated_at", now.as_str().into()),
+                                        ("created_by", user.as_str().into()),
+                                        ("deleted_at", Val::Null),
+                                    ],
+                                )?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .map_err(err)?;
+                made += k;
+            }
+        }
+        Ok(())
+    }
 }

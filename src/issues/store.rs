@@ -490,3 +490,33 @@ pub(crate) fn activity(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((items, total))
 }
+
+/// For `keel seed`: the workspace `slug`'s id and its live projects, each with its member
+/// ids (an admin first) and its states as (id, group).
+#[allow(clippy::type_complexity)]
+pub(crate) fn seed_targets(
+    c: &Connection,
+    slug: &str,
+) -> rusqlite::Result<(String, Vec<(String, Vec<String>, Vec<(String, String)>)>)> {
+    let ws: String = c.query_row("SELECT id FROM workspaces WHERE slug = ?1", [slug], |r| r.get(0))?;
+    let mut stmt = c.prepare("SELECT id FROM projects WHERE workspace_id = ?1 AND deleted_at IS NULL ORDER BY id")?;
+    let pids = stmt
+        .query_map([&ws], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for pid in pids {
+        let mut m = c.prepare_cached(
+            "SELECT user_id FROM project_members WHERE project_id = ?1 AND deleted_at IS NULL
+             ORDER BY role = 'admin' DESC, user_id",
+        )?;
+        let members = m
+            .query_map([&pid], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let states = states(c, &pid)?
+            .into_iter()
+            .map(|s| (s.id, s.group.as_str().to_string()))
+            .collect();
+        out.push((pid, members, states));
+    }
+    Ok((ws, out))
+}

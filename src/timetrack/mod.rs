@@ -261,7 +261,7 @@ impl Range {
 }
 
 /// The quarter a work log's document is named by: the quarter it was created in.
-fn quarter_of(created_at: &str) -> String {
+pub(crate) fn quarter_of(created_at: &str) -> String {
     let year = created_at.get(0..4).unwrap_or("0000");
     let month: u32 = created_at.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
     format!("{year}Q{}", (month.max(1) - 1) / 3 + 1)

@@ -1,0 +1,142 @@
+//! Helpers shared by the benchmark harnesses: run the real binary, load it, report.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub fn spawn(keel: &Path, dir: &Path) -> (Child, String) {
+    let mut child = Command::new(keel)
+        .arg("--data-dir")
+        .arg(dir)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--auth-rate-per-ip",
+            "1000000",
+            "--auth-rate-per-account",
+            "1000000",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn keel");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("Keel listening on ")
+        .expect("listening line")
+        .to_string();
+    (child, base)
+}
+
+pub fn stop(mut c: Child) {
+    let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+    let _ = c.wait();
+}
+
+pub fn rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+pub async fn load(
+    n: usize,
+    conc: usize,
+    make: Arc<dyn Fn(usize) -> reqwest::RequestBuilder + Send + Sync>,
+) -> (Vec<Duration>, f64, usize) {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conc {
+        let (next, make) = (next.clone(), make.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = Instant::now();
+                match make(i).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.unwrap();
+        all.extend(l);
+        errors += e;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    all.sort();
+    (all, secs, errors)
+}
+
+/// `git rev-parse --short HEAD`, the CPU model and the core count, for the report header.
+pub fn machine() -> (String, String, usize) {
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    (commit, cpu, cores)
+}
+
+/// The owner's email and the first workspace's slug from `keel seed`'s report line.
+pub fn seed_report(out: &str) -> (String, String) {
+    let owner = out
+        .split("sign in as ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let slug = out
+        .split("(workspace ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_end_matches(')')
+        .to_string();
+    (owner, slug)
+}
