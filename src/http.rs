@@ -223,6 +223,8 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(crate::work::routes::router())
         .merge(crate::issues::routes::router())
         .merge(crate::timetrack::routes::router())
+        .merge(crate::planning::routes::router())
+        .merge(crate::me::routes::router())
         .split_for_parts();
     // Modifiers run on the base document; run them again now that all paths are in.
     Security.modify(&mut openapi);

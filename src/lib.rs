@@ -16,6 +16,8 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod issues;
+pub mod me;
+pub mod planning;
 pub mod policy;
 pub mod richtext;
 pub mod seed;

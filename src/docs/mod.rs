@@ -193,7 +193,8 @@ pub const TABLES: &[TableSpec] = &[
             "workspace_id": Text, "project_id": Text, "sequence_id": Int, "name": Text,
             "description_html": Text, "description_text": Text, "state_id": Text,
             "priority": Text, "estimate_point": Int, "estimate_time": Int, "start_date": Text,
-            "target_date": Text, "parent_id": Text, "sort_order": Int, "completed_at": Text
+            "target_date": Text, "parent_id": Text, "sort_order": Int, "completed_at": Text,
+            "cycle_id": Text, "module_id": Text
         ],
     },
     TableSpec {
@@ -233,6 +234,85 @@ pub const TABLES: &[TableSpec] = &[
         cols: cols![
             "workspace_id": Text, "project_id": Text, "issue_id": Text, "logged_by": Text,
             "duration_minutes": Int, "description": Text, "logged_at": Text
+        ],
+    },
+    TableSpec {
+        name: "cycles",
+        kind: DocKind::Project,
+        shape: Shape::Fields,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "name": Text, "description": Text,
+            "start_date": Text, "end_date": Text
+        ],
+    },
+    TableSpec {
+        name: "modules",
+        kind: DocKind::Project,
+        shape: Shape::Fields,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "name": Text, "description": Text,
+            "status": Text, "lead_id": Text, "start_date": Text, "target_date": Text
+        ],
+    },
+    TableSpec {
+        name: "issue_views",
+        kind: DocKind::Project,
+        shape: Shape::Fields,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "name": Text, "description": Text,
+            "query": Text, "is_private": Int
+        ],
+    },
+    TableSpec {
+        name: "favorites",
+        kind: DocKind::User,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "user_id": Text, "entity_type": Text, "entity_id": Text,
+            "project_id": Text
+        ],
+    },
+    TableSpec {
+        name: "user_properties",
+        kind: DocKind::User,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "user_id": Text, "entity_type": Text, "entity_id": Text,
+            "project_id": Text, "filters": Text, "display_filters": Text,
+            "display_properties": Text, "rich_filters": Text, "extra": Text
+        ],
+    },
+    TableSpec {
+        name: "home_preferences",
+        kind: DocKind::User,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "user_id": Text, "key": Text, "is_enabled": Int,
+            "sort_order": Int, "config": Text
+        ],
+    },
+    TableSpec {
+        name: "quick_links",
+        kind: DocKind::User,
+        shape: Shape::Atomic,
+        cols: cols!["workspace_id": Text, "user_id": Text, "title": Text, "url": Text, "sort_order": Int],
+    },
+    TableSpec {
+        name: "recent_visits",
+        kind: DocKind::User,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "user_id": Text, "entity_type": Text, "entity_id": Text,
+            "project_id": Text, "visited_at": Text
+        ],
+    },
+    TableSpec {
+        name: "stickies",
+        kind: DocKind::User,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "user_id": Text, "name": Text, "description_html": Text,
+            "color": Text, "sort_order": Int
         ],
     },
     TableSpec {

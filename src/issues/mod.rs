@@ -129,6 +129,10 @@ pub struct IssueView {
     pub start_date: Option<String>,
     pub target_date: Option<String>,
     pub parent_id: Option<String>,
+    /// The cycle the issue is in (at most one).
+    pub cycle_id: Option<String>,
+    /// The module the issue is in (at most one).
+    pub module_id: Option<String>,
     pub sort_order: i64,
     /// Set when the issue enters a state of the completed group, cleared when it leaves.
     pub completed_at: Option<String>,
@@ -223,6 +227,8 @@ pub struct IssueInput {
     pub start_date: Patch<String>,
     pub target_date: Patch<String>,
     pub parent_id: Patch<String>,
+    pub cycle_id: Patch<String>,
+    pub module_id: Patch<String>,
     pub sort_order: Option<i64>,
 }
 
@@ -240,6 +246,8 @@ pub struct IssueRaw<'a> {
     pub start_date: Patch<&'a str>,
     pub target_date: Patch<&'a str>,
     pub parent_id: Patch<&'a str>,
+    pub cycle_id: Patch<&'a str>,
+    pub module_id: Patch<&'a str>,
     pub sort_order: Option<i64>,
 }
 
@@ -284,6 +292,8 @@ impl IssueInput {
             start_date: patch_map(r.start_date, &mut c, "start_date", parse_date),
             target_date: patch_map(r.target_date, &mut c, "target_date", parse_date),
             parent_id: patch_map(r.parent_id, &mut c, "parent_id", parse_id),
+            cycle_id: patch_map(r.cycle_id, &mut c, "cycle_id", parse_id),
+            module_id: patch_map(r.module_id, &mut c, "module_id", parse_id),
             sort_order: r.sort_order,
         };
         if let (Some(Some(s)), Some(Some(t))) = (&input.start_date, &input.target_date) {
@@ -484,6 +494,8 @@ pub enum GroupBy {
     Priority,
     Assignee,
     Label,
+    Cycle,
+    Module,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -517,6 +529,12 @@ pub struct IssueFilter {
     /// Issues with no assignee.
     pub unassigned: bool,
     pub label_ids: Vec<String>,
+    pub cycle_ids: Vec<String>,
+    /// Issues in no cycle.
+    pub no_cycle: bool,
+    pub module_ids: Vec<String>,
+    /// Issues in no module.
+    pub no_module: bool,
     pub parent_id: Option<String>,
     pub created_by: Option<String>,
     pub start_from: Option<String>,
@@ -922,6 +940,8 @@ impl Issues<'_> {
                         ("start_date", input.start_date.clone().flatten().into()),
                         ("target_date", input.target_date.clone().flatten().into()),
                         ("parent_id", input.parent_id.clone().flatten().into()),
+                        ("cycle_id", input.cycle_id.clone().flatten().into()),
+                        ("module_id", input.module_id.clone().flatten().into()),
                         ("sort_order", sort_order.into()),
                         ("completed_at", completed),
                     ];
@@ -1028,15 +1048,13 @@ impl Issues<'_> {
                     ("start_date", &input.start_date, &cur.start_date),
                     ("target_date", &input.target_date, &cur.target_date),
                     ("parent_id", &input.parent_id, &cur.parent_id),
+                    ("cycle_id", &input.cycle_id, &cur.cycle_id),
+                    ("module_id", &input.module_id, &cur.module_id),
                 ] {
                     if let Some(v) = new {
                         if v != old {
                             f.push((name, v.clone().into()));
-                            acts.push((
-                                if name == "parent_id" { "parent" } else { name },
-                                opt_str(old),
-                                opt_str(v),
-                            ));
+                            acts.push((name.trim_end_matches("_id"), opt_str(old), opt_str(v)));
                         }
                     }
                 }
@@ -1313,6 +1331,19 @@ impl Issues<'_> {
     }
 }
 
+/// Live issues in a cycle (`column` = `cycle_id`) or module (`module_id`).
+pub fn issues_in(c: &rusqlite::Connection, column: &str, id: &str) -> rusqlite::Result<Vec<String>> {
+    store::issues_in(c, column, id)
+}
+
+/// Takes every issue out of a cycle or module being deleted (inside its project's edit).
+pub fn clear_field(e: &mut Edit<'_>, issues: &[String], column: &'static str, now: &str) -> Result<(), AppError> {
+    for iid in issues {
+        e.set("issues", iid, &[(column, Val::Null), ("updated_at", now.into())])?;
+    }
+    Ok(())
+}
+
 /// Adds (`live`) or removes a link record (assignee, label) under its derived key.
 #[allow(clippy::too_many_arguments)]
 fn put_link(
@@ -1352,6 +1383,16 @@ fn check_refs(ctx: &mut WriteCtx<'_>, pid: &str, iid: Option<&str>, input: &Issu
     for l in input.label_ids.iter().flatten() {
         if store::label(ctx.conn, pid, l)?.is_none() {
             c.add("label_ids", format!("{l} is not a label of this project"));
+        }
+    }
+    if let Some(Some(cycle)) = &input.cycle_id {
+        if !crate::planning::cycle_exists(ctx.conn, pid, cycle)? {
+            c.add("cycle_id", "is not a cycle of this project");
+        }
+    }
+    if let Some(Some(module)) = &input.module_id {
+        if !crate::planning::module_exists(ctx.conn, pid, module)? {
+            c.add("module_id", "is not a module of this project");
         }
     }
     if let Some(Some(parent)) = &input.parent_id {

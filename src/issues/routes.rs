@@ -194,6 +194,10 @@ pub struct IssueListQuery {
     pub assignee: Option<String>,
     /// Label ids, comma-separated (an issue with any of them matches).
     pub label: Option<String>,
+    /// Cycle ids, comma-separated; `none` matches issues in no cycle.
+    pub cycle: Option<String>,
+    /// Module ids, comma-separated; `none` matches issues in no module.
+    pub module: Option<String>,
     pub parent: Option<String>,
     pub created_by: Option<String>,
     /// Dates `YYYY-MM-DD`, inclusive.
@@ -210,7 +214,8 @@ pub struct IssueListQuery {
     /// `-sequence_id`, `priority` (urgent first), `-priority`, `target_date`,
     /// `-target_date`, `sort_order` (manual).
     pub order_by: Option<String>,
-    /// Counts per group (`state`, `state_group`, `priority`, `assignee`, `label`).
+    /// Counts per group (`state`, `state_group`, `priority`, `assignee`, `label`, `cycle`,
+    /// `module`).
     #[param(inline)]
     pub group_by: Option<GroupBy>,
 }
@@ -227,7 +232,7 @@ fn csv_list(raw: &Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn parse_filter(q: &IssueListQuery) -> Result<IssueFilter, AppError> {
+pub(crate) fn parse_filter(q: &IssueListQuery) -> Result<IssueFilter, AppError> {
     let mut c = Checks::new();
     let mut ids = |field: &str, raw: &Option<String>, allow_none: bool| -> (Vec<String>, bool) {
         let mut out = Vec::new();
@@ -249,6 +254,8 @@ fn parse_filter(q: &IssueListQuery) -> Result<IssueFilter, AppError> {
     let (state_ids, _) = ids("state", &q.state, false);
     let (assignee_ids, unassigned) = ids("assignee", &q.assignee, true);
     let (label_ids, _) = ids("label", &q.label, false);
+    let (cycle_ids, no_cycle) = ids("cycle", &q.cycle, true);
+    let (module_ids, no_module) = ids("module", &q.module, true);
     let (parent, _) = ids("parent", &q.parent, false);
     let (created_by, _) = ids("created_by", &q.created_by, false);
     let mut state_groups = Vec::new();
@@ -279,6 +286,10 @@ fn parse_filter(q: &IssueListQuery) -> Result<IssueFilter, AppError> {
         assignee_ids,
         unassigned,
         label_ids,
+        cycle_ids,
+        no_cycle,
+        module_ids,
+        no_module,
         parent_id: parent.into_iter().next(),
         created_by: created_by.into_iter().next(),
         fts: match q.q.as_deref() {
@@ -348,6 +359,14 @@ pub struct IssueBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub parent_id: Option<Option<String>>,
+    /// The cycle to put the issue in (it leaves its current one); `null` takes it out.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub cycle_id: Option<Option<String>>,
+    /// The module to put the issue in; `null` takes it out.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub module_id: Option<Option<String>>,
     pub sort_order: Option<i64>,
 }
 
@@ -365,6 +384,8 @@ fn parse_issue(b: &IssueBody, creating: bool) -> Result<IssueInput, AppError> {
             start_date: b.start_date.as_ref().map(Option::as_deref),
             target_date: b.target_date.as_ref().map(Option::as_deref),
             parent_id: b.parent_id.as_ref().map(Option::as_deref),
+            cycle_id: b.cycle_id.as_ref().map(Option::as_deref),
+            module_id: b.module_id.as_ref().map(Option::as_deref),
             sort_order: b.sort_order,
         },
         creating,
@@ -384,12 +405,14 @@ async fn create_issue(
     Ok((StatusCode::CREATED, Json(Issues(&app).create(&p, input).await?)))
 }
 
-/// One issue.
+/// One issue (recorded among the caller's recent visits).
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}", tag = "issues",
     params(("slug" = String, Path), ("project_id" = String, Path), ("issue_id" = String, Path)),
     responses((status = 200, body = IssueView)))]
 async fn get_issue(State(app): State<App>, p: ProjCtx, AppPath((_, _, iid)): Pid) -> Result<Json<IssueView>, AppError> {
-    Ok(Json(Issues(&app).get(&p, &iid).await?))
+    let i = Issues(&app).get(&p, &iid).await?;
+    crate::me::visit(&app, &p.ws, "issue", &i.id, Some(&p.project.id));
+    Ok(Json(i))
 }
 
 /// Updates an issue (project members); every changed field is recorded in its activity.

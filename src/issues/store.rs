@@ -135,7 +135,7 @@ const ISSUE_SELECT: &str = "SELECT i.id, i.workspace_id, i.project_id, i.sequenc
     i.estimate_point, i.estimate_time, i.start_date, i.target_date, i.parent_id, i.sort_order,
     i.completed_at,
     (SELECT COALESCE(SUM(duration_minutes), 0) FROM worklogs WHERE issue_id = i.id AND deleted_at IS NULL),
-    i.created_at, i.updated_at, i.created_by
+    i.created_at, i.updated_at, i.created_by, i.cycle_id, i.module_id
     FROM issues i JOIN projects p ON p.id = i.project_id LEFT JOIN states s ON s.id = i.state_id";
 
 fn split_ids(v: Option<String>) -> Vec<String> {
@@ -172,6 +172,8 @@ fn issue_view(r: &Row<'_>) -> rusqlite::Result<IssueView> {
         created_at: r.get(20)?,
         updated_at: r.get(21)?,
         created_by: r.get(22)?,
+        cycle_id: r.get(23)?,
+        module_id: r.get(24)?,
     })
 }
 
@@ -246,6 +248,22 @@ fn conditions(pid: &str, f: &IssueFilter) -> Where {
             "EXISTS (SELECT 1 FROM issue_labels l WHERE l.issue_id = i.id AND l.deleted_at IS NULL AND l.label_id IN ({l}))"
         ));
     }
+    for (col, ids, none) in [
+        ("i.cycle_id", &f.cycle_ids, f.no_cycle),
+        ("i.module_id", &f.module_ids, f.no_module),
+    ] {
+        let mut any = Vec::new();
+        if !ids.is_empty() {
+            let l = w.list(ids.iter().cloned());
+            any.push(format!("{col} IN ({l})"));
+        }
+        if none {
+            any.push(format!("{col} IS NULL"));
+        }
+        if !any.is_empty() {
+            w.sql.push(format!("({})", any.join(" OR ")));
+        }
+    }
     if let Some(v) = &f.parent_id {
         let p = w.param(v.clone());
         w.sql.push(format!("i.parent_id = {p}"));
@@ -297,6 +315,8 @@ fn order_sql(f: &IssueFilter) -> String {
         Some(GroupBy::State) => format!("s.sequence, i.state_id, {order}"),
         Some(GroupBy::StateGroup) => format!("{GROUP_RANK}, {order}"),
         Some(GroupBy::Priority) => format!("{PRIORITY_RANK}, {order}"),
+        Some(GroupBy::Cycle) => format!("i.cycle_id IS NULL, i.cycle_id, {order}"),
+        Some(GroupBy::Module) => format!("i.module_id IS NULL, i.module_id, {order}"),
         _ => order,
     }
 }
@@ -330,6 +350,8 @@ pub(crate) fn list_issues(
                     "l.label_id",
                     "LEFT JOIN issue_labels l ON l.issue_id = i.id AND l.deleted_at IS NULL",
                 ),
+                GroupBy::Cycle => ("i.cycle_id", ""),
+                GroupBy::Module => ("i.module_id", ""),
             };
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {key}, COUNT(DISTINCT i.id) {from} {join} WHERE {cond} GROUP BY 1 ORDER BY 1"
@@ -386,6 +408,16 @@ pub(crate) fn has_duplicate_numbers(c: &Connection, pid: &str) -> rusqlite::Resu
 pub(crate) fn numbers(c: &Connection, pid: &str) -> rusqlite::Result<Vec<(String, i64)>> {
     let mut stmt = c.prepare_cached("SELECT id, sequence_id FROM issues WHERE project_id = ?1")?;
     let rows = stmt.query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    rows
+}
+
+pub(crate) fn issues_in(c: &Connection, column: &str, id: &str) -> rusqlite::Result<Vec<String>> {
+    // `column` is one of two names chosen by the caller, never input.
+    let col = if column == "module_id" { "module_id" } else { "cycle_id" };
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT id FROM issues WHERE {col} = ?1 AND deleted_at IS NULL"
+    ))?;
+    let rows = stmt.query_map([id], |r| r.get(0))?.collect();
     rows
 }
 

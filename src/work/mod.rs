@@ -35,6 +35,8 @@ pub struct ProjectView {
     pub is_member: bool,
     /// The caller's role as a project member, if they are one.
     pub member_role: Option<ProjRole>,
+    /// Whether the caller marked the project as a favorite.
+    pub is_favorite: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -495,6 +497,7 @@ mod tests {
             created_by: None,
             is_member: member_role.is_some(),
             member_role,
+            is_favorite: false,
         }
     }
 

@@ -80,10 +80,11 @@ async fn create_project(
     Ok((StatusCode::CREATED, Json(Projects(&app).create(&w, n).await?)))
 }
 
-/// One project.
+/// One project (recorded among the caller's recent visits).
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/projects/{project_id}", tag = "projects",
     params(("slug" = String, Path), ("project_id" = String, Path)), responses((status = 200, body = ProjectView)))]
-async fn get_project(p: ProjCtx) -> Json<ProjectView> {
+async fn get_project(State(app): State<App>, p: ProjCtx) -> Json<ProjectView> {
+    crate::me::visit(&app, &p.ws, "project", &p.project.id, Some(&p.project.id));
     Json(p.project)
 }
 

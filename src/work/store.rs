@@ -8,6 +8,14 @@ use crate::policy::ProjRole;
 const PROJECT_COLS: &str = "p.id, p.workspace_id, p.name, p.identifier, p.description, p.is_private,
     p.is_time_tracking_enabled, p.archived_at, p.created_at, p.updated_at, p.created_by";
 
+/// Whether the user (SQL parameter `param`) has the project among their favorites.
+fn favorite(param: &str) -> String {
+    format!(
+        "EXISTS(SELECT 1 FROM favorites f WHERE f.user_id = {param} AND f.entity_id = p.id
+         AND f.entity_type = 'project' AND f.deleted_at IS NULL)"
+    )
+}
+
 fn project_view(r: &Row<'_>) -> rusqlite::Result<ProjectView> {
     let role: Option<String> = r.get(11)?;
     Ok(ProjectView {
@@ -23,6 +31,7 @@ fn project_view(r: &Row<'_>) -> rusqlite::Result<ProjectView> {
         updated_at: r.get(9)?,
         created_by: r.get(10)?,
         is_member: role.is_some(),
+        is_favorite: r.get(12)?,
         member_role: role.as_deref().and_then(ProjRole::parse),
     })
 }
@@ -35,9 +44,10 @@ pub(crate) fn project_for(
     user_id: &str,
 ) -> rusqlite::Result<Option<ProjectView>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {PROJECT_COLS}, m.role FROM projects p
+        "SELECT {PROJECT_COLS}, m.role, {fav} FROM projects p
          LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?3 AND m.deleted_at IS NULL
-         WHERE p.workspace_id = ?1 AND p.id = ?2 AND p.deleted_at IS NULL"
+         WHERE p.workspace_id = ?1 AND p.id = ?2 AND p.deleted_at IS NULL",
+        fav = favorite("?3")
     ))?;
     stmt.query_row(params![ws_id, project_id, user_id], project_view)
         .optional()
@@ -83,8 +93,9 @@ pub(crate) fn list_visible(
         |r| r.get(0),
     )?;
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {PROJECT_COLS}, m.role {from} WHERE {filter}
-         ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?6 OFFSET ?7"
+        "SELECT {PROJECT_COLS}, m.role, {fav} {from} WHERE {filter}
+         ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?6 OFFSET ?7",
+        fav = favorite("?2")
     ))?;
     let items = stmt
         .query_map(

@@ -133,6 +133,70 @@ async fn busy_workspace(app: &TestApp) {
     app.post(&format!("{p}/issues/{}/timer", issues[0]), &o.token, json!({}))
         .await
         .ok(201);
+
+    // Planning and the owner's own records.
+    let cycle = app
+        .post(&format!("{p}/cycles"), &o.token, json!({"name": "S1"}))
+        .await
+        .ok(201)["id"]
+        .clone();
+    let module = app
+        .post(&format!("{p}/modules"), &o.token, json!({"name": "M1"}))
+        .await
+        .ok(201)["id"]
+        .clone();
+    app.post(
+        &format!("{p}/views"),
+        &o.token,
+        json!({"name": "V1", "query": {"priority": "high"}}),
+    )
+    .await
+    .ok(201);
+    app.patch(
+        &format!("{p}/issues/{}", issues[1]),
+        &o.token,
+        json!({"cycle_id": cycle, "module_id": module}),
+    )
+    .await
+    .ok(200);
+    app.post(
+        "/api/v1/workspaces/acme/favorites",
+        &o.token,
+        json!({"entity_type": "cycle", "entity_id": cycle}),
+    )
+    .await
+    .ok(204);
+    app.patch(
+        &format!("{p}/user-properties"),
+        &o.token,
+        json!({"display_filters": {"layout": "board"}}),
+    )
+    .await
+    .ok(200);
+    app.patch(
+        "/api/v1/workspaces/acme/home-preferences/recents",
+        &o.token,
+        json!({"is_enabled": false}),
+    )
+    .await
+    .ok(200);
+    app.post(
+        "/api/v1/workspaces/acme/quick-links",
+        &o.token,
+        json!({"url": "https://keel.dev"}),
+    )
+    .await
+    .ok(201);
+    app.post("/api/v1/workspaces/acme/stickies", &o.token, json!({"name": "note"}))
+        .await
+        .ok(201);
+    app.get(&format!("{p}/issues/{}", issues[1]), &o.token).await.ok(200);
+    for _ in 0..100 {
+        if !app.dump("SELECT id FROM recent_visits").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

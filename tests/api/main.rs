@@ -10,6 +10,8 @@ mod documents;
 mod helpers;
 mod issues;
 mod matrix;
+mod me;
+mod planning;
 mod projects;
 mod tokens;
 mod worklogs;

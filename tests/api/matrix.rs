@@ -238,6 +238,14 @@ fn fill(path: &str, ctx: Ctx, w: &World, project_override: Option<&str>, slug_ov
         .replace("{issue_id}", NOBODY)
         .replace("{comment_id}", NOBODY)
         .replace("{worklog_id}", NOBODY)
+        .replace("{cycle_id}", NOBODY)
+        .replace("{module_id}", NOBODY)
+        .replace("{view_id}", NOBODY)
+        .replace("{entity_type}", "project")
+        .replace("{entity_id}", NOBODY)
+        .replace("{key}", "nothing")
+        .replace("{link_id}", NOBODY)
+        .replace("{sticky_id}", NOBODY)
         .replace("{*rest}", "index.css")
 }
 
@@ -596,6 +604,156 @@ const PINNED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/users/me/timer", "Authenticated"),
     ("DELETE", "/api/v1/users/me/timer", "Authenticated"),
     ("POST", "/api/v1/users/me/timer/stop", "Authenticated"),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/cycles",
+        "Project(Guest)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/cycles",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/cycles/{cycle_id}",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/cycles/{cycle_id}",
+        "Project(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/cycles/{cycle_id}",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/modules",
+        "Project(Guest)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/modules",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/modules/{module_id}",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/modules/{module_id}",
+        "Project(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/modules/{module_id}",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/views",
+        "Project(Guest)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/views",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/views/{view_id}",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/views/{view_id}",
+        "Project(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/views/{view_id}",
+        "Project(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/views/{view_id}/issues",
+        "Project(Guest)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/favorites", "Workspace(Guest)"),
+    ("POST", "/api/v1/workspaces/{slug}/favorites", "Workspace(Guest)"),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/favorites/{entity_type}/{entity_id}",
+        "Workspace(Guest)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/user-properties", "Workspace(Guest)"),
+    ("PATCH", "/api/v1/workspaces/{slug}/user-properties", "Workspace(Guest)"),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/user-properties",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/user-properties",
+        "Project(Guest)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/cycles/{cycle_id}/user-properties",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/cycles/{cycle_id}/user-properties",
+        "Project(Guest)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/modules/{module_id}/user-properties",
+        "Project(Guest)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/modules/{module_id}/user-properties",
+        "Project(Guest)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/home-preferences", "Workspace(Guest)"),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/home-preferences/{key}",
+        "Workspace(Guest)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/quick-links", "Workspace(Guest)"),
+    ("POST", "/api/v1/workspaces/{slug}/quick-links", "Workspace(Guest)"),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/quick-links/{link_id}",
+        "Workspace(Guest)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/quick-links/{link_id}",
+        "Workspace(Guest)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/recent-visits", "Workspace(Guest)"),
+    ("GET", "/api/v1/workspaces/{slug}/stickies", "Workspace(Guest)"),
+    ("POST", "/api/v1/workspaces/{slug}/stickies", "Workspace(Guest)"),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/stickies/{sticky_id}",
+        "Workspace(Guest)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/stickies/{sticky_id}",
+        "Workspace(Guest)",
+    ),
 ];
 
 #[test]

@@ -1,0 +1,219 @@
+//! SQL of a person's own records: favorites, user properties, home, recents, stickies.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+
+use super::{
+    FavoriteType, FavoriteView, HomePreferenceView, PropEntity, QuickLinkView, RecentVisitView, StickyView,
+    UserPropertiesView,
+};
+
+/// The current name of an entity of the workspace (issues as `IDENT-12 title`).
+const NAME_OF: &str = "CASE x.entity_type
+    WHEN 'project' THEN (SELECT name FROM projects WHERE id = x.entity_id)
+    WHEN 'cycle' THEN (SELECT name FROM cycles WHERE id = x.entity_id)
+    WHEN 'module' THEN (SELECT name FROM modules WHERE id = x.entity_id)
+    WHEN 'view' THEN (SELECT name FROM issue_views WHERE id = x.entity_id)
+    WHEN 'issue' THEN (SELECT p.identifier || '-' || i.sequence_id || ' ' || i.name FROM issues i
+                       JOIN projects p ON p.id = i.project_id WHERE i.id = x.entity_id)
+    END";
+
+/// Whether the entity is still there (deleted ones drop out of favorites and recents).
+const LIVE: &str = "CASE x.entity_type
+    WHEN 'project' THEN EXISTS(SELECT 1 FROM projects WHERE id = x.entity_id AND deleted_at IS NULL)
+    WHEN 'cycle' THEN EXISTS(SELECT 1 FROM cycles WHERE id = x.entity_id AND deleted_at IS NULL)
+    WHEN 'module' THEN EXISTS(SELECT 1 FROM modules WHERE id = x.entity_id AND deleted_at IS NULL)
+    WHEN 'view' THEN EXISTS(SELECT 1 FROM issue_views WHERE id = x.entity_id AND deleted_at IS NULL)
+    WHEN 'issue' THEN EXISTS(SELECT 1 FROM issues WHERE id = x.entity_id AND deleted_at IS NULL)
+    END";
+
+pub(crate) fn favorites(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<Vec<FavoriteView>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT x.entity_type, x.entity_id, x.project_id, COALESCE({NAME_OF}, ''), x.created_at
+         FROM favorites x WHERE x.workspace_id = ?1 AND x.user_id = ?2 AND x.deleted_at IS NULL AND {LIVE}
+         ORDER BY x.created_at, x.id"
+    ))?;
+    let rows = stmt
+        .query_map([ws, uid], |r| {
+            let t: String = r.get(0)?;
+            Ok(FavoriteView {
+                entity_type: FavoriteType::parse(&t).unwrap_or(FavoriteType::Project),
+                entity_id: r.get(1)?,
+                project_id: r.get(2)?,
+                name: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?
+        .collect();
+    rows
+}
+
+pub(crate) fn is_favorite(c: &Connection, uid: &str, key: &str) -> rusqlite::Result<bool> {
+    c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM favorites WHERE id = ?1 AND user_id = ?2 AND deleted_at IS NULL)",
+        [key, uid],
+        |r| r.get(0),
+    )
+}
+
+fn json_col(s: String) -> Value {
+    serde_json::from_str(&s).unwrap_or_else(|_| Value::Object(Default::default()))
+}
+
+pub(crate) fn properties(
+    c: &Connection,
+    uid: &str,
+    entity: PropEntity,
+    id: &str,
+) -> rusqlite::Result<Option<UserPropertiesView>> {
+    c.query_row(
+        "SELECT filters, display_filters, display_properties, rich_filters, extra FROM user_properties
+         WHERE user_id = ?1 AND entity_type = ?2 AND entity_id = ?3 AND deleted_at IS NULL
+         ORDER BY updated_at DESC LIMIT 1",
+        params![uid, entity.as_str(), id],
+        |r| {
+            Ok(UserPropertiesView {
+                entity_type: entity,
+                entity_id: id.to_string(),
+                filters: json_col(r.get(0)?),
+                display_filters: json_col(r.get(1)?),
+                display_properties: json_col(r.get(2)?),
+                rich_filters: json_col(r.get(3)?),
+                extra: json_col(r.get(4)?),
+                is_saved: true,
+            })
+        },
+    )
+    .optional()
+}
+
+pub(crate) fn home_preferences(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<Vec<HomePreferenceView>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT key, is_enabled, sort_order, config FROM home_preferences
+         WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
+    )?;
+    let rows = stmt
+        .query_map([ws, uid], |r| {
+            Ok(HomePreferenceView {
+                key: r.get(0)?,
+                is_enabled: r.get::<_, i64>(1)? != 0,
+                sort_order: r.get(2)?,
+                config: json_col(r.get(3)?),
+            })
+        })?
+        .collect();
+    rows
+}
+
+pub(crate) fn quick_links(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<Vec<QuickLinkView>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, title, url, sort_order, created_at FROM quick_links
+         WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL ORDER BY sort_order, id",
+    )?;
+    let rows = stmt
+        .query_map([ws, uid], |r| {
+            Ok(QuickLinkView {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                url: r.get(2)?,
+                sort_order: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?
+        .collect();
+    rows
+}
+
+pub(crate) fn stickies(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<Vec<StickyView>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, name, description_html, color, sort_order, created_at, updated_at FROM stickies
+         WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL ORDER BY sort_order, id",
+    )?;
+    let rows = stmt
+        .query_map([ws, uid], |r| {
+            Ok(StickyView {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                description_html: r.get(2)?,
+                color: r.get(3)?,
+                sort_order: r.get(4)?,
+                created_at: r.get(5)?,
+                updated_at: r.get(6)?,
+            })
+        })?
+        .collect();
+    rows
+}
+
+/// Tables named by this crate, never by input.
+fn note_table(t: &str) -> &'static str {
+    if t == "stickies" {
+        "stickies"
+    } else {
+        "quick_links"
+    }
+}
+
+pub(crate) fn note_exists(c: &Connection, table: &str, ws: &str, uid: &str, id: &str) -> rusqlite::Result<bool> {
+    c.query_row(
+        &format!(
+            "SELECT EXISTS(SELECT 1 FROM {} WHERE id = ?1 AND workspace_id = ?2 AND user_id = ?3 AND deleted_at IS NULL)",
+            note_table(table)
+        ),
+        [id, ws, uid],
+        |r| r.get(0),
+    )
+}
+
+pub(crate) fn max_note_order(c: &Connection, table: &str, ws: &str, uid: &str) -> rusqlite::Result<i64> {
+    c.query_row(
+        &format!(
+            "SELECT COALESCE(MAX(sort_order), 0) FROM {} WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
+            note_table(table)
+        ),
+        [ws, uid],
+        |r| r.get(0),
+    )
+}
+
+/// The person's most recent visits to things that still exist, newest first.
+pub(crate) fn recents(
+    c: &Connection,
+    ws: &str,
+    uid: &str,
+    entity_type: Option<&str>,
+    limit: i64,
+) -> rusqlite::Result<Vec<RecentVisitView>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT x.entity_type, x.entity_id, x.project_id, COALESCE({NAME_OF}, ''), x.visited_at
+         FROM recent_visits x WHERE x.workspace_id = ?1 AND x.user_id = ?2 AND x.deleted_at IS NULL
+           AND (?3 IS NULL OR x.entity_type = ?3) AND {LIVE}
+         ORDER BY x.visited_at DESC, x.id LIMIT ?4"
+    ))?;
+    let rows = stmt
+        .query_map(params![ws, uid, entity_type, limit], |r| {
+            Ok(RecentVisitView {
+                entity_type: r.get(0)?,
+                entity_id: r.get(1)?,
+                project_id: r.get(2)?,
+                name: r.get(3)?,
+                visited_at: r.get(4)?,
+            })
+        })?
+        .collect();
+    rows
+}
+
+/// Whether the visit `key` was recorded less than `secs` seconds ago.
+pub(crate) fn visited_within(c: &Connection, uid: &str, key: &str, secs: i64) -> rusqlite::Result<bool> {
+    let at: Option<String> = c
+        .query_row(
+            "SELECT visited_at FROM recent_visits WHERE id = ?1 AND user_id = ?2",
+            [key, uid],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(at
+        .and_then(|a| chrono::DateTime::parse_from_rfc3339(&a).ok())
+        .is_some_and(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds() < secs))
+}
