@@ -181,6 +181,7 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
     if a.issues > 0 && a.workspaces > 0 {
         work::seed(app, &first_slug, a.issues, a.worklogs)?;
     }
+    crate::db::checkpoint_truncate(&app.config.db_path())?;
     Ok(SeedReport {
         users: n_users,
         workspaces: a.workspaces,
@@ -236,11 +237,52 @@ mod work {
     const PRIORITIES: [&str; 5] = ["urgent", "high", "medium", "low", "none"];
     const BATCH: usize = 1000;
 
-    fn words(rng: &mut StdRng, n: usize) -> String {
-        (0..n)
-            .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// A vocabulary of about 3,200 words, made-up ones and the product words among them, drawn
+    /// with Zipf's law (the word of rank r in proportion to 1/r) as in real text, so a few
+    /// words are everywhere and most are rare.
+    struct Vocabulary {
+        words: Vec<String>,
+        cumulative: Vec<f64>,
+    }
+
+    impl Vocabulary {
+        fn new() -> Self {
+            const SYL: [&str; 20] = [
+                "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "be", "di", "fu", "go", "ha", "je", "ko", "lu", "ma",
+                "pi", "re", "zo",
+            ];
+            let mut words: Vec<String> = Vec::new();
+            for a in SYL {
+                for b in SYL {
+                    for c in ["n", "r", "s", "t", "l", "m", "k", "x"] {
+                        words.push(format!("{a}{b}{c}"));
+                    }
+                }
+            }
+            // The product words rank 31st to 54th: each in roughly a tenth of the issues.
+            for (i, w) in WORDS.iter().enumerate() {
+                words.insert(30 + i, w.to_string());
+            }
+            let mut total = 0.0;
+            let cumulative = (1..=words.len())
+                .map(|r| {
+                    total += 1.0 / r as f64;
+                    total
+                })
+                .collect();
+            Self { words, cumulative }
+        }
+
+        fn draw(&self, rng: &mut StdRng) -> &str {
+            let total = self.cumulative.last().copied().unwrap_or(1.0);
+            let x = rng.gen_range(0.0..total);
+            let i = self.cumulative.partition_point(|c| *c < x).min(self.words.len() - 1);
+            &self.words[i]
+        }
+
+        fn text(&self, rng: &mut StdRng, n: usize) -> String {
+            (0..n).map(|_| self.draw(rng)).collect::<Vec<_>>().join(" ")
+        }
     }
 
     pub(super) fn seed(app: &App, slug: &str, issues: u32, worklogs: u32) -> anyhow::Result<()> {
@@ -253,6 +295,7 @@ mod work {
             .map_err(err)?;
         anyhow::ensure!(!projects.is_empty(), "the first workspace has no projects");
         let mut rng = StdRng::seed_from_u64(7420);
+        let vocabulary = Vocabulary::new();
         let per_project = (issues as usize).div_ceil(projects.len());
         let mut issue_ids: Vec<Vec<String>> = vec![Vec::new(); projects.len()];
         let mut left = issues as usize;
@@ -270,8 +313,8 @@ mod work {
                     batch.push((
                         crate::new_id(),
                         seq,
-                        format!("{} {}", words(&mut rng, 3), seq),
-                        format!("<p>{}</p>", words(&mut rng, 12)),
+                        format!("{} {}", vocabulary.text(&mut rng, 4), seq),
+                        format!("<p>{}</p>", vocabulary.text(&mut rng, 24)),
                         state.clone(),
                         group == "completed",
                         PRIORITIES[rng.gen_range(0..PRIORITIES.len())],
@@ -334,6 +377,7 @@ mod work {
                 made += k;
             }
         }
+        crate::db::checkpoint_truncate(&app.config.db_path())?;
         if worklogs == 0 {
             return Ok(());
         }
@@ -349,7 +393,10 @@ mod work {
         let per_pair = (worklogs as usize).div_ceil(pairs.len());
         let mut left = worklogs as usize;
         let today = chrono::Utc::now().date_naive();
-        for (pi, user) in pairs {
+        for (n_pair, (pi, user)) in pairs.into_iter().enumerate() {
+            if n_pair % 50 == 49 {
+                crate::db::checkpoint_truncate(&app.config.db_path())?;
+            }
             let n = per_pair.min(left);
             left -= n;
             let mut made = 0;

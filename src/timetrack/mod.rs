@@ -271,6 +271,79 @@ fn worklog_doc(ws: &str, pid: &str, user: &str, created_at: &str) -> DocRef {
     DocRef::worklogs(ws, pid, user, &quarter_of(created_at))
 }
 
+/// The Monday of the week a `YYYY-MM-DD` day falls in.
+pub fn week_of(day: &str) -> String {
+    match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+        Ok(d) => (d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday())))
+            .format("%Y-%m-%d")
+            .to_string(),
+        Err(_) => day.to_string(),
+    }
+}
+
+type Totals = std::collections::HashMap<String, (i64, i64)>;
+
+fn add(m: &mut Totals, k: &str, minutes: i64) {
+    let e = m.entry(k.to_string()).or_insert((0, 0));
+    e.0 += minutes;
+    e.1 += 1;
+}
+
+/// By member, by issue (the 1,000 with most time) and by period, from one pass over logs.
+#[allow(clippy::type_complexity)]
+fn summarize(
+    c: &rusqlite::Connection,
+    logs: &[(String, String, String, i64)],
+    interval: Interval,
+) -> Result<(Vec<MemberMinutes>, Vec<IssueMinutes>, Vec<PeriodMinutes>), AppError> {
+    let (mut members, mut issues, mut periods) = (Totals::new(), Totals::new(), Totals::new());
+    for (user, issue, day, minutes) in logs {
+        add(&mut members, user, *minutes);
+        add(&mut issues, issue, *minutes);
+        match interval {
+            Interval::Day => add(&mut periods, day, *minutes),
+            Interval::Week => add(&mut periods, &week_of(day), *minutes),
+        }
+    }
+    let mut by_member: Vec<MemberMinutes> = members
+        .into_iter()
+        .map(|(user_id, (minutes, entries))| {
+            Ok(MemberMinutes {
+                display_name: store::user_name(c, &user_id).unwrap_or_default(),
+                user_id,
+                minutes,
+                entries,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    by_member.sort_by(|a, b| b.minutes.cmp(&a.minutes).then_with(|| a.user_id.cmp(&b.user_id)));
+    let mut top: Vec<(String, (i64, i64))> = issues.into_iter().collect();
+    top.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(1000);
+    let mut by_issue = Vec::with_capacity(top.len());
+    for (issue_id, (minutes, entries)) in top {
+        let (key, name, estimate_time) = store::issue_meta(c, &issue_id)?.unwrap_or_default();
+        by_issue.push(IssueMinutes {
+            issue_id,
+            key,
+            name,
+            estimate_time,
+            minutes,
+            entries,
+        });
+    }
+    let mut series: Vec<PeriodMinutes> = periods
+        .into_iter()
+        .map(|(period, (minutes, entries))| PeriodMinutes {
+            period,
+            minutes,
+            entries,
+        })
+        .collect();
+    series.sort_by(|a, b| a.period.cmp(&b.period));
+    Ok((by_member, by_issue, series))
+}
+
 // ---------------------------------------------------------------------------------------
 // CSV
 
@@ -533,9 +606,8 @@ impl TimeTracking<'_> {
         self.0
             .readers
             .read(move |c| {
-                let by_member = store::project_by_member(c, &pid, &r, user.as_deref())?;
-                let by_issue = store::project_by_issue(c, &pid, &r, user.as_deref())?;
-                let series = store::project_series(c, &pid, &r, user.as_deref())?;
+                let logs = store::project_logs(c, &pid, &r, user.as_deref())?;
+                let (by_member, by_issue, series) = summarize(c, &logs, r.interval)?;
                 Ok(ProjectTimeSummary {
                     project_id: pid,
                     total_minutes: by_member.iter().map(|m| m.minutes).sum(),
@@ -811,6 +883,13 @@ mod tests {
         assert!(Range::parse(Some("2026-02-01"), Some("2026-01-31"), None).is_err());
         assert!(Range::parse(Some("2000-01-01"), Some("2026-01-31"), None).is_err());
         assert!(Range::parse(Some("yesterday"), None, None).is_err());
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        assert_eq!(week_of("2026-11-22"), "2026-11-16"); // a Sunday
+        assert_eq!(week_of("2026-11-16"), "2026-11-16");
+        assert_eq!(week_of("2027-01-01"), "2026-12-28");
     }
 
     #[test]

@@ -3,9 +3,7 @@
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-use super::{
-    CsvRow, Interval, IssueMinutes, MemberMinutes, PeriodMinutes, ProjectMinutes, Range, TimerView, WorklogView,
-};
+use super::{CsvRow, Interval, MemberMinutes, PeriodMinutes, ProjectMinutes, Range, TimerView, WorklogView};
 
 /// Which work logs (live ones only).
 #[derive(Debug, Default, Clone)]
@@ -145,16 +143,6 @@ fn period_row(r: &Row<'_>) -> rusqlite::Result<PeriodMinutes> {
     })
 }
 
-fn project_row(r: &Row<'_>) -> rusqlite::Result<ProjectMinutes> {
-    Ok(ProjectMinutes {
-        project_id: r.get(0)?,
-        identifier: r.get(1)?,
-        name: r.get(2)?,
-        minutes: r.get(3)?,
-        entries: r.get(4)?,
-    })
-}
-
 pub(crate) fn issue_by_member(c: &Connection, iid: &str) -> rusqlite::Result<Vec<MemberMinutes>> {
     let mut stmt = c.prepare_cached(
         "SELECT w.logged_by, COALESCE(u.display_name, ''), SUM(w.duration_minutes), COUNT(*)
@@ -173,81 +161,115 @@ fn period(col: &str, i: Interval) -> String {
     }
 }
 
-fn project_filter(pid: &str, r: &Range, user: Option<&str>) -> (String, Vec<Value>) {
-    LogFilter {
+/// One project's live logs over a range, as (person, issue, day, minutes), read through
+/// the covering index `worklogs_project_day` in one pass; the summary adds them up.
+pub(crate) fn project_logs(
+    c: &Connection,
+    pid: &str,
+    r: &Range,
+    user: Option<&str>,
+) -> rusqlite::Result<Vec<(String, String, String, i64)>> {
+    let (cond, ps) = LogFilter {
         project_id: Some(pid.to_string()),
         from: Some(r.from.clone()),
         to: Some(r.to.clone()),
         user_id: user.map(str::to_string),
         ..Default::default()
     }
-    .sql()
+    .sql();
+    query_vec(
+        c,
+        &format!("SELECT w.logged_by, w.issue_id, w.logged_at, w.duration_minutes FROM worklogs w WHERE {cond}"),
+        &ps,
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+    )
 }
 
-pub(crate) fn project_by_member(
+/// An issue's key, title and estimate (any issue, deleted ones too: their time was spent).
+pub(crate) fn issue_meta(c: &Connection, iid: &str) -> rusqlite::Result<Option<(String, String, Option<i64>)>> {
+    c.prepare_cached(
+        "SELECT p.identifier || '-' || i.sequence_id, i.name, i.estimate_time
+         FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = ?1",
+    )?
+    .query_row([iid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .optional()
+}
+
+/// A date range cut for the rollups: the months wholly inside it (`month > .0 AND month <
+/// .1`) and the days at its two edges (each `day BETWEEN a AND b`; an edge may be empty).
+struct Spans {
+    months: (String, String),
+    days: [(String, String); 2],
+}
+
+fn spans(r: &Range) -> Spans {
+    let (fm, tm) = (&r.from[..7], &r.to[..7]);
+    if fm == tm {
+        Spans {
+            months: (fm.to_string(), fm.to_string()),
+            days: [(r.from.clone(), r.to.clone()), ("9".into(), "0".into())],
+        }
+    } else {
+        Spans {
+            months: (fm.to_string(), tm.to_string()),
+            // "-31" bounds every month's days as text.
+            days: [(r.from.clone(), format!("{fm}-31")), (format!("{tm}-01"), r.to.clone())],
+        }
+    }
+}
+
+/// Totals by `key` (project_id or user_id) from the month rollup plus the edge days,
+/// optionally for one value of `filter_col`.
+fn rollup_totals(
     c: &Connection,
-    pid: &str,
+    ws: &str,
     r: &Range,
-    user: Option<&str>,
-) -> rusqlite::Result<Vec<MemberMinutes>> {
-    let (cond, ps) = project_filter(pid, r, user);
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT w.logged_by, COALESCE(u.display_name, ''), SUM(w.duration_minutes), COUNT(*)
-         FROM worklogs w LEFT JOIN users u ON u.id = w.logged_by
-         WHERE {cond} GROUP BY w.logged_by ORDER BY 3 DESC, 1"
-    ))?;
-    let rows = stmt.query_map(params_from_iter(ps.iter()), member_row)?.collect();
-    rows
+    dim: &str,
+    filter: Option<(&str, &str)>,
+) -> rusqlite::Result<Vec<(String, i64, i64)>> {
+    // `dim` and the filter column come from this file, never from input.
+    let (month_t, day_t) = if dim == "project_id" {
+        ("worklog_project_month", "worklog_project_day")
+    } else {
+        ("worklog_user_month", "worklog_user_day")
+    };
+    let s = spans(r);
+    let mut ps = vec![
+        Value::Text(ws.to_string()),
+        Value::Text(s.months.0),
+        Value::Text(s.months.1),
+        Value::Text(s.days[0].0.clone()),
+        Value::Text(s.days[0].1.clone()),
+        Value::Text(s.days[1].0.clone()),
+        Value::Text(s.days[1].1.clone()),
+    ];
+    let extra = match filter {
+        Some((col, v)) => {
+            ps.push(Value::Text(v.to_string()));
+            let col = if col == "project_id" { "project_id" } else { "user_id" };
+            format!(" AND {col} = ?8")
+        }
+        None => String::new(),
+    };
+    query_vec(
+        c,
+        &format!(
+            "SELECT {dim}, SUM(minutes), SUM(entries) FROM (
+               SELECT {dim}, minutes, entries FROM {month_t} WHERE workspace_id = ?1 AND month > ?2 AND month < ?3{extra}
+               UNION ALL
+               SELECT {dim}, minutes, entries FROM {day_t} WHERE workspace_id = ?1 AND day >= ?4 AND day <= ?5{extra}
+               UNION ALL
+               SELECT {dim}, minutes, entries FROM {day_t} WHERE workspace_id = ?1 AND day >= ?6 AND day <= ?7{extra}
+             ) GROUP BY {dim}"
+        ),
+        &ps,
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )
 }
 
-pub(crate) fn project_by_issue(
-    c: &Connection,
-    pid: &str,
-    r: &Range,
-    user: Option<&str>,
-) -> rusqlite::Result<Vec<IssueMinutes>> {
-    let (cond, ps) = project_filter(pid, r, user);
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT t.issue_id, COALESCE(p.identifier || '-' || i.sequence_id, ''), COALESCE(i.name, ''), i.estimate_time,
-                t.minutes, t.entries
-         FROM (SELECT w.issue_id, SUM(w.duration_minutes) AS minutes, COUNT(*) AS entries
-               FROM worklogs w WHERE {cond} GROUP BY w.issue_id) t
-         LEFT JOIN issues i ON i.id = t.issue_id LEFT JOIN projects p ON p.id = i.project_id
-         ORDER BY t.minutes DESC, t.issue_id LIMIT 1000"
-    ))?;
-    let rows = stmt
-        .query_map(params_from_iter(ps.iter()), |r| {
-            Ok(IssueMinutes {
-                issue_id: r.get(0)?,
-                key: r.get(1)?,
-                name: r.get(2)?,
-                estimate_time: r.get(3)?,
-                minutes: r.get(4)?,
-                entries: r.get(5)?,
-            })
-        })?
-        .collect();
-    rows
-}
-
-pub(crate) fn project_series(
-    c: &Connection,
-    pid: &str,
-    r: &Range,
-    user: Option<&str>,
-) -> rusqlite::Result<Vec<PeriodMinutes>> {
-    let (cond, ps) = project_filter(pid, r, user);
-    let p = period("w.logged_at", r.interval);
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {p}, SUM(w.duration_minutes), COUNT(*) FROM worklogs w WHERE {cond} GROUP BY 1 ORDER BY 1"
-    ))?;
-    let rows = stmt.query_map(params_from_iter(ps.iter()), period_row)?.collect();
-    rows
-}
-
-/// By project, by member and over time, for a workspace. Each part reads a rollup table
-/// unless a filter needs a dimension the rollup does not keep; then it reads the logs
-/// through an index that covers the query (one person's or one project's logs).
+/// By project, by member and over time, for a workspace. Totals come from month rollups
+/// plus the days at the range's edges, series from day rollups; a filter the rollups do
+/// not keep (one person's projects) reads that person's logs through a covering index.
 pub(crate) fn workspace_summary(
     c: &Connection,
     ws: &str,
@@ -264,77 +286,33 @@ pub(crate) fn workspace_summary(
         ..Default::default()
     };
     let (cond, ps) = base.sql();
-    // Rollup conditions: workspace, range, and the one filter the rollup can take.
-    let rollup = |extra_col: &str, extra: Option<&str>| -> (String, Vec<Value>) {
-        let mut ps = vec![
-            Value::Text(ws.to_string()),
-            Value::Text(r.from.clone()),
-            Value::Text(r.to.clone()),
-        ];
-        let mut cond = "d.workspace_id = ?1 AND d.day >= ?2 AND d.day <= ?3".to_string();
-        if let Some(v) = extra {
-            ps.push(Value::Text(v.to_string()));
-            cond.push_str(&format!(" AND d.{extra_col} = ?4"));
-        }
-        (cond, ps)
-    };
 
-    let by_project = if user.is_some() {
-        query_vec(
+    let by_project: Vec<(String, i64, i64)> = match (user, project) {
+        (Some(_), _) => query_vec(
             c,
-            &format!(
-                "SELECT t.project_id, COALESCE(p.identifier, ''), COALESCE(p.name, ''), t.minutes, t.entries
-             FROM (SELECT w.project_id, SUM(w.duration_minutes) AS minutes, COUNT(*) AS entries
-                   FROM worklogs w WHERE {cond} GROUP BY w.project_id) t
-             LEFT JOIN projects p ON p.id = t.project_id ORDER BY t.minutes DESC, t.project_id"
-            ),
+            &format!("SELECT w.project_id, SUM(w.duration_minutes), COUNT(*) FROM worklogs w WHERE {cond} GROUP BY 1"),
             &ps,
-            project_row,
-        )?
-    } else {
-        let (rc, rp) = rollup("project_id", project);
-        query_vec(
-            c,
-            &format!(
-                "SELECT t.project_id, COALESCE(p.identifier, ''), COALESCE(p.name, ''), t.minutes, t.entries
-             FROM (SELECT d.project_id, SUM(d.minutes) AS minutes, SUM(d.entries) AS entries
-                   FROM worklog_project_day d WHERE {rc} GROUP BY d.project_id) t
-             LEFT JOIN projects p ON p.id = t.project_id ORDER BY t.minutes DESC, t.project_id"
-            ),
-            &rp,
-            project_row,
-        )?
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?,
+        (None, p) => rollup_totals(c, ws, r, "project_id", p.map(|p| ("project_id", p)))?,
     };
-
-    let by_member = if project.is_some() {
-        query_vec(
+    let by_member: Vec<(String, i64, i64)> = match (user, project) {
+        (_, Some(_)) => query_vec(
             c,
-            &format!(
-                "SELECT t.logged_by, COALESCE(u.display_name, ''), t.minutes, t.entries
-             FROM (SELECT w.logged_by, SUM(w.duration_minutes) AS minutes, COUNT(*) AS entries
-                   FROM worklogs w WHERE {cond} GROUP BY w.logged_by) t
-             LEFT JOIN users u ON u.id = t.logged_by ORDER BY t.minutes DESC, t.logged_by"
-            ),
+            &format!("SELECT w.logged_by, SUM(w.duration_minutes), COUNT(*) FROM worklogs w WHERE {cond} GROUP BY 1"),
             &ps,
-            member_row,
-        )?
-    } else {
-        let (rc, rp) = rollup("user_id", user);
-        query_vec(
-            c,
-            &format!(
-                "SELECT t.user_id, COALESCE(u.display_name, ''), t.minutes, t.entries
-             FROM (SELECT d.user_id, SUM(d.minutes) AS minutes, SUM(d.entries) AS entries
-                   FROM worklog_user_day d WHERE {rc} GROUP BY d.user_id) t
-             LEFT JOIN users u ON u.id = t.user_id ORDER BY t.minutes DESC, t.user_id"
-            ),
-            &rp,
-            member_row,
-        )?
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?,
+        (u, None) => rollup_totals(c, ws, r, "user_id", u.map(|u| ("user_id", u)))?,
     };
-
-    let series = match (user, project) {
-        (Some(_), Some(_)) => {
+    let series = {
+        let (table, extra): (&str, Option<(&str, &str)>) = match (user, project) {
+            (Some(_), Some(_)) => ("", None),
+            (Some(u), None) => ("worklog_user_day", Some(("user_id", u))),
+            (None, Some(p)) => ("worklog_project_day", Some(("project_id", p))),
+            (None, None) => ("worklog_day", None),
+        };
+        if table.is_empty() {
             let p = period("w.logged_at", r.interval);
             query_vec(
                 c,
@@ -344,33 +322,66 @@ pub(crate) fn workspace_summary(
                 &ps,
                 period_row,
             )?
-        }
-        (Some(u), None) => {
-            let (rc, rp) = rollup("user_id", Some(u));
+        } else {
             let p = period("d.day", r.interval);
+            let mut rp = vec![
+                Value::Text(ws.to_string()),
+                Value::Text(r.from.clone()),
+                Value::Text(r.to.clone()),
+            ];
+            let mut filter = String::new();
+            if let Some((col, v)) = extra {
+                rp.push(Value::Text(v.to_string()));
+                filter = format!(" AND d.{col} = ?4");
+            }
             query_vec(
                 c,
                 &format!(
-                "SELECT {p}, SUM(d.minutes), SUM(d.entries) FROM worklog_user_day d WHERE {rc} GROUP BY 1 ORDER BY 1"
-            ),
-                &rp,
-                period_row,
-            )?
-        }
-        (None, pr) => {
-            let (rc, rp) = rollup("project_id", pr);
-            let p = period("d.day", r.interval);
-            query_vec(
-                c,
-                &format!(
-                "SELECT {p}, SUM(d.minutes), SUM(d.entries) FROM worklog_project_day d WHERE {rc} GROUP BY 1 ORDER BY 1"
-            ),
+                    "SELECT {p}, SUM(d.minutes), SUM(d.entries) FROM {table} d
+                     WHERE d.workspace_id = ?1 AND d.day >= ?2 AND d.day <= ?3{filter} GROUP BY 1 ORDER BY 1"
+                ),
                 &rp,
                 period_row,
             )?
         }
     };
+
+    // Names, and the order people read: most time first.
+    let mut by_project: Vec<ProjectMinutes> = by_project
+        .into_iter()
+        .map(|(id, minutes, entries)| {
+            let (identifier, name) = project_names(c, &id).unwrap_or_default();
+            ProjectMinutes {
+                project_id: id,
+                identifier,
+                name,
+                minutes,
+                entries,
+            }
+        })
+        .collect();
+    by_project.sort_by(|a, b| b.minutes.cmp(&a.minutes).then_with(|| a.project_id.cmp(&b.project_id)));
+    let mut by_member: Vec<MemberMinutes> = by_member
+        .into_iter()
+        .map(|(id, minutes, entries)| MemberMinutes {
+            display_name: user_name(c, &id).unwrap_or_default(),
+            user_id: id,
+            minutes,
+            entries,
+        })
+        .collect();
+    by_member.sort_by(|a, b| b.minutes.cmp(&a.minutes).then_with(|| a.user_id.cmp(&b.user_id)));
     Ok((by_project, by_member, series))
+}
+
+fn project_names(c: &Connection, id: &str) -> rusqlite::Result<(String, String)> {
+    c.prepare_cached("SELECT identifier, name FROM projects WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+}
+
+pub(crate) fn user_name(c: &Connection, id: &str) -> rusqlite::Result<String> {
+    c.prepare_cached("SELECT display_name FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
 }
 
 fn query_vec<T>(

@@ -507,6 +507,31 @@ async fn lists_filter_search_order_group_and_paginate() {
         .await
         .err(400, "bad_request");
 
+    // Labels are renamed and recoloured by members; names stay unique in the project.
+    let r = t
+        .app
+        .patch(
+            &format!("{p}/labels/{bug}"),
+            &t.m.token,
+            json!({"name": "Defect", "color": "#00FF00"}),
+        )
+        .await;
+    assert_eq!(
+        (r.ok(200)["name"].as_str(), r.body["color"].as_str()),
+        (Some("Defect"), Some("#00ff00"))
+    );
+    t.app
+        .patch(&format!("{p}/labels/{bug}"), &t.m.token, json!({"name": "ui"}))
+        .await
+        .err(409, "label_exists");
+    t.app
+        .patch(&format!("{p}/labels/{bug}"), &t.m.token, json!({"color": "green"}))
+        .await
+        .err(422, "validation_failed");
+    t.app
+        .patch(&format!("{p}/labels/{bug}"), &t.g.token, json!({"name": "x"}))
+        .await
+        .err(403, "forbidden");
     // Deleting a label takes it off its issues.
     t.app.delete(&format!("{p}/labels/{ui}"), &t.m.token).await.ok(204);
     let r = t.app.get(&format!("{p}/issues/{}", id(&dark)), &t.m.token).await;

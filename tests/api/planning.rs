@@ -245,6 +245,16 @@ async fn modules_group_work_with_a_lead_and_a_status() {
         .ok(201)
         .clone();
     assert_eq!(search["status"], "planned");
+    let got = t
+        .app
+        .get(&format!("{m}/{}", id(&billing)), &t.g.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (got["name"].as_str(), got["start_date"].as_str()),
+        (Some("Billing"), Some("2026-01-01"))
+    );
     let a = new_issue(&t, &p, json!({"name": "Invoices", "module_id": id(&billing)})).await;
     let r = t
         .app

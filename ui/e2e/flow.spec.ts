@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 
 const SHOTS = "../test-artifacts/ui";
 mkdirSync(SHOTS, { recursive: true });
@@ -206,6 +206,98 @@ test("dark mode follows the system and the layout holds on a tablet", async ({ b
   await shot(page, "06-tablet-dark");
   expect(problems).toEqual([]);
   await ctx.close();
+});
+
+test("issues and time: create, search, open, change state, log time, timer, comment, report, export", async ({ page }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
+  await page.getByRole("link", { name: "Launch Pad 2027" }).click();
+  await expect(page.getByRole("heading", { name: "Launch Pad 2027" })).toBeVisible();
+  await expect(page.getByText("No issues yet")).toBeVisible();
+
+  // Create two issues; the form checks itself first.
+  await page.getByRole("button", { name: "Create an issue" }).click();
+  const d = page.getByRole("dialog", { name: "New issue" });
+  await d.getByRole("button", { name: "Create issue" }).click();
+  await expect(d.getByText("Give the issue a title.")).toBeVisible();
+  await d.getByLabel("Title").fill("Rocket fails on ignition");
+  await d.getByLabel("Description").fill("Seen twice.\n\nNeeds a <b>fix</b>.");
+  await d.getByLabel("Priority").selectOption("urgent");
+  await d.getByLabel("Estimate (minutes)").fill("120");
+  await d.getByRole("button", { name: "Create issue" }).click();
+  const table = page.getByRole("table", { name: "Issues" });
+  await expect(table.getByRole("row", { name: /LAUNCH-1/ })).toContainText("urgent");
+  await page.getByRole("button", { name: "New issue" }).click();
+  await d.getByLabel("Title").fill("Paint the fins");
+  await d.getByLabel("Priority").selectOption("low");
+  await d.getByRole("button", { name: "Create issue" }).click();
+  await expect(table.getByRole("row", { name: /LAUNCH-2/ })).toContainText("Paint the fins");
+
+  // Full-text search and a filter.
+  await page.getByLabel("Search", { exact: true }).fill("ignition");
+  await page.getByLabel("Search", { exact: true }).press("Enter");
+  await expect(table.getByRole("row")).toHaveCount(2);
+  await expect(table).toContainText("Rocket fails on ignition");
+  await page.getByLabel("Search", { exact: true }).fill("");
+  await page.getByLabel("Search", { exact: true }).press("Enter");
+  await page.getByLabel("Priority").selectOption("low");
+  await expect(table.getByRole("row")).toHaveCount(2);
+  await expect(table).toContainText("Paint the fins");
+  await page.getByLabel("Priority").selectOption("");
+  await expect(table.getByRole("row")).toHaveCount(3);
+  await shot(page, "08-issues");
+
+  // Open one; typed text stays text; change its state.
+  await table.getByRole("link", { name: "Rocket fails on ignition" }).click();
+  await expect(page.getByRole("heading", { name: "Rocket fails on ignition" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Description" })).toContainText("Needs a <b>fix</b>.");
+  await page.getByLabel("State").selectOption({ label: "Done" });
+  await expect(page.getByRole("region", { name: "Activity" })).toContainText("changed state from Backlog to Done");
+
+  // Log time, with a note a spreadsheet would run as a formula.
+  const time = page.getByRole("region", { name: "Time" });
+  await time.getByRole("button", { name: "Log time" }).click();
+  await expect(time.getByText("Whole minutes, 1 to 1440.")).toBeVisible();
+  await time.getByLabel("Minutes").fill("90");
+  await time.getByLabel("Note").fill("=cmd|' /C calc'!A0");
+  await time.getByRole("button", { name: "Log time" }).click();
+  await expect(time.getByLabel("Time summary")).toContainText("Logged 1h 30m of 2h estimated · 30m remaining");
+  // A timer: start, stop (at least a minute is logged).
+  await time.getByRole("button", { name: "Start timer" }).click();
+  await time.getByRole("button", { name: "Stop timer" }).click();
+  await expect(time.getByRole("table", { name: "Work logs" }).getByRole("row")).toHaveCount(3);
+  await expect(time.getByRole("button", { name: "Start timer" })).toBeVisible();
+
+  // Comments: checked before sending; markup typed is shown as text.
+  const comments = page.getByRole("region", { name: "Comments" });
+  await comments.getByRole("button", { name: "Comment" }).click();
+  await expect(comments.getByText("Write something first.")).toBeVisible();
+  await comments.getByLabel("Add a comment").fill("Fixed in <img src=x onerror=alert(1)> build 42");
+  await comments.getByRole("button", { name: "Comment" }).click();
+  await expect(comments.getByText("Fixed in <img src=x onerror=alert(1)> build 42")).toBeVisible();
+  await shot(page, "09-issue");
+
+  // The project's time report and its CSV export.
+  await page.getByRole("link", { name: "LAUNCH", exact: true }).click();
+  await page.getByRole("link", { name: "Time tracking" }).click();
+  await expect(page.getByLabel("Total")).toContainText("1h 31m in 2 work logs");
+  await expect(page.getByRole("table", { name: "By issue" })).toContainText("LAUNCH-1");
+  await expect(page.getByRole("table", { name: "By member" })).toContainText("Olivia Owner");
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export CSV" }).click();
+  const csv = readFileSync((await (await download).path())!, "utf8");
+  expect(csv.split("\n")[0]).toBe("date,project,issue,issue_title,member,email,minutes,hours,description");
+  expect(csv).toContain("'=cmd|' /C calc'!A0");
+  await shot(page, "10-time");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  expect(problems).toEqual([]);
 });
 
 test("account: display name and password change", async ({ page }) => {

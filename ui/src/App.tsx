@@ -8,6 +8,7 @@ import { Setup, SignIn, Register, OneTime, AcceptInvite } from "./pages/auth";
 import { Shell, WorkspaceList, Home } from "./pages/workspaces";
 import { Projects } from "./pages/projects";
 import { Members } from "./pages/members";
+import { IssueDetail, IssueList, TimeReport } from "./pages/issues";
 import { Account } from "./pages/account";
 import { NotFound } from "./pages/notfound";
 
@@ -58,6 +59,9 @@ export function App() {
         <Route path="/account" element={<Account />} />
         <Route path="/w/:slug" element={<Projects />} />
         <Route path="/w/:slug/members" element={<Members />} />
+        <Route path="/w/:slug/p/:pid" element={<IssueList />} />
+        <Route path="/w/:slug/p/:pid/issues/:iid" element={<IssueDetail />} />
+        <Route path="/w/:slug/p/:pid/time" element={<TimeReport />} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

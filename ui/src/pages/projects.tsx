@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { useParams } from "react-router";
+import { Link, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { client, unwrap, type Project } from "../api/client";
 import { fieldsOf } from "../api/errors";
@@ -108,7 +108,9 @@ function ProjectRow({ slug, project: p, wsAdmin, onEdit }: { slug: string; proje
   return (
     <tr>
       <td>
-        <span className="strong">{p.name}</span>
+        <Link to={`/w/${slug}/p/${p.id}`} className="strong">
+          {p.name}
+        </Link>
         {p.description ? <span className="muted block clamp">{p.description}</span> : null}
         {toggle.isError ? <ErrorNote error={toggle.error} /> : null}
       </td>

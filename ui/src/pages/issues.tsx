@@ -1,0 +1,769 @@
+import { useState, type FormEvent } from "react";
+import { Link, NavLink, useParams } from "react-router";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { client, unwrap, type Schemas } from "../api/client";
+import { fieldsOf, messageOf } from "../api/errors";
+import { session } from "../api/session";
+import { Empty, ErrorNote, Field, Modal, SelectField, Spinner, formatDate, useTitle } from "../components";
+import type { Errors } from "../validate";
+
+type Issue = Schemas["IssueView"];
+type State = Schemas["StateView"];
+type Priority = Schemas["Priority"];
+type StateGroup = Schemas["StateGroup"];
+
+const PRIORITIES: Priority[] = ["urgent", "high", "medium", "low", "none"];
+const GROUPS: StateGroup[] = ["backlog", "unstarted", "started", "completed", "cancelled"];
+
+export function minutes(m: number | null | undefined): string {
+  if (m === null || m === undefined) return "—";
+  const h = Math.floor(m / 60);
+  const r = m % 60;
+  return h ? (r ? `${h}h ${r}m` : `${h}h`) : `${r}m`;
+}
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Plain text typed by a person, as the paragraphs of rich text. */
+export function toHtml(text: string): string {
+  return text
+    .trim()
+    .split(/\n{2,}/)
+    .filter((p) => p.trim())
+    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`)
+    .join("");
+}
+
+function useProject(slug: string, pid: string) {
+  return useQuery({
+    queryKey: ["project", slug, pid],
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}", { params: { path: { slug, project_id: pid } } })),
+  });
+}
+
+function useStates(slug: string, pid: string) {
+  return useQuery({
+    queryKey: ["states", slug, pid],
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/states", { params: { path: { slug, project_id: pid } } })),
+  });
+}
+
+function useProjectMembers(slug: string, pid: string) {
+  return useQuery({
+    queryKey: ["project-members", slug, pid],
+    queryFn: () =>
+      unwrap(
+        client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/members", {
+          params: { path: { slug, project_id: pid }, query: { per_page: 500 } },
+        }),
+      ),
+  });
+}
+
+function ProjectTabs({ slug, pid }: { slug: string; pid: string }) {
+  return (
+    <nav className="tabs" aria-label="Project">
+      <NavLink to={`/w/${slug}/p/${pid}`} end className={({ isActive }) => (isActive ? "tab on" : "tab")}>
+        Issues
+      </NavLink>
+      <NavLink to={`/w/${slug}/p/${pid}/time`} className={({ isActive }) => (isActive ? "tab on" : "tab")}>
+        Time tracking
+      </NavLink>
+    </nav>
+  );
+}
+
+function stateName(states: State[] | undefined, id: string | null | undefined): string {
+  return states?.find((s) => s.id === id)?.name ?? "—";
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue list
+
+export function IssueList() {
+  const { slug = "", pid = "" } = useParams();
+  const project = useProject(slug, pid);
+  const states = useStates(slug, pid);
+  const me = session.user?.id;
+  useTitle(project.data ? `${project.data.identifier} · Issues` : "Issues");
+  const [q, setQ] = useState("");
+  const [search, setSearch] = useState("");
+  const [group, setGroup] = useState<"" | StateGroup>("");
+  const [priority, setPriority] = useState<"" | Priority>("");
+  const [assignee, setAssignee] = useState<"" | "me" | "none">("");
+  const [page, setPage] = useState(1);
+  const [creating, setCreating] = useState(false);
+  const query = {
+    page,
+    per_page: 50,
+    q: search || undefined,
+    state_group: group || undefined,
+    priority: priority || undefined,
+    assignee: assignee === "me" ? me : assignee === "none" ? "none" : undefined,
+    order_by: "-created_at",
+  };
+  const list = useQuery({
+    queryKey: ["issues", slug, pid, query],
+    queryFn: () =>
+      unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/issues", { params: { path: { slug, project_id: pid }, query } })),
+  });
+  const canWrite = project.data && !project.data.archived_at && (project.data.member_role === "member" || project.data.member_role === "admin" || !project.data.is_member);
+  if (project.isError) return <ErrorNote error={project.error} retry={() => void project.refetch()} />;
+  return (
+    <>
+      <header className="page-head">
+        <div>
+          <p className="eyebrow">
+            <Link to={`/w/${slug}`}>Projects</Link> / {project.data?.identifier ?? "…"}
+          </p>
+          <h1>{project.data?.name ?? "Issues"}</h1>
+        </div>
+        {canWrite ? (
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            New issue
+          </button>
+        ) : null}
+      </header>
+      <ProjectTabs slug={slug} pid={pid} />
+      <form
+        className="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setPage(1);
+          setSearch(q.trim());
+        }}
+      >
+        <Field label="Search" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Words in titles, descriptions, comments" />
+        <SelectField label="State" value={group} onChange={(e) => { setPage(1); setGroup(e.target.value as StateGroup | ""); }}>
+          <option value="">Any</option>
+          {GROUPS.map((g) => (
+            <option key={g} value={g}>
+              {g}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label="Priority" value={priority} onChange={(e) => { setPage(1); setPriority(e.target.value as Priority | ""); }}>
+          <option value="">Any</option>
+          {PRIORITIES.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label="Assignee" value={assignee} onChange={(e) => { setPage(1); setAssignee(e.target.value as "" | "me" | "none"); }}>
+          <option value="">Anyone</option>
+          <option value="me">Me</option>
+          <option value="none">Unassigned</option>
+        </SelectField>
+        <button type="submit">Search</button>
+      </form>
+      {list.isPending ? <Spinner /> : null}
+      <ErrorNote error={list.error} retry={() => void list.refetch()} />
+      {list.data && list.data.items.length === 0 ? (
+        <Empty title={search || group || priority || assignee ? "No issue matches" : "No issues yet"}>
+          {canWrite && !search ? (
+            <button type="button" className="primary" onClick={() => setCreating(true)}>
+              Create an issue
+            </button>
+          ) : null}
+        </Empty>
+      ) : null}
+      {list.data && list.data.items.length > 0 ? (
+        <>
+          <div className="table-wrap">
+            <table aria-label="Issues">
+              <thead>
+                <tr>
+                  <th scope="col">Key</th>
+                  <th scope="col">Title</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Priority</th>
+                  <th scope="col" className="hide-narrow">
+                    Logged
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.items.map((i) => (
+                  <tr key={i.id}>
+                    <td>
+                      <code>{i.key}</code>
+                    </td>
+                    <td>
+                      <Link to={`/w/${slug}/p/${pid}/issues/${i.id}`} className="strong">
+                        {i.name}
+                      </Link>
+                    </td>
+                    <td>{stateName(states.data, i.state_id)}</td>
+                    <td>
+                      <span className={`prio prio-${i.priority}`}>{i.priority}</span>
+                    </td>
+                    <td className="hide-narrow">{minutes(i.logged_minutes)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="pager">
+            <span className="muted">
+              {list.data.total} issue{list.data.total === 1 ? "" : "s"} · page {list.data.page} of {Math.max(1, list.data.total_pages)}
+            </span>
+            <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+              Previous
+            </button>
+            <button type="button" disabled={page >= list.data.total_pages} onClick={() => setPage(page + 1)}>
+              Next
+            </button>
+          </div>
+        </>
+      ) : null}
+      <Modal title="New issue" open={creating} onClose={() => setCreating(false)}>
+        {creating ? <IssueForm slug={slug} pid={pid} states={states.data ?? []} onDone={() => setCreating(false)} /> : null}
+      </Modal>
+    </>
+  );
+}
+
+function IssueForm({ slug, pid, states, onDone }: { slug: string; pid: string; states: State[]; onDone: () => void }) {
+  const qc = useQueryClient();
+  const members = useProjectMembers(slug, pid);
+  const [name, setName] = useState("");
+  const [text, setText] = useState("");
+  const [priority, setPriority] = useState<Priority>("none");
+  const [stateId, setStateId] = useState("");
+  const [estimate, setEstimate] = useState("");
+  const [assignee, setAssignee] = useState("");
+  const [errors, setErrors] = useState<Errors>({});
+  const create = useMutation({
+    mutationFn: () =>
+      unwrap(
+        client.POST("/api/v1/workspaces/{slug}/projects/{project_id}/issues", {
+          params: { path: { slug, project_id: pid } },
+          body: {
+            name: name.trim(),
+            description_html: text.trim() ? toHtml(text) : undefined,
+            priority,
+            state_id: stateId || undefined,
+            estimate_time: estimate ? Number(estimate) : undefined,
+            assignee_ids: assignee ? [assignee] : undefined,
+          },
+        }),
+      ),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ["issues", slug, pid] });
+      onDone();
+    },
+    onError: (e) => setErrors(fieldsOf(e)),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const errs: Errors = {};
+    if (!name.trim()) errs.name = "Give the issue a title.";
+    else if (name.trim().length > 255) errs.name = "At most 255 characters.";
+    const est = Number(estimate);
+    if (estimate && (!Number.isInteger(est) || est < 1 || est > 1_000_000)) errs.estimate_time = "Whole minutes, 1 to 1000000.";
+    setErrors(errs);
+    if (Object.keys(errs).length === 0) create.mutate();
+  };
+  return (
+    <form onSubmit={submit} noValidate className="stack">
+      <Field label="Title" value={name} onChange={(e) => setName(e.target.value)} error={errors.name} autoFocus required />
+      <div className="field">
+        <label htmlFor="issue-description">Description</label>
+        <textarea id="issue-description" rows={4} value={text} onChange={(e) => setText(e.target.value)} />
+        {errors.description_html ? <p className="field-error">{errors.description_html}</p> : null}
+      </div>
+      <div className="row">
+        <SelectField label="State" value={stateId} onChange={(e) => setStateId(e.target.value)} error={errors.state_id}>
+          <option value="">Default</option>
+          {states.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label="Priority" value={priority} onChange={(e) => setPriority(e.target.value as Priority)}>
+          {PRIORITIES.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </SelectField>
+      </div>
+      <div className="row">
+        <SelectField label="Assignee" value={assignee} onChange={(e) => setAssignee(e.target.value)} error={errors.assignee_ids}>
+          <option value="">Nobody</option>
+          {members.data?.items.map((m) => (
+            <option key={m.user_id} value={m.user_id}>
+              {m.display_name}
+            </option>
+          ))}
+        </SelectField>
+        <Field label="Estimate (minutes)" inputMode="numeric" value={estimate} onChange={(e) => setEstimate(e.target.value)} error={errors.estimate_time} />
+      </div>
+      <ErrorNote error={create.error} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={create.isPending}>
+          {create.isPending ? "Creating…" : "Create issue"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// One issue: fields, time, comments, activity
+
+export function IssueDetail() {
+  const { slug = "", pid = "", iid = "" } = useParams();
+  const qc = useQueryClient();
+  const project = useProject(slug, pid);
+  const states = useStates(slug, pid);
+  const issue = useQuery({
+    queryKey: ["issue", slug, pid, iid],
+    queryFn: () =>
+      unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}", { params: { path: { slug, project_id: pid, issue_id: iid } } })),
+  });
+  useTitle(issue.data ? `${issue.data.key} ${issue.data.name}` : "Issue");
+  const update = useMutation({
+    mutationFn: (body: Schemas["IssueBody"]) =>
+      unwrap(
+        client.PATCH("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}", {
+          params: { path: { slug, project_id: pid, issue_id: iid } },
+          body,
+        }),
+      ),
+    onSuccess: (i) => {
+      qc.setQueryData(["issue", slug, pid, iid], i);
+      void qc.invalidateQueries({ queryKey: ["issues", slug, pid] });
+      void qc.invalidateQueries({ queryKey: ["activity", iid] });
+    },
+  });
+  if (issue.isPending) return <Spinner />;
+  if (issue.isError) return <ErrorNote error={issue.error} retry={() => void issue.refetch()} />;
+  const i = issue.data;
+  const role = project.data?.member_role;
+  const canLog = project.data?.is_time_tracking_enabled && (role === "member" || role === "admin");
+  return (
+    <>
+      <header className="page-head">
+        <div>
+          <p className="eyebrow">
+            <Link to={`/w/${slug}/p/${pid}`}>{project.data?.identifier ?? "Issues"}</Link> / <code>{i.key}</code>
+          </p>
+          <h1>{i.name}</h1>
+        </div>
+      </header>
+      <div className="issue-grid">
+        <section aria-label="Description" className="card">
+          {i.description_html ? (
+            // Sanitized by the server (no script survives) and shown under the server's CSP.
+            <div className="rich" dangerouslySetInnerHTML={{ __html: i.description_html }} />
+          ) : (
+            <p className="muted">No description.</p>
+          )}
+        </section>
+        <aside className="card stack" aria-label="Properties">
+          <SelectField label="State" value={i.state_id ?? ""} disabled={update.isPending} onChange={(e) => update.mutate({ state_id: e.target.value })}>
+            {states.data?.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField label="Priority" value={i.priority} disabled={update.isPending} onChange={(e) => update.mutate({ priority: e.target.value as Priority })}>
+            {PRIORITIES.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </SelectField>
+          <p>
+            <span className="muted">Completed:</span> {formatDate(i.completed_at)}
+          </p>
+          <ErrorNote error={update.error} />
+        </aside>
+      </div>
+      <TimeSection slug={slug} pid={pid} issue={i} canLog={Boolean(canLog)} />
+      <Comments slug={slug} pid={pid} iid={iid} />
+      <Activity slug={slug} pid={pid} iid={iid} states={states.data} />
+    </>
+  );
+}
+
+function TimeSection({ slug, pid, issue, canLog }: { slug: string; pid: string; issue: Issue; canLog: boolean }) {
+  const qc = useQueryClient();
+  const path = { slug, project_id: pid, issue_id: issue.id };
+  const summary = useQuery({
+    queryKey: ["time", issue.id],
+    enabled: canLog,
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs/summary", { params: { path } })),
+  });
+  const logs = useQuery({
+    queryKey: ["worklogs", issue.id],
+    enabled: canLog,
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs", { params: { path, query: { per_page: 100 } } })),
+  });
+  const timer = useQuery({
+    queryKey: ["timer"],
+    queryFn: () => unwrap(client.GET("/api/v1/users/me/timer")),
+  });
+  const refresh = () => {
+    for (const k of [["time", issue.id], ["worklogs", issue.id], ["timer"], ["issue", slug, pid, issue.id]]) void qc.invalidateQueries({ queryKey: k });
+  };
+  const [duration, setDuration] = useState("");
+  const [day, setDay] = useState(today());
+  const [note, setNote] = useState("");
+  const [errors, setErrors] = useState<Errors>({});
+  const log = useMutation({
+    mutationFn: () =>
+      unwrap(
+        client.POST("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs", {
+          params: { path },
+          body: { duration_minutes: Number(duration), logged_at: day, description: note || undefined },
+        }),
+      ),
+    onSuccess: () => {
+      setDuration("");
+      setNote("");
+      refresh();
+    },
+    onError: (e) => setErrors(fieldsOf(e)),
+  });
+  const start = useMutation({
+    mutationFn: () => unwrap(client.POST("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/timer", { params: { path }, body: {} })),
+    onSuccess: refresh,
+  });
+  const stop = useMutation({
+    mutationFn: () => unwrap(client.POST("/api/v1/users/me/timer/stop", { body: {} })),
+    onSuccess: refresh,
+  });
+  const discard = useMutation({
+    mutationFn: () => unwrap(client.DELETE("/api/v1/users/me/timer")),
+    onSuccess: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) => unwrap(client.DELETE("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/worklogs/{worklog_id}", { params: { path: { ...path, worklog_id: id } } })),
+    onSuccess: refresh,
+  });
+  if (!canLog) return null;
+  const running = timer.data?.timer;
+  const here = running?.issue_id === issue.id;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const n = Number(duration);
+    const errs: Errors = {};
+    if (!Number.isInteger(n) || n < 1 || n > 1440) errs.duration_minutes = "Whole minutes, 1 to 1440.";
+    if (!day) errs.logged_at = "Pick the day you worked.";
+    setErrors(errs);
+    if (Object.keys(errs).length === 0) log.mutate();
+  };
+  const s = summary.data;
+  return (
+    <section className="card stack" aria-label="Time">
+      <h2>Time</h2>
+      {s ? (
+        <p aria-label="Time summary">
+          Logged <strong>{minutes(s.logged_minutes)}</strong> of {minutes(s.estimate_time)} estimated
+          {s.remaining_minutes !== null && s.remaining_minutes !== undefined ? ` · ${minutes(s.remaining_minutes)} remaining` : ""}
+          {s.overrun_minutes ? ` · ${minutes(s.overrun_minutes)} over` : ""}
+        </p>
+      ) : null}
+      <div className="row">
+        {here ? (
+          <>
+            <span className="muted">Timer running since {new Date(running.started_at).toLocaleTimeString()}</span>
+            <button type="button" className="primary" onClick={() => stop.mutate()} disabled={stop.isPending}>
+              Stop timer
+            </button>
+            <button type="button" onClick={() => discard.mutate()} disabled={discard.isPending}>
+              Discard
+            </button>
+          </>
+        ) : (
+          <button type="button" onClick={() => start.mutate()} disabled={start.isPending}>
+            Start timer
+          </button>
+        )}
+        {running && !here ? <span className="muted">A timer runs on {running.issue_key}.</span> : null}
+      </div>
+      <ErrorNote error={start.error ?? stop.error ?? discard.error} />
+      <form onSubmit={submit} noValidate className="row" aria-label="Log time">
+        <Field label="Minutes" inputMode="numeric" value={duration} onChange={(e) => setDuration(e.target.value)} error={errors.duration_minutes} />
+        <Field label="Day" type="date" value={day} onChange={(e) => setDay(e.target.value)} error={errors.logged_at} />
+        <Field label="Note" value={note} onChange={(e) => setNote(e.target.value)} error={errors.description} />
+        <button type="submit" className="primary" disabled={log.isPending}>
+          Log time
+        </button>
+      </form>
+      {log.isError && !Object.keys(fieldsOf(log.error)).length ? <ErrorNote error={log.error} /> : null}
+      {logs.data && logs.data.items.length > 0 ? (
+        <table aria-label="Work logs">
+          <thead>
+            <tr>
+              <th scope="col">Day</th>
+              <th scope="col">Who</th>
+              <th scope="col">Time</th>
+              <th scope="col">Note</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {logs.data.items.map((l) => (
+              <tr key={l.id}>
+                <td>{l.logged_at}</td>
+                <td>{l.logged_by_name}</td>
+                <td>{minutes(l.duration_minutes)}</td>
+                <td>{l.description}</td>
+                <td className="actions">
+                  {l.logged_by === session.user?.id ? (
+                    <button type="button" className="link danger" onClick={() => remove.mutate(l.id)}>
+                      Delete
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}
+
+function Comments({ slug, pid, iid }: { slug: string; pid: string; iid: string }) {
+  const qc = useQueryClient();
+  const path = { slug, project_id: pid, issue_id: iid };
+  const list = useQuery({
+    queryKey: ["comments", iid],
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments", { params: { path, query: { per_page: 200 } } })),
+  });
+  const [text, setText] = useState("");
+  const [error, setError] = useState("");
+  const add = useMutation({
+    mutationFn: () => unwrap(client.POST("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/comments", { params: { path }, body: { comment_html: toHtml(text) } })),
+    onSuccess: () => {
+      setText("");
+      void qc.invalidateQueries({ queryKey: ["comments", iid] });
+      void qc.invalidateQueries({ queryKey: ["activity", iid] });
+    },
+    onError: (e) => setError(fieldsOf(e).comment_html ?? messageOf(e)),
+  });
+  return (
+    <section className="card stack" aria-label="Comments">
+      <h2>Comments</h2>
+      {list.data?.items.map((c) => (
+        <article key={c.id} className="comment">
+          <p className="muted">
+            {c.actor_name} · {formatDate(c.created_at)}
+            {c.edited_at ? " · edited" : ""}
+          </p>
+          <div className="rich" dangerouslySetInnerHTML={{ __html: c.comment_html }} />
+        </article>
+      ))}
+      {list.data && list.data.items.length === 0 ? <p className="muted">No comments yet.</p> : null}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!text.trim()) {
+            setError("Write something first.");
+            return;
+          }
+          setError("");
+          add.mutate();
+        }}
+        noValidate
+        className="stack"
+      >
+        <div className="field">
+          <label htmlFor="new-comment">Add a comment</label>
+          <textarea id="new-comment" rows={3} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={error ? true : undefined} />
+          {error ? <p className="field-error">{error}</p> : null}
+        </div>
+        <div className="actions">
+          <button type="submit" disabled={add.isPending}>
+            Comment
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function Activity({ slug, pid, iid, states }: { slug: string; pid: string; iid: string; states: State[] | undefined }) {
+  const list = useQuery({
+    queryKey: ["activity", iid],
+    queryFn: () =>
+      unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/issues/{issue_id}/activity", { params: { path: { slug, project_id: pid, issue_id: iid }, query: { per_page: 200 } } })),
+  });
+  const show = (field: string | null | undefined, v: string | null | undefined) => (field === "state" ? stateName(states, v) : v ?? "—");
+  return (
+    <section className="card stack" aria-label="Activity">
+      <h2>Activity</h2>
+      <ul className="activity">
+        {list.data?.items.map((a) => (
+          <li key={a.id}>
+            <span className="strong">{a.actor_name || "Someone"}</span>{" "}
+            {a.verb === "updated" && a.field
+              ? a.field === "description"
+                ? "changed the description"
+                : `changed ${a.field} from ${show(a.field, a.old_value)} to ${show(a.field, a.new_value)}`
+              : a.verb.replace("_", " ")}{" "}
+            <span className="muted">{formatDate(a.created_at)}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// The project's time report
+
+export function TimeReport() {
+  const { slug = "", pid = "" } = useParams();
+  const project = useProject(slug, pid);
+  useTitle(project.data ? `${project.data.identifier} · Time` : "Time");
+  const monthAgo = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+  const [from, setFrom] = useState(monthAgo);
+  const [to, setTo] = useState(today());
+  const [interval, setInterval] = useState<"day" | "week">("week");
+  const [range, setRange] = useState({ from: monthAgo, to: today(), interval: "week" as "day" | "week" });
+  const [exportError, setExportError] = useState<unknown>(null);
+  const summary = useQuery({
+    queryKey: ["time-report", slug, pid, range],
+    queryFn: () =>
+      unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/summary", { params: { path: { slug, project_id: pid }, query: range } })),
+  });
+  const download = async () => {
+    setExportError(null);
+    try {
+      const blob = await unwrap(
+        client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/export", {
+          params: { path: { slug, project_id: pid }, query: { from: range.from, to: range.to } },
+          parseAs: "blob",
+        }),
+      );
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `worklogs-${project.data?.identifier ?? "project"}-${range.from}-${range.to}.csv`;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      setExportError(e);
+    }
+  };
+  const s = summary.data;
+  return (
+    <>
+      <header className="page-head">
+        <div>
+          <p className="eyebrow">
+            <Link to={`/w/${slug}`}>Projects</Link> / {project.data?.identifier ?? "…"}
+          </p>
+          <h1>{project.data?.name ?? "Time tracking"}</h1>
+        </div>
+        <button type="button" onClick={() => void download()}>
+          Export CSV
+        </button>
+      </header>
+      <ProjectTabs slug={slug} pid={pid} />
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setRange({ from, to, interval });
+        }}
+      >
+        <Field label="From" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        <Field label="To" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+        <SelectField label="By" value={interval} onChange={(e) => setInterval(e.target.value as "day" | "week")}>
+          <option value="day">Day</option>
+          <option value="week">Week</option>
+        </SelectField>
+        <button type="submit">Show</button>
+      </form>
+      <ErrorNote error={exportError} />
+      {summary.isPending ? <Spinner /> : null}
+      <ErrorNote error={summary.error} retry={() => void summary.refetch()} />
+      {s ? (
+        s.entries === 0 ? (
+          <Empty title="No time logged in this range" />
+        ) : (
+          <div className="stack">
+            <p aria-label="Total">
+              <strong>{minutes(s.total_minutes)}</strong> in {s.entries} work log{s.entries === 1 ? "" : "s"}
+            </p>
+            <div className="report-grid">
+              <table aria-label="By member">
+                <thead>
+                  <tr>
+                    <th scope="col">Member</th>
+                    <th scope="col">Time</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.by_member.map((m) => (
+                    <tr key={m.user_id}>
+                      <td>{m.display_name}</td>
+                      <td>{minutes(m.minutes)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <table aria-label="By issue">
+                <thead>
+                  <tr>
+                    <th scope="col">Issue</th>
+                    <th scope="col">Time</th>
+                    <th scope="col">Estimate</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.by_issue.map((m) => (
+                    <tr key={m.issue_id}>
+                      <td>
+                        <Link to={`/w/${slug}/p/${pid}/issues/${m.issue_id}`}>
+                          <code>{m.key}</code> {m.name}
+                        </Link>
+                      </td>
+                      <td>{minutes(m.minutes)}</td>
+                      <td>{minutes(m.estimate_time)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <table aria-label={`By ${range.interval}`}>
+                <thead>
+                  <tr>
+                    <th scope="col">{range.interval === "week" ? "Week of" : "Day"}</th>
+                    <th scope="col">Time</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.series.map((p) => (
+                    <tr key={p.period}>
+                      <td>{p.period}</td>
+                      <td>{minutes(p.minutes)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        )
+      ) : null}
+    </>
+  );
+}
+
