@@ -108,7 +108,7 @@ pub struct SavedView {
     pub description: String,
     /// The issue list's query parameters this view applies (`state_group`, `priority`,
     /// `assignee`, `q`, `order_by`, `group_by`...), as strings.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, String>)]
     pub query: serde_json::Value,
     /// Private views are seen by their creator only.
     pub is_private: bool,

@@ -230,7 +230,7 @@ pub struct ViewBody {
     pub name: Option<String>,
     pub description: Option<String>,
     /// Issue-list parameters as strings, e.g. `{"state_group": "started", "priority": "urgent,high"}`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     pub query: Option<serde_json::Value>,
     pub is_private: Option<bool>,
 }

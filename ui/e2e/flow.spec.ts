@@ -27,6 +27,14 @@ async function shot(page: Page, name: string) {
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
+/** Signs the owner in from the sign-in page. */
+async function signIn(page: Page, base: string) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
 test.describe.configure({ mode: "serial" });
 
 test("first run → sign in → workspace → project → invitation → API token → sign out", async ({ page }) => {
@@ -211,10 +219,7 @@ test("dark mode follows the system and the layout holds on a tablet", async ({ b
 test("issues and time: create, search, open, change state, log time, timer, comment, report, export", async ({ page }) => {
   const base = process.env.KEEL_URL!;
   const problems = watchConsole(page);
-  await page.goto(`${base}/login`);
-  await page.getByLabel("Email").fill(OWNER.email);
-  await page.getByLabel("Password").fill(OWNER.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, base);
   await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
   await page.getByRole("link", { name: "Launch Pad 2027" }).click();
   await expect(page.getByRole("heading", { name: "Launch Pad 2027" })).toBeVisible();
@@ -258,6 +263,18 @@ test("issues and time: create, search, open, change state, log time, timer, comm
   await expect(page.getByRole("region", { name: "Description" })).toContainText("Needs a <b>fix</b>.");
   await page.getByLabel("State").selectOption({ label: "Done" });
   await expect(page.getByRole("region", { name: "Activity" })).toContainText("changed state from Backlog to Done");
+  // Assignees, a new label, the estimate.
+  await page.getByRole("checkbox", { name: "Olivia Owner" }).check();
+  await expect(page.getByRole("region", { name: "Activity" })).toContainText("changed the assignees");
+  await page.getByLabel("New label").fill("engine");
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.getByRole("checkbox", { name: "engine" })).toBeChecked();
+  await page.getByLabel("Estimate (minutes)").fill("100");
+  await page.getByLabel("Estimate (minutes)").press("Enter");
+  await expect(page.getByRole("region", { name: "Activity" })).toContainText("changed estimate time from 120 to 100");
+  await page.getByLabel("Estimate (minutes)").fill("120");
+  await page.getByLabel("Estimate (minutes)").press("Enter");
+  await expect(page.getByRole("region", { name: "Activity" })).toContainText("from 100 to 120");
 
   // Log time, with a note a spreadsheet would run as a formula.
   const time = page.getByRole("region", { name: "Time" });
@@ -300,13 +317,106 @@ test("issues and time: create, search, open, change state, log time, timer, comm
   expect(problems).toEqual([]);
 });
 
+test("planning and home: cycle, module, saved view, favorites, recents, quick links, stickies", async ({ page }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+  await signIn(page, base);
+  await page.getByRole("button", { name: "Favorite Launch Pad 2027" }).click();
+  await expect(page.getByRole("button", { name: "Unfavorite Launch Pad 2027" })).toBeVisible();
+  await page.getByRole("link", { name: "Launch Pad 2027" }).click();
+
+  // A cycle: both dates or neither, checked before sending.
+  await page.getByRole("link", { name: "Cycles" }).click();
+  await expect(page.getByText("No cycles yet")).toBeVisible();
+  await page.getByRole("button", { name: "New cycle" }).click();
+  const cd = page.getByRole("dialog", { name: "New cycle" });
+  await cd.getByLabel("Name").fill("Sprint 1");
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  await cd.getByLabel("Start").fill(day(-1));
+  await cd.getByRole("button", { name: "Create cycle" }).click();
+  await expect(cd.getByText("Give both dates, or neither for a draft.")).toBeVisible();
+  await cd.getByLabel("End").fill(day(12));
+  await cd.getByRole("button", { name: "Create cycle" }).click();
+  const cycles = page.getByRole("table", { name: "Cycles" });
+  await expect(cycles.getByRole("row", { name: /Sprint 1/ })).toContainText("current");
+  await page.getByRole("button", { name: "Favorite Sprint 1" }).click();
+  await expect(page.getByRole("button", { name: "Unfavorite Sprint 1" })).toBeVisible();
+
+  // A module with a lead.
+  await page.getByRole("link", { name: "Modules" }).click();
+  await page.getByRole("button", { name: "New module" }).click();
+  const md = page.getByRole("dialog", { name: "New module" });
+  await md.getByLabel("Name").fill("Engines");
+  await md.getByLabel("Lead").selectOption({ label: "Olivia Owner" });
+  await md.getByRole("button", { name: "Create module" }).click();
+  await expect(page.getByRole("table", { name: "Modules" })).toContainText("Olivia Owner");
+  await page.getByLabel("Status of Engines").selectOption("in_progress");
+  await expect(page.getByLabel("Status of Engines")).toHaveValue("in_progress");
+
+  // Put an issue in the cycle and the module; the cycle's page counts it.
+  await page.getByRole("link", { name: "Issues" }).click();
+  await page.getByRole("link", { name: "Paint the fins" }).click();
+  await page.getByLabel("Cycle").selectOption({ label: "Sprint 1" });
+  await expect(page.getByRole("region", { name: "Activity" })).toContainText("changed the cycle");
+  await page.getByLabel("Module").selectOption({ label: "Engines" });
+  await expect(page.getByRole("region", { name: "Activity" })).toContainText("changed the module");
+  await page.getByRole("link", { name: "LAUNCH", exact: true }).click();
+  await page.getByRole("link", { name: "Cycles" }).click();
+  await expect(page.getByRole("row", { name: /Sprint 1/ })).toContainText("0/1");
+  await page.getByRole("link", { name: "Sprint 1" }).click();
+  await expect(page.getByText("Showing the issues of one cycle.")).toBeVisible();
+  await expect(page.getByRole("table", { name: "Issues" }).getByRole("row")).toHaveCount(2);
+  await shot(page, "11-cycle-issues");
+
+  // A saved view from the list's filters.
+  await page.getByRole("link", { name: "Show all issues" }).click();
+  await page.getByLabel("Priority").selectOption("urgent");
+  await expect(page.getByRole("table", { name: "Issues" }).getByRole("row")).toHaveCount(2);
+  await page.getByRole("button", { name: "Save as view" }).click();
+  const vd = page.getByRole("dialog", { name: "Save as view" });
+  await expect(vd).toContainText("priority = urgent");
+  await vd.getByRole("button", { name: "Save view" }).click();
+  await expect(vd.getByText("Name the view.")).toBeVisible();
+  await vd.getByLabel("View name").fill("On fire");
+  await vd.getByRole("button", { name: "Save view" }).click();
+  await page.getByRole("link", { name: "Views" }).click();
+  await page.getByRole("link", { name: "On fire" }).click();
+  await expect(page.getByRole("table", { name: "Issues" })).toContainText("Rocket fails on ignition");
+  await expect(page.getByRole("table", { name: "Issues" }).getByRole("row")).toHaveCount(2);
+
+  // Home: favorites, what was opened lately, quick links, stickies, widgets on and off.
+  await page.getByRole("link", { name: "Home" }).click();
+  const favorites = page.getByRole("region", { name: "Favorites" });
+  await expect(favorites).toContainText("Launch Pad 2027");
+  await expect(favorites).toContainText("Sprint 1");
+  await expect(page.getByRole("region", { name: "Recent" })).toContainText("LAUNCH-2 Paint the fins");
+  const links = page.getByRole("region", { name: "Quick links" });
+  await links.getByLabel("Address").fill("javascript:alert(1)");
+  await links.getByRole("button", { name: "Add link" }).click();
+  await expect(links.getByText("A web address, starting with https://")).toBeVisible();
+  await links.getByLabel("Address").fill("https://example.com/runbook");
+  await links.getByLabel("Title").fill("Runbook");
+  await links.getByRole("button", { name: "Add link" }).click();
+  await expect(links.getByRole("link", { name: "Runbook" })).toHaveAttribute("href", "https://example.com/runbook");
+  const stickies = page.getByRole("region", { name: "Stickies" });
+  await stickies.getByLabel("New sticky").fill("Order <b>more</b> fuel");
+  await stickies.getByRole("button", { name: "Add sticky" }).click();
+  await expect(stickies).toContainText("Order <b>more</b> fuel");
+  await shot(page, "12-home");
+  await page.getByRole("checkbox", { name: "Stickies" }).uncheck();
+  await expect(page.getByRole("region", { name: "Stickies" })).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole("checkbox", { name: "Stickies" })).not.toBeChecked();
+  await expect(page.getByRole("region", { name: "Stickies" })).toHaveCount(0);
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  expect(problems).toEqual([]);
+});
+
 test("account: display name and password change", async ({ page }) => {
   const base = process.env.KEEL_URL!;
   const problems = watchConsole(page);
-  await page.goto(`${base}/login`);
-  await page.getByLabel("Email").fill(OWNER.email);
-  await page.getByLabel("Password").fill(OWNER.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, base);
   await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
   await page.getByRole("link", { name: "Account" }).click();
 

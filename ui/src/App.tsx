@@ -9,6 +9,8 @@ import { Shell, WorkspaceList, Home } from "./pages/workspaces";
 import { Projects } from "./pages/projects";
 import { Members } from "./pages/members";
 import { IssueDetail, IssueList, TimeReport } from "./pages/issues";
+import { Cycles, Modules, ViewIssues, Views } from "./pages/planning";
+import { WorkspaceHome } from "./pages/home";
 import { Account } from "./pages/account";
 import { NotFound } from "./pages/notfound";
 
@@ -62,6 +64,11 @@ export function App() {
         <Route path="/w/:slug/p/:pid" element={<IssueList />} />
         <Route path="/w/:slug/p/:pid/issues/:iid" element={<IssueDetail />} />
         <Route path="/w/:slug/p/:pid/time" element={<TimeReport />} />
+        <Route path="/w/:slug/p/:pid/cycles" element={<Cycles />} />
+        <Route path="/w/:slug/p/:pid/modules" element={<Modules />} />
+        <Route path="/w/:slug/p/:pid/views" element={<Views />} />
+        <Route path="/w/:slug/p/:pid/views/:vid" element={<ViewIssues />} />
+        <Route path="/w/:slug/home" element={<WorkspaceHome />} />
       </Route>
       <Route path="*" element={<NotFound />} />
     </Routes>

@@ -1900,7 +1900,9 @@ export interface components {
              * @description The issue list's query parameters this view applies (`state_group`, `priority`,
              *     `assignee`, `q`, `order_by`, `group_by`...), as strings.
              */
-            query: Record<string, never>;
+            query: {
+                [key: string]: string;
+            };
             updated_at: string;
         };
         SettingsPatch: {
@@ -2042,7 +2044,9 @@ export interface components {
             /** @description Required on create. */
             name?: string | null;
             /** @description Issue-list parameters as strings, e.g. `{"state_group": "started", "priority": "urgent,high"}`. */
-            query?: Record<string, never> | null;
+            query?: {
+                [key: string]: string;
+            } | null;
         };
         WorklogBody: {
             description?: string | null;

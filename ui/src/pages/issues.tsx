@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { Link, NavLink, useParams } from "react-router";
+import { Link, NavLink, useParams, useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { client, unwrap, type Schemas } from "../api/client";
 import { fieldsOf, messageOf } from "../api/errors";
@@ -40,21 +40,21 @@ export function toHtml(text: string): string {
     .join("");
 }
 
-function useProject(slug: string, pid: string) {
+export function useProject(slug: string, pid: string) {
   return useQuery({
     queryKey: ["project", slug, pid],
     queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}", { params: { path: { slug, project_id: pid } } })),
   });
 }
 
-function useStates(slug: string, pid: string) {
+export function useStates(slug: string, pid: string) {
   return useQuery({
     queryKey: ["states", slug, pid],
     queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/states", { params: { path: { slug, project_id: pid } } })),
   });
 }
 
-function useProjectMembers(slug: string, pid: string) {
+export function useProjectMembers(slug: string, pid: string) {
   return useQuery({
     queryKey: ["project-members", slug, pid],
     queryFn: () =>
@@ -66,16 +66,66 @@ function useProjectMembers(slug: string, pid: string) {
   });
 }
 
-function ProjectTabs({ slug, pid }: { slug: string; pid: string }) {
+export function ProjectTabs({ slug, pid }: { slug: string; pid: string }) {
+  const tab = ({ isActive }: { isActive: boolean }) => (isActive ? "tab on" : "tab");
   return (
     <nav className="tabs" aria-label="Project">
-      <NavLink to={`/w/${slug}/p/${pid}`} end className={({ isActive }) => (isActive ? "tab on" : "tab")}>
+      <NavLink to={`/w/${slug}/p/${pid}`} end className={tab}>
         Issues
       </NavLink>
-      <NavLink to={`/w/${slug}/p/${pid}/time`} className={({ isActive }) => (isActive ? "tab on" : "tab")}>
+      <NavLink to={`/w/${slug}/p/${pid}/cycles`} className={tab}>
+        Cycles
+      </NavLink>
+      <NavLink to={`/w/${slug}/p/${pid}/modules`} className={tab}>
+        Modules
+      </NavLink>
+      <NavLink to={`/w/${slug}/p/${pid}/views`} className={tab}>
+        Views
+      </NavLink>
+      <NavLink to={`/w/${slug}/p/${pid}/time`} className={tab}>
         Time tracking
       </NavLink>
     </nav>
+  );
+}
+
+/** A page of issues as a table. */
+export function IssueTable({ slug, pid, items, states }: { slug: string; pid: string; items: Issue[]; states: State[] | undefined }) {
+  return (
+    <div className="table-wrap">
+      <table aria-label="Issues">
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Title</th>
+            <th scope="col">State</th>
+            <th scope="col">Priority</th>
+            <th scope="col" className="hide-narrow">
+              Logged
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((i) => (
+            <tr key={i.id}>
+              <td>
+                <code>{i.key}</code>
+              </td>
+              <td>
+                <Link to={`/w/${slug}/p/${pid}/issues/${i.id}`} className="strong">
+                  {i.name}
+                </Link>
+              </td>
+              <td>{stateName(states, i.state_id)}</td>
+              <td>
+                <span className={`prio prio-${i.priority}`}>{i.priority}</span>
+              </td>
+              <td className="hide-narrow">{minutes(i.logged_minutes)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -99,6 +149,11 @@ export function IssueList() {
   const [assignee, setAssignee] = useState<"" | "me" | "none">("");
   const [page, setPage] = useState(1);
   const [creating, setCreating] = useState(false);
+  const [saving, setSaving] = useState(false);
+  // A cycle or module opened from its page narrows the list.
+  const [params] = useSearchParams();
+  const cycle = params.get("cycle") ?? undefined;
+  const module = params.get("module") ?? undefined;
   const query = {
     page,
     per_page: 50,
@@ -106,6 +161,8 @@ export function IssueList() {
     state_group: group || undefined,
     priority: priority || undefined,
     assignee: assignee === "me" ? me : assignee === "none" ? "none" : undefined,
+    cycle,
+    module,
     order_by: "-created_at",
   };
   const list = useQuery({
@@ -124,13 +181,25 @@ export function IssueList() {
           </p>
           <h1>{project.data?.name ?? "Issues"}</h1>
         </div>
-        {canWrite ? (
-          <button type="button" className="primary" onClick={() => setCreating(true)}>
-            New issue
-          </button>
-        ) : null}
+        <div className="row">
+          {canWrite ? (
+            <button type="button" onClick={() => setSaving(true)}>
+              Save as view
+            </button>
+          ) : null}
+          {canWrite ? (
+            <button type="button" className="primary" onClick={() => setCreating(true)}>
+              New issue
+            </button>
+          ) : null}
+        </div>
       </header>
       <ProjectTabs slug={slug} pid={pid} />
+      {cycle || module ? (
+        <p className="notice">
+          Showing the issues of one {cycle ? "cycle" : "module"}. <Link to={`/w/${slug}/p/${pid}`}>Show all issues</Link>
+        </p>
+      ) : null}
       <form
         className="filters"
         role="search"
@@ -177,40 +246,7 @@ export function IssueList() {
       ) : null}
       {list.data && list.data.items.length > 0 ? (
         <>
-          <div className="table-wrap">
-            <table aria-label="Issues">
-              <thead>
-                <tr>
-                  <th scope="col">Key</th>
-                  <th scope="col">Title</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Priority</th>
-                  <th scope="col" className="hide-narrow">
-                    Logged
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((i) => (
-                  <tr key={i.id}>
-                    <td>
-                      <code>{i.key}</code>
-                    </td>
-                    <td>
-                      <Link to={`/w/${slug}/p/${pid}/issues/${i.id}`} className="strong">
-                        {i.name}
-                      </Link>
-                    </td>
-                    <td>{stateName(states.data, i.state_id)}</td>
-                    <td>
-                      <span className={`prio prio-${i.priority}`}>{i.priority}</span>
-                    </td>
-                    <td className="hide-narrow">{minutes(i.logged_minutes)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <IssueTable slug={slug} pid={pid} items={list.data.items} states={states.data} />
           <div className="pager">
             <span className="muted">
               {list.data.total} issue{list.data.total === 1 ? "" : "s"} · page {list.data.page} of {Math.max(1, list.data.total_pages)}
@@ -224,10 +260,71 @@ export function IssueList() {
           </div>
         </>
       ) : null}
+      <Modal title="Save as view" open={saving} onClose={() => setSaving(false)}>
+        {saving ? (
+          <SaveView
+            slug={slug}
+            pid={pid}
+            query={Object.fromEntries(
+              Object.entries({ q: search, state_group: group, priority, assignee: query.assignee, cycle, module }).filter(
+                (e): e is [string, string] => typeof e[1] === "string" && e[1] !== "",
+              ),
+            )}
+            onDone={() => setSaving(false)}
+          />
+        ) : null}
+      </Modal>
       <Modal title="New issue" open={creating} onClose={() => setCreating(false)}>
         {creating ? <IssueForm slug={slug} pid={pid} states={states.data ?? []} onDone={() => setCreating(false)} /> : null}
       </Modal>
     </>
+  );
+}
+
+function SaveView({ slug, pid, query, onDone }: { slug: string; pid: string; query: Record<string, string>; onDone: () => void }) {
+  const qc = useQueryClient();
+  const [name, setName] = useState("");
+  const [isPrivate, setPrivate] = useState(false);
+  const [error, setError] = useState("");
+  const save = useMutation({
+    mutationFn: () =>
+      unwrap(
+        client.POST("/api/v1/workspaces/{slug}/projects/{project_id}/views", {
+          params: { path: { slug, project_id: pid } },
+          body: { name: name.trim(), query, is_private: isPrivate },
+        }),
+      ),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ["views", slug, pid] });
+      onDone();
+    },
+  });
+  return (
+    <form
+      className="stack"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!name.trim()) {
+          setError("Name the view.");
+          return;
+        }
+        setError("");
+        save.mutate();
+      }}
+    >
+      <p className="muted">{Object.keys(query).length ? `Filters: ${Object.entries(query).map(([k, v]) => `${k} = ${v}`).join(", ")}` : "No filters: all issues."}</p>
+      <Field label="View name" value={name} onChange={(e) => setName(e.target.value)} error={error || fieldsOf(save.error).name} autoFocus />
+      <label className="check">
+        <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} /> Only for me
+      </label>
+      <ErrorNote error={save.error} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={save.isPending}>
+          Save view
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -344,6 +441,9 @@ export function IssueDetail() {
       qc.setQueryData(["issue", slug, pid, iid], i);
       void qc.invalidateQueries({ queryKey: ["issues", slug, pid] });
       void qc.invalidateQueries({ queryKey: ["activity", iid] });
+      // Cycle and module progress counts move with state, cycle and module changes.
+      void qc.invalidateQueries({ queryKey: ["cycles", slug, pid] });
+      void qc.invalidateQueries({ queryKey: ["modules", slug, pid] });
     },
   });
   if (issue.isPending) return <Spinner />;
@@ -385,6 +485,11 @@ export function IssueDetail() {
               </option>
             ))}
           </SelectField>
+          <Assignees slug={slug} pid={pid} issue={i} disabled={update.isPending} onChange={(ids) => update.mutate({ assignee_ids: ids })} />
+          <Labels slug={slug} pid={pid} issue={i} disabled={update.isPending} onChange={(ids) => update.mutate({ label_ids: ids })} />
+          <Estimate value={i.estimate_time} disabled={update.isPending} onChange={(v) => update.mutate({ estimate_time: v })} />
+          <PlanSelect slug={slug} pid={pid} kind="cycle" value={i.cycle_id} disabled={update.isPending} onChange={(v) => update.mutate({ cycle_id: v })} />
+          <PlanSelect slug={slug} pid={pid} kind="module" value={i.module_id} disabled={update.isPending} onChange={(v) => update.mutate({ module_id: v })} />
           <p>
             <span className="muted">Completed:</span> {formatDate(i.completed_at)}
           </p>
@@ -395,6 +500,145 @@ export function IssueDetail() {
       <Comments slug={slug} pid={pid} iid={iid} />
       <Activity slug={slug} pid={pid} iid={iid} states={states.data} />
     </>
+  );
+}
+
+function toggle(list: string[], id: string, on: boolean): string[] {
+  return on ? [...new Set([...list, id])] : list.filter((x) => x !== id);
+}
+
+/** The ids shown as chosen: the user's pick from the click until its save settles, then the server's (so a refused change snaps back). */
+function useOptimisticIds(server: string[], saving: boolean): [string[], (next: string[]) => void] {
+  const [picked, setPicked] = useState<string[] | null>(null);
+  const [wasSaving, setWasSaving] = useState(saving);
+  if (wasSaving !== saving) {
+    setWasSaving(saving);
+    if (!saving) setPicked(null);
+  }
+  return [picked ?? server, setPicked];
+}
+
+function Assignees({ slug, pid, issue, disabled, onChange }: { slug: string; pid: string; issue: Issue; disabled: boolean; onChange: (ids: string[]) => void }) {
+  const members = useProjectMembers(slug, pid);
+  const [chosen, setChosen] = useOptimisticIds(issue.assignee_ids, disabled);
+  const pick = (id: string, on: boolean) => {
+    const next = toggle(chosen, id, on);
+    setChosen(next);
+    onChange(next);
+  };
+  return (
+    <fieldset className="choices">
+      <legend>Assignees</legend>
+      {members.data?.items.map((m) => (
+        <label key={m.user_id} className="check">
+          <input
+            type="checkbox"
+            disabled={disabled}
+            checked={chosen.includes(m.user_id)}
+            onChange={(e) => pick(m.user_id, e.target.checked)}
+          />{" "}
+          {m.display_name}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function Labels({ slug, pid, issue, disabled, onChange }: { slug: string; pid: string; issue: Issue; disabled: boolean; onChange: (ids: string[]) => void }) {
+  const qc = useQueryClient();
+  const labels = useQuery({
+    queryKey: ["labels", slug, pid],
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/labels", { params: { path: { slug, project_id: pid } } })),
+  });
+  const [name, setName] = useState("");
+  const [chosen, setChosen] = useOptimisticIds(issue.label_ids, disabled);
+  const pick = (id: string, on: boolean) => {
+    const next = toggle(chosen, id, on);
+    setChosen(next);
+    onChange(next);
+  };
+  const create = useMutation({
+    mutationFn: () => unwrap(client.POST("/api/v1/workspaces/{slug}/projects/{project_id}/labels", { params: { path: { slug, project_id: pid } }, body: { name: name.trim() } })),
+    onSuccess: (l) => {
+      setName("");
+      void qc.invalidateQueries({ queryKey: ["labels", slug, pid] });
+      pick(l.id, true);
+    },
+  });
+  return (
+    <fieldset className="choices">
+      <legend>Labels</legend>
+      {labels.data?.map((l) => (
+        <label key={l.id} className="check">
+          <input type="checkbox" disabled={disabled} checked={chosen.includes(l.id)} onChange={(e) => pick(l.id, e.target.checked)} />{" "}
+          <span className="dot" style={{ background: l.color }} aria-hidden="true" /> {l.name}
+        </label>
+      ))}
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (name.trim()) create.mutate();
+        }}
+      >
+        <input aria-label="New label" placeholder="New label" value={name} onChange={(e) => setName(e.target.value)} />
+        <button type="submit" disabled={create.isPending || !name.trim()}>
+          Add
+        </button>
+      </form>
+      <ErrorNote error={create.error} />
+    </fieldset>
+  );
+}
+
+function Estimate({ value, disabled, onChange }: { value: number | null | undefined; disabled: boolean; onChange: (v: number | null) => void }) {
+  const [text, setText] = useState(value ? String(value) : "");
+  const [error, setError] = useState("");
+  const save = () => {
+    const t = text.trim();
+    const n = Number(t);
+    if (t && (!Number.isInteger(n) || n < 1 || n > 1_000_000)) {
+      setError("Whole minutes, 1 to 1000000.");
+      return;
+    }
+    setError("");
+    const next = t ? n : null;
+    if (next !== (value ?? null)) onChange(next);
+  };
+  return (
+    <Field
+      label="Estimate (minutes)"
+      inputMode="numeric"
+      value={text}
+      disabled={disabled}
+      error={error}
+      onChange={(e) => setText(e.target.value)}
+      onBlur={save}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") save();
+      }}
+    />
+  );
+}
+
+/** The cycle or module an issue is in, chosen from the project's. */
+function PlanSelect({ slug, pid, kind, value, disabled, onChange }: { slug: string; pid: string; kind: "cycle" | "module"; value: string | null | undefined; disabled: boolean; onChange: (v: string | null) => void }) {
+  const list = useQuery({
+    queryKey: [kind === "cycle" ? "cycles" : "modules", slug, pid],
+    queryFn: async (): Promise<{ id: string; name: string }[]> =>
+      kind === "cycle"
+        ? unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/cycles", { params: { path: { slug, project_id: pid } } }))
+        : unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/modules", { params: { path: { slug, project_id: pid } } })),
+  });
+  return (
+    <SelectField label={kind === "cycle" ? "Cycle" : "Module"} value={value ?? ""} disabled={disabled} onChange={(e) => onChange(e.target.value || null)}>
+      <option value="">None</option>
+      {list.data?.map((c) => (
+        <option key={c.id} value={c.id}>
+          {c.name}
+        </option>
+      ))}
+    </SelectField>
   );
 }
 
@@ -614,9 +858,9 @@ function Activity({ slug, pid, iid, states }: { slug: string; pid: string; iid: 
           <li key={a.id}>
             <span className="strong">{a.actor_name || "Someone"}</span>{" "}
             {a.verb === "updated" && a.field
-              ? a.field === "description"
-                ? "changed the description"
-                : `changed ${a.field} from ${show(a.field, a.old_value)} to ${show(a.field, a.new_value)}`
+              ? ["description", "assignees", "labels", "cycle", "module", "parent"].includes(a.field)
+                ? `changed the ${a.field}`
+                : `changed ${a.field.replace("_", " ")} from ${show(a.field, a.old_value)} to ${show(a.field, a.new_value)}`
               : a.verb.replace("_", " ")}{" "}
             <span className="muted">{formatDate(a.created_at)}</span>
           </li>

@@ -6,6 +6,7 @@ import { fieldsOf } from "../api/errors";
 import { Empty, ErrorNote, Field, Modal, Spinner, formatDate, useTitle } from "../components";
 import { check, identifierFrom, rules, type Errors } from "../validate";
 import { rememberWorkspace, useWorkspace } from "./workspaces";
+import { FavoriteStar } from "./planning";
 
 type Filter = "active" | "archived";
 
@@ -108,6 +109,7 @@ function ProjectRow({ slug, project: p, wsAdmin, onEdit }: { slug: string; proje
   return (
     <tr>
       <td>
+        <FavoriteStar slug={slug} type="project" id={p.id} on={p.is_favorite} name={p.name} invalidate={["projects", slug]} />{" "}
         <Link to={`/w/${slug}/p/${p.id}`} className="strong">
           {p.name}
         </Link>

@@ -90,6 +90,7 @@ export function Shell() {
           </label>
           {slug ? (
             <nav className="nav" aria-label="Workspace">
+              <NavLink to={`/w/${slug}/home`}>Home</NavLink>
               <NavLink to={`/w/${slug}`} end>
                 Projects
               </NavLink>
