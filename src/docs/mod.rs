@@ -583,7 +583,8 @@ fn any_to_val(a: &Any, ty: Col) -> Val {
         (Any::Null | Any::Undefined, _) => Val::Null,
         (Any::String(s), Col::Text) => Val::Text(s.to_string()),
         (Any::Bool(b), _) => Val::Int(i64::from(*b)),
-        (Any::Number(n), Col::Int) => Val::Int(n.as_f64().map_or(0, |f| f as i64)),
+        // Integers first: `as_f64` refuses those beyond 2^53 that a float cannot hold.
+        (Any::Number(n), Col::Int) => Val::Int(n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).unwrap_or(0)),
         (Any::Number(n), Col::Text) => Val::Text(n.as_f64().map_or(String::new(), |f| f.to_string())),
         (Any::String(s), Col::Int) => Val::Int(s.parse().unwrap_or(0)),
         (other, _) => Val::Text(other.to_string()),

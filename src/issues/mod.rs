@@ -184,6 +184,20 @@ pub fn parse_color(raw: &str) -> Result<String, String> {
     }
 }
 
+/// The largest order a list position may take: 2^53 - 1, the largest integer a browser
+/// holds exactly. Appending adds a step to the largest order, which therefore never
+/// overflows.
+pub const MAX_ORDER: i64 = (1 << 53) - 1;
+
+/// A position in a manually ordered list (issue sort order, state sequence, home items).
+pub fn parse_order(v: i64) -> Result<i64, String> {
+    if (-MAX_ORDER..=MAX_ORDER).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("must be between -{MAX_ORDER} and {MAX_ORDER}"))
+    }
+}
+
 pub fn parse_date(raw: &str) -> Result<String, String> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
@@ -294,7 +308,7 @@ impl IssueInput {
             parent_id: patch_map(r.parent_id, &mut c, "parent_id", parse_id),
             cycle_id: patch_map(r.cycle_id, &mut c, "cycle_id", parse_id),
             module_id: patch_map(r.module_id, &mut c, "module_id", parse_id),
-            sort_order: r.sort_order,
+            sort_order: r.sort_order.and_then(|v| c.take("sort_order", parse_order(v))),
         };
         if let (Some(Some(s)), Some(Some(t))) = (&input.start_date, &input.target_date) {
             if s > t {
@@ -334,7 +348,7 @@ impl StateInput {
             name: name.and_then(|n| c.take("name", parse_name(n, 100))),
             color: color.and_then(|v| c.take("color", parse_color(v))),
             group,
-            sequence,
+            sequence: sequence.and_then(|v| c.take("sequence", parse_order(v))),
             is_default,
         };
         if is_default == Some(false) {
@@ -633,7 +647,7 @@ impl Issues<'_> {
                 let group = s.group.unwrap_or(StateGroup::Backlog);
                 let sequence = match s.sequence {
                     Some(v) => v,
-                    None => store::max_state_sequence(ctx.conn, &pid)? + 1000,
+                    None => store::max_state_sequence(ctx.conn, &pid)?.saturating_add(1000),
                 };
                 let id = crate::new_id();
                 let now = now_rfc3339();
@@ -914,7 +928,7 @@ impl Issues<'_> {
                 let number = store::next_number(ctx.conn, &pid)?;
                 let sort_order = match input.sort_order {
                     Some(v) => v,
-                    None => store::max_sort_order(ctx.conn, &pid)? + 65_536,
+                    None => store::max_sort_order(ctx.conn, &pid)?.saturating_add(65_536),
                 };
                 let completed: Val = if state.group == StateGroup::Completed {
                     now.as_str().into()
@@ -969,7 +983,10 @@ impl Issues<'_> {
                         ),
                     )
                 })?;
-                renumber_duplicates(ctx, &ws, &pid)?;
+                // On one device the next number is free; after a merge it may not be.
+                if store::number_count(ctx.conn, &pid, number)? > 1 {
+                    renumber_duplicates(ctx, &ws, &pid)?;
+                }
                 store::issue(ctx.conn, &pid, &id)?.ok_or_else(|| AppError::internal("issue not projected"))
             })
             .await

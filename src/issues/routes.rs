@@ -241,7 +241,10 @@ pub(crate) fn parse_filter(q: &IssueListQuery) -> Result<IssueFilter, AppError> 
             if allow_none && v == "none" {
                 none = true;
             } else if let Ok(u) = uuid::Uuid::parse_str(&v) {
-                out.push(u.to_string());
+                let u = u.to_string();
+                if !out.contains(&u) {
+                    out.push(u);
+                }
             } else {
                 c.add(field, format!("{v:.40} is not an id"));
             }
@@ -261,6 +264,8 @@ pub(crate) fn parse_filter(q: &IssueListQuery) -> Result<IssueFilter, AppError> 
     let mut state_groups = Vec::new();
     for g in csv_list(&q.state_group) {
         match StateGroup::parse(&g) {
+            // Repeats are dropped: the list holds each group once.
+            Some(v) if state_groups.contains(&v) => {}
             Some(v) => state_groups.push(v),
             None => c.add("state_group", format!("{g:.40} is not a state group")),
         }
@@ -268,6 +273,7 @@ pub(crate) fn parse_filter(q: &IssueListQuery) -> Result<IssueFilter, AppError> 
     let mut priorities = Vec::new();
     for g in csv_list(&q.priority) {
         match Priority::parse(&g) {
+            Some(v) if priorities.contains(&v) => {}
             Some(v) => priorities.push(v),
             None => c.add("priority", format!("{g:.40} is not a priority")),
         }

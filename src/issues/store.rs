@@ -415,6 +415,12 @@ pub(crate) fn has_duplicate_numbers(c: &Connection, pid: &str) -> rusqlite::Resu
     )
 }
 
+/// How many issues of the project carry `number`.
+pub(crate) fn number_count(c: &Connection, pid: &str, number: i64) -> rusqlite::Result<i64> {
+    c.prepare_cached("SELECT COUNT(*) FROM issues WHERE project_id = ?1 AND sequence_id = ?2")?
+        .query_row(params![pid, number], |r| r.get(0))
+}
+
 pub(crate) fn numbers(c: &Connection, pid: &str) -> rusqlite::Result<Vec<(String, i64)>> {
     let mut stmt = c.prepare_cached("SELECT id, sequence_id FROM issues WHERE project_id = ?1")?;
     let rows = stmt.query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();

@@ -255,7 +255,7 @@ impl NoteInput {
         let n = Self {
             title: title.and_then(|t| c.take("title", parse_title(t))),
             url: url.and_then(|u| c.take("url", parse_url(u))),
-            sort_order,
+            sort_order: sort_order.and_then(|v| c.take("sort_order", crate::issues::parse_order(v))),
             ..Default::default()
         };
         c.finish()?;
@@ -277,7 +277,7 @@ impl NoteInput {
                 Some(None) => Some(None),
                 Some(Some(v)) => c.take("color", crate::issues::parse_color(v)).map(Some),
             },
-            sort_order,
+            sort_order: sort_order.and_then(|v| c.take("sort_order", crate::issues::parse_order(v))),
             ..Default::default()
         };
         c.finish()?;
@@ -305,18 +305,48 @@ fn base<'a>(w: &'a WsCtx, now: &'a str) -> Vec<(&'static str, Val)> {
     ]
 }
 
+/// Whether the person still sees a project, asked once per project: favorites and recents
+/// of projects they have left (or that turned private) drop out of their lists.
+struct Visible<'a> {
+    ws: &'a str,
+    uid: &'a str,
+    known: std::collections::HashMap<String, bool>,
+}
+
+impl<'a> Visible<'a> {
+    fn new(ws: &'a str, uid: &'a str) -> Self {
+        Self {
+            ws,
+            uid,
+            known: Default::default(),
+        }
+    }
+
+    fn project(&mut self, c: &rusqlite::Connection, pid: Option<&str>) -> bool {
+        let Some(pid) = pid else { return false };
+        if let Some(v) = self.known.get(pid) {
+            return *v;
+        }
+        let v = matches!(crate::work::project_for_user(c, self.ws, pid, self.uid), Ok(Some(_)));
+        self.known.insert(pid.to_string(), v);
+        v
+    }
+}
+
+/// How many recent visits a person keeps per workspace.
+pub const RECENT_SLOTS: usize = 100;
+
 /// Records that the person opened something, off the request path: a read never waits
 /// on the writer. Visits within a minute of the last one to the same thing are not
-/// written again.
+/// written again; each person keeps the last [`RECENT_SLOTS`] things they opened.
 pub fn visit(app: &App, w: &WsCtx, entity_type: &'static str, entity_id: &str, project_id: Option<&str>) {
     let (app, w) = (app.clone(), w.clone());
     let (id, pid) = (entity_id.to_string(), project_id.map(str::to_string));
     tokio::spawn(async move {
-        let key = format!("{}:{entity_type}:{id}", w.actor.user_id);
-        let (k, uid) = (key.clone(), w.actor.user_id.clone());
+        let (ws, uid, eid) = (w.ws.id.clone(), w.actor.user_id.clone(), id.clone());
         let recent = app
             .readers
-            .read(move |c| Ok(store::visited_within(c, &uid, &k, 60)?))
+            .read(move |c| Ok(store::visited_within(c, &ws, &uid, entity_type, &eid, 60)?))
             .await
             .unwrap_or(false);
         if recent {
@@ -325,6 +355,7 @@ pub fn visit(app: &App, w: &WsCtx, entity_type: &'static str, entity_id: &str, p
         let r = app
             .writer
             .write(move |ctx| {
+                let key = store::recent_slot(ctx.conn, &w.ws.id, &w.actor.user_id, entity_type, &id, RECENT_SLOTS)?;
                 let now = now_rfc3339();
                 let mut f = base(&w, &now);
                 f.extend([
@@ -347,7 +378,15 @@ impl Me<'_> {
 
     pub async fn favorites(&self, w: &WsCtx) -> Result<Vec<FavoriteView>, AppError> {
         let (ws, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
-        self.0.readers.read(move |c| Ok(store::favorites(c, &ws, &uid)?)).await
+        self.0
+            .readers
+            .read(move |c| {
+                let mut seen = Visible::new(&ws, &uid);
+                let mut out = store::favorites(c, &ws, &uid)?;
+                out.retain(|f| seen.project(c, f.project_id.as_deref()));
+                Ok(out)
+            })
+            .await
     }
 
     /// Marks (`on`) or unmarks something the person can see as a favorite.
@@ -360,7 +399,7 @@ impl Me<'_> {
                 let uid = w.actor.user_id.clone();
                 let key = format!("{uid}:{}:{id}", t.as_str());
                 if !on {
-                    if !store::is_favorite(ctx.conn, &uid, &key)? {
+                    if !store::is_favorite(ctx.conn, &w.ws.id, &uid, &key)? {
                         return Err(AppError::not_found("favorite"));
                     }
                     let now = now_rfc3339();
@@ -384,7 +423,7 @@ impl Me<'_> {
                         pid
                     }
                 };
-                if store::is_favorite(ctx.conn, &uid, &key)? {
+                if store::is_favorite(ctx.conn, &w.ws.id, &uid, &key)? {
                     return Ok(()); // already one: keep when it was marked
                 }
                 // The person must see the project the target is in.
@@ -429,12 +468,14 @@ impl Me<'_> {
         p: UserPropertiesPatch,
     ) -> Result<UserPropertiesView, AppError> {
         p.check()?;
-        let cur = self.properties(w, entity, entity_id).await?;
         let w2 = w.clone();
         let (id, pid) = (entity_id.to_string(), project_id.map(str::to_string));
         self.0
             .writer
             .write(move |ctx| {
+                // Read inside the write, so two concurrent partial saves both land.
+                let cur = store::properties(ctx.conn, &w2.actor.user_id, entity, &id)?
+                    .unwrap_or_else(|| default_properties(entity, &id));
                 let now = now_rfc3339();
                 let pick = |new: &Option<Value>, old: &Value| new.clone().unwrap_or_else(|| old.clone()).to_string();
                 let mut f = base(&w2, &now);
@@ -462,29 +503,7 @@ impl Me<'_> {
 
     pub async fn home_preferences(&self, w: &WsCtx) -> Result<Vec<HomePreferenceView>, AppError> {
         let (ws, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
-        let saved = self
-            .0
-            .readers
-            .read(move |c| Ok(store::home_preferences(c, &ws, &uid)?))
-            .await?;
-        let mut out: Vec<HomePreferenceView> = HOME_KEYS
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                saved
-                    .iter()
-                    .find(|p| p.key == *k)
-                    .cloned()
-                    .unwrap_or(HomePreferenceView {
-                        key: (*k).to_string(),
-                        is_enabled: true,
-                        sort_order: (i as i64 + 1) * 1000,
-                        config: json!({}),
-                    })
-            })
-            .collect();
-        out.sort_by_key(|p| p.sort_order);
-        Ok(out)
+        self.0.readers.read(move |c| home_preferences_in(c, &ws, &uid)).await
     }
 
     pub async fn set_home_preference(
@@ -506,18 +525,20 @@ impl Me<'_> {
                 return Err(AppError::field("config", "must be at most 16 KB"));
             }
         }
-        let cur = self
-            .home_preferences(w)
-            .await?
-            .into_iter()
-            .find(|p| p.key == key)
-            .ok_or_else(|| AppError::internal("home preference without default"))?;
+        if let Some(Err(m)) = sort_order.map(crate::issues::parse_order) {
+            return Err(AppError::field("sort_order", m));
+        }
         let w2 = w.clone();
         let key = key.to_string();
         let wanted = key.clone();
         self.0
             .writer
             .write(move |ctx| {
+                // Read inside the write, so two concurrent partial changes both land.
+                let cur = home_preferences_in(ctx.conn, &w2.ws.id, &w2.actor.user_id)?
+                    .into_iter()
+                    .find(|p| p.key == key)
+                    .ok_or_else(|| AppError::internal("home preference without default"))?;
                 let now = now_rfc3339();
                 let mut f = base(&w2, &now);
                 f.extend([
@@ -555,7 +576,13 @@ impl Me<'_> {
         let (ws, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
         self.0
             .readers
-            .read(move |c| Ok(store::recents(c, &ws, &uid, entity_type.as_deref(), 20)?))
+            .read(move |c| {
+                let mut seen = Visible::new(&ws, &uid);
+                let mut out = store::recents(c, &ws, &uid, entity_type.as_deref(), 2 * RECENT_SLOTS as i64)?;
+                out.retain(|r| seen.project(c, r.project_id.as_deref()));
+                out.truncate(20);
+                Ok(out)
+            })
             .await
     }
 
@@ -614,7 +641,7 @@ impl Me<'_> {
                 if let Some(c) = &n.color {
                     f.push(("color", c.clone().into()));
                 }
-                let next = store::max_note_order(ctx.conn, table, &w2.ws.id, &uid)? + 1000;
+                let next = store::max_note_order(ctx.conn, table, &w2.ws.id, &uid)?.saturating_add(1000);
                 match n.sort_order {
                     Some(s) => f.push(("sort_order", s.into())),
                     None if existing.is_none() => f.push(("sort_order", next.into())),
@@ -634,6 +661,29 @@ impl Me<'_> {
             })
             .await
     }
+}
+
+/// The caller's home preferences: the saved ones, and the defaults for the rest, in order.
+fn home_preferences_in(c: &rusqlite::Connection, ws: &str, uid: &str) -> Result<Vec<HomePreferenceView>, AppError> {
+    let saved = store::home_preferences(c, ws, uid)?;
+    let mut out: Vec<HomePreferenceView> = HOME_KEYS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            saved
+                .iter()
+                .find(|p| p.key == *k)
+                .cloned()
+                .unwrap_or(HomePreferenceView {
+                    key: (*k).to_string(),
+                    is_enabled: true,
+                    sort_order: (i as i64 + 1) * 1000,
+                    config: json!({}),
+                })
+        })
+        .collect();
+    out.sort_by_key(|p| p.sort_order);
+    Ok(out)
 }
 
 #[cfg(test)]

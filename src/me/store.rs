@@ -18,12 +18,14 @@ const NAME_OF: &str = "CASE x.entity_type
                        JOIN projects p ON p.id = i.project_id WHERE i.id = x.entity_id)
     END";
 
-/// Whether the entity is still there (deleted ones drop out of favorites and recents).
+/// Whether the entity is still there for the person (deleted ones, and views made private
+/// by somebody else, drop out of favorites and recents).
 const LIVE: &str = "CASE x.entity_type
     WHEN 'project' THEN EXISTS(SELECT 1 FROM projects WHERE id = x.entity_id AND deleted_at IS NULL)
     WHEN 'cycle' THEN EXISTS(SELECT 1 FROM cycles WHERE id = x.entity_id AND deleted_at IS NULL)
     WHEN 'module' THEN EXISTS(SELECT 1 FROM modules WHERE id = x.entity_id AND deleted_at IS NULL)
-    WHEN 'view' THEN EXISTS(SELECT 1 FROM issue_views WHERE id = x.entity_id AND deleted_at IS NULL)
+    WHEN 'view' THEN EXISTS(SELECT 1 FROM issue_views WHERE id = x.entity_id AND deleted_at IS NULL
+                            AND (is_private = 0 OR created_by = x.user_id))
     WHEN 'issue' THEN EXISTS(SELECT 1 FROM issues WHERE id = x.entity_id AND deleted_at IS NULL)
     END";
 
@@ -48,10 +50,13 @@ pub(crate) fn favorites(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result
     rows
 }
 
-pub(crate) fn is_favorite(c: &Connection, uid: &str, key: &str) -> rusqlite::Result<bool> {
+/// Whether the person's favorite `key` is live in this workspace (the workspace's user
+/// document is the one that holds it).
+pub(crate) fn is_favorite(c: &Connection, ws: &str, uid: &str, key: &str) -> rusqlite::Result<bool> {
     c.query_row(
-        "SELECT EXISTS(SELECT 1 FROM favorites WHERE id = ?1 AND user_id = ?2 AND deleted_at IS NULL)",
-        [key, uid],
+        "SELECT EXISTS(SELECT 1 FROM favorites WHERE id = ?1 AND user_id = ?2 AND workspace_id = ?3
+                       AND deleted_at IS NULL)",
+        [key, uid, ws],
         |r| r.get(0),
     )
 }
@@ -204,16 +209,62 @@ pub(crate) fn recents(
     rows
 }
 
-/// Whether the visit `key` was recorded less than `secs` seconds ago.
-pub(crate) fn visited_within(c: &Connection, uid: &str, key: &str, secs: i64) -> rusqlite::Result<bool> {
+/// Whether the person's visit to the entity was recorded less than `secs` seconds ago.
+pub(crate) fn visited_within(
+    c: &Connection,
+    ws: &str,
+    uid: &str,
+    entity_type: &str,
+    entity_id: &str,
+    secs: i64,
+) -> rusqlite::Result<bool> {
     let at: Option<String> = c
         .query_row(
-            "SELECT visited_at FROM recent_visits WHERE id = ?1 AND user_id = ?2",
-            [key, uid],
+            "SELECT MAX(visited_at) FROM recent_visits
+             WHERE workspace_id = ?1 AND user_id = ?2 AND entity_type = ?3 AND entity_id = ?4",
+            [ws, uid, entity_type, entity_id],
             |r| r.get(0),
         )
-        .optional()?;
+        .optional()?
+        .flatten();
     Ok(at
         .and_then(|a| chrono::DateTime::parse_from_rfc3339(&a).ok())
         .is_some_and(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds() < secs))
+}
+
+/// The record a visit is written to. A person keeps at most `slots` recent visits per
+/// workspace: a visit reuses the record of the same entity, else a free slot, else the
+/// slot of the oldest visit — so neither the table nor the person's document grows with
+/// every issue ever opened. (Two offline devices may fill one slot with different
+/// entities; the later visit wins, which is all a list of recents needs.)
+pub(crate) fn recent_slot(
+    c: &Connection,
+    ws: &str,
+    uid: &str,
+    entity_type: &str,
+    entity_id: &str,
+    slots: usize,
+) -> rusqlite::Result<String> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, entity_type, entity_id FROM recent_visits WHERE workspace_id = ?1 AND user_id = ?2
+         ORDER BY visited_at DESC, id",
+    )?;
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([ws, uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    if let Some((id, ..)) = rows.iter().find(|(_, t, e)| t == entity_type && e == entity_id) {
+        return Ok(id.clone());
+    }
+    if rows.len() < slots {
+        let taken: std::collections::HashSet<&str> = rows.iter().map(|(id, ..)| id.as_str()).collect();
+        if let Some(free) = (0..slots)
+            .map(|i| format!("{uid}:recent:{i}"))
+            .find(|k| !taken.contains(k.as_str()))
+        {
+            return Ok(free);
+        }
+    }
+    Ok(rows
+        .last()
+        .map_or_else(|| format!("{uid}:recent:0"), |(id, ..)| id.clone()))
 }

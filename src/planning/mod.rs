@@ -575,6 +575,14 @@ impl Planning<'_> {
                             .pop()
                             .ok_or(AppError::not_found("view"))?;
                         may_change(&pc2, cur.created_by.as_deref(), "view")?;
+                        // A private view is its author's alone: an admin who could make
+                        // somebody's view private would lose it themselves at once.
+                        if is_private == Some(true)
+                            && !cur.is_private
+                            && cur.created_by.as_deref() != Some(uid.as_str())
+                        {
+                            return Err(AppError::forbidden("only the view's author can make it private"));
+                        }
                         Some(cur)
                     }
                     None => None,

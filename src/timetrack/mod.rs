@@ -160,8 +160,16 @@ pub fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
+/// A `YYYY-MM-DD` day in the years 2000 to 2100: outside them no work was logged, and
+/// date arithmetic on the range stays far from chrono's limits.
 fn parse_day(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "must be a date like 2026-11-22".to_string())
+    let d =
+        NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| "must be a date like 2026-11-22".to_string())?;
+    if (2000..=2100).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err("must be in the years 2000 to 2100".into())
+    }
 }
 
 pub fn parse_minutes(v: i64) -> Result<i64, String> {
@@ -177,9 +185,6 @@ pub fn parse_logged_at(raw: &str) -> Result<String, String> {
     // A day ahead is allowed: the server's day may still be yesterday in the user's zone.
     if d > today() + chrono::Days::new(1) {
         return Err("must not be in the future".into());
-    }
-    if d.year() < 2000 {
-        return Err("must be in the year 2000 or later".into());
     }
     Ok(d.format("%Y-%m-%d").to_string())
 }
@@ -219,6 +224,14 @@ impl WorklogInput {
         c.finish()?;
         Ok(w)
     }
+}
+
+/// Whose work logs an export covers.
+pub enum ExportScope<'a> {
+    /// One project, reached through its membership check.
+    Project(&'a ProjCtx),
+    /// The workspace, optionally narrowed to one project by id.
+    Workspace(&'a WsCtx, Option<String>),
 }
 
 /// A validated date range (inclusive) with its interval.
@@ -284,27 +297,32 @@ pub fn week_of(day: &str) -> String {
 type Totals = std::collections::HashMap<String, (i64, i64)>;
 
 fn add(m: &mut Totals, k: &str, minutes: i64) {
-    let e = m.entry(k.to_string()).or_insert((0, 0));
-    e.0 += minutes;
-    e.1 += 1;
+    // Look up before inserting: most rows add to a key already there, with no allocation.
+    if let Some(e) = m.get_mut(k) {
+        e.0 += minutes;
+        e.1 += 1;
+    } else {
+        m.insert(k.to_string(), (minutes, 1));
+    }
 }
 
 /// By member, by issue (the 1,000 with most time) and by period, from one pass over logs.
 #[allow(clippy::type_complexity)]
 fn summarize(
     c: &rusqlite::Connection,
-    logs: &[(String, String, String, i64)],
-    interval: Interval,
+    pid: &str,
+    r: &Range,
+    user: Option<&str>,
 ) -> Result<(Vec<MemberMinutes>, Vec<IssueMinutes>, Vec<PeriodMinutes>), AppError> {
     let (mut members, mut issues, mut periods) = (Totals::new(), Totals::new(), Totals::new());
-    for (user, issue, day, minutes) in logs {
-        add(&mut members, user, *minutes);
-        add(&mut issues, issue, *minutes);
-        match interval {
-            Interval::Day => add(&mut periods, day, *minutes),
-            Interval::Week => add(&mut periods, &week_of(day), *minutes),
+    store::each_project_log(c, pid, r, user, |user, issue, day, minutes| {
+        add(&mut members, user, minutes);
+        add(&mut issues, issue, minutes);
+        match r.interval {
+            Interval::Day => add(&mut periods, day, minutes),
+            Interval::Week => add(&mut periods, &week_of(day), minutes),
         }
-    }
+    })?;
     let mut by_member: Vec<MemberMinutes> = members
         .into_iter()
         .map(|(user_id, (minutes, entries))| {
@@ -606,8 +624,7 @@ impl TimeTracking<'_> {
         self.0
             .readers
             .read(move |c| {
-                let logs = store::project_logs(c, &pid, &r, user.as_deref())?;
-                let (by_member, by_issue, series) = summarize(c, &logs, r.interval)?;
+                let (by_member, by_issue, series) = summarize(c, &pid, &r, user.as_deref())?;
                 Ok(ProjectTimeSummary {
                     project_id: pid,
                     total_minutes: by_member.iter().map(|m| m.minutes).sum(),
@@ -658,20 +675,20 @@ impl TimeTracking<'_> {
             .await
     }
 
-    /// CSV of the work logs of a project, or of the workspace (admins: everybody's; others:
-    /// their own).
-    pub async fn export(
-        &self,
-        w: &WsCtx,
-        project: Option<String>,
-        r: Range,
-        user: Option<String>,
-    ) -> Result<Vec<u8>, AppError> {
-        let ws = w.ws.id.clone();
-        let user = if project.is_none() && w.role < WsRole::Admin {
-            Some(w.actor.user_id.clone())
-        } else {
-            user
+    /// CSV of the work logs of a project (its members see everybody's), or of the workspace
+    /// (admins see everybody's; anybody else only their own, even when they name a project:
+    /// the workspace route does not check project membership).
+    pub async fn export(&self, scope: ExportScope<'_>, r: Range, user: Option<String>) -> Result<Vec<u8>, AppError> {
+        let (ws, project, user) = match scope {
+            ExportScope::Project(pc) => (pc.ws.ws.id.clone(), Some(pc.project.id.clone()), user),
+            ExportScope::Workspace(w, project) => {
+                let user = if w.role >= WsRole::Admin {
+                    user
+                } else {
+                    Some(w.actor.user_id.clone())
+                };
+                (w.ws.id.clone(), project, user)
+            }
         };
         let rows = self
             .0
@@ -704,9 +721,15 @@ impl TimeTracking<'_> {
         self.0
             .readers
             .read(move |c| {
-                Ok(TimerState {
-                    timer: store::running_timer(c, &uid)?,
-                })
+                let mut timer = store::running_timer(c, &uid)?;
+                // After losing access to the project the person may still discard the
+                // timer, but no longer reads the issue's title.
+                if let Some(t) = &mut timer {
+                    if crate::work::project_for_user(c, &t.workspace_id, &t.project_id, &uid)?.is_none() {
+                        t.issue_name = String::new();
+                    }
+                }
+                Ok(TimerState { timer })
             })
             .await
     }

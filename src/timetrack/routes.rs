@@ -10,8 +10,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    Interval, IssueTimeSummary, ProjectTimeSummary, Range, TimeTracking, TimerState, TimerView, WorklogInput,
-    WorklogView, WorkspaceTimeSummary,
+    ExportScope, Interval, IssueTimeSummary, ProjectTimeSummary, Range, TimeTracking, TimerState, TimerView,
+    WorklogInput, WorklogView, WorkspaceTimeSummary,
 };
 use crate::auth::Actor;
 use crate::error::AppError;
@@ -232,7 +232,7 @@ async fn export_project_worklogs(
     let r = q.range()?;
     let name = format!("worklogs-{}-{}-{}.csv", p.project.identifier, r.from, r.to);
     let body = TimeTracking(&app)
-        .export(&p.ws, Some(p.project.id.clone()), r, q.user_id)
+        .export(ExportScope::Project(&p), r, q.user_id)
         .await?;
     Ok(csv_answer(name, body))
 }
@@ -264,7 +264,9 @@ async fn export_workspace_worklogs(
 ) -> Result<impl IntoResponse, AppError> {
     let r = q.range()?;
     let name = format!("worklogs-{}-{}-{}.csv", w.ws.slug, r.from, r.to);
-    let body = TimeTracking(&app).export(&w, q.project_id, r, q.user_id).await?;
+    let body = TimeTracking(&app)
+        .export(ExportScope::Workspace(&w, q.project_id), r, q.user_id)
+        .await?;
     Ok(csv_answer(name, body))
 }
 

@@ -161,14 +161,16 @@ fn period(col: &str, i: Interval) -> String {
     }
 }
 
-/// One project's live logs over a range, as (person, issue, day, minutes), read through
-/// the covering index `worklogs_project_day` in one pass; the summary adds them up.
-pub(crate) fn project_logs(
+/// One project's live logs over a range, streamed as (person, issue, day, minutes) into
+/// `each`, read through the covering index `worklogs_project_day` in one pass. Nothing is
+/// collected here: memory follows the number of people, issues and periods, not of logs.
+pub(crate) fn each_project_log(
     c: &Connection,
     pid: &str,
     r: &Range,
     user: Option<&str>,
-) -> rusqlite::Result<Vec<(String, String, String, i64)>> {
+    mut each: impl FnMut(&str, &str, &str, i64),
+) -> rusqlite::Result<()> {
     let (cond, ps) = LogFilter {
         project_id: Some(pid.to_string()),
         from: Some(r.from.clone()),
@@ -177,12 +179,19 @@ pub(crate) fn project_logs(
         ..Default::default()
     }
     .sql();
-    query_vec(
-        c,
-        &format!("SELECT w.logged_by, w.issue_id, w.logged_at, w.duration_minutes FROM worklogs w WHERE {cond}"),
-        &ps,
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-    )
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT w.logged_by, w.issue_id, w.logged_at, w.duration_minutes FROM worklogs w WHERE {cond}"
+    ))?;
+    let mut rows = stmt.query(params_from_iter(ps.iter()))?;
+    while let Some(row) = rows.next()? {
+        each(
+            row.get_ref(0)?.as_str()?,
+            row.get_ref(1)?.as_str()?,
+            row.get_ref(2)?.as_str()?,
+            row.get(3)?,
+        );
+    }
+    Ok(())
 }
 
 /// An issue's key, title and estimate (any issue, deleted ones too: their time was spent).

@@ -300,3 +300,48 @@ async fn opening_things_records_recent_visits() {
     t.app.delete(&format!("{p}/issues/{issue}"), &t.o.token).await.ok(204);
     assert_eq!(t.app.get(r, &t.o.token).await.ok(200).as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_person_keeps_their_last_hundred_recent_visits_not_every_one() {
+    let t = team().await;
+    let pid = t.app.create_project(&t.o, "acme", "WEB", false).await;
+    let p = format!("/api/v1/workspaces/acme/projects/{pid}");
+    let mut last = String::new();
+    for n in 0..105 {
+        last = id(t
+            .app
+            .post(
+                &format!("{p}/issues"),
+                &t.o.token,
+                json!({"name": format!("Issue {n}")}),
+            )
+            .await
+            .ok(201));
+        t.app.get(&format!("{p}/issues/{last}"), &t.o.token).await.ok(200);
+    }
+    let count = |t: &crate::helpers::Team| {
+        t.app.dump(&format!(
+            "SELECT COUNT(*) AS n, SUM(entity_id = '{last}') AS has_last FROM recent_visits WHERE user_id = '{}'",
+            t.o.id
+        ))[0]
+            .clone()
+    };
+    let mut c = count(&t);
+    for _ in 0..200 {
+        if c["has_last"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        c = count(&t);
+    }
+    assert_eq!(c["has_last"], 1, "{c}");
+    assert_eq!(c["n"], 100, "one record per slot: {c}");
+    let list = t
+        .app
+        .get("/api/v1/workspaces/acme/recent-visits", &t.o.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(list.as_array().unwrap().len(), 20);
+    assert_eq!(list[0]["entity_id"], last.as_str(), "newest first");
+}

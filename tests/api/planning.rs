@@ -528,3 +528,164 @@ async fn favorites_show_on_lists_and_follow_visibility() {
         .collect();
     assert_eq!(kinds, ["project", "view"]);
 }
+
+#[tokio::test]
+async fn favorites_and_recents_drop_what_the_person_can_no_longer_see() {
+    let t = team().await;
+    let p = project(&t).await;
+    let pid = p.rsplit('/').next().unwrap().to_string();
+    let issue = new_issue(&t, &p, json!({"name": "Hidden later"})).await;
+    let fav = "/api/v1/workspaces/acme/favorites";
+    t.app
+        .post(fav, &t.m.token, json!({"entity_type": "project", "entity_id": pid}))
+        .await
+        .ok(204);
+    // The member's own view, favorited by them, then made private... by its author only.
+    let view = id(t
+        .app
+        .post(&format!("{p}/views"), &t.o.token, json!({"name": "Owner's board"}))
+        .await
+        .ok(201));
+    t.app
+        .post(fav, &t.m.token, json!({"entity_type": "view", "entity_id": view}))
+        .await
+        .ok(204);
+    assert_eq!(t.app.get(fav, &t.m.token).await.ok(200).as_array().unwrap().len(), 2);
+    // An admin cannot make somebody else's view private (they would lose it themselves).
+    let mine = id(t
+        .app
+        .post(&format!("{p}/views"), &t.m.token, json!({"name": "Member's"}))
+        .await
+        .ok(201));
+    t.app
+        .patch(&format!("{p}/views/{mine}"), &t.o.token, json!({"is_private": true}))
+        .await
+        .err(403, "forbidden");
+    // The author makes theirs private: it leaves the member's favorites.
+    t.app
+        .patch(&format!("{p}/views/{view}"), &t.o.token, json!({"is_private": true}))
+        .await
+        .ok(200);
+    let names: Vec<String> = t
+        .app
+        .get(fav, &t.m.token)
+        .await
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["Project WEB"]);
+    // The member opens the issue; then the project turns private and they leave it.
+    let r = "/api/v1/workspaces/acme/recent-visits";
+    t.app.get(&format!("{p}/issues/{issue}"), &t.m.token).await.ok(200);
+    let mut n = 0;
+    for _ in 0..100 {
+        n = t.app.get(r, &t.m.token).await.ok(200).as_array().unwrap().len();
+        if n == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(n, 1);
+    t.app.patch(&p, &t.o.token, json!({"is_private": true})).await.ok(200);
+    t.app
+        .delete(&format!("{p}/members/{}", t.m.id), &t.o.token)
+        .await
+        .ok(204);
+    assert!(t.app.get(fav, &t.m.token).await.ok(200).as_array().unwrap().is_empty());
+    let recents = t.app.get(r, &t.m.token).await.ok(200).clone();
+    assert!(recents.as_array().unwrap().is_empty(), "{recents}");
+    assert!(!recents.to_string().contains("Hidden later"));
+}
+
+#[tokio::test]
+async fn unfavoriting_in_another_workspace_is_not_found_and_changes_nothing() {
+    let t = team().await;
+    let p = project(&t).await;
+    let pid = p.rsplit('/').next().unwrap().to_string();
+    t.app
+        .post(
+            "/api/v1/workspaces/acme/favorites",
+            &t.o.token,
+            json!({"entity_type": "project", "entity_id": pid}),
+        )
+        .await
+        .ok(204);
+    t.app.create_workspace(&t.o, "other").await;
+    t.app
+        .delete(&format!("/api/v1/workspaces/other/favorites/project/{pid}"), &t.o.token)
+        .await
+        .err(404, "not_found");
+    let list = t
+        .app
+        .get("/api/v1/workspaces/acme/favorites", &t.o.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+}
+
+#[tokio::test]
+async fn list_filters_repeat_and_orders_overflow_without_a_server_error() {
+    let t = team().await;
+    let p = project(&t).await;
+    new_issue(&t, &p, json!({"name": "One"})).await;
+    // Repeated values are kept once, so a long list costs no more than a short one.
+    let many = vec!["urgent"; 5_000].join(",");
+    let r = t.app.get(&format!("{p}/issues?priority={many},none"), &t.m.token).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["total"], 1);
+    let groups = vec!["started"; 2_000].join(",");
+    t.app
+        .get(&format!("{p}/issues?state_group={groups}"), &t.m.token)
+        .await
+        .ok(200);
+    // Orders beyond 2^53 are refused; appending after the largest allowed one works.
+    for body in [
+        json!({"name": "Far", "sort_order": i64::MAX}),
+        json!({"name": "Far", "sort_order": i64::MIN}),
+    ] {
+        t.app
+            .post(&format!("{p}/issues"), &t.m.token, body)
+            .await
+            .err(422, "validation_failed");
+    }
+    t.app
+        .post(
+            &format!("{p}/issues"),
+            &t.m.token,
+            json!({"name": "Edge", "sort_order": (1i64 << 53) - 1}),
+        )
+        .await
+        .ok(201);
+    let next = t
+        .app
+        .post(&format!("{p}/issues"), &t.m.token, json!({"name": "After"}))
+        .await
+        .ok(201)
+        .clone();
+    assert!(next["sort_order"].as_i64().unwrap() > (1i64 << 53) - 1, "{next}");
+    t.app
+        .post(
+            &format!("{p}/states"),
+            &t.o.token,
+            json!({"name": "X", "group": "started", "sequence": i64::MAX}),
+        )
+        .await
+        .err(422, "validation_failed");
+    let h = "/api/v1/workspaces/acme/home-preferences/recents";
+    t.app
+        .patch(h, &t.m.token, json!({"sort_order": i64::MAX}))
+        .await
+        .err(422, "validation_failed");
+    t.app
+        .post(
+            "/api/v1/workspaces/acme/stickies",
+            &t.m.token,
+            json!({"description_html": "x", "sort_order": i64::MIN}),
+        )
+        .await
+        .err(422, "validation_failed");
+}

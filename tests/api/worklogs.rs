@@ -650,3 +650,92 @@ async fn csv_export_is_safe_to_open_in_a_spreadsheet() {
         .await
         .err(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn naming_a_project_on_the_workspace_routes_shows_a_member_only_their_own_time() {
+    let t = team().await;
+    // A private project the member is not in, with the owner's time in it.
+    let sec = t.app.create_project(&t.o, "acme", "SEC", true).await;
+    let sp = format!("/api/v1/workspaces/acme/projects/{sec}");
+    let i = id(t
+        .app
+        .post(&format!("{sp}/issues"), &t.o.token, json!({"name": "Secret"}))
+        .await
+        .ok(201));
+    t.app
+        .post(
+            &format!("{sp}/issues/{i}/worklogs"),
+            &t.o.token,
+            json!({"duration_minutes": 45, "logged_at": "2026-11-03", "description": "classified"}),
+        )
+        .await
+        .ok(201);
+    let range = "from=2026-11-01&to=2026-11-30";
+    let export = format!("/api/v1/workspaces/acme/time-tracking/export?{range}&project_id={sec}");
+    let body = t.app.get(&export, &t.m.token).await.ok(200).clone();
+    let text = body.as_str().unwrap();
+    assert!(!text.contains("classified") && !text.contains("Secret"), "{text}");
+    assert_eq!(csv::Reader::from_reader(text.as_bytes()).records().count(), 0);
+    let summary = format!("/api/v1/workspaces/acme/time-tracking/summary?{range}&project_id={sec}");
+    let s = t.app.get(&summary, &t.m.token).await.ok(200).clone();
+    assert_eq!(s["total_minutes"], 0, "{s}");
+    // Asking for somebody else by name changes nothing for a member.
+    let s = t
+        .app
+        .get(&format!("{summary}&user_id={}", t.o.id), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(s["total_minutes"], 0, "{s}");
+    // The project's own routes stay invisible to a non-member; admins see the time.
+    t.app
+        .get(&format!("{sp}/worklogs/export?{range}"), &t.m.token)
+        .await
+        .err(404, "not_found");
+    let all = t.app.get(&export, &t.a.token).await.ok(200).clone();
+    assert!(all.as_str().unwrap().contains("classified"));
+    assert_eq!(t.app.get(&summary, &t.a.token).await.ok(200)["total_minutes"], 45);
+}
+
+#[tokio::test]
+async fn date_ranges_outside_2000_to_2100_are_refused_not_a_crash() {
+    let t = team().await;
+    let (p, _) = setup(&t).await;
+    for q in [
+        "to=-262144-01-15",
+        "from=+262142-12-31",
+        "from=1999-12-31&to=2000-01-05",
+        "to=2101-01-01",
+    ] {
+        for path in [
+            format!("{p}/worklogs/summary?{q}"),
+            format!("/api/v1/workspaces/acme/time-tracking/summary?{q}"),
+            format!("/api/v1/workspaces/acme/time-tracking/export?{q}"),
+        ] {
+            t.app.get(&path, &t.o.token).await.err(422, "validation_failed");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_timer_outlives_access_to_its_project_without_showing_the_issue() {
+    let t = team().await;
+    let (p, ip) = setup(&t).await;
+    t.app.post(&format!("{ip}/timer"), &t.m.token, json!({})).await.ok(201);
+    let before = t.app.get("/api/v1/users/me/timer", &t.m.token).await.ok(200).clone();
+    assert_eq!(before["timer"]["issue_name"], "Build it");
+    t.app.patch(&p, &t.o.token, json!({"is_private": true})).await.ok(200);
+    t.app
+        .delete(&format!("{p}/members/{}", t.m.id), &t.o.token)
+        .await
+        .ok(204);
+    let after = t.app.get("/api/v1/users/me/timer", &t.m.token).await.ok(200).clone();
+    assert_eq!(after["timer"]["issue_name"], "", "{after}");
+    // Stopping would log time where they no longer may; discarding is always theirs.
+    t.app
+        .post("/api/v1/users/me/timer/stop", &t.m.token, json!({}))
+        .await
+        .err(404, "not_found");
+    t.app.delete("/api/v1/users/me/timer", &t.m.token).await.ok(204);
+    assert!(t.app.get("/api/v1/users/me/timer", &t.m.token).await.ok(200)["timer"].is_null());
+}
