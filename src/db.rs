@@ -60,14 +60,31 @@ pub struct WriteCtx<'a> {
     /// cannot roll back and the cached copy would then be ahead of the log.
     pub touched: HashSet<String>,
     /// Updates produced by this job, published after commit.
-    pub published: Vec<(String, Vec<u8>)>,
+    pub published: Vec<Published>,
+    /// The sync connection a remote update came from, so it is not echoed back to it.
+    pub origin: Option<u64>,
 }
+
+/// A committed document update, handed to the sync hub.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub doc_id: String,
+    pub kind: crate::docs::DocKind,
+    pub workspace_id: String,
+    pub update: Vec<u8>,
+    pub origin: Option<u64>,
+    /// The update's sequence number in this instance's log.
+    pub seq: i64,
+}
+
+/// A document not used for this long leaves the writer's memory (it reloads on next use).
+pub const IDLE_DOCUMENT: std::time::Duration = std::time::Duration::from_secs(300);
 
 type Deliver = Box<dyn FnOnce(Option<AppError>) + Send>;
 type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> (bool, Deliver) + Send>;
 
 /// Called after each commit with the document updates it made durable.
-pub type Publisher = Arc<dyn Fn(&[(String, Vec<u8>)]) + Send + Sync>;
+pub type Publisher = Arc<dyn Fn(&[Published]) + Send + Sync>;
 
 /// The one writer. SQLite allows one writer at a time; funnelling every write through one
 /// thread turns SQLITE_BUSY into a queue and lets concurrent requests share one commit
@@ -145,6 +162,7 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, publi
             }
         }
         run_batch(&mut conn, &mut docs, batch, publisher.as_ref());
+        docs.evict_idle(IDLE_DOCUMENT);
     }
 }
 
@@ -160,7 +178,7 @@ fn run_batch(conn: &mut Connection, docs: &mut DocCache, batch: Vec<Job>, publis
     };
     let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
     let mut all_touched: HashSet<String> = HashSet::new();
-    let mut published: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut published: Vec<Published> = Vec::new();
     for job in batch {
         let sp = match tx.savepoint() {
             Ok(sp) => sp,
@@ -177,6 +195,7 @@ fn run_batch(conn: &mut Connection, docs: &mut DocCache, batch: Vec<Job>, publis
             docs,
             touched: HashSet::new(),
             published: Vec::new(),
+            origin: None,
         };
         let (ok, deliver) = job(&mut ctx);
         let touched = std::mem::take(&mut ctx.touched);

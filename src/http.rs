@@ -225,6 +225,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(crate::timetrack::routes::router())
         .merge(crate::planning::routes::router())
         .merge(crate::me::routes::router())
+        .merge(crate::sync::routes::router())
         .split_for_parts();
     // Modifiers run on the base document; run them again now that all paths are in.
     Security.modify(&mut openapi);
@@ -396,7 +397,8 @@ async fn enforce_policy(State(app): State<App>, req: Request, next: Next) -> Res
         tracing::error!(%method, %path, "route missing from the policy table");
         return AppError::denied("route_not_in_policy", "this route is not in the policy table").into_response();
     };
-    if access == Access::Public {
+    // A device route authenticates its device token itself.
+    if access == Access::Public || access == Access::Device {
         return next.run(req).await;
     }
     let param = |name: &str| -> Option<String> {
@@ -443,7 +445,7 @@ async fn resolve(
     let token = bearer.ok_or(AppError::Unauthenticated)?;
     let actor = Auth(app).authenticate(&token).await?;
     match access {
-        Access::Public | Access::Authenticated => Ok(Resolved {
+        Access::Public | Access::Device | Access::Authenticated => Ok(Resolved {
             actor,
             ws: None,
             project: None,
@@ -564,9 +566,20 @@ pub async fn serve(
             limits_app.limits.forget_idle();
         }
     });
+    let app_for_sync = app.clone();
     let router = router(app);
     let svc = tower::util::MapRequestLayer::new(trim_trailing_slash).layer(router);
     let svc = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(svc);
+    // Sync: connect to the paired peers; on shutdown, end every sync connection first so
+    // the graceful stop does not wait on WebSockets that never close by themselves.
+    if let Err(e) = crate::sync::client::start_all(&app_for_sync).await {
+        tracing::warn!(error = %e, "sync: could not start the peers");
+    }
+    let hub = app_for_sync.sync.clone();
+    let shutdown = async move {
+        shutdown.await;
+        hub.shutdown();
+    };
     let r = axum::serve(listener, svc).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     r.map_err(Into::into)

@@ -6,6 +6,7 @@
 //! - `http`: router, layers, the policy middleware, error rendering; `extract`: extractors.
 //! - `policy`: the one table that says who may call each route.
 //! - `ui`: the web UI built from `ui/`, embedded and served at `/`.
+//! - `sync`: devices, peers and the sync WebSocket over the documents.
 //! - `auth`, `workspaces`, `work`: the domains, each with `store.rs` (SQL) and `routes.rs`.
 
 pub mod auth;
@@ -21,6 +22,7 @@ pub mod planning;
 pub mod policy;
 pub mod richtext;
 pub mod seed;
+pub mod sync;
 pub mod time;
 pub mod timetrack;
 pub mod ui;
@@ -49,6 +51,8 @@ pub struct AppInner {
     pub limits: auth::RateLimits,
     pub ttl: auth::Ttl,
     pub one_time: auth::OneTimeTokens,
+    /// Hands committed document updates to sync connections.
+    pub sync: Arc<sync::Hub>,
     /// Held while the app runs: the exclusive lock on the data dir, when taken.
     _lock: Option<File>,
 }
@@ -100,7 +104,10 @@ impl App {
         let db_path = config.db_path();
         db::migrate(&db_path)?;
         let secret = config::load_or_create_secret(&config.data_dir)?;
-        let (writer, _thread) = db::Writer::start(&db_path, None)?;
+        let hub = Arc::new(sync::Hub::default());
+        let publisher_hub = hub.clone();
+        let publisher: db::Publisher = Arc::new(move |batch| publisher_hub.publish(batch));
+        let (writer, _thread) = db::Writer::start(&db_path, Some(publisher))?;
         let readers = Arc::new(db::Readers::new(&db_path, config.readers)?);
         if exclusive {
             db::spawn_checkpointer(&db_path, std::time::Duration::from_secs(1))?;
@@ -113,6 +120,7 @@ impl App {
                 refresh: config.refresh_ttl,
             },
             one_time: auth::OneTimeTokens::default(),
+            sync: hub,
             writer,
             readers,
             config,

@@ -50,6 +50,27 @@ enum Cmd {
     Seed(keel::seed::SeedArgs),
     /// Print the OpenAPI document (the web UI's types are generated from it).
     Openapi,
+    /// Sync with a team server or another desktop.
+    Sync {
+        #[command(subcommand)]
+        cmd: SyncCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncCmd {
+    /// Pair this data dir with the Keel at URL as EMAIL (password from KEEL_PASSWORD or
+    /// stdin); `keel serve` then syncs with it.
+    Connect {
+        url: String,
+        #[arg(long)]
+        email: String,
+        /// The name this device gets in the user's device list.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the peers and how each is doing.
+    Status,
 }
 
 #[derive(clap::Args)]
@@ -238,6 +259,43 @@ fn main() -> anyhow::Result<()> {
             let n = keel::docs::compact_all_blocking(&app)?;
             println!("compacted {n} documents");
             Ok(())
+        }
+        Cmd::Sync { cmd } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let app = App::open(config, false)?;
+                match cmd {
+                    SyncCmd::Connect { url, email, name } => {
+                        let password = read_password()?;
+                        let name = name.unwrap_or_else(keel::sync::default_device_name);
+                        let p = keel::sync::client::pair(&app, &url, &email, &password, &name)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+                        println!(
+                            "paired with {} as device {}; `keel serve` syncs with it",
+                            p.url, p.device_id
+                        );
+                    }
+                    SyncCmd::Status => {
+                        let peers = keel::sync::client::peers(&app)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+                        if peers.is_empty() {
+                            println!("no peers; pair with `keel sync connect URL --email EMAIL`");
+                        }
+                        for p in peers {
+                            println!(
+                                "{}  last sync {}  {} document(s) waiting{}",
+                                p.url,
+                                p.last_sync_at.as_deref().unwrap_or("never"),
+                                p.pending,
+                                p.last_error.map(|e| format!("  last error: {e}")).unwrap_or_default()
+                            );
+                        }
+                    }
+                }
+                anyhow::Ok(())
+            })
         }
         Cmd::Seed(args) => {
             let app = App::open(config, false)?;

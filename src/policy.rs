@@ -69,6 +69,9 @@ impl ProjRole {
 pub enum Access {
     /// Anyone, signed in or not.
     Public,
+    /// A paired device, by its device token (`keel_dev_`), checked by the route itself:
+    /// the sync WebSocket. Session and API tokens are refused there.
+    Device,
     /// Any signed-in user, by session or API token.
     Authenticated,
     /// Signed in by a session, not an API token: credential management stays with people,
@@ -331,6 +334,19 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         Workspace(WsRole::Member),
     ),
     // The caller's own timer; stopping it re-checks the project's rules.
+    // Sync: pairing checks credentials itself (rate-limited like sign-in); devices are
+    // managed by their person; peers are this instance's own, managed by its admin.
+    ("POST", "/api/v1/sync/pair", Public),
+    ("GET", "/api/v1/sync", Device),
+    ("GET", "/api/v1/users/me/devices", SessionOnly),
+    ("DELETE", "/api/v1/users/me/devices/{device_id}", SessionOnly),
+    ("GET", "/api/v1/sync/peers", InstanceAdmin),
+    ("POST", "/api/v1/sync/peers", InstanceAdmin),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/sync/conflicts",
+        Workspace(WsRole::Admin),
+    ),
     ("GET", "/api/v1/users/me/timer", Authenticated),
     ("DELETE", "/api/v1/users/me/timer", Authenticated),
     ("POST", "/api/v1/users/me/timer/stop", Authenticated),

@@ -217,7 +217,7 @@ pub struct TokenPair {
     pub user: UserView,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub email: String,
@@ -430,6 +430,13 @@ impl Auth<'_> {
     }
 
     pub async fn login(&self, email: &str, password: String) -> Result<TokenPair, AppError> {
+        let user = self.verify_credentials(email, password).await?;
+        self.open_session(user).await
+    }
+
+    /// Checks an email and password without opening a session (sign-in, device pairing).
+    /// Unknown emails cost the same hashing work as known ones.
+    pub async fn verify_credentials(&self, email: &str, password: String) -> Result<UserView, AppError> {
         let email = parse_email(email).map_err(|_| AppError::InvalidCredentials)?;
         let em = email.clone();
         let found = self
@@ -444,8 +451,41 @@ impl Auth<'_> {
         if !verify_password(password, hash).await? {
             return Err(AppError::InvalidCredentials);
         }
-        let user = user.ok_or(AppError::InvalidCredentials)?;
-        self.open_session(user).await
+        user.ok_or(AppError::InvalidCredentials)
+    }
+
+    /// Makes sure this instance has `user`'s account under the same id, with `password`:
+    /// how a device pairing with a server takes its user's account. A different account
+    /// with the same email here is refused (pair a fresh data dir instead).
+    pub async fn adopt_account(&self, user: UserView, password: String) -> Result<UserView, AppError> {
+        let hash = hash_password(password).await?;
+        self.0
+            .writer
+            .write(move |ctx| {
+                let c = ctx.conn;
+                match store::user_by_email(c, &user.email)? {
+                    Some(u) if u.id == user.id => Ok(u),
+                    Some(_) => Err(AppError::conflict(
+                        "account_mismatch",
+                        format!(
+                            "this data dir has another account for {}; pair a fresh data dir",
+                            user.email
+                        ),
+                    )),
+                    None => {
+                        let first = store::user_count(c)? == 0;
+                        Ok(store::insert_user_as(
+                            c,
+                            &user.id,
+                            &user.email,
+                            &user.display_name,
+                            &hash,
+                            first,
+                        )?)
+                    }
+                }
+            })
+            .await
     }
 
     /// A new session for `user`, answered as a token pair (sign-in and one-time sign-in).

@@ -105,7 +105,20 @@ pub(crate) fn insert_user(
     hash: &str,
     admin: bool,
 ) -> rusqlite::Result<UserView> {
-    let id = crate::new_id();
+    insert_user_as(c, &crate::new_id(), email, display_name, hash, admin)
+}
+
+/// Inserts an account under a given id (a device adopting its user's account from the
+/// server it pairs with, so the records it syncs name the same person).
+pub(crate) fn insert_user_as(
+    c: &Connection,
+    id: &str,
+    email: &str,
+    display_name: &str,
+    hash: &str,
+    admin: bool,
+) -> rusqlite::Result<UserView> {
+    let id = id.to_string();
     let now = now_rfc3339();
     c.execute(
         "INSERT INTO users (id, email, display_name, password_hash, is_instance_admin, created_at, updated_at)

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::DeepObservable;
 use yrs::{
     Any, ClientID, Doc, Map, MapPrelim, MapRef, Options, Out, ReadTxn, StateVector, Transact, TransactionMut, Update,
 };
@@ -380,6 +382,7 @@ pub struct Loaded {
     /// Updates in the log after the snapshot.
     pub log_len: u64,
     last_used: u64,
+    used_at: std::time::Instant,
 }
 
 /// The writer's documents, loaded lazily from the snapshot and log, evicted when idle.
@@ -423,6 +426,13 @@ impl DocCache {
         self.loaded.len()
     }
 
+    /// Drops the documents not used for `idle`: they are reloaded from SQLite on next use.
+    pub fn evict_idle(&mut self, idle: std::time::Duration) -> usize {
+        let before = self.loaded.len();
+        self.loaded.retain(|_, l| l.used_at.elapsed() < idle);
+        before - self.loaded.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.loaded.is_empty()
     }
@@ -460,6 +470,7 @@ impl DocCache {
                     doc,
                     log_len,
                     last_used: now,
+                    used_at: std::time::Instant::now(),
                 },
             );
         }
@@ -468,6 +479,7 @@ impl DocCache {
             .get_mut(&d.id)
             .ok_or_else(|| AppError::internal("document vanished from cache"))?;
         l.last_used = now;
+        l.used_at = std::time::Instant::now();
         Ok(l)
     }
 }
@@ -617,9 +629,10 @@ impl WriteCtx<'_> {
         if touched.is_empty() {
             return Ok(out);
         }
-        store::append_update(conn, &d.id, &update)?;
+        let seq = store::append_update(conn, &d.id, &update)?;
         loaded.log_len += 1;
         let rtxn = loaded.doc.transact();
+        store::set_doc_state(conn, &d.id, &rtxn.state_vector().encode_v1(), seq, true)?;
         for (table, id) in &touched {
             let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
             let root = roots.get(table).ok_or_else(|| AppError::internal("no root"))?;
@@ -633,8 +646,203 @@ impl WriteCtx<'_> {
             loaded.log_len = 0;
         }
         drop(rtxn);
-        self.published.push((d.id.clone(), update));
+        self.published.push(crate::db::Published {
+            doc_id: d.id.clone(),
+            kind: d.kind,
+            workspace_id: d.workspace_id.clone(),
+            update,
+            origin: self.origin,
+            seq,
+        });
         Ok(out)
+    }
+}
+
+/// The records a remote update touched, as (table, record id).
+pub type Touched = Vec<(&'static str, String)>;
+
+/// What a remote update did to a document.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Whether the document changed (an update already known changes nothing).
+    pub changed: bool,
+    /// The records it touched, sorted and without repeats.
+    pub touched: Touched,
+}
+
+/// Why a remote update was refused, for the device that sent it.
+fn bad_update(msg: impl Into<String>) -> AppError {
+    AppError::refused("update_rejected", msg)
+}
+
+impl WriteCtx<'_> {
+    /// Applies an update that came from a peer to document `d` through the one write path:
+    /// the records it touches are found by deep observers on the document's table roots,
+    /// `check` decides on them (it sees the document after the update), then the update is
+    /// appended to the log and the records are projected, exactly as a local edit is. If
+    /// decoding, applying or `check` fails, the error makes the writer roll the job back
+    /// and evict the document, so nothing of the update is kept.
+    pub fn apply_remote(
+        &mut self,
+        d: &DocRef,
+        update: &[u8],
+        check: impl FnOnce(&Connection, &yrs::Transaction<'_>, &Touched) -> Result<(), AppError>,
+    ) -> Result<Applied, AppError> {
+        let decoded = Update::decode_v1(update).map_err(|e| bad_update(format!("the update does not decode: {e}")))?;
+        let conn = self.conn;
+        self.touched.insert(d.id.clone());
+        let loaded = self.docs.load(conn, d)?;
+        // Root refs first, outside any transaction (taking them inside deadlocks).
+        let roots: Vec<(&'static str, MapRef)> = TABLES
+            .iter()
+            .filter(|t| t.kind == d.kind)
+            .map(|t| (t.name, loaded.doc.get_or_insert_map(t.name)))
+            .collect();
+        let hits: Arc<std::sync::Mutex<Touched>> = Arc::default();
+        let origin = "keel-remote";
+        for (name, root) in &roots {
+            let (name, hits) = (*name, hits.clone());
+            // Never touch SQLite in an observer: only note what changed.
+            root.observe_deep(origin, move |txn, events| {
+                let Ok(mut h) = hits.lock() else { return };
+                for e in events.iter() {
+                    let path = e.path();
+                    match path.front() {
+                        Some(yrs::types::PathSegment::Key(k)) => h.push((name, k.to_string())),
+                        Some(yrs::types::PathSegment::Index(_)) => h.push((name, String::new())),
+                        None => {
+                            if let yrs::types::Event::Map(m) = e {
+                                for k in m.keys(txn).keys() {
+                                    h.push((name, k.to_string()));
+                                }
+                            } else {
+                                h.push((name, String::new()));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        let before = loaded.doc.transact().state_vector();
+        let applied = {
+            let mut txn = loaded.doc.transact_mut();
+            let r = txn.apply_update(decoded);
+            let deleted = !txn.delete_set().is_empty();
+            r.map(|()| deleted)
+        };
+        for (_, root) in &roots {
+            root.unobserve_deep(origin);
+        }
+        let deleted = applied.map_err(|e| bad_update(format!("the update does not apply: {e}")))?;
+        let mut touched = hits.lock().map(|h| h.clone()).unwrap_or_default();
+        touched.sort();
+        touched.dedup();
+        let rtxn = loaded.doc.transact();
+        let after = rtxn.state_vector();
+        if before == after && !deleted && touched.is_empty() {
+            return Ok(Applied::default());
+        }
+        // Only the tables of this kind of document may exist in it, and every touched
+        // record must read back whole.
+        let allowed: Vec<&str> = roots.iter().map(|(n, _)| *n).collect();
+        if let Some((name, _)) = rtxn.root_refs().find(|(n, _)| !allowed.contains(n)) {
+            return Err(bad_update(format!(
+                "a {} document has no table {name}",
+                d.kind.as_str()
+            )));
+        }
+        for (table, id) in &touched {
+            let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
+            let root = roots
+                .iter()
+                .find(|(n, _)| n == table)
+                .map(|(_, r)| r)
+                .ok_or_else(|| AppError::internal("no root"))?;
+            if id.is_empty() || !record_is_plain(&rtxn, root, spec, id) {
+                return Err(bad_update(format!(
+                    "record {table}/{id:.60} is not a record of plain fields"
+                )));
+            }
+        }
+        check(conn, &rtxn, &touched)?;
+        let seq = store::append_update(conn, &d.id, update)?;
+        loaded.log_len += 1;
+        store::set_doc_state(conn, &d.id, &after.encode_v1(), seq, false)?;
+        for (table, id) in &touched {
+            let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
+            let root = roots
+                .iter()
+                .find(|(n, _)| n == table)
+                .map(|(_, r)| r)
+                .ok_or_else(|| AppError::internal("no root"))?;
+            if let Some(vals) = read_record(&rtxn, root, spec, id) {
+                store::upsert_row(conn, spec, id, &vals)?;
+            }
+        }
+        if loaded.log_len >= COMPACT_AFTER {
+            let snapshot = rtxn.encode_state_as_update_v1(&StateVector::default());
+            store::compact(conn, &d.id, &snapshot)?;
+            loaded.log_len = 0;
+        }
+        drop(rtxn);
+        self.published.push(crate::db::Published {
+            doc_id: d.id.clone(),
+            kind: d.kind,
+            workspace_id: d.workspace_id.clone(),
+            update: update.to_vec(),
+            origin: self.origin,
+            seq,
+        });
+        Ok(Applied { changed: true, touched })
+    }
+
+    /// Drops this instance's copy of a document and its projected rows, then takes
+    /// `state` (the peer's whole document) in its place: how a device resets a document
+    /// whose update the server refused.
+    pub fn reset_document(&mut self, d: &DocRef, state: &[u8]) -> Result<Applied, AppError> {
+        let conn = self.conn;
+        self.touched.insert(d.id.clone());
+        if let Some(parts) = store::load_parts(conn, &d.id)? {
+            let old = doc_from_parts(parts.snapshot.as_deref(), &parts.updates).map_err(AppError::Internal)?;
+            let roots: Vec<(&TableSpec, MapRef)> = TABLES
+                .iter()
+                .filter(|t| t.kind == d.kind)
+                .map(|t| (t, old.get_or_insert_map(t.name)))
+                .collect();
+            let txn = old.transact();
+            for (spec, root) in &roots {
+                for key in root.keys(&txn) {
+                    store::delete_row(conn, spec, key)?;
+                }
+            }
+            drop(txn);
+            store::clear_document(conn, &d.id)?;
+        }
+        self.docs.evict(&d.id);
+        self.apply_remote(d, state, |_, _, _| Ok(()))
+    }
+}
+
+/// Whether a record reads back as plain values: a `Y.Map` of plain values for field-shaped
+/// tables, an `Any::Map` for atomic ones (a hostile update could nest other types).
+fn record_is_plain<T: ReadTxn>(txn: &T, root: &MapRef, spec: &TableSpec, id: &str) -> bool {
+    match (root.get(txn, id), spec.shape) {
+        (Some(Out::YMap(rec)), Shape::Fields) => rec.iter(txn).all(|(_, v)| matches!(v, Out::Any(_))),
+        (Some(Out::Any(Any::Map(_))), Shape::Atomic) => true,
+        _ => false,
+    }
+}
+
+/// Reads one field of a record as text (for the sync layer's checks).
+pub fn record_field<T: ReadTxn>(txn: &T, table: &str, id: &str, field: &str) -> Option<String> {
+    let spec = table_spec(table)?;
+    let root = txn.get_map(table)?;
+    let i = spec.cols.iter().position(|(n, _)| *n == field)?;
+    let vals = read_record(txn, &root, spec, id)?;
+    match vals.into_iter().nth(i)? {
+        Val::Text(t) => Some(t),
+        Val::Int(n) => Some(n.to_string()),
+        Val::Null => None,
     }
 }
 
@@ -688,6 +896,44 @@ pub fn document_state(conn: &Connection, id: &str) -> anyhow::Result<Option<Vec<
     let doc = doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
     let state = doc.transact().encode_state_as_update_v1(&StateVector::default());
     Ok(Some(state))
+}
+
+/// A document's state vector, computed from its snapshot and log.
+pub fn document_state_vector(conn: &Connection, id: &str) -> anyhow::Result<Vec<u8>> {
+    let Some(parts) = store::load_parts(conn, id)? else {
+        return Ok(StateVector::default().encode_v1());
+    };
+    let doc = doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
+    let sv = doc.transact().state_vector().encode_v1();
+    Ok(sv)
+}
+
+/// What our copy of document `id` has beyond `theirs`, with the sequence of the latest
+/// update made here; `None` when there is nothing (or no such document). The recorded state vector
+/// answers "nothing" without loading the document.
+pub fn document_diff(conn: &Connection, id: &str, theirs: &StateVector) -> anyhow::Result<Option<(Vec<u8>, i64)>> {
+    let Some((sv, seq)) = store::doc_state(conn, id)? else {
+        return Ok(None);
+    };
+    if let Some(sv) = sv {
+        let ours = StateVector::decode_v1(&sv)?;
+        if ours.iter().all(|(client, clock)| theirs.get(client) >= *clock) {
+            return Ok(None);
+        }
+    }
+    let Some(parts) = store::load_parts(conn, id)? else {
+        return Ok(None);
+    };
+    let doc = doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
+    let txn = doc.transact();
+    if txn
+        .state_vector()
+        .iter()
+        .all(|(client, clock)| theirs.get(client) >= *clock)
+    {
+        return Ok(None);
+    }
+    Ok(Some((txn.encode_diff_v1(theirs), seq)))
 }
 
 /// `keel rebuild-projection`, run on the writer so no write interleaves.

@@ -38,6 +38,31 @@ pub(crate) fn append_update(conn: &Connection, doc_id: &str, data: &[u8]) -> rus
     Ok(conn.last_insert_rowid())
 }
 
+/// Records a document's state vector and the sequence number of its latest update, so a
+/// sync manifest is read without loading the document.
+/// `local` marks an update made here (not received from a peer).
+pub(crate) fn set_doc_state(conn: &Connection, doc_id: &str, sv: &[u8], seq: i64, local: bool) -> rusqlite::Result<()> {
+    if local {
+        conn.prepare_cached("UPDATE documents SET state_vector = ?2, last_seq = ?3, local_seq = ?3 WHERE id = ?1")?
+            .execute(params![doc_id, sv, seq])?;
+    } else {
+        conn.prepare_cached("UPDATE documents SET state_vector = ?2, last_seq = ?3 WHERE id = ?1")?
+            .execute(params![doc_id, sv, seq])?;
+    }
+    Ok(())
+}
+
+/// A document's recorded state vector (absent before its first write since the sync
+/// migration) and latest update sequence; `None` if there is no such document.
+pub(crate) fn doc_state(conn: &Connection, id: &str) -> rusqlite::Result<Option<(Option<Vec<u8>>, i64)>> {
+    conn.query_row(
+        "SELECT state_vector, local_seq FROM documents WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
 /// Replaces the log of a document by a snapshot of its whole state.
 pub(crate) fn compact(conn: &Connection, doc_id: &str, snapshot: &[u8]) -> rusqlite::Result<()> {
     let max_seq: i64 = conn.query_row(
@@ -69,6 +94,23 @@ pub fn log_len(conn: &Connection, doc_id: &str) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM doc_updates WHERE doc_id = ?1", [doc_id], |r| {
         r.get(0)
     })
+}
+
+/// Removes one projected row (a document reset takes it again from the peer's state).
+pub(crate) fn delete_row(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Result<()> {
+    // Table names come from the static TABLES list, never from input.
+    conn.execute(&format!("DELETE FROM {} WHERE id = ?1", spec.name), [id])?;
+    Ok(())
+}
+
+/// Empties a document: no snapshot, no log. Its row stays so its id is known.
+pub(crate) fn clear_document(conn: &Connection, id: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM doc_updates WHERE doc_id = ?1", [id])?;
+    conn.execute(
+        "UPDATE documents SET snapshot = NULL, state_vector = NULL WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn clear_table(conn: &Connection, spec: &TableSpec) -> rusqlite::Result<()> {

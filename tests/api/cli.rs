@@ -12,20 +12,25 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keel");
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub child: Child,
+    pub base: String,
     client: reqwest::Client,
 }
 
 fn start(dir: &Path) -> Server {
+    start_on(dir, "127.0.0.1:0")
+}
+
+/// The real binary serving `dir` on `bind`; answers once it listens.
+pub(crate) fn start_on(dir: &Path, bind: &str) -> Server {
     let mut child = Command::new(BIN)
         .arg("--data-dir")
         .arg(dir)
         .args([
             "serve",
             "--bind",
-            "127.0.0.1:0",
+            bind,
             "--auth-rate-per-ip",
             "1000000",
             "--auth-rate-per-account",
@@ -52,7 +57,7 @@ fn start(dir: &Path) -> Server {
 }
 
 impl Server {
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         let mut rb = self.client.post(format!("{}{path}", self.base)).json(&body);
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -61,7 +66,7 @@ impl Server {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
-    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str, token: &str) -> (u16, Value) {
         let r = self
             .client
             .get(format!("{}{path}", self.base))
@@ -72,7 +77,7 @@ impl Server {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
-    fn sigterm(&mut self) -> std::process::ExitStatus {
+    pub(crate) fn sigterm(&mut self) -> std::process::ExitStatus {
         let st = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -82,7 +87,7 @@ impl Server {
     }
 }
 
-fn keel(dir: &Path, args: &[&str], password: Option<&str>) -> std::process::Output {
+pub(crate) fn keel(dir: &Path, args: &[&str], password: Option<&str>) -> std::process::Output {
     let mut c = Command::new(BIN);
     c.arg("--data-dir").arg(dir).args(args).env("RUST_LOG", "warn");
     if let Some(p) = password {
@@ -91,7 +96,7 @@ fn keel(dir: &Path, args: &[&str], password: Option<&str>) -> std::process::Outp
     c.output().expect("run keel")
 }
 
-async fn register(s: &Server, email: &str) -> String {
+pub(crate) async fn register(s: &Server, email: &str) -> String {
     let (st, b) = s
         .post(
             "/api/v1/auth/register",

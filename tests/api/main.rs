@@ -13,6 +13,7 @@ mod matrix;
 mod me;
 mod planning;
 mod projects;
+mod sync;
 mod tokens;
 mod worklogs;
 mod workspaces;

@@ -135,6 +135,8 @@ fn expect(access: Access, who: Who, ctx: Ctx) -> Expect {
     match access {
         Access::Public => Expect::Allowed,
         _ if who == Who::Anonymous => Expect::Denied(401),
+        // Only a device token opens the sync socket: sessions and API tokens are refused.
+        Access::Device => Expect::Denied(401),
         Access::Authenticated => Expect::Allowed,
         Access::SessionOnly if who == Who::ApiToken => Expect::Denied(403),
         Access::SessionOnly => Expect::Allowed,
@@ -246,6 +248,7 @@ fn fill(path: &str, ctx: Ctx, w: &World, project_override: Option<&str>, slug_ov
         .replace("{key}", "nothing")
         .replace("{link_id}", NOBODY)
         .replace("{sticky_id}", NOBODY)
+        .replace("{device_id}", NOBODY)
         .replace("{*rest}", "index.css")
 }
 
@@ -601,6 +604,13 @@ const PINNED: &[(&str, &str, &str)] = &[
         "/api/v1/workspaces/{slug}/time-tracking/export",
         "Workspace(Member)",
     ),
+    ("POST", "/api/v1/sync/pair", "Public"),
+    ("GET", "/api/v1/sync", "Device"),
+    ("GET", "/api/v1/users/me/devices", "SessionOnly"),
+    ("DELETE", "/api/v1/users/me/devices/{device_id}", "SessionOnly"),
+    ("GET", "/api/v1/sync/peers", "InstanceAdmin"),
+    ("POST", "/api/v1/sync/peers", "InstanceAdmin"),
+    ("GET", "/api/v1/workspaces/{slug}/sync/conflicts", "Workspace(Admin)"),
     ("GET", "/api/v1/users/me/timer", "Authenticated"),
     ("DELETE", "/api/v1/users/me/timer", "Authenticated"),
     ("POST", "/api/v1/users/me/timer/stop", "Authenticated"),

@@ -1,0 +1,406 @@
+//! Sync between instances: devices pair with a server (or another desktop), then one
+//! WebSocket per connection carries the yrs updates of every document the device's user
+//! may read, both ways (DESIGN §4).
+//!
+//! - `wire`: the frames and their bounded decoder.
+//! - `session`: the protocol, the same on both ends: hello with versions, manifests of
+//!   state vectors, the missing updates pushed both ways, then live updates.
+//! - this file: who may read and write which document, the checks a remote update passes
+//!   before it is kept, and the hub that hands committed updates to connections.
+//! - `client`: pairing and the outgoing connection with backoff; `routes`: the HTTP side.
+
+pub mod client;
+pub mod routes;
+pub mod session;
+pub(crate) mod store;
+pub mod wire;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use tokio::sync::{broadcast, watch};
+
+use crate::db::Published;
+use crate::docs::{DocKind, DocRef, Touched};
+use crate::error::AppError;
+use crate::policy::{ProjRole, WsRole};
+use crate::App;
+
+/// Who is at the other end of a connection.
+#[derive(Debug, Clone)]
+pub enum Remote {
+    /// A device of `user_id` that connected to us: it reads and writes what that user may.
+    Device { user_id: String, device_id: String },
+    /// A server or peer this instance connected to with its device token: trusted, since
+    /// it decides what we receive; our updates are checked there.
+    Upstream { peer_id: String },
+}
+
+/// What a connection may do with one document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Access {
+    pub read: bool,
+    pub write: bool,
+}
+
+/// Names the document `id` of workspace `ws` from its id alone; `None` for ids that are
+/// no Keel document (a hostile peer's).
+pub fn doc_ref(id: &str, ws: &str) -> Option<DocRef> {
+    let uuid = |s: &str| uuid::Uuid::parse_str(s).is_ok() && s.len() == 36;
+    let parts: Vec<&str> = id.split(':').collect();
+    match parts.as_slice() {
+        ["ws", w] if *w == ws && uuid(w) => Some(DocRef::workspace(ws)),
+        ["project", p] if uuid(p) && uuid(ws) => Some(DocRef::project(ws, p)),
+        ["worklogs", p, u, q] if uuid(p) && uuid(u) && uuid(ws) && is_quarter(q) => Some(DocRef::worklogs(ws, p, u, q)),
+        ["user", w, u] if *w == ws && uuid(w) && uuid(u) => Some(DocRef::user(ws, u)),
+        _ => None,
+    }
+}
+
+fn is_quarter(q: &str) -> bool {
+    q.len() == 6 && q[..4].bytes().all(|b| b.is_ascii_digit()) && matches!(&q[4..], "Q1" | "Q2" | "Q3" | "Q4")
+}
+
+/// The project a project or work-log document belongs to, and for work logs and user
+/// documents, the person they belong to.
+fn doc_parts(d: &DocRef) -> (Option<&str>, Option<&str>) {
+    let parts: Vec<&str> = d.id.split(':').collect();
+    match (d.kind, parts.as_slice()) {
+        (DocKind::Project, [_, p]) => (Some(p), None),
+        (DocKind::Worklogs, [_, p, u, _]) => (Some(p), Some(u)),
+        (DocKind::User, [_, _, u]) => (None, Some(u)),
+        _ => (None, None),
+    }
+}
+
+/// What `user` may do with document `d`, from their roles now. A project document that
+/// does not exist yet may be written by a workspace member (it is a project they are
+/// creating); the check after applying makes sure they made themselves its admin.
+pub fn device_access(c: &Connection, user: &str, d: &DocRef) -> rusqlite::Result<Access> {
+    let Some(ws_role) = crate::workspaces::role_of(c, &d.workspace_id, user)? else {
+        return Ok(Access::default());
+    };
+    let (project, owner) = doc_parts(d);
+    let proj_role = match project {
+        Some(p) => crate::work::project_for_user(c, &d.workspace_id, p, user)?.map(|(_, r)| r),
+        None => None,
+    };
+    Ok(match d.kind {
+        // Guests get no workspace document: it holds invitations and their emails.
+        DocKind::Workspace => Access {
+            read: ws_role >= WsRole::Member,
+            write: ws_role >= WsRole::Admin,
+        },
+        DocKind::Project => match proj_role {
+            Some(r) => Access {
+                read: true,
+                write: r >= ProjRole::Member,
+            },
+            None => Access {
+                read: false,
+                write: ws_role >= WsRole::Member && !store::project_known(c, project.unwrap_or_default())?,
+            },
+        },
+        DocKind::Worklogs => match proj_role {
+            Some(r) if r >= ProjRole::Member => Access {
+                read: true,
+                write: owner == Some(user) || r >= ProjRole::Admin,
+            },
+            _ => Access::default(),
+        },
+        DocKind::User => {
+            let mine = owner == Some(user);
+            Access {
+                read: mine,
+                write: mine,
+            }
+        }
+    })
+}
+
+/// The rules a device's update must keep beyond its document-level write right: every
+/// record names the document's workspace (and project, and owner); project-level tables
+/// need a project admin; comments are their author's; values stay in their ranges.
+pub fn check_device_update(
+    c: &Connection,
+    txn: &yrs::Transaction<'_>,
+    user: &str,
+    d: &DocRef,
+    touched: &Touched,
+) -> Result<(), AppError> {
+    let reject = |m: String| AppError::refused("update_rejected", m);
+    let (project, owner) = doc_parts(d);
+    let field = |t: &str, id: &str, f: &str| crate::docs::record_field(txn, t, id, f);
+    let proj_role = match project {
+        Some(p) => crate::work::project_for_user(c, &d.workspace_id, p, user)?.map(|(_, r)| r),
+        None => None,
+    };
+    for (table, id) in touched {
+        let spec = crate::docs::table_spec(table).ok_or_else(|| reject(format!("unknown table {table}")))?;
+        let has = |f: &str| spec.cols.iter().any(|(n, _)| *n == f);
+        if has("workspace_id") && field(table, id, "workspace_id").as_deref() != Some(d.workspace_id.as_str()) {
+            return Err(reject(format!("{table}/{id} names another workspace")));
+        }
+        if let Some(p) = project {
+            let pid = if *table == "projects" {
+                Some(id.clone())
+            } else {
+                field(table, id, "project_id")
+            };
+            if (has("project_id") || *table == "projects") && pid.as_deref() != Some(p) {
+                return Err(reject(format!("{table}/{id} names another project")));
+            }
+        }
+        if let Some(u) = owner {
+            let who = match d.kind {
+                DocKind::Worklogs => field(table, id, "logged_by"),
+                _ => field(table, id, "user_id"),
+            };
+            if who.as_deref() != Some(u) {
+                return Err(reject(format!("{table}/{id} belongs to somebody else")));
+            }
+        }
+        if d.kind == DocKind::Project {
+            let admin_only = matches!(*table, "projects" | "project_members" | "states");
+            // A project being created has no role yet: it is checked as a whole below.
+            if let Some(r) = proj_role {
+                if admin_only && r < ProjRole::Admin {
+                    return Err(reject(format!("changing {table} needs a project admin")));
+                }
+                if *table == "issue_comments"
+                    && r < ProjRole::Admin
+                    && field(table, id, "created_by").as_deref() != Some(user)
+                {
+                    return Err(reject("comments are edited by their author".into()));
+                }
+            }
+        }
+        if *table == "worklogs" {
+            let minutes: i64 = field(table, id, "duration_minutes")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            if !(1..=crate::timetrack::MAX_MINUTES).contains(&minutes) {
+                return Err(reject(format!("worklogs/{id}: duration out of range")));
+            }
+        }
+    }
+    if d.kind == DocKind::Project && proj_role.is_none() {
+        // A new project: its creator must be in it as an admin.
+        let p = project.unwrap_or_default();
+        let key_ok = touched.iter().any(|(t, id)| *t == "projects" && id == p);
+        let admin = touched.iter().any(|(t, id)| {
+            *t == "project_members"
+                && field(t, id, "user_id").as_deref() == Some(user)
+                && field(t, id, "role").as_deref() == Some("admin")
+        });
+        if !key_ok || !admin {
+            return Err(reject(
+                "a new project must carry its record and its creator as admin".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Device tokens start with this, so a leaked one is recognisable.
+pub const DEVICE_PREFIX: &str = "keel_dev_";
+
+/// Checks a user's credentials and issues a device token bound to the user and a new device.
+pub async fn pair_device(app: &App, email: &str, password: String, name: &str) -> Result<client::Paired, AppError> {
+    let user = crate::auth::Auth(app).verify_credentials(email, password).await?;
+    let token = crate::auth::random_token(DEVICE_PREFIX);
+    let hash = crate::auth::sha256_hex(&token);
+    let (id, uid, name) = (crate::new_id(), user.id.clone(), name.to_string());
+    let device_id = id.clone();
+    app.writer
+        .write(move |ctx| Ok(store::create_device(ctx.conn, &id, &uid, &name, &hash)?))
+        .await?;
+    Ok(client::Paired { device_id, token, user })
+}
+
+/// The device and user of a live device token.
+pub async fn authenticate_device(app: &App, token: &str) -> Result<(String, String), AppError> {
+    if !token.starts_with(DEVICE_PREFIX) || token.len() > 200 {
+        return Err(AppError::InvalidToken);
+    }
+    let hash = crate::auth::sha256_hex(token);
+    let found = app.readers.read(move |c| Ok(store::device_by_token(c, &hash)?)).await?;
+    let (device, user) = found.ok_or(AppError::InvalidToken)?;
+    let d = device.clone();
+    app.writer
+        .write(move |ctx| Ok(store::touch_device(ctx.conn, &d)?))
+        .await?;
+    Ok((device, user))
+}
+
+pub async fn devices(app: &App, user: &str) -> Result<Vec<store::DeviceView>, AppError> {
+    let u = user.to_string();
+    app.readers.read(move |c| Ok(store::devices(c, &u)?)).await
+}
+
+/// Revokes a device of `user` and cuts its live connections.
+pub async fn revoke_device(app: &App, user: &str, device_id: &str) -> Result<(), AppError> {
+    let (u, d) = (user.to_string(), device_id.to_string());
+    let done = app
+        .writer
+        .write(move |ctx| Ok(store::revoke_device(ctx.conn, &u, &d)?))
+        .await?;
+    if !done {
+        return Err(AppError::not_found("device"));
+    }
+    app.sync.cut_device(device_id);
+    Ok(())
+}
+
+pub async fn conflicts(app: &App, ws: &str) -> Result<Vec<store::ConflictView>, AppError> {
+    let w = ws.to_string();
+    app.readers.read(move |c| Ok(store::conflicts(c, &w)?)).await
+}
+
+/// This machine's name, for the device list of the server it pairs with.
+pub fn default_device_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .map_or_else(|| "Keel device".to_string(), |h| h.chars().take(100).collect())
+}
+
+/// Status of a peer this instance connects to, for the API.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct PeerLive {
+    pub connected: bool,
+    pub last_error: Option<String>,
+}
+
+/// A live connection of a device and the switch that ends it.
+type Cut = (u64, watch::Sender<bool>);
+
+/// Hands committed updates to the live connections, and holds what they share: connection
+/// ids, the connections of each device (so revoking one cuts it at once) and peer status.
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Published>>,
+    closing: watch::Sender<bool>,
+    next_conn: AtomicU64,
+    devices: Mutex<HashMap<String, Vec<Cut>>>,
+    pub peers: Mutex<HashMap<String, PeerLive>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        let (tx, _) = broadcast::channel(4096);
+        Self {
+            tx,
+            closing: watch::channel(false).0,
+            next_conn: AtomicU64::new(1),
+            devices: Mutex::default(),
+            peers: Mutex::default(),
+        }
+    }
+}
+
+impl Hub {
+    pub fn publish(&self, batch: &[Published]) {
+        for p in batch {
+            // No receiver is fine: nobody is connected.
+            let _ = self.tx.send(Arc::new(p.clone()));
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.tx.subscribe()
+    }
+
+    /// Turns true when the server shuts down: every connection ends.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    pub fn shutdown(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers a device's connection; the receiver turns true when the device is revoked.
+    pub fn register_device(&self, device_id: &str, conn: u64) -> watch::Receiver<bool> {
+        let (tx, rx) = watch::channel(false);
+        if let Ok(mut m) = self.devices.lock() {
+            m.entry(device_id.to_string()).or_default().push((conn, tx));
+        }
+        rx
+    }
+
+    pub fn unregister_device(&self, device_id: &str, conn: u64) {
+        if let Ok(mut m) = self.devices.lock() {
+            if let Some(v) = m.get_mut(device_id) {
+                v.retain(|(c, _)| *c != conn);
+                if v.is_empty() {
+                    m.remove(device_id);
+                }
+            }
+        }
+    }
+
+    /// Cuts every live connection of a device.
+    pub fn cut_device(&self, device_id: &str) {
+        if let Ok(m) = self.devices.lock() {
+            for (_, tx) in m.get(device_id).into_iter().flatten() {
+                let _ = tx.send(true);
+            }
+        }
+    }
+
+    pub fn set_peer(&self, peer_id: &str, f: impl FnOnce(&mut PeerLive)) {
+        if let Ok(mut m) = self.peers.lock() {
+            f(m.entry(peer_id.to_string()).or_default());
+        }
+    }
+
+    pub fn peer(&self, peer_id: &str) -> PeerLive {
+        self.peers
+            .lock()
+            .ok()
+            .and_then(|m| m.get(peer_id).cloned())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_ids_are_parsed_strictly() {
+        let w = "01a20575-63a8-7175-aa4d-82612176bc63";
+        let p = "01a20575-63a9-73df-8378-2fe91debddd9";
+        assert_eq!(doc_ref(&format!("ws:{w}"), w).map(|d| d.kind), Some(DocKind::Workspace));
+        assert!(doc_ref(&format!("ws:{p}"), w).is_none(), "another workspace's document");
+        assert_eq!(
+            doc_ref(&format!("project:{p}"), w).map(|d| d.kind),
+            Some(DocKind::Project)
+        );
+        assert_eq!(
+            doc_ref(&format!("worklogs:{p}:{w}:2026Q4"), w).map(|d| d.kind),
+            Some(DocKind::Worklogs)
+        );
+        assert!(doc_ref(&format!("worklogs:{p}:{w}:2026Q5"), w).is_none());
+        assert_eq!(
+            doc_ref(&format!("user:{w}:{p}"), w).map(|d| d.kind),
+            Some(DocKind::User)
+        );
+        for bad in [
+            "",
+            "ws",
+            "project:x",
+            "users:1",
+            "project:../../etc",
+            &format!("project:{p}:extra"),
+        ] {
+            assert!(doc_ref(bad, w).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! One sync connection, the same protocol on both ends.
+//!
+//! 1. Each side sends `Hello`; a different protocol or yrs version ends the connection
+//!    with a `version_mismatch` error that names both versions.
+//! 2. Each side sends a `Manifest`: the state vector of every document the other side may
+//!    read (from `documents.state_vector`, without loading documents).
+//! 3. On the other's manifest, each side pushes what the other lacks: for a document whose
+//!    state vector is behind ours, the diff; for one missing there, the whole state. Then
+//!    `Done`. Only documents that differ cost anything.
+//! 4. Live: every update committed here (by the API or another connection) that the other
+//!    side may read is sent; every update received goes through the one write path.
+//!    A device's update is checked first (`check_device_update`); a refused one is not
+//!    applied, stored or relayed, and the device gets `update_rejected` with `reset`,
+//!    followed by our state of that document, which it takes in place of its own.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, watch};
+use yrs::updates::decoder::Decode;
+use yrs::StateVector;
+
+use super::wire::{Done, ErrorMsg, Frame, Hello, Manifest, PROTOCOL, YRS_VERSION};
+use super::{doc_ref, store, Access, Remote};
+use crate::db::Published;
+use crate::docs::{DocKind, DocRef};
+use crate::error::AppError;
+use crate::App;
+
+/// Documents a manifest may list: more is refused as hostile.
+pub const MAX_MANIFEST: usize = 200_000;
+/// How long a peer has to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The two directions of a connection, as whole frames.
+pub struct Link {
+    pub inbound: mpsc::Receiver<Vec<u8>>,
+    pub outbound: mpsc::Sender<Vec<u8>>,
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// The other side went away.
+    Closed,
+    /// This side is shutting down.
+    Shutdown,
+    /// The device was revoked.
+    Revoked,
+    /// The other side broke the protocol or refused us; the text says how.
+    Failed(String),
+}
+
+struct Session {
+    app: App,
+    remote: Remote,
+    conn: u64,
+    out: mpsc::Sender<Vec<u8>>,
+    access: HashMap<String, Access>,
+    /// Our pushes not yet acknowledged, and whether the other side's `Done` came.
+    unacked: usize,
+    done: bool,
+    synced_seq: i64,
+}
+
+fn fail(m: impl Into<String>) -> End {
+    End::Failed(m.into())
+}
+
+/// Runs one connection until it ends. `me` is our user id (for the hello), `cut` turns
+/// true when the connection must end (device revoked, server shutting down).
+pub async fn run(
+    app: App,
+    remote: Remote,
+    me: &str,
+    device: Option<&str>,
+    mut link: Link,
+    mut cut: watch::Receiver<bool>,
+) -> End {
+    let conn = app.sync.next_conn_id();
+    // Subscribe before reading the manifest so no commit falls between the two.
+    let mut live = app.sync.subscribe();
+    let mut closing = app.sync.closing();
+    let mut s = Session {
+        app: app.clone(),
+        remote,
+        conn,
+        out: link.outbound.clone(),
+        access: HashMap::new(),
+        unacked: 0,
+        done: false,
+        synced_seq: 0,
+    };
+    if s.send(Frame::Hello(Hello::ours(me, device))).await.is_err() {
+        return End::Closed;
+    }
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, link.inbound.recv()).await {
+        Err(_) => return s.refuse("timeout", "no hello within 10 s").await,
+        Ok(None) => return End::Closed,
+        Ok(Some(b)) => b,
+    };
+    match Frame::decode(&hello) {
+        Ok(Frame::Hello(h)) if h.protocol == PROTOCOL && h.yrs == YRS_VERSION => {}
+        Ok(Frame::Hello(h)) => {
+            let m = format!(
+                "version mismatch: this side speaks Keel sync {PROTOCOL} with yrs {YRS_VERSION}, the other {} with yrs {}",
+                h.protocol, h.yrs
+            );
+            return s.refuse("version_mismatch", &m).await;
+        }
+        Ok(Frame::Error(e)) => return fail(format!("{}: {}", e.code, e.message)),
+        Ok(_) => return s.refuse("bad_frame", "the first message must be hello").await,
+        Err(e) => return s.refuse("bad_frame", &e.0).await,
+    }
+    s.synced_seq = s.app.readers.read(|c| Ok(store::max_local_seq(c)?)).await.unwrap_or(0);
+    match s.manifest().await {
+        Ok(m) => {
+            if s.send(Frame::Manifest(m)).await.is_err() {
+                return End::Closed;
+            }
+        }
+        Err(e) => return s.refuse("internal", &e.to_string()).await,
+    }
+    loop {
+        tokio::select! {
+            r = cut.changed() => {
+                if r.is_err() || *cut.borrow() {
+                    let _ = s.send(Frame::Error(ErrorMsg { code: "device_revoked".into(), message: "this device was revoked".into(), doc_id: None, reset: false })).await;
+                    return End::Revoked;
+                }
+            }
+            _ = closing.changed() => return End::Shutdown,
+            f = link.inbound.recv() => {
+                let Some(bytes) = f else { return End::Closed };
+                let frame = match Frame::decode(&bytes) {
+                    Ok(f) => f,
+                    Err(e) => return s.refuse("bad_frame", &e.0).await,
+                };
+                if let Err(end) = s.handle(frame).await {
+                    return end;
+                }
+            }
+            p = live.recv() => match p {
+                Ok(p) => if let Err(end) = s.forward(&p).await { return end },
+                // Fell behind the hub: a fresh manifest makes the other side catch up.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    match s.manifest().await {
+                        Ok(m) => if s.send(Frame::Manifest(m)).await.is_err() { return End::Closed },
+                        Err(e) => return s.refuse("internal", &e.to_string()).await,
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return End::Shutdown,
+            },
+        }
+    }
+}
+
+impl Session {
+    async fn send(&self, f: Frame) -> Result<(), End> {
+        self.out.send(f.encode()).await.map_err(|_| End::Closed)
+    }
+
+    async fn refuse(&self, code: &str, message: &str) -> End {
+        let _ = self
+            .send(Frame::Error(ErrorMsg {
+                code: code.into(),
+                message: message.into(),
+                doc_id: None,
+                reset: false,
+            }))
+            .await;
+        fail(format!("{code}: {message}"))
+    }
+
+    fn device_user(&self) -> Option<String> {
+        match &self.remote {
+            Remote::Device { user_id, .. } => Some(user_id.clone()),
+            Remote::Upstream { .. } => None,
+        }
+    }
+
+    /// What the other side may do with `d` (cached until a workspace or project changes).
+    async fn access(&mut self, d: &DocRef) -> Result<Access, End> {
+        let Some(user) = self.device_user() else {
+            return Ok(Access {
+                read: true,
+                write: true,
+            });
+        };
+        if let Some(a) = self.access.get(&d.id) {
+            return Ok(*a);
+        }
+        let d2 = d.clone();
+        let a = self
+            .app
+            .readers
+            .read(move |c| {
+                // A document stored here under another workspace is not this one.
+                if let Some(ws) = store::document_workspace(c, &d2.id)? {
+                    if ws != d2.workspace_id {
+                        return Ok(Access::default());
+                    }
+                }
+                Ok(super::device_access(c, &user, &d2)?)
+            })
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        self.access.insert(d.id.clone(), a);
+        Ok(a)
+    }
+
+    /// Our documents the other side may read, with their state vectors.
+    async fn manifest(&mut self) -> Result<Manifest, AppError> {
+        let user = self.device_user();
+        let rows = self
+            .app
+            .readers
+            .read(move |c| {
+                let rows = store::documents(c, user.as_deref())?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let Some(d) = doc_ref(&r.id, &r.workspace_id) else {
+                        continue;
+                    };
+                    if let Some(u) = &user {
+                        if !super::device_access(c, u, &d)?.read {
+                            continue;
+                        }
+                    }
+                    let sv = match r.sv {
+                        Some(sv) => sv,
+                        // Documents not written since the sync migration: computed once here.
+                        None => crate::docs::document_state_vector(c, &r.id).map_err(AppError::Internal)?,
+                    };
+                    out.push(super::wire::DocEntry {
+                        id: r.id,
+                        kind: r.kind,
+                        workspace_id: r.workspace_id,
+                        sv: super::wire::DocEntry::encode_sv(&sv),
+                    });
+                }
+                Ok(out)
+            })
+            .await?;
+        Ok(Manifest { docs: rows })
+    }
+
+    async fn handle(&mut self, f: Frame) -> Result<(), End> {
+        match f {
+            Frame::Hello(_) => Err(self.refuse("bad_frame", "hello twice").await),
+            Frame::Manifest(m) => self.on_manifest(m).await,
+            Frame::Update {
+                doc_id,
+                workspace_id,
+                seq,
+                update,
+            } => self.on_update(&doc_id, &workspace_id, seq, update).await,
+            Frame::Step1 {
+                doc_id,
+                workspace_id,
+                sv,
+            } => {
+                let Some(d) = doc_ref(&doc_id, &workspace_id) else {
+                    return self
+                        .doc_error(&doc_id, "unknown_document", "no such document", false)
+                        .await;
+                };
+                if self.access(&d).await?.read {
+                    let sv = StateVector::decode_v1(&sv).map_err(|_| fail("step1: bad state vector"))?;
+                    self.push_diff(&d, sv, 0).await?;
+                }
+                Ok(())
+            }
+            Frame::Ack(seq) => {
+                self.unacked = self.unacked.saturating_sub(1);
+                if let Remote::Upstream { peer_id } = &self.remote {
+                    let (p, seq) = (peer_id.clone(), i64::try_from(seq).unwrap_or(i64::MAX));
+                    let _ = self
+                        .app
+                        .writer
+                        .write(move |ctx| Ok(store::set_acked(ctx.conn, &p, seq)?))
+                        .await;
+                }
+                self.maybe_synced().await;
+                Ok(())
+            }
+            Frame::Done(_) => {
+                self.done = true;
+                self.maybe_synced().await;
+                Ok(())
+            }
+            Frame::Error(e) => self.on_error(e).await,
+        }
+    }
+
+    /// Records a successful sync once the other side's state arrived and ours was taken.
+    async fn maybe_synced(&mut self) {
+        if !self.done || self.unacked > 0 {
+            return;
+        }
+        if let Remote::Upstream { peer_id } = &self.remote {
+            let (p, seq) = (peer_id.clone(), self.synced_seq);
+            let _ = self
+                .app
+                .writer
+                .write(move |ctx| Ok(store::set_synced(ctx.conn, &p, seq)?))
+                .await;
+            self.app.sync.set_peer(peer_id, |l| {
+                l.connected = true;
+                l.last_error = None;
+            });
+        }
+    }
+
+    async fn on_manifest(&mut self, m: Manifest) -> Result<(), End> {
+        if m.docs.len() > MAX_MANIFEST {
+            return Err(self.refuse("bad_frame", "manifest lists too many documents").await);
+        }
+        let mut theirs: HashSet<String> = HashSet::with_capacity(m.docs.len());
+        for e in &m.docs {
+            let Some(d) = doc_ref(&e.id, &e.workspace_id) else {
+                continue;
+            };
+            theirs.insert(e.id.clone());
+            if !self.access(&d).await?.read {
+                continue;
+            }
+            let sv = e
+                .sv_bytes()
+                .ok()
+                .and_then(|b| StateVector::decode_v1(&b).ok())
+                .ok_or_else(|| fail("manifest: bad state vector"))?;
+            self.push_diff(&d, sv, 1).await?;
+        }
+        // Documents they do not have at all.
+        let mine = self.manifest().await.map_err(|e| fail(e.to_string()))?;
+        for e in mine.docs {
+            if theirs.contains(&e.id) {
+                continue;
+            }
+            if let Some(d) = doc_ref(&e.id, &e.workspace_id) {
+                self.push_diff(&d, StateVector::default(), 1).await?;
+            }
+        }
+        let seq = self.synced_seq;
+        self.send(Frame::Done(Done { server_seq: seq })).await
+    }
+
+    /// Sends what our copy of `d` has beyond `sv`, if anything. `ack` asks for an ack (our
+    /// own catch-up pushes, so the sync is known complete when all are taken).
+    async fn push_diff(&mut self, d: &DocRef, sv: StateVector, ack: u64) -> Result<(), End> {
+        let id = d.id.clone();
+        let diff = self
+            .app
+            .readers
+            .read(move |c| crate::docs::document_diff(c, &id, &sv).map_err(AppError::Internal))
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let Some((diff, seq)) = diff else { return Ok(()) };
+        let upstream = matches!(self.remote, Remote::Upstream { .. });
+        let seq = if upstream && ack > 0 {
+            u64::try_from(seq).unwrap_or(0).max(1)
+        } else {
+            0
+        };
+        if seq > 0 {
+            self.unacked += 1;
+        }
+        self.send(Frame::Update {
+            doc_id: d.id.clone(),
+            workspace_id: d.workspace_id.clone(),
+            seq,
+            update: diff,
+        })
+        .await
+    }
+
+    async fn doc_error(&self, doc: &str, code: &str, message: &str, reset: bool) -> Result<(), End> {
+        self.send(Frame::Error(ErrorMsg {
+            code: code.into(),
+            message: message.into(),
+            doc_id: Some(doc.chars().take(200).collect()),
+            reset,
+        }))
+        .await
+    }
+
+    async fn on_update(&mut self, doc_id: &str, ws: &str, seq: u64, update: Vec<u8>) -> Result<(), End> {
+        let Some(d) = doc_ref(doc_id, ws) else {
+            return self
+                .doc_error(doc_id, "unknown_document", "no such document", false)
+                .await;
+        };
+        let access = self.access(&d).await?;
+        if !access.write {
+            return self
+                .reject(&d, access, "this device may not change this document")
+                .await;
+        }
+        let remote = self.remote.clone();
+        let (d2, conn) = (d.clone(), self.conn);
+        let r = self
+            .app
+            .writer
+            .write(move |ctx| {
+                ctx.origin = Some(conn);
+                let applied = ctx.apply_remote(&d2, &update, |c, txn, touched| match &remote {
+                    Remote::Device { user_id, .. } => super::check_device_update(c, txn, user_id, &d2, touched),
+                    Remote::Upstream { .. } => Ok(()),
+                })?;
+                // What this instance writes in answer (a renumbering) is its own change:
+                // the sender has to receive it too.
+                ctx.origin = None;
+                if applied.changed && d2.kind == DocKind::Project {
+                    if let Some(pid) = d2.id.strip_prefix("project:") {
+                        crate::issues::renumber_duplicates(ctx, &d2.workspace_id, pid)?;
+                    }
+                }
+                Ok(applied.changed)
+            })
+            .await;
+        match r {
+            Ok(changed) => {
+                if changed && matches!(d.kind, DocKind::Workspace | DocKind::Project) {
+                    self.access.clear();
+                }
+                if seq > 0 {
+                    self.send(Frame::Ack(seq)).await?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(doc = %d.id, error = %e, "sync: refused an update");
+                self.reject(&d, access, &e.to_string()).await
+            }
+        }
+    }
+
+    /// Tells the other side its update of `d` was dropped and sends our state of `d` (if it
+    /// may read it), which it takes in place of its own.
+    async fn reject(&mut self, d: &DocRef, access: Access, why: &str) -> Result<(), End> {
+        self.doc_error(&d.id, "update_rejected", why, true).await?;
+        if access.read {
+            self.push_diff(d, StateVector::default(), 0).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_error(&mut self, e: ErrorMsg) -> Result<(), End> {
+        match (e.reset, e.doc_id.as_deref(), &self.remote) {
+            (true, Some(doc), Remote::Upstream { .. }) => {
+                // Our copy is dropped; the state that follows replaces it.
+                let ws = self
+                    .app
+                    .readers
+                    .read({
+                        let doc = doc.to_string();
+                        move |c| Ok(store::document_workspace(c, &doc)?)
+                    })
+                    .await
+                    .ok()
+                    .flatten();
+                if let Some(d) = ws.and_then(|w| doc_ref(doc, &w)) {
+                    tracing::warn!(doc = %d.id, reason = %e.message, "sync: the server refused our update; resetting the document");
+                    let empty = yrs::Update::new().encode_v1();
+                    let _ = self.app.writer.write(move |ctx| ctx.reset_document(&d, &empty)).await;
+                }
+                self.unacked = self.unacked.saturating_sub(1);
+                Ok(())
+            }
+            (_, Some(_), _) => Ok(()),
+            _ => Err(fail(format!("{}: {}", e.code, e.message))),
+        }
+    }
+
+    /// Sends a committed update on if the other side may read its document.
+    async fn forward(&mut self, p: &Arc<Published>) -> Result<(), End> {
+        if matches!(p.kind, DocKind::Workspace | DocKind::Project) {
+            // Roles may have changed: decide again.
+            self.access.clear();
+        }
+        if p.origin == Some(self.conn) {
+            return Ok(());
+        }
+        let Some(d) = doc_ref(&p.doc_id, &p.workspace_id) else {
+            return Ok(());
+        };
+        if !self.access(&d).await?.read {
+            return Ok(());
+        }
+        let seq = match self.remote {
+            Remote::Upstream { .. } => u64::try_from(p.seq).unwrap_or(0),
+            Remote::Device { .. } => 0,
+        };
+        self.send(Frame::Update {
+            doc_id: p.doc_id.clone(),
+            workspace_id: p.workspace_id.clone(),
+            seq,
+            update: p.update.clone(),
+        })
+        .await
+    }
+}
+
+use yrs::updates::encoder::Encode;

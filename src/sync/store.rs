@@ -1,0 +1,236 @@
+//! SQL of sync: devices, the document manifest, peers and resolved conflicts.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::time::now_rfc3339;
+
+/// A document as a manifest lists it: id, kind, workspace, state vector (if recorded).
+pub(crate) struct DocRow {
+    pub id: String,
+    pub kind: String,
+    pub workspace_id: String,
+    pub sv: Option<Vec<u8>>,
+}
+
+/// Every document of the workspaces `user` belongs to (all documents when `None`); the
+/// caller filters them by access.
+pub(crate) fn documents(c: &Connection, user: Option<&str>) -> rusqlite::Result<Vec<DocRow>> {
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok(DocRow {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            workspace_id: r.get(2)?,
+            sv: r.get(3)?,
+        })
+    };
+    match user {
+        Some(u) => c
+            .prepare_cached(
+                "SELECT d.id, d.kind, d.workspace_id, d.state_vector FROM documents d
+                 WHERE d.workspace_id IN (SELECT workspace_id FROM workspace_members
+                                          WHERE user_id = ?1 AND deleted_at IS NULL)
+                 ORDER BY d.id",
+            )?
+            .query_map([u], map)?
+            .collect(),
+        None => c
+            .prepare_cached("SELECT id, kind, workspace_id, state_vector FROM documents ORDER BY id")?
+            .query_map([], map)?
+            .collect(),
+    }
+}
+
+/// Whether any document or row knows project `pid` (a new project's id must be new).
+pub(crate) fn project_known(c: &Connection, pid: &str) -> rusqlite::Result<bool> {
+    c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM projects WHERE id = ?1)
+             OR EXISTS(SELECT 1 FROM documents WHERE id = 'project:' || ?1)",
+        [pid],
+        |r| r.get(0),
+    )
+}
+
+/// The workspace a document is stored under here, if it exists.
+pub(crate) fn document_workspace(c: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT workspace_id FROM documents WHERE id = ?1", [id], |r| r.get(0))
+        .optional()
+}
+
+/// The latest update made here, over all documents.
+pub(crate) fn max_local_seq(c: &Connection) -> rusqlite::Result<i64> {
+    c.query_row("SELECT COALESCE(MAX(local_seq), 0) FROM documents", [], |r| r.get(0))
+}
+
+// Devices ---------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DeviceView {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_seen_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+pub(crate) fn create_device(
+    c: &Connection,
+    id: &str,
+    user: &str,
+    name: &str,
+    token_hash: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, user, name, token_hash, now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// The live device of a token hash: (device id, user id).
+pub(crate) fn device_by_token(c: &Connection, token_hash: &str) -> rusqlite::Result<Option<(String, String)>> {
+    c.query_row(
+        "SELECT d.id, d.user_id FROM devices d JOIN users u ON u.id = d.user_id
+         WHERE d.token_hash = ?1 AND d.revoked_at IS NULL",
+        [token_hash],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+pub(crate) fn touch_device(c: &Connection, id: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
+        params![id, now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn devices(c: &Connection, user: &str) -> rusqlite::Result<Vec<DeviceView>> {
+    c.prepare_cached(
+        "SELECT id, name, created_at, last_seen_at, revoked_at FROM devices WHERE user_id = ?1
+         ORDER BY created_at DESC, id",
+    )?
+    .query_map([user], |r| {
+        Ok(DeviceView {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            created_at: r.get(2)?,
+            last_seen_at: r.get(3)?,
+            revoked_at: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
+/// Revokes a live device of `user`; false if there is none with that id.
+pub(crate) fn revoke_device(c: &Connection, user: &str, id: &str) -> rusqlite::Result<bool> {
+    Ok(c.execute(
+        "UPDATE devices SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+        params![id, user, now_rfc3339()],
+    )? == 1)
+}
+
+// Peers -----------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub(crate) struct PeerRow {
+    pub id: String,
+    pub url: String,
+    pub device_id: String,
+    pub user_id: String,
+    pub acked_seq: i64,
+    pub last_sync_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+pub(crate) fn peers(c: &Connection) -> rusqlite::Result<Vec<PeerRow>> {
+    c.prepare_cached(
+        "SELECT id, url, device_id, user_id, acked_seq, last_sync_at, last_error FROM sync_peers ORDER BY created_at, id",
+    )?
+    .query_map([], |r| {
+        Ok(PeerRow {
+            id: r.get(0)?,
+            url: r.get(1)?,
+            device_id: r.get(2)?,
+            user_id: r.get(3)?,
+            acked_seq: r.get(4)?,
+            last_sync_at: r.get(5)?,
+            last_error: r.get(6)?,
+        })
+    })?
+    .collect()
+}
+
+pub(crate) fn upsert_peer(c: &Connection, id: &str, url: &str, device_id: &str, user_id: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO sync_peers (id, url, device_id, user_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(url) DO UPDATE SET id = excluded.id, device_id = excluded.device_id,
+             user_id = excluded.user_id, acked_seq = 0, last_sync_at = NULL, last_error = NULL",
+        params![id, url, device_id, user_id, now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_acked(c: &Connection, id: &str, seq: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE sync_peers SET acked_seq = MAX(acked_seq, ?2) WHERE id = ?1",
+        params![id, seq],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_synced(c: &Connection, id: &str, seq: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE sync_peers SET acked_seq = MAX(acked_seq, ?2), last_sync_at = ?3, last_error = NULL WHERE id = ?1",
+        params![id, seq, now_rfc3339()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_peer_error(c: &Connection, id: &str, err: &str) -> rusqlite::Result<()> {
+    c.execute("UPDATE sync_peers SET last_error = ?2 WHERE id = ?1", params![id, err])?;
+    Ok(())
+}
+
+/// Documents changed here since the peer last acknowledged: updates waiting to go out.
+pub(crate) fn pending(c: &Connection, acked_seq: i64) -> rusqlite::Result<i64> {
+    c.query_row(
+        "SELECT COUNT(*) FROM documents WHERE local_seq > ?1",
+        [acked_seq],
+        |r| r.get(0),
+    )
+}
+
+// Conflicts -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ConflictView {
+    /// `issue_number`: two devices gave two issues one number; the later one moved.
+    pub kind: String,
+    pub project_id: String,
+    pub issue_id: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub resolved_at: String,
+}
+
+/// Resolved merge conflicts of a workspace, newest first (the renumbering rule records each
+/// as an activity with a key derived from it, so every peer lists the same ones).
+pub(crate) fn conflicts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<ConflictView>> {
+    c.prepare_cached(
+        "SELECT project_id, issue_id, old_value, new_value, created_at FROM issue_activity
+         WHERE workspace_id = ?1 AND verb = 'renumbered' AND deleted_at IS NULL
+         ORDER BY created_at DESC, id LIMIT 500",
+    )?
+    .query_map([ws], |r| {
+        Ok(ConflictView {
+            kind: "issue_number".into(),
+            project_id: r.get(0)?,
+            issue_id: r.get(1)?,
+            old_value: r.get(2)?,
+            new_value: r.get(3)?,
+            resolved_at: r.get(4)?,
+        })
+    })?
+    .collect()
+}
