@@ -45,7 +45,8 @@ issue=$(curl -sf -X POST "$base/api/v1/workspaces/fuzz/projects/$project/issues"
 
 # Logout, password change and workspace/project deletion would end the session or remove
 # the fixtures mid-run and turn the rest into 401/404 noise; they are covered by the
-# integration tests instead.
+# integration tests instead. Adding a sync peer makes the server connect to the generated
+# URL (the integration tests pair real processes instead).
 # Path parameters point at the real fixtures so handlers run past the policy layer.
 cat >"$work/schemathesis.toml" <<TOML
 [parameters]
@@ -63,5 +64,5 @@ TOML
   --request-timeout 10 \
   --exclude-path /api/v1/auth/logout \
   --exclude-path /api/v1/users/me/password \
-  --exclude-operation-id-regex 'delete_workspace|delete_project' \
+  --exclude-operation-id-regex 'delete_workspace|delete_project|add_peer' \
   --no-color

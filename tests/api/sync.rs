@@ -267,3 +267,478 @@ async fn two_devices_edit_offline_and_converge_with_the_server() {
         assert!(s.sigterm().success());
     }
 }
+
+// -----------------------------------------------------------------------------------------
+// Security: a raw WebSocket client against the in-process server.
+
+mod raw {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use futures_util::{SinkExt, StreamExt};
+    use keel::sync::wire::{DocEntry, ErrorMsg, Frame, Hello, Manifest};
+    use serde_json::{json, Value};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    use yrs::updates::encoder::Encode;
+    use yrs::{Any, Doc, Map, Transact};
+
+    use crate::helpers::{team, Team, TestApp};
+
+    pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+    pub async fn pair_device(app: &TestApp, email: &str, name: &str) -> Value {
+        app.post(
+            "/api/v1/sync/pair",
+            "",
+            json!({"email": email, "password": crate::helpers::PASSWORD, "device_name": name}),
+        )
+        .await
+        .ok(201)
+        .clone()
+    }
+
+    /// Opens the sync socket; the HTTP status when the handshake is refused.
+    pub async fn open(app: &TestApp, token: Option<&str>, origin: Option<&str>) -> Result<Ws, u16> {
+        let mut req = format!("ws://{}/api/v1/sync", app.addr).into_client_request().unwrap();
+        if let Some(t) = token {
+            req.headers_mut()
+                .insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        if let Some(o) = origin {
+            req.headers_mut().insert("origin", o.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => Ok(ws),
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+            Err(e) => panic!("connect: {e}"),
+        }
+    }
+
+    pub async fn send(ws: &mut Ws, f: &Frame) {
+        ws.send(Message::Binary(f.encode().into())).await.unwrap();
+    }
+
+    /// The next frame, or `None` once the server closed the connection (bounded wait).
+    pub async fn next(ws: &mut Ws) -> Option<Frame> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), ws.next())
+                .await
+                .expect("no answer within 5 s")
+            {
+                Some(Ok(Message::Binary(b))) => return Some(Frame::decode(&b).expect("server frames decode")),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Hello and an empty manifest; answers the server's manifest and what it pushed.
+    pub async fn handshake(ws: &mut Ws, user: &str) -> (Manifest, Vec<Frame>) {
+        send(ws, &Frame::Hello(Hello::ours(user, None))).await;
+        assert!(matches!(next(ws).await, Some(Frame::Hello(_))));
+        let Some(Frame::Manifest(m)) = next(ws).await else {
+            panic!("no manifest")
+        };
+        send(ws, &Frame::Manifest(Manifest { docs: vec![] })).await;
+        let mut pushed = Vec::new();
+        loop {
+            match next(ws).await {
+                Some(Frame::Done(_)) => break,
+                Some(f) => pushed.push(f),
+                None => panic!("closed during catch-up"),
+            }
+        }
+        (m, pushed)
+    }
+
+    /// An update creating one atomic record in a fresh document.
+    pub fn atomic_update(table: &str, id: &str, fields: &[(&str, Any)]) -> Vec<u8> {
+        let doc = Doc::new();
+        let root = doc.get_or_insert_map(table);
+        let mut txn = doc.transact_mut();
+        let m: HashMap<String, Any> = fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        root.insert(&mut txn, id.to_string(), Any::from(m));
+        txn.encode_update_v1()
+    }
+
+    pub fn worklog(ws: &str, pid: &str, issue: &str, by: &str, minutes: i64) -> Vec<(&'static str, Any)> {
+        let now = "2026-11-22T10:00:00.000Z";
+        vec![
+            ("workspace_id", Any::from(ws)),
+            ("project_id", Any::from(pid)),
+            ("issue_id", Any::from(issue)),
+            ("logged_by", Any::from(by)),
+            ("duration_minutes", Any::from(minutes)),
+            ("description", Any::from("from a device")),
+            ("logged_at", Any::from("2026-11-20")),
+            ("created_at", Any::from(now)),
+            ("updated_at", Any::from(now)),
+            ("created_by", Any::from(by)),
+            ("deleted_at", Any::Null),
+        ]
+    }
+
+    /// An `update_rejected` with reset, then the server's state of that document, if any.
+    pub async fn rejected(ws: &mut Ws) -> ErrorMsg {
+        let e = expect_error(next(ws).await, "update_rejected");
+        assert!(e.reset, "{e:?}");
+        while let Ok(f) = tokio::time::timeout(Duration::from_millis(300), next(ws)).await {
+            match f {
+                Some(Frame::Update { doc_id, seq: 0, .. }) if Some(&doc_id) == e.doc_id.as_ref() => {}
+                other => panic!("after a rejection, expected the document's state, got {other:?}"),
+            }
+        }
+        e
+    }
+
+    pub fn expect_error(f: Option<Frame>, code: &str) -> ErrorMsg {
+        match f {
+            Some(Frame::Error(e)) if e.code == code => e,
+            other => panic!("expected error {code}, got {other:?}"),
+        }
+    }
+
+    /// Workspace `acme` with project WEB (member m, guest g) and one issue; answers
+    /// (workspace id, project id, issue id).
+    pub async fn world() -> (Team, String, String, String) {
+        let t = team().await;
+        let pid = t.app.create_project(&t.o, "acme", "WEB", false).await;
+        let p = format!("/api/v1/workspaces/acme/projects/{pid}");
+        for (u, role) in [(&t.m, "member"), (&t.g, "guest")] {
+            t.app
+                .post(
+                    &format!("{p}/members"),
+                    &t.o.token,
+                    json!({"user_id": u.id, "role": role}),
+                )
+                .await
+                .ok(201);
+        }
+        let issue = t
+            .app
+            .post(&format!("{p}/issues"), &t.o.token, json!({"name": "Shared"}))
+            .await
+            .ok(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let ws = t.app.get("/api/v1/workspaces/acme", &t.o.token).await.ok(200)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        (t, ws, pid, issue)
+    }
+
+    pub fn entry(m: &Manifest, prefix: &str) -> Option<DocEntry> {
+        m.docs.iter().find(|d| d.id.starts_with(prefix)).cloned()
+    }
+}
+
+use futures_util::SinkExt;
+use keel::sync::wire::{Frame, Hello};
+use raw::*;
+
+#[tokio::test]
+async fn the_sync_socket_wants_a_device_token_and_refuses_foreign_origins() {
+    let (t, ..) = world().await;
+    let d = pair_device(&t.app, "member@example.com", "Mark's phone").await;
+    let token = d["token"].as_str().unwrap();
+    assert!(token.starts_with("keel_dev_"));
+    assert_eq!(open(&t.app, None, None).await.err(), Some(401));
+    assert_eq!(
+        open(&t.app, Some(&t.m.token), None).await.err(),
+        Some(401),
+        "a session token is no device token"
+    );
+    assert_eq!(open(&t.app, Some("keel_dev_forged"), None).await.err(), Some(401));
+    assert_eq!(
+        open(&t.app, Some(token), Some("http://evil.example")).await.err(),
+        Some(403)
+    );
+    let mut ws = open(&t.app, Some(token), None).await.unwrap();
+    handshake(&mut ws, &t.m.id).await;
+    // Wrong credentials pair nothing; the device list shows the one paired.
+    t.app
+        .post(
+            "/api/v1/sync/pair",
+            "",
+            json!({"email": "member@example.com", "password": "wrong-password", "device_name": "x"}),
+        )
+        .await
+        .err(401, "invalid_credentials");
+    let list = t.app.get("/api/v1/users/me/devices", &t.m.token).await.ok(200).clone();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["name"], "Mark's phone");
+    assert!(list[0]["last_seen_at"].is_string());
+    assert!(!list.to_string().contains(token), "the token is shown once, at pairing");
+}
+
+#[tokio::test]
+async fn a_peer_of_another_version_is_refused_with_both_versions_named() {
+    let (t, ..) = world().await;
+    let d = pair_device(&t.app, "member@example.com", "old").await;
+    let mut ws = open(&t.app, d["token"].as_str(), None).await.unwrap();
+    let mut h = Hello::ours(&t.m.id, None);
+    h.yrs = "0.21.0".into();
+    send(&mut ws, &Frame::Hello(h)).await;
+    assert!(matches!(next(&mut ws).await, Some(Frame::Hello(_))));
+    let e = expect_error(next(&mut ws).await, "version_mismatch");
+    assert!(
+        e.message.contains("0.28.1") && e.message.contains("0.21.0"),
+        "{}",
+        e.message
+    );
+    assert!(next(&mut ws).await.is_none(), "closed after the refusal");
+}
+
+#[tokio::test]
+async fn malformed_frames_get_an_error_and_a_closed_connection_and_change_nothing() {
+    let (t, ..) = world().await;
+    let d = pair_device(&t.app, "member@example.com", "fuzzed").await;
+    let token = d["token"].as_str().unwrap().to_string();
+    let before = t.app.dump("SELECT id, last_seq FROM documents ORDER BY id");
+    let bad: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![99, 1, 2],
+        vec![3, 255, 255, 255, 255, 0], // a length of 4 GiB in a tiny frame
+        Frame::Update {
+            doc_id: "x".into(),
+            workspace_id: "y".into(),
+            seq: 1,
+            update: vec![1],
+        }
+        .encode()[..9]
+            .to_vec(),
+        vec![2, b'{'], // a manifest cut short
+        vec![1; 64],
+    ];
+    for frame in bad {
+        let mut ws = open(&t.app, Some(&token), None).await.unwrap();
+        handshake(&mut ws, &t.m.id).await;
+        ws.send(tokio_tungstenite::tungstenite::Message::Binary(frame.clone().into()))
+            .await
+            .unwrap();
+        expect_error(next(&mut ws).await, "bad_frame");
+        assert!(next(&mut ws).await.is_none(), "closed after {frame:?}");
+    }
+    // An update that is not yrs, for a document the member may write: refused, not kept.
+    let mut ws = open(&t.app, Some(&token), None).await.unwrap();
+    let (m, _) = handshake(&mut ws, &t.m.id).await;
+    let p = entry(&m, "project:").unwrap();
+    send(
+        &mut ws,
+        &Frame::Update {
+            doc_id: p.id.clone(),
+            workspace_id: p.workspace_id.clone(),
+            seq: 1,
+            update: vec![0xff; 100],
+        },
+    )
+    .await;
+    let e = expect_error(next(&mut ws).await, "update_rejected");
+    assert!(e.reset && e.doc_id.as_deref() == Some(p.id.as_str()));
+    // An oversized message is refused by the socket itself.
+    let big = vec![3u8; keel::sync::wire::MAX_FRAME + 1];
+    let _ = ws
+        .send(tokio_tungstenite::tungstenite::Message::Binary(big.into()))
+        .await;
+    let mut closed = false;
+    for _ in 0..10 {
+        if next(&mut ws).await.is_none() {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed);
+    t.app.get("/health", "").await.ok(200);
+    assert_eq!(
+        t.app.dump("SELECT id, last_seq FROM documents ORDER BY id"),
+        before,
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn a_guest_device_receives_but_its_writes_are_refused_and_never_relayed() {
+    let (t, ws_id, pid, issue) = world().await;
+    let g = pair_device(&t.app, "guest@example.com", "guest device").await;
+    let m = pair_device(&t.app, "member@example.com", "member device").await;
+    let mut gs = open(&t.app, g["token"].as_str(), None).await.unwrap();
+    let (gm, pushed) = handshake(&mut gs, &t.g.id).await;
+    // The guest reads the project, not the workspace document (invitations, emails).
+    assert!(entry(&gm, "project:").is_some());
+    assert!(entry(&gm, "ws:").is_none(), "{gm:?}");
+    assert!(pushed
+        .iter()
+        .any(|f| matches!(f, Frame::Update { doc_id, .. } if doc_id.starts_with("project:"))));
+    let mut ms = open(&t.app, m["token"].as_str(), None).await.unwrap();
+    handshake(&mut ms, &t.m.id).await;
+    let before = t.app.dump("SELECT * FROM worklogs ORDER BY id");
+    // The guest logs time through its device: refused, reset, not stored.
+    let q = "2026Q4";
+    let doc = format!("worklogs:{pid}:{}:{q}", t.g.id);
+    let u = atomic_update(
+        "worklogs",
+        "01a20000-0000-7000-8000-000000000001",
+        &worklog(&ws_id, &pid, &issue, &t.g.id, 30),
+    );
+    send(
+        &mut gs,
+        &Frame::Update {
+            doc_id: doc.clone(),
+            workspace_id: ws_id.clone(),
+            seq: 1,
+            update: u,
+        },
+    )
+    .await;
+    rejected(&mut gs).await;
+    // The guest tries to rename the issue in the project document: refused too.
+    let u = atomic_update("issues", &issue, &[("name", yrs::Any::from("pwned"))]);
+    send(
+        &mut gs,
+        &Frame::Update {
+            doc_id: format!("project:{pid}"),
+            workspace_id: ws_id.clone(),
+            seq: 2,
+            update: u,
+        },
+    )
+    .await;
+    rejected(&mut gs).await;
+    assert_eq!(t.app.dump("SELECT * FROM worklogs ORDER BY id"), before);
+    assert_eq!(
+        t.app.dump(&format!("SELECT name FROM issues WHERE id = '{issue}'"))[0]["name"],
+        "Shared"
+    );
+    // Nothing reached the member's device.
+    let relayed = tokio::time::timeout(Duration::from_millis(500), next(&mut ms)).await;
+    assert!(relayed.is_err(), "relayed to another device: {relayed:?}");
+}
+
+#[tokio::test]
+async fn a_member_device_writes_its_own_work_logs_only() {
+    let (t, ws_id, pid, issue) = world().await;
+    let m = pair_device(&t.app, "member@example.com", "member device").await;
+    let mut ms = open(&t.app, m["token"].as_str(), None).await.unwrap();
+    handshake(&mut ms, &t.m.id).await;
+    let o = pair_device(&t.app, "owner@example.com", "owner device").await;
+    let mut os = open(&t.app, o["token"].as_str(), None).await.unwrap();
+    handshake(&mut os, &t.o.id).await;
+    let q = "2026Q4";
+    // Their own document, their own log: kept, projected and relayed to the owner.
+    let mine = format!("worklogs:{pid}:{}:{q}", t.m.id);
+    let id = "01a20000-0000-7000-8000-0000000000aa";
+    let u = atomic_update("worklogs", id, &worklog(&ws_id, &pid, &issue, &t.m.id, 40));
+    send(
+        &mut ms,
+        &Frame::Update {
+            doc_id: mine.clone(),
+            workspace_id: ws_id.clone(),
+            seq: 7,
+            update: u,
+        },
+    )
+    .await;
+    assert_eq!(next(&mut ms).await, Some(Frame::Ack(7)));
+    let row = t.app.dump(&format!(
+        "SELECT duration_minutes, logged_by FROM worklogs WHERE id = '{id}'"
+    ));
+    assert_eq!(row[0]["duration_minutes"], 40);
+    assert!(matches!(next(&mut os).await, Some(Frame::Update { doc_id, .. }) if doc_id == mine));
+    let p = format!("/api/v1/workspaces/acme/projects/{pid}/issues/{issue}/worklogs/summary");
+    assert_eq!(t.app.get(&p, &t.o.token).await.ok(200)["logged_minutes"], 40);
+    // The owner's document: refused.
+    let theirs = format!("worklogs:{pid}:{}:{q}", t.o.id);
+    let u = atomic_update(
+        "worklogs",
+        "01a20000-0000-7000-8000-0000000000bb",
+        &worklog(&ws_id, &pid, &issue, &t.o.id, 60),
+    );
+    send(
+        &mut ms,
+        &Frame::Update {
+            doc_id: theirs,
+            workspace_id: ws_id.clone(),
+            seq: 8,
+            update: u,
+        },
+    )
+    .await;
+    rejected(&mut ms).await;
+    // Their own document with a record naming the owner: refused at the record level.
+    let u = atomic_update(
+        "worklogs",
+        "01a20000-0000-7000-8000-0000000000cc",
+        &worklog(&ws_id, &pid, &issue, &t.o.id, 60),
+    );
+    send(
+        &mut ms,
+        &Frame::Update {
+            doc_id: mine.clone(),
+            workspace_id: ws_id.clone(),
+            seq: 9,
+            update: u,
+        },
+    )
+    .await;
+    let e = rejected(&mut ms).await;
+    assert!(e.message.contains("somebody else"), "{}", e.message);
+    // Out-of-range minutes, another workspace's id, a table that is not in the document.
+    for (table, fields) in [
+        ("worklogs", worklog(&ws_id, &pid, &issue, &t.m.id, 100_000)),
+        ("worklogs", worklog(&pid, &pid, &issue, &t.m.id, 10)),
+        ("users", worklog(&ws_id, &pid, &issue, &t.m.id, 10)),
+    ] {
+        let u = atomic_update(table, "01a20000-0000-7000-8000-0000000000dd", &fields);
+        send(
+            &mut ms,
+            &Frame::Update {
+                doc_id: mine.clone(),
+                workspace_id: ws_id.clone(),
+                seq: 10,
+                update: u,
+            },
+        )
+        .await;
+        rejected(&mut ms).await;
+    }
+    assert_eq!(
+        t.app.get(&p, &t.o.token).await.ok(200)["logged_minutes"],
+        40,
+        "only the valid log counts"
+    );
+    // The owner's device received only the accepted update.
+    let extra = tokio::time::timeout(Duration::from_millis(300), next(&mut os)).await;
+    assert!(extra.is_err(), "{extra:?}");
+}
+
+#[tokio::test]
+async fn revoking_a_device_cuts_its_connection_within_a_second() {
+    let (t, ..) = world().await;
+    let d = pair_device(&t.app, "member@example.com", "lost phone").await;
+    let token = d["token"].as_str().unwrap().to_string();
+    let mut ws = open(&t.app, Some(&token), None).await.unwrap();
+    handshake(&mut ws, &t.m.id).await;
+    // Another user cannot revoke it.
+    t.app
+        .delete(
+            &format!("/api/v1/users/me/devices/{}", d["device_id"].as_str().unwrap()),
+            &t.o.token,
+        )
+        .await
+        .err(404, "not_found");
+    let at = Instant::now();
+    t.app
+        .delete(
+            &format!("/api/v1/users/me/devices/{}", d["device_id"].as_str().unwrap()),
+            &t.m.token,
+        )
+        .await
+        .ok(204);
+    expect_error(next(&mut ws).await, "device_revoked");
+    assert!(next(&mut ws).await.is_none());
+    assert!(at.elapsed() < Duration::from_secs(1), "cut after {:?}", at.elapsed());
+    assert_eq!(open(&t.app, Some(&token), None).await.err(), Some(401));
+}
