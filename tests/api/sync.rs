@@ -280,7 +280,6 @@ mod raw {
     use serde_json::{json, Value};
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     use tokio_tungstenite::tungstenite::Message;
-    use yrs::updates::encoder::Encode;
     use yrs::{Any, Doc, Map, Transact};
 
     use crate::helpers::{team, Team, TestApp};
