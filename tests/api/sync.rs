@@ -741,3 +741,239 @@ async fn revoking_a_device_cuts_its_connection_within_a_second() {
     assert!(at.elapsed() < Duration::from_secs(1), "cut after {:?}", at.elapsed());
     assert_eq!(open(&t.app, Some(&token), None).await.err(), Some(401));
 }
+
+// -----------------------------------------------------------------------------------------
+// Property: N peers, random edits, random delivery with duplicates, drops and resends,
+// compaction in between: identical documents and rows everywhere at the end.
+
+mod property {
+    use std::sync::Arc;
+
+    use keel::db::Published;
+    use keel::docs::{DocRef, Val};
+    use keel::{App, Config};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use serde_json::Value;
+
+    const WS: &str = "01a20000-0000-7000-8000-00000000aaaa";
+    const PID: &str = "01a20000-0000-7000-8000-00000000bbbb";
+
+    struct Peer {
+        app: App,
+        dir: tempfile::TempDir,
+        out: tokio::sync::broadcast::Receiver<Arc<Published>>,
+        user: String,
+    }
+
+    fn peer(i: usize) -> Peer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Config::new(dir.path().to_path_buf());
+        c.readers = 1;
+        let app = App::open(c, false).unwrap();
+        let out = app.sync.subscribe();
+        Peer {
+            app,
+            dir,
+            out,
+            user: format!("01a20000-0000-7000-8000-0000000000{i:02}"),
+        }
+    }
+
+    fn base(p: &Peer, now: &str) -> Vec<(&'static str, Val)> {
+        vec![
+            ("workspace_id", WS.into()),
+            ("project_id", PID.into()),
+            ("created_at", now.into()),
+            ("updated_at", now.into()),
+            ("created_by", p.user.as_str().into()),
+            ("deleted_at", Val::Null),
+        ]
+    }
+
+    /// One random local edit: a label created or renamed or recoloured (field-shaped, so
+    /// concurrent edits of different fields merge), or a work log created or replaced.
+    async fn edit(p: &Peer, rng: &mut StdRng, labels: &[String], step: usize) {
+        let now = format!("2026-11-22T10:{:02}:{:02}.000Z", step / 60 % 60, step % 60);
+        let roll = rng.gen_range(0..5);
+        let pick = (!labels.is_empty()).then(|| labels[rng.gen_range(0..labels.len())].clone());
+        let mut f = base(p, &now);
+        let user = p.user.clone();
+        let (name, color, minutes) = (
+            format!("label {}", rng.gen_range(0..1000)),
+            format!("#{:06x}", rng.gen_range(0..0xffffff)),
+            rng.gen_range(1..=1440i64),
+        );
+        let log_id = format!("01a20000-0000-7000-8001-{:012}", rng.gen_range(0..20));
+        p.app
+            .writer
+            .write(move |ctx| {
+                let project = DocRef::project(WS, PID);
+                match (roll, pick) {
+                    (0 | 1, Some(id)) => ctx.edit(&project, |e| {
+                        if roll == 0 {
+                            e.set(
+                                "labels",
+                                &id,
+                                &[("name", name.as_str().into()), ("updated_at", now.as_str().into())],
+                            )
+                        } else {
+                            e.set("labels", &id, &[("color", color.as_str().into())])
+                        }
+                    }),
+                    (0..=2, _) => {
+                        f.extend([("name", name.as_str().into()), ("color", color.as_str().into())]);
+                        ctx.edit(&project, |e| e.create("labels", &keel::new_id(), &f))
+                    }
+                    _ => {
+                        f.extend([
+                            ("issue_id", "01a20000-0000-7000-8000-00000000cccc".into()),
+                            ("logged_by", user.as_str().into()),
+                            ("duration_minutes", minutes.into()),
+                            ("description", "".into()),
+                            ("logged_at", "2026-11-20".into()),
+                        ]);
+                        // A few ids shared by all peers: concurrent replacements of one log.
+                        ctx.edit(
+                            &DocRef::worklogs(WS, PID, "01a20000-0000-7000-8000-0000000000ff", "2026Q4"),
+                            |e| e.put("worklogs", &log_id, &f),
+                        )
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|e| panic!("local edit on peer {}: {e:?}", p.user));
+    }
+
+    async fn deliver(p: &Peer, u: &Published) {
+        let d = if u.doc_id.starts_with("project:") {
+            DocRef::project(WS, PID)
+        } else {
+            DocRef::worklogs(WS, PID, "01a20000-0000-7000-8000-0000000000ff", "2026Q4")
+        };
+        let bytes = u.update.clone();
+        p.app
+            .writer
+            .write(move |ctx| ctx.apply_remote(&d, &bytes, |_, _, _| Ok(())).map(|_| ()))
+            .await
+            .unwrap();
+    }
+
+    fn rows(p: &Peer) -> Vec<Vec<Value>> {
+        ["labels", "worklogs", "worklog_project_day"]
+            .iter()
+            .map(|t| {
+                crate::helpers::dump_db(
+                    &p.dir.path().join("keel.db"),
+                    &format!("SELECT * FROM {t} ORDER BY 1, 2, 3"),
+                )
+            })
+            .collect()
+    }
+
+    fn states(p: &Peer) -> Vec<Vec<u8>> {
+        let c = rusqlite::Connection::open(p.dir.path().join("keel.db")).unwrap();
+        ["project:", "worklogs:"]
+            .iter()
+            .map(|k| {
+                let id: String = c
+                    .query_row("SELECT id FROM documents WHERE id LIKE ?1 || '%'", [k], |r| r.get(0))
+                    .unwrap();
+                // The state vector rebuilt from the snapshot and log: equal vectors mean
+                // equal sets of operations, so equal documents.
+                let sv = keel::docs::document_state_vector(&c, &id).unwrap();
+                let sv = <yrs::StateVector as yrs::updates::decoder::Decode>::decode_v1(&sv).unwrap();
+                let mut v: Vec<String> = sv.iter().map(|(c, k)| format!("{c:?}:{k}")).collect();
+                v.sort();
+                format!("{v:?}").into_bytes()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn random_edits_and_deliveries_converge() {
+        // More runs: KEEL_SYNC_SEEDS=200 cargo test random_edits
+        let seeds: u64 = std::env::var("KEEL_SYNC_SEEDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(6);
+        for seed in 0..seeds {
+            eprintln!("seed {seed}");
+            let mut rng = StdRng::seed_from_u64(seed);
+            let n = 3 + (seed as usize % 2);
+            let mut peers: Vec<Peer> = (0..n).map(peer).collect();
+            let mut all: Vec<Vec<Published>> = vec![Vec::new(); n];
+            let mut labels: Vec<String>;
+            for step in 0..60 {
+                let i = rng.gen_range(0..n);
+                // The labels this peer has (it edits only what it knows).
+                labels = crate::helpers::dump_db(
+                    &peers[i].dir.path().join("keel.db"),
+                    "SELECT id FROM labels ORDER BY id",
+                )
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_string())
+                .collect();
+                edit(&peers[i], &mut rng, &labels, step).await;
+                // Collect what that edit published (and what deliveries re-published).
+                for (k, p) in peers.iter_mut().enumerate() {
+                    while let Ok(u) = p.out.try_recv() {
+                        if u.origin.is_none() {
+                            all[k].push((*u).clone());
+                        }
+                    }
+                }
+                // Random delivery: some updates of some peer to some other, maybe twice,
+                // out of order; most are dropped for now and resent at the end.
+                for _ in 0..rng.gen_range(0..4) {
+                    let (from, to) = (rng.gen_range(0..n), rng.gen_range(0..n));
+                    if from == to || all[from].is_empty() {
+                        continue;
+                    }
+                    let u = all[from][rng.gen_range(0..all[from].len())].clone();
+                    deliver(&peers[to], &u).await;
+                    if rng.gen_bool(0.3) {
+                        deliver(&peers[to], &u).await;
+                    }
+                }
+                if rng.gen_bool(0.05) {
+                    let app = peers[rng.gen_range(0..n)].app.clone();
+                    tokio::task::spawn_blocking(move || keel::docs::compact_all_blocking(&app).unwrap())
+                        .await
+                        .unwrap();
+                }
+            }
+            // Resend everything to everybody, in a shuffled order.
+            let mut every: Vec<(usize, Published)> = all
+                .iter()
+                .enumerate()
+                .flat_map(|(k, v)| v.iter().map(move |u| (k, u.clone())))
+                .collect();
+            for i in (1..every.len()).rev() {
+                every.swap(i, rng.gen_range(0..=i));
+            }
+            for (from, u) in &every {
+                for (to, p) in peers.iter().enumerate() {
+                    if to != *from {
+                        deliver(p, u).await;
+                    }
+                }
+            }
+            let (r0, s0) = (rows(&peers[0]), states(&peers[0]));
+            assert!(
+                !r0[0].is_empty() && !r0[1].is_empty(),
+                "seed {seed}: the run made labels and logs"
+            );
+            for p in &peers[1..] {
+                assert_eq!(rows(p), r0, "seed {seed}: rows differ");
+                assert_eq!(states(p), s0, "seed {seed}: documents differ");
+            }
+            // The projection is the documents' function: a rebuild changes nothing.
+            let app = peers[1].app.clone();
+            tokio::task::spawn_blocking(move || keel::docs::rebuild_projection_blocking(&app).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(rows(&peers[1]), r0, "seed {seed}: rebuild differs");
+        }
+    }
+}
