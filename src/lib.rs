@@ -1,6 +1,7 @@
 //! Keel: self-hosted, offline-first work management in one binary.
 //!
 //! The module list is the code map (see ARCHITECTURE.md):
+//! - `alloc`: the allocator that bounds what decoding a peer's bytes may allocate.
 //! - `db`: SQLite connections, migrations, the one writer with group commit, read pool.
 //! - `docs`: yrs documents, their update log and snapshots, the projection into tables.
 //! - `http`: router, layers, the policy middleware, error rendering; `extract`: extractors.
@@ -9,6 +10,7 @@
 //! - `sync`: devices, peers and the sync WebSocket over the documents.
 //! - `auth`, `workspaces`, `work`: the domains, each with `store.rs` (SQL) and `routes.rs`.
 
+pub mod alloc;
 pub mod auth;
 pub mod config;
 pub mod db;

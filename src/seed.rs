@@ -115,7 +115,7 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                         let role = if i == 0 { "owner" } else { role_for(i as u32) };
                         e.create(
                             "workspace_members",
-                            &crate::new_id(),
+                            &crate::workspaces::member_key(&ws_id, uid),
                             &[
                                 ("workspace_id", ws_id.as_str().into()),
                                 ("user_id", uid.as_str().into()),
@@ -158,7 +158,7 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                             let role = if i == 0 { "admin" } else { "member" };
                             e.create(
                                 "project_members",
-                                &crate::new_id(),
+                                &crate::work::member_key(&pid, uid),
                                 &[
                                     ("workspace_id", ws_id.as_str().into()),
                                     ("project_id", pid.as_str().into()),

@@ -24,8 +24,10 @@ use crate::error::AppError;
 
 /// Updates appended to a document's log before it is folded into a snapshot.
 pub const COMPACT_AFTER: u64 = 500;
-/// Documents kept in memory by the writer; the least recently used is evicted past this.
-pub const MAX_LOADED: usize = 256;
+/// Documents kept in memory by the writer; the least recently used is evicted past this
+/// (and any idle for `db::IDLE_DOCUMENT`). Most documents are small (a person's work logs of
+/// a quarter); BENCHMARKS.md measures the memory of 1,000 loaded.
+pub const MAX_LOADED: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocKind {
@@ -227,6 +229,15 @@ pub const TABLES: &[TableSpec] = &[
         cols: cols![
             "workspace_id": Text, "project_id": Text, "issue_id": Text, "verb": Text,
             "field": Text, "old_value": Text, "new_value": Text
+        ],
+    },
+    TableSpec {
+        name: "sync_conflicts",
+        kind: DocKind::Project,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "kind": Text, "record_id": Text,
+            "old_value": Text, "new_value": Text
         ],
     },
     TableSpec {
@@ -694,95 +705,14 @@ impl WriteCtx<'_> {
         update: &[u8],
         check: impl FnOnce(&Connection, &yrs::Transaction<'_>, &Touched) -> Result<(), AppError>,
     ) -> Result<Applied, AppError> {
-        let decoded = Update::decode_v1(update).map_err(|e| bad_update(format!("the update does not decode: {e}")))?;
+        let decoded = decode_update(update)?;
         let conn = self.conn;
         self.touched.insert(d.id.clone());
         let loaded = self.docs.load(conn, d)?;
-        // Root refs first, outside any transaction (taking them inside deadlocks).
-        let roots: Vec<(&'static str, MapRef)> = TABLES
-            .iter()
-            .filter(|t| t.kind == d.kind)
-            .map(|t| (t.name, loaded.doc.get_or_insert_map(t.name)))
-            .collect();
-        let hits: Arc<std::sync::Mutex<Touched>> = Arc::default();
-        let origin = "keel-remote";
-        for (name, root) in &roots {
-            let (name, hits) = (*name, hits.clone());
-            // Never touch SQLite in an observer: only note what changed.
-            root.observe_deep(origin, move |txn, events| {
-                let Ok(mut h) = hits.lock() else { return };
-                for e in events.iter() {
-                    let path = e.path();
-                    match path.front() {
-                        Some(yrs::types::PathSegment::Key(k)) => h.push((name, k.to_string())),
-                        Some(yrs::types::PathSegment::Index(_)) => h.push((name, String::new())),
-                        None => {
-                            if let yrs::types::Event::Map(m) = e {
-                                for k in m.keys(txn).keys() {
-                                    h.push((name, k.to_string()));
-                                }
-                            } else {
-                                h.push((name, String::new()));
-                            }
-                        }
-                    }
-                }
-            });
-        }
-        let before = loaded.doc.transact().state_vector();
-        let applied = {
-            let mut txn = loaded.doc.transact_mut();
-            let r = txn.apply_update(decoded);
-            let deleted = !txn.delete_set().is_empty();
-            r.map(|()| deleted)
-        };
-        for (_, root) in &roots {
-            root.unobserve_deep(origin);
-        }
-        let deleted = applied.map_err(|e| bad_update(format!("the update does not apply: {e}")))?;
-        let mut touched = hits.lock().map(|h| h.clone()).unwrap_or_default();
-        touched.sort();
-        touched.dedup();
-        let rtxn = loaded.doc.transact();
-        let after = rtxn.state_vector();
-        // An update that changed nothing is dropped, unless the document now waits for
-        // missing updates: yrs keeps such an update pending in memory only, so it goes to
-        // the log too, or a reload before its dependencies arrive would lose it.
-        if before == after && !deleted && touched.is_empty() && !rtxn.has_missing_updates() {
+        let Some(Integrated { roots, touched, after }) = integrate(&loaded.doc, d.kind, decoded)? else {
             return Ok(Applied::default());
-        }
-        // Only the tables of this kind of document may exist in it, and every touched
-        // record must read back whole.
-        let allowed: Vec<&str> = roots.iter().map(|(n, _)| *n).collect();
-        if let Some((name, _)) = rtxn.root_refs().find(|(n, _)| !allowed.contains(n)) {
-            return Err(bad_update(format!(
-                "a {} document has no table {name}",
-                d.kind.as_str()
-            )));
-        }
-        for (table, id) in &touched {
-            let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
-            let root = roots
-                .iter()
-                .find(|(n, _)| n == table)
-                .map(|(_, r)| r)
-                .ok_or_else(|| AppError::internal("no root"))?;
-            match record_is_plain(&rtxn, root, spec, id) {
-                Some(true) => {}
-                // Gone while updates are missing: a replacement waits for them.
-                None if rtxn.has_missing_updates() => {}
-                None => {
-                    return Err(bad_update(format!(
-                        "record {table}/{id:.60} was removed; records are never removed"
-                    )))
-                }
-                Some(false) => {
-                    return Err(bad_update(format!(
-                        "record {table}/{id:.60} is not a record of plain fields"
-                    )))
-                }
-            }
-        }
+        };
+        let rtxn = loaded.doc.transact();
         check(conn, &rtxn, &touched)?;
         let seq = store::append_update(conn, &d.id, update)?;
         loaded.log_len += 1;
@@ -856,6 +786,147 @@ impl WriteCtx<'_> {
 
 /// Whether a record reads back as plain values: a `Y.Map` of plain values for field-shaped
 /// tables, an `Any::Map` for atomic ones (a hostile update could nest other types).
+/// A remote update taken into a document: the roots of its kind, the records it touched
+/// and the state vector after it.
+struct Integrated {
+    roots: Vec<(&'static str, MapRef)>,
+    touched: Touched,
+    after: StateVector,
+}
+
+/// Applies `decoded` to `doc` (a document of `kind`) with deep observers on the kind's
+/// table roots noting the records it touches (never touching SQLite from an observer);
+/// refuses roots of other tables and records that are not plain fields. `None` when the
+/// update changed nothing. Shared by `apply_remote` and the fuzz target.
+fn integrate(doc: &Doc, kind: DocKind, decoded: Update) -> Result<Option<Integrated>, AppError> {
+    // Root refs first, outside any transaction (taking them inside deadlocks).
+    let roots: Vec<(&'static str, MapRef)> = TABLES
+        .iter()
+        .filter(|t| t.kind == kind)
+        .map(|t| (t.name, doc.get_or_insert_map(t.name)))
+        .collect();
+    let hits: Arc<std::sync::Mutex<Touched>> = Arc::default();
+    let origin = "keel-remote";
+    for (name, root) in &roots {
+        let (name, hits) = (*name, hits.clone());
+        // Never touch SQLite in an observer: only note what changed.
+        root.observe_deep(origin, move |txn, events| {
+            let Ok(mut h) = hits.lock() else { return };
+            for e in events.iter() {
+                let path = e.path();
+                match path.front() {
+                    Some(yrs::types::PathSegment::Key(k)) => h.push((name, k.to_string())),
+                    Some(yrs::types::PathSegment::Index(_)) => h.push((name, String::new())),
+                    None => {
+                        if let yrs::types::Event::Map(m) = e {
+                            for k in m.keys(txn).keys() {
+                                h.push((name, k.to_string()));
+                            }
+                        } else {
+                            h.push((name, String::new()));
+                        }
+                    }
+                }
+            }
+        });
+    }
+    let before = doc.transact().state_vector();
+    // yrs can panic on a hostile update (an index out of bounds in its block lookup, found
+    // by the fuzzer). The document is then in an unknown state, and the caller drops it: the
+    // writer evicts it with the failed job, `check_update` owns a fresh one. The transaction
+    // lives outside the guarded calls and is committed by hand: left to its `Drop` during
+    // unwinding, a commit over the broken state panics again, and a panic in a destructor
+    // while unwinding aborts the process. After `commit`, `Drop` does nothing.
+    let mut txn = doc.transact_mut();
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let r = txn.apply_update(decoded);
+        let deleted = !txn.delete_set().is_empty();
+        r.map(|()| deleted)
+    }));
+    let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| txn.commit()));
+    drop(txn);
+    let (Ok(applied), Ok(())) = (applied, committed) else {
+        return Err(bad_update("the update does not apply to this document"));
+    };
+    for (_, root) in &roots {
+        root.unobserve_deep(origin);
+    }
+    let deleted = applied.map_err(|e| bad_update(format!("the update does not apply: {e}")))?;
+    let mut touched = hits.lock().map(|h| h.clone()).unwrap_or_default();
+    touched.sort();
+    touched.dedup();
+    let rtxn = doc.transact();
+    let after = rtxn.state_vector();
+    // An update that changed nothing is dropped, unless the document now waits for
+    // missing updates: yrs keeps such an update pending in memory only, so it goes to
+    // the log too, or a reload before its dependencies arrive would lose it.
+    if before == after && !deleted && touched.is_empty() && !rtxn.has_missing_updates() {
+        return Ok(None);
+    }
+    // Only the tables of this kind of document may exist in it, and every touched
+    // record must read back whole.
+    let allowed: Vec<&str> = roots.iter().map(|(n, _)| *n).collect();
+    if let Some((name, _)) = rtxn.root_refs().find(|(n, _)| !allowed.contains(n)) {
+        return Err(bad_update(format!("a {} document has no table {name}", kind.as_str())));
+    }
+    for (table, id) in &touched {
+        let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
+        let root = roots
+            .iter()
+            .find(|(n, _)| n == table)
+            .map(|(_, r)| r)
+            .ok_or_else(|| AppError::internal("no root"))?;
+        match record_is_plain(&rtxn, root, spec, id) {
+            Some(true) => {}
+            // Gone while updates are missing: a replacement waits for them.
+            None if rtxn.has_missing_updates() => {}
+            None => {
+                return Err(bad_update(format!(
+                    "record {table}/{id:.60} was removed; records are never removed"
+                )))
+            }
+            Some(false) => {
+                return Err(bad_update(format!(
+                    "record {table}/{id:.60} is not a record of plain fields"
+                )))
+            }
+        }
+    }
+    drop(rtxn);
+    Ok(Some(Integrated { roots, touched, after }))
+}
+
+/// Takes an encoded update into a fresh document of `kind` the way a peer's update is
+/// taken, without storage: the fuzz target's entry into update application. Answers how
+/// many records it touched.
+pub fn check_update(kind: DocKind, update: &[u8]) -> Result<usize, AppError> {
+    let decoded = decode_update(update)?;
+    let doc = fresh_doc();
+    Ok(integrate(&doc, kind, decoded)?.map_or(0, |i| i.touched.len()))
+}
+
+/// Decodes a peer's update with allocations bounded by its length (`crate::alloc::bounded`).
+/// Each client's blocks must also follow one another without overlap, as yrs's encoder writes
+/// them (each client once, its blocks in clock order). A hand-made update can list a client
+/// twice with overlapping clocks, which yrs 0.28 decodes into a block list that its
+/// integration then follows into freed memory (a segfault the fuzzer found): no
+/// `catch_unwind` contains that, so such an update never reaches integration. The check:
+/// encoded again (yrs writes a client's first clock and derives the rest from the block
+/// lengths) and decoded, the update must insert exactly the same ids.
+fn decode_update(update: &[u8]) -> Result<Update, AppError> {
+    let decode = |b: &[u8]| match crate::alloc::bounded(b.len(), || Update::decode_v1(b)) {
+        Some(Ok(u)) => Ok(u),
+        Some(Err(e)) => Err(bad_update(format!("the update does not decode: {e}"))),
+        None => Err(bad_update("the update does not decode")),
+    };
+    let decoded = decode(update)?;
+    let again = decode(&decoded.encode_v1())?;
+    if again.insertions(true) != decoded.insertions(true) || again.state_vector() != decoded.state_vector() {
+        return Err(bad_update("the update lists blocks of one client that overlap"));
+    }
+    Ok(decoded)
+}
+
 /// Whether a projection failure is a record left incomplete by missing updates: a
 /// required field's old value deleted while its new one waits for the updates before it.
 fn incomplete<T: ReadTxn>(e: &rusqlite::Error, txn: &T) -> bool {
@@ -956,6 +1027,15 @@ pub fn document_state_vector(conn: &Connection, id: &str) -> anyhow::Result<Vec<
     let doc = doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
     let sv = doc.transact().state_vector().encode_v1();
     Ok(sv)
+}
+
+/// Document `id`'s state vector as recorded with its latest write (computed when it was not
+/// recorded yet; empty when there is no such document).
+pub fn recorded_state_vector(conn: &Connection, id: &str) -> anyhow::Result<Vec<u8>> {
+    match store::doc_state(conn, id)? {
+        Some((Some(sv), _)) => Ok(sv),
+        _ => document_state_vector(conn, id),
+    }
 }
 
 /// What our copy of document `id` has beyond `theirs`, with the sequence of the latest

@@ -38,6 +38,10 @@ pub struct PeerView {
     /// Documents changed here that the peer has not acknowledged yet.
     pub pending: i64,
     pub last_error: Option<String>,
+    /// How long the last connection took to catch up (connect to all sent and taken).
+    pub last_sync_ms: Option<u64>,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
 }
 
 /// `http://host:port` with nothing after it; the sync socket is `ws://host:port/api/v1/sync`.
@@ -155,13 +159,16 @@ pub async fn peers(app: &App) -> Result<Vec<PeerView>, AppError> {
             let live = app.sync.peer(&r.id);
             PeerView {
                 connected: live.connected,
-                last_error: live.last_error.or(r.last_error),
+                last_error: live.last_error.clone().or(r.last_error),
                 id: r.id,
                 url: r.url,
                 device_id: r.device_id,
                 user_id: r.user_id,
                 last_sync_at: r.last_sync_at,
                 pending,
+                last_sync_ms: live.last_sync_ms,
+                bytes_received: live.bytes_received,
+                bytes_sent: live.bytes_sent,
             }
         })
         .collect())

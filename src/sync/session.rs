@@ -21,7 +21,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use yrs::updates::decoder::Decode;
 use yrs::StateVector;
 
-use super::wire::{Done, ErrorMsg, Frame, Hello, Manifest, PROTOCOL, YRS_VERSION};
+use super::wire::{DocEntry, Done, ErrorMsg, Frame, Hello, Manifest, Since, PROTOCOL, YRS_VERSION};
 use super::{doc_ref, store, Access, Remote};
 use crate::db::Published;
 use crate::docs::{DocKind, DocRef};
@@ -61,7 +61,20 @@ struct Session {
     /// Our pushes not yet acknowledged, and whether the other side's `Done` came.
     unacked: usize,
     done: bool,
-    synced_seq: i64,
+    /// Our sequence when the connection started: the other side holds all of it once the
+    /// sync completes.
+    start_seq: i64,
+    /// Our manifests list only documents changed after this sequence (0: all of them).
+    since: i64,
+    /// The documents our last manifest listed, with their workspaces.
+    sent: HashMap<String, String>,
+    /// The other side's instance, and its sequence its `Done` vouched for.
+    remote_instance: String,
+    remote_seq: i64,
+    started: std::time::Instant,
+    synced_once: bool,
+    bytes_in: std::sync::atomic::AtomicU64,
+    bytes_out: std::sync::atomic::AtomicU64,
 }
 
 fn fail(m: impl Into<String>) -> End {
@@ -90,9 +103,48 @@ pub async fn run(
         access: HashMap::new(),
         unacked: 0,
         done: false,
-        synced_seq: 0,
+        start_seq: 0,
+        since: 0,
+        sent: HashMap::new(),
+        remote_instance: String::new(),
+        remote_seq: 0,
+        started: std::time::Instant::now(),
+        synced_once: false,
+        bytes_in: Default::default(),
+        bytes_out: Default::default(),
     };
-    if s.send(Frame::Hello(Hello::ours(me, device))).await.is_err() {
+    let peer_id = match &s.remote {
+        Remote::Upstream { peer_id } => Some(peer_id.clone()),
+        Remote::Device { .. } => None,
+    };
+    let ours = s
+        .app
+        .readers
+        .read(move |c| {
+            let peer = match &peer_id {
+                Some(id) => store::peer(c, id)?,
+                None => None,
+            };
+            Ok((store::instance_id(c)?, store::max_seq(c)?, peer))
+        })
+        .await;
+    let (instance, start_seq, peer) = match ours {
+        Ok(v) => v,
+        Err(e) => return s.refuse("internal", &e.to_string()).await,
+    };
+    s.start_seq = start_seq;
+    // What we hold of the other side, if we synced with it completely before.
+    let claim = peer.as_ref().and_then(|p| {
+        let instance = p.remote_instance.clone().filter(|_| p.remote_seq > 0)?;
+        Some(Since {
+            instance,
+            seq: p.remote_seq,
+        })
+    });
+    if s.send(Frame::Hello(Hello::ours(me, device, &instance, start_seq, claim)))
+        .await
+        .is_err()
+    {
         return End::Closed;
     }
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, link.inbound.recv()).await {
@@ -100,8 +152,8 @@ pub async fn run(
         Ok(None) => return End::Closed,
         Ok(Some(b)) => b,
     };
-    match Frame::decode(&hello) {
-        Ok(Frame::Hello(h)) if h.protocol == PROTOCOL && h.yrs == YRS_VERSION => {}
+    let theirs = match Frame::decode(&hello) {
+        Ok(Frame::Hello(h)) if h.protocol == PROTOCOL && h.yrs == YRS_VERSION => h,
         Ok(Frame::Hello(h)) => {
             let m = format!(
                 "version mismatch: this side speaks Keel sync {PROTOCOL} with yrs {YRS_VERSION}, the other {} with yrs {}",
@@ -112,15 +164,19 @@ pub async fn run(
         Ok(Frame::Error(e)) => return fail(format!("{}: {}", e.code, e.message)),
         Ok(_) => return s.refuse("bad_frame", "the first message must be hello").await,
         Err(e) => return s.refuse("bad_frame", &e.0).await,
-    }
-    s.synced_seq = s.app.readers.read(|c| Ok(store::max_local_seq(c)?)).await.unwrap_or(0);
-    match s.manifest().await {
-        Ok(m) => {
-            if s.send(Frame::Manifest(m)).await.is_err() {
-                return End::Closed;
+    };
+    s.remote_instance = theirs.instance.chars().take(64).collect();
+    s.since = catch_up_since(&s.remote, &instance, start_seq, &theirs, peer.as_ref());
+    // The serving side opens with its manifest; a device answers it with its own.
+    if matches!(s.remote, Remote::Device { .. }) {
+        match s.manifest().await {
+            Ok(m) => {
+                if s.send(Frame::Manifest(m)).await.is_err() {
+                    return End::Closed;
+                }
             }
+            Err(e) => return s.refuse("internal", &e.to_string()).await,
         }
-        Err(e) => return s.refuse("internal", &e.to_string()).await,
     }
     loop {
         tokio::select! {
@@ -133,6 +189,7 @@ pub async fn run(
             _ = closing.changed() => return End::Shutdown,
             f = link.inbound.recv() => {
                 let Some(bytes) = f else { return End::Closed };
+                s.bytes_in.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
                 let frame = match Frame::decode(&bytes) {
                     Ok(f) => f,
                     Err(e) => return s.refuse("bad_frame", &e.0).await,
@@ -145,10 +202,17 @@ pub async fn run(
                 Ok(p) => if let Err(end) = s.forward(&p).await { return end },
                 // Fell behind the hub: a fresh manifest makes the other side catch up.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    match s.manifest().await {
-                        Ok(m) => if s.send(Frame::Manifest(m)).await.is_err() { return End::Closed },
-                        Err(e) => return s.refuse("internal", &e.to_string()).await,
-                    }
+                    let r = match s.remote {
+                        Remote::Device { .. } => match s.manifest().await {
+                            Ok(m) => s.send(Frame::Manifest(m)).await,
+                            Err(e) => return s.refuse("internal", &e.to_string()).await,
+                        },
+                        Remote::Upstream { .. } => {
+                            let listed: Vec<(String, String)> = s.sent.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
+                            s.answer_manifest(listed).await
+                        }
+                    };
+                    if let Err(end) = r { return end }
                 }
                 Err(broadcast::error::RecvError::Closed) => return End::Shutdown,
             },
@@ -158,7 +222,10 @@ pub async fn run(
 
 impl Session {
     async fn send(&self, f: Frame) -> Result<(), End> {
-        self.out.send(f.encode()).await.map_err(|_| End::Closed)
+        let b = f.encode();
+        self.bytes_out
+            .fetch_add(b.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.out.send(b).await.map_err(|_| End::Closed)
     }
 
     async fn refuse(&self, code: &str, message: &str) -> End {
@@ -210,14 +277,20 @@ impl Session {
         Ok(a)
     }
 
-    /// Our documents the other side may read, with their state vectors.
+    /// Our documents the other side may read, with their state vectors: those changed
+    /// after `since` (all of them when it is 0).
     async fn manifest(&mut self) -> Result<Manifest, AppError> {
         let user = self.device_user();
+        let since = self.since;
         let rows = self
             .app
             .readers
             .read(move |c| {
-                let rows = store::documents(c, user.as_deref())?;
+                let mut rows = store::documents(c, user.as_deref())?;
+                // What a device may read also follows its roles, kept in the workspace and
+                // project documents: when one of those changed, so may have its access to
+                // every document under it, changed or not.
+                retain_changed(&mut rows, since, user.is_some());
                 let mut out = Vec::with_capacity(rows.len());
                 for r in rows {
                     let Some(d) = doc_ref(&r.id, &r.workspace_id) else {
@@ -233,16 +306,17 @@ impl Session {
                         // Documents not written since the sync migration: computed once here.
                         None => crate::docs::document_state_vector(c, &r.id).map_err(AppError::Internal)?,
                     };
-                    out.push(super::wire::DocEntry {
+                    out.push(DocEntry {
                         id: r.id,
                         kind: r.kind,
                         workspace_id: r.workspace_id,
-                        sv: super::wire::DocEntry::encode_sv(&sv),
+                        sv: DocEntry::encode_sv(&sv),
                     });
                 }
                 Ok(out)
             })
             .await?;
+        self.sent = rows.iter().map(|e| (e.id.clone(), e.workspace_id.clone())).collect();
         Ok(Manifest { docs: rows })
     }
 
@@ -267,8 +341,12 @@ impl Session {
                         .await;
                 };
                 if self.access(&d).await?.read {
-                    let sv = StateVector::decode_v1(&sv).map_err(|_| fail("step1: bad state vector"))?;
-                    self.push_diff(&d, sv, 0).await?;
+                    let sv = crate::alloc::bounded(sv.len(), || StateVector::decode_v1(&sv))
+                        .and_then(Result::ok)
+                        .ok_or_else(|| fail("step1: bad state vector"))?;
+                    // The serving side asks for what we hold beyond its state; our answer
+                    // is part of the catch-up, acknowledged like the rest.
+                    self.push_diff(&d, sv, 1).await?;
                 }
                 Ok(())
             }
@@ -285,8 +363,9 @@ impl Session {
                 self.maybe_synced().await;
                 Ok(())
             }
-            Frame::Done(_) => {
+            Frame::Done(d) => {
                 self.done = true;
+                self.remote_seq = d.server_seq;
                 self.maybe_synced().await;
                 Ok(())
             }
@@ -300,51 +379,130 @@ impl Session {
             return;
         }
         if let Remote::Upstream { peer_id } = &self.remote {
-            let (p, seq) = (peer_id.clone(), self.synced_seq);
+            let (p, seq) = (peer_id.clone(), self.start_seq);
+            let (ri, rs) = (self.remote_instance.clone(), self.remote_seq);
             let _ = self
                 .app
                 .writer
-                .write(move |ctx| Ok(store::set_synced(ctx.conn, &p, seq)?))
+                .write(move |ctx| Ok(store::set_synced(ctx.conn, &p, seq, &ri, rs)?))
                 .await;
+            let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let (rx, tx) = (
+                self.bytes_in.load(std::sync::atomic::Ordering::Relaxed),
+                self.bytes_out.load(std::sync::atomic::Ordering::Relaxed),
+            );
             self.app.sync.set_peer(peer_id, |l| {
                 l.connected = true;
                 l.last_error = None;
+                // Only the first completion of a connection measures its catch-up.
+                if !self.synced_once {
+                    l.last_sync_ms = Some(ms);
+                }
+                l.bytes_received = rx;
+                l.bytes_sent = tx;
             });
+            self.synced_once = true;
         }
     }
 
+    /// Their manifest: we send what they lack of each listed document. A device then
+    /// answers with its own manifest; the serving side asks the device (step 1) for the
+    /// documents it listed and we did not, sends whole the ones we listed and it did not,
+    /// and ends with `Done`.
     async fn on_manifest(&mut self, m: Manifest) -> Result<(), End> {
         if m.docs.len() > MAX_MANIFEST {
             return Err(self.refuse("bad_frame", "manifest lists too many documents").await);
         }
-        let mut theirs: HashSet<String> = HashSet::with_capacity(m.docs.len());
+        let mut theirs: Vec<(String, String)> = Vec::with_capacity(m.docs.len());
         for e in &m.docs {
             let Some(d) = doc_ref(&e.id, &e.workspace_id) else {
                 continue;
             };
-            theirs.insert(e.id.clone());
+            theirs.push((e.id.clone(), e.workspace_id.clone()));
             if !self.access(&d).await?.read {
                 continue;
             }
             let sv = e
                 .sv_bytes()
                 .ok()
-                .and_then(|b| StateVector::decode_v1(&b).ok())
+                .and_then(|b| crate::alloc::bounded(b.len(), || StateVector::decode_v1(&b)).and_then(Result::ok))
                 .ok_or_else(|| fail("manifest: bad state vector"))?;
             self.push_diff(&d, sv, 1).await?;
         }
-        // Documents they do not have at all.
-        let mine = self.manifest().await.map_err(|e| fail(e.to_string()))?;
-        for e in mine.docs {
-            if theirs.contains(&e.id) {
-                continue;
+        if matches!(self.remote, Remote::Upstream { .. }) {
+            return self.answer_manifest(theirs).await;
+        }
+        let listed: HashSet<&str> = theirs.iter().map(|(id, _)| id.as_str()).collect();
+        let ask: Vec<(String, String)> = theirs
+            .iter()
+            .filter(|(id, _)| !self.sent.contains_key(id))
+            .cloned()
+            .collect();
+        let svs = self.our_svs(ask.iter().map(|(id, _)| id.clone()).collect()).await?;
+        for ((id, ws), sv) in ask.into_iter().zip(svs) {
+            let Some(d) = doc_ref(&id, &ws) else { continue };
+            // Only a device that may write the document can hold anything we need.
+            if self.access(&d).await?.write {
+                self.send(Frame::Step1 {
+                    doc_id: id,
+                    workspace_id: ws,
+                    sv,
+                })
+                .await?;
             }
-            if let Some(d) = doc_ref(&e.id, &e.workspace_id) {
+        }
+        let missing: Vec<(String, String)> = self
+            .sent
+            .iter()
+            .filter(|(id, _)| !listed.contains(id.as_str()))
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect();
+        for (id, ws) in missing {
+            if let Some(d) = doc_ref(&id, &ws) {
                 self.push_diff(&d, StateVector::default(), 1).await?;
             }
         }
-        let seq = self.synced_seq;
+        let seq = self.start_seq;
         self.send(Frame::Done(Done { server_seq: seq })).await
+    }
+
+    /// A device's answer to the serving side's manifest: every document it listed, with our
+    /// state vector (empty if we lack it) so it sends what we lack, and ours changed since
+    /// our last complete sync with it.
+    async fn answer_manifest(&mut self, listed: Vec<(String, String)>) -> Result<(), End> {
+        let mut m = self.manifest().await.map_err(|e| fail(e.to_string()))?;
+        let extra: Vec<(String, String)> = listed
+            .into_iter()
+            .filter(|(id, _)| !self.sent.contains_key(id))
+            .collect();
+        let svs = self.our_svs(extra.iter().map(|(id, _)| id.clone()).collect()).await?;
+        for ((id, ws), sv) in extra.into_iter().zip(svs) {
+            let Some(d) = doc_ref(&id, &ws) else { continue };
+            self.sent.insert(id.clone(), ws.clone());
+            m.docs.push(DocEntry {
+                id,
+                kind: d.kind.as_str().to_string(),
+                workspace_id: ws,
+                sv: DocEntry::encode_sv(&sv),
+            });
+        }
+        self.send(Frame::Manifest(m)).await
+    }
+
+    /// Our state vectors of `ids` (empty for a document we do not have).
+    async fn our_svs(&self, ids: Vec<String>) -> Result<Vec<Vec<u8>>, End> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.app
+            .readers
+            .read(move |c| {
+                ids.iter()
+                    .map(|id| crate::docs::recorded_state_vector(c, id).map_err(AppError::Internal))
+                    .collect()
+            })
+            .await
+            .map_err(|e| fail(e.to_string()))
     }
 
     /// Sends what our copy of `d` has beyond `sv`, if anything. `ack` asks for an ack (our
@@ -415,6 +573,11 @@ impl Session {
                 if applied.changed && d2.kind == DocKind::Project {
                     if let Some(pid) = d2.id.strip_prefix("project:") {
                         crate::issues::renumber_duplicates(ctx, &d2.workspace_id, pid)?;
+                    }
+                    // Identifiers are resolved where devices' updates arrive: the side that
+                    // sees the workspace's projects (a device may not see private ones).
+                    if matches!(remote, Remote::Device { .. }) {
+                        crate::work::resolve_duplicate_identifiers(ctx, &d2.workspace_id)?;
                     }
                 }
                 Ok(applied.changed)
@@ -504,3 +667,63 @@ impl Session {
 }
 
 use yrs::updates::encoder::Encode;
+
+/// The sequence after which our manifest lists documents (0: all of them).
+/// - Serving a device: the sequence of ours it says it holds, if it names this instance and
+///   the sequence is not ahead of us (a server restored from a backup starts over).
+/// - As a device: ours at the start of our last complete sync with this same server, if
+///   the server is not behind what it vouched for then.
+fn catch_up_since(
+    remote: &Remote,
+    instance: &str,
+    start_seq: i64,
+    theirs: &Hello,
+    peer: Option<&store::PeerRow>,
+) -> i64 {
+    match remote {
+        Remote::Device { .. } => match &theirs.since {
+            Some(s) if s.instance == instance && (0..=start_seq).contains(&s.seq) => s.seq,
+            _ => 0,
+        },
+        Remote::Upstream { .. } => match peer {
+            Some(p)
+                if p.remote_seq > 0
+                    && p.remote_instance.as_deref() == Some(theirs.instance.as_str())
+                    && theirs.seq >= p.remote_seq =>
+            {
+                p.synced_seq
+            }
+            _ => 0,
+        },
+    }
+}
+
+/// Keeps the rows changed after `since`; with `by_scope`, also every document of a
+/// workspace or project whose own document changed (roles and membership live there).
+fn retain_changed(rows: &mut Vec<store::DocRow>, since: i64, by_scope: bool) {
+    if since <= 0 {
+        return;
+    }
+    let seq: HashMap<String, i64> = if by_scope {
+        rows.iter()
+            .filter(|r| r.id.starts_with("ws:") || r.id.starts_with("project:"))
+            .map(|r| (r.id.clone(), r.last_seq))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let changed = |id: &str| seq.get(id).is_some_and(|s| *s > since);
+    rows.retain(|r| {
+        if r.last_seq > since {
+            return true;
+        }
+        if !by_scope {
+            return false;
+        }
+        let Some(d) = doc_ref(&r.id, &r.workspace_id) else {
+            return false;
+        };
+        changed(&format!("ws:{}", r.workspace_id))
+            || super::doc_parts(&d).0.is_some_and(|p| changed(&format!("project:{p}")))
+    });
+}

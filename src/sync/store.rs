@@ -10,6 +10,8 @@ pub(crate) struct DocRow {
     pub kind: String,
     pub workspace_id: String,
     pub sv: Option<Vec<u8>>,
+    /// The sequence of the document's latest update here, made here or received.
+    pub last_seq: i64,
 }
 
 /// Every document of the workspaces `user` belongs to (all documents when `None`); the
@@ -21,12 +23,13 @@ pub(crate) fn documents(c: &Connection, user: Option<&str>) -> rusqlite::Result<
             kind: r.get(1)?,
             workspace_id: r.get(2)?,
             sv: r.get(3)?,
+            last_seq: r.get(4)?,
         })
     };
     match user {
         Some(u) => c
             .prepare_cached(
-                "SELECT d.id, d.kind, d.workspace_id, d.state_vector FROM documents d
+                "SELECT d.id, d.kind, d.workspace_id, d.state_vector, d.last_seq FROM documents d
                  WHERE d.workspace_id IN (SELECT workspace_id FROM workspace_members
                                           WHERE user_id = ?1 AND deleted_at IS NULL)
                  ORDER BY d.id",
@@ -34,7 +37,7 @@ pub(crate) fn documents(c: &Connection, user: Option<&str>) -> rusqlite::Result<
             .query_map([u], map)?
             .collect(),
         None => c
-            .prepare_cached("SELECT id, kind, workspace_id, state_vector FROM documents ORDER BY id")?
+            .prepare_cached("SELECT id, kind, workspace_id, state_vector, last_seq FROM documents ORDER BY id")?
             .query_map([], map)?
             .collect(),
     }
@@ -56,9 +59,20 @@ pub(crate) fn document_workspace(c: &Connection, id: &str) -> rusqlite::Result<O
         .optional()
 }
 
-/// The latest update made here, over all documents.
-pub(crate) fn max_local_seq(c: &Connection) -> rusqlite::Result<i64> {
-    c.query_row("SELECT COALESCE(MAX(local_seq), 0) FROM documents", [], |r| r.get(0))
+/// The latest update held here, made here or received, over all documents: the sequence a
+/// peer that took everything up to now holds.
+pub(crate) fn max_seq(c: &Connection) -> rusqlite::Result<i64> {
+    c.query_row("SELECT COALESCE(MAX(last_seq), 0) FROM documents", [], |r| r.get(0))
+}
+
+/// This instance's identity (set once by migration 7): a peer's record of our sequence is
+/// only good for this instance.
+pub(crate) fn instance_id(c: &Connection) -> rusqlite::Result<String> {
+    c.query_row(
+        "SELECT value FROM instance_settings WHERE key = 'instance_id'",
+        [],
+        |r| r.get(0),
+    )
 }
 
 // Devices ---------------------------------------------------------------------------------
@@ -141,11 +155,17 @@ pub(crate) struct PeerRow {
     pub acked_seq: i64,
     pub last_sync_at: Option<String>,
     pub last_error: Option<String>,
+    /// Our sequence at the start of the last complete sync with the peer.
+    pub synced_seq: i64,
+    /// The peer's instance and its sequence at that sync.
+    pub remote_instance: Option<String>,
+    pub remote_seq: i64,
 }
 
 pub(crate) fn peers(c: &Connection) -> rusqlite::Result<Vec<PeerRow>> {
     c.prepare_cached(
-        "SELECT id, url, device_id, user_id, acked_seq, last_sync_at, last_error FROM sync_peers ORDER BY created_at, id",
+        "SELECT id, url, device_id, user_id, acked_seq, last_sync_at, last_error, synced_seq, remote_instance, remote_seq
+         FROM sync_peers ORDER BY created_at, id",
     )?
     .query_map([], |r| {
         Ok(PeerRow {
@@ -156,6 +176,9 @@ pub(crate) fn peers(c: &Connection) -> rusqlite::Result<Vec<PeerRow>> {
             acked_seq: r.get(4)?,
             last_sync_at: r.get(5)?,
             last_error: r.get(6)?,
+            synced_seq: r.get(7)?,
+            remote_instance: r.get(8)?,
+            remote_seq: r.get(9)?,
         })
     })?
     .collect()
@@ -165,7 +188,8 @@ pub(crate) fn upsert_peer(c: &Connection, id: &str, url: &str, device_id: &str, 
     c.execute(
         "INSERT INTO sync_peers (id, url, device_id, user_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT(url) DO UPDATE SET id = excluded.id, device_id = excluded.device_id,
-             user_id = excluded.user_id, acked_seq = 0, last_sync_at = NULL, last_error = NULL",
+             user_id = excluded.user_id, acked_seq = 0, last_sync_at = NULL, last_error = NULL,
+             synced_seq = 0, remote_instance = NULL, remote_seq = 0",
         params![id, url, device_id, user_id, now_rfc3339()],
     )?;
     Ok(())
@@ -179,12 +203,26 @@ pub(crate) fn set_acked(c: &Connection, id: &str, seq: i64) -> rusqlite::Result<
     Ok(())
 }
 
-pub(crate) fn set_synced(c: &Connection, id: &str, seq: i64) -> rusqlite::Result<()> {
+/// Records a complete sync: the peer holds everything we held at `seq`, and we hold
+/// everything `remote_instance` held at `remote_seq`.
+pub(crate) fn set_synced(
+    c: &Connection,
+    id: &str,
+    seq: i64,
+    remote_instance: &str,
+    remote_seq: i64,
+) -> rusqlite::Result<()> {
     c.execute(
-        "UPDATE sync_peers SET acked_seq = MAX(acked_seq, ?2), last_sync_at = ?3, last_error = NULL WHERE id = ?1",
-        params![id, seq, now_rfc3339()],
+        "UPDATE sync_peers SET acked_seq = MAX(acked_seq, ?2), synced_seq = ?2, remote_instance = ?4,
+             remote_seq = ?5, last_sync_at = ?3, last_error = NULL WHERE id = ?1",
+        params![id, seq, now_rfc3339(), remote_instance, remote_seq],
     )?;
     Ok(())
+}
+
+/// The peer's record, if this instance connects to it.
+pub(crate) fn peer(c: &Connection, id: &str) -> rusqlite::Result<Option<PeerRow>> {
+    Ok(peers(c)?.into_iter().find(|p| p.id == id))
 }
 
 pub(crate) fn set_peer_error(c: &Connection, id: &str, err: &str) -> rusqlite::Result<()> {
@@ -205,10 +243,13 @@ pub(crate) fn pending(c: &Connection, acked_seq: i64) -> rusqlite::Result<i64> {
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ConflictView {
-    /// `issue_number`: two devices gave two issues one number; the later one moved.
+    /// `issue_number`: two devices gave two issues one number, the later one moved to a new
+    /// number. `project_identifier`: two devices created projects with one identifier, the
+    /// later one took a derived identifier.
     pub kind: String,
     pub project_id: String,
-    pub issue_id: String,
+    /// The issue (`issue_number`) or the project (`project_identifier`) that changed.
+    pub record_id: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub resolved_at: String,
@@ -218,18 +259,21 @@ pub struct ConflictView {
 /// as an activity with a key derived from it, so every peer lists the same ones).
 pub(crate) fn conflicts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<ConflictView>> {
     c.prepare_cached(
-        "SELECT project_id, issue_id, old_value, new_value, created_at FROM issue_activity
+        "SELECT 'issue_number', project_id, issue_id, old_value, new_value, created_at, id FROM issue_activity
          WHERE workspace_id = ?1 AND verb = 'renumbered' AND deleted_at IS NULL
-         ORDER BY created_at DESC, id LIMIT 500",
+         UNION ALL
+         SELECT kind, project_id, record_id, old_value, new_value, created_at, id FROM sync_conflicts
+         WHERE workspace_id = ?1 AND deleted_at IS NULL
+         ORDER BY 6 DESC, 7 LIMIT 500",
     )?
     .query_map([ws], |r| {
         Ok(ConflictView {
-            kind: "issue_number".into(),
-            project_id: r.get(0)?,
-            issue_id: r.get(1)?,
-            old_value: r.get(2)?,
-            new_value: r.get(3)?,
-            resolved_at: r.get(4)?,
+            kind: r.get(0)?,
+            project_id: r.get(1)?,
+            record_id: r.get(2)?,
+            old_value: r.get(3)?,
+            new_value: r.get(4)?,
+            resolved_at: r.get(5)?,
         })
     })?
     .collect()

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! frame    = tag:u8 body
-//! Hello    (1)  json   {"protocol": 1, "yrs": "0.28.1", "user_id": ..., "device_id": ...}
+//! Hello    (1)  json   {"protocol": 2, "yrs": "0.28.1", "user_id", "device_id"?, "instance",
+//!                       "seq", "since"?: {"instance", "seq"}}
 //! Manifest (2)  json   {"docs": [{"id", "kind", "workspace_id", "sv": base64}]}
 //! Update   (3)  str doc_id, str workspace_id, u64 seq, bytes update (yrs v1)
 //! Step1    (4)  str doc_id, str workspace_id, bytes state vector (yrs v1)
@@ -20,7 +21,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 /// The Keel sync protocol version; a peer speaking another one is refused.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 /// The exact yrs version: its encoding is the wire format of updates (client ids changed
 /// width in 0.26), so peers must agree on it exactly.
 pub const YRS_VERSION: &str = "0.28.1";
@@ -34,15 +35,32 @@ pub struct Hello {
     pub user_id: String,
     #[serde(default)]
     pub device_id: Option<String>,
+    /// The sender's instance id.
+    pub instance: String,
+    /// The sender's update sequence now.
+    pub seq: i64,
+    /// What the sender holds of the receiver's updates, from their last complete sync.
+    #[serde(default)]
+    pub since: Option<Since>,
+}
+
+/// "I hold every update `instance` held at its sequence `seq`."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Since {
+    pub instance: String,
+    pub seq: i64,
 }
 
 impl Hello {
-    pub fn ours(user_id: &str, device_id: Option<&str>) -> Self {
+    pub fn ours(user_id: &str, device_id: Option<&str>, instance: &str, seq: i64, since: Option<Since>) -> Self {
         Self {
             protocol: PROTOCOL,
             yrs: YRS_VERSION.into(),
             user_id: user_id.into(),
             device_id: device_id.map(str::to_string),
+            instance: instance.into(),
+            seq,
+            since,
         }
     }
 }
@@ -253,7 +271,16 @@ mod tests {
 
     fn all() -> Vec<Frame> {
         vec![
-            Frame::Hello(Hello::ours("u1", Some("d1"))),
+            Frame::Hello(Hello::ours(
+                "u1",
+                Some("d1"),
+                "i1",
+                7,
+                Some(Since {
+                    instance: "i2".into(),
+                    seq: 3,
+                }),
+            )),
             Frame::Manifest(Manifest {
                 docs: vec![DocEntry {
                     id: "project:p".into(),

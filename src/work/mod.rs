@@ -97,6 +97,108 @@ pub fn project_for_user(
     Ok(store::project_for(c, ws_id, project_id, user_id)?.and_then(|p| effective_role(ws_role, &p).map(|r| (p, r))))
 }
 
+/// The key of a person's membership record in a project: derived from both, so two devices
+/// that add the same person offline write one record (yrs keeps one), never two.
+pub fn member_key(project_id: &str, user_id: &str) -> String {
+    format!("{project_id}:{user_id}")
+}
+
+/// The merge rule for a project identifier held by several live projects of a workspace,
+/// which happens when two devices create projects offline with one identifier:
+/// - among the projects sharing an identifier, the one with the smallest id keeps it (ids
+///   are UUID v7, so that is the one created first);
+/// - every other one takes `derived_identifier(identifier, id)`: at most the first 8
+///   characters of the identifier and 4 characters computed from its own id;
+/// - repeated until no identifier is shared (a derived one could, rarely, collide too).
+///
+/// A project's new identifier depends only on its own id and identifier, so a peer that sees
+/// only some of the projects (private ones are not sent to everyone) never writes a value
+/// that differs from what a peer seeing all of them writes. Answers (id, old, new).
+pub fn resolve_identifiers(projects: &[(String, String)]) -> Vec<(String, String, String)> {
+    let mut current: std::collections::BTreeMap<&str, String> = projects
+        .iter()
+        .map(|(id, ident)| (id.as_str(), ident.clone()))
+        .collect();
+    for _ in 0..8 {
+        let mut by_ident: std::collections::BTreeMap<String, Vec<&str>> = std::collections::BTreeMap::new();
+        for (id, ident) in &current {
+            by_ident.entry(ident.clone()).or_default().push(id);
+        }
+        let losers: Vec<(&str, String)> = by_ident
+            .iter()
+            .filter(|(_, ids)| ids.len() > 1)
+            // BTreeMap order: the ids of a group are sorted, the first keeps the identifier.
+            .flat_map(|(ident, ids)| ids[1..].iter().map(move |id| (*id, derived_identifier(ident, id))))
+            .collect();
+        if losers.is_empty() {
+            break;
+        }
+        for (id, new) in losers {
+            current.insert(id, new);
+        }
+    }
+    projects
+        .iter()
+        .filter_map(|(id, old)| {
+            let new = current.get(id.as_str())?;
+            (new != old).then(|| (id.clone(), old.clone(), new.clone()))
+        })
+        .collect()
+}
+
+/// `identifier` cut to 8 characters, then 4 upper-case letters or digits from a hash of
+/// `id` (FNV-1a: fixed, so every build of Keel derives the same).
+pub fn derived_identifier(identifier: &str, id: &str) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut h: u32 = 0x811c_9dc5;
+    for b in id.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    let mut out: String = identifier.chars().take(8).collect();
+    let mut n = h % (36 * 36 * 36 * 36);
+    let mut suffix = [b'0'; 4];
+    for d in suffix.iter_mut().rev() {
+        *d = DIGITS[(n % 36) as usize];
+        n /= 36;
+    }
+    out.extend(suffix.iter().map(|b| char::from(*b)));
+    out
+}
+
+/// Applies [`resolve_identifiers`] to a workspace inside the write path, recording each
+/// change as a resolved conflict in the project's document; answers how many projects
+/// changed. Run where updates from devices arrive.
+pub fn resolve_duplicate_identifiers(ctx: &mut crate::db::WriteCtx<'_>, ws_id: &str) -> Result<usize, AppError> {
+    if !store::has_duplicate_identifiers(ctx.conn, ws_id)? {
+        return Ok(0);
+    }
+    let changes = resolve_identifiers(&store::identifiers(ctx.conn, ws_id)?);
+    let now = now_rfc3339();
+    for (pid, old, new) in &changes {
+        ctx.edit(&DocRef::project(ws_id, pid), |e| {
+            e.set("projects", pid, &[("identifier", new.as_str().into())])?;
+            // A key derived from the change: peers that resolve the same merge write one.
+            e.put(
+                "sync_conflicts",
+                &format!("identifier:{pid}:{old}:{new}"),
+                &[
+                    ("workspace_id", ws_id.into()),
+                    ("project_id", pid.as_str().into()),
+                    ("kind", "project_identifier".into()),
+                    ("record_id", pid.as_str().into()),
+                    ("old_value", old.as_str().into()),
+                    ("new_value", new.as_str().into()),
+                    ("created_at", now.as_str().into()),
+                    ("updated_at", now.as_str().into()),
+                    ("created_by", Val::Null),
+                    ("deleted_at", Val::Null),
+                ],
+            )
+        })?;
+    }
+    Ok(changes.len())
+}
+
 pub fn parse_identifier(raw: &str) -> Result<String, String> {
     let s = raw.trim();
     if s.len() < 2 || s.len() > 12 {
@@ -250,7 +352,7 @@ impl Projects<'_> {
                     )?;
                     e.create(
                         "project_members",
-                        &crate::new_id(),
+                        &member_key(&id, &uid),
                         &member_fields(&ws_id, &id, &uid, ProjRole::Admin, &uid, &now),
                     )?;
                     crate::issues::create_default_states(e, &ws_id, &id, &uid, &now)
@@ -398,7 +500,7 @@ impl Projects<'_> {
                 ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
                     e.create(
                         "project_members",
-                        &crate::new_id(),
+                        &member_key(&pid, &user_id),
                         &member_fields(&ws_id, &pid, &user_id, role, &by, &now),
                     )
                 })?;
@@ -529,5 +631,68 @@ mod tests {
         for bad in ["W", "web", "WEB-1", "ABCDEFGHIJKLM", "ÄB"] {
             assert!(parse_identifier(bad).is_err(), "{bad}");
         }
+    }
+
+    fn projects(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn the_first_created_project_keeps_a_shared_identifier() {
+        let merged = projects(&[("0190-b", "WEB"), ("0190-a", "WEB"), ("0190-c", "API")]);
+        let changes = resolve_identifiers(&merged);
+        let new = derived_identifier("WEB", "0190-b");
+        assert_eq!(changes, vec![("0190-b".to_string(), "WEB".to_string(), new.clone())]);
+        assert!(parse_identifier(&new).is_ok(), "{new} is a valid identifier");
+        assert!(new.starts_with("WEB") && new.len() == 7);
+        // Long identifiers stay within 12 characters.
+        assert_eq!(derived_identifier("ABCDEFGHIJKL", "x").len(), 12);
+        assert!(resolve_identifiers(&projects(&[("a", "WEB"), ("b", "API")])).is_empty());
+    }
+
+    #[test]
+    fn identifier_resolution_is_the_same_in_any_order_and_from_a_partial_view() {
+        let all = projects(&[("3", "WEB"), ("1", "WEB"), ("2", "WEB"), ("4", "OPS")]);
+        let mut rev = all.clone();
+        rev.reverse();
+        let full = resolve_identifiers(&all);
+        assert_eq!(full.len(), 2);
+        let mut sorted = resolve_identifiers(&rev);
+        sorted.sort();
+        let mut f = full.clone();
+        f.sort();
+        assert_eq!(f, sorted);
+        // A peer that does not see project 1 (private) renames only 3, to the same value.
+        let partial = resolve_identifiers(&projects(&[("3", "WEB"), ("2", "WEB")]));
+        assert_eq!(partial.len(), 1);
+        assert!(full.contains(&partial[0]));
+        // After the resolution nothing is shared any more.
+        let after: Vec<(String, String)> = all
+            .iter()
+            .map(|(id, ident)| {
+                let new = full.iter().find(|c| &c.0 == id).map_or(ident.clone(), |c| c.2.clone());
+                (id.clone(), new)
+            })
+            .collect();
+        assert!(resolve_identifiers(&after).is_empty());
+    }
+
+    #[test]
+    fn a_derived_identifier_that_collides_is_resolved_again() {
+        // Project "0" already holds the identifier that "b" would derive.
+        let taken = derived_identifier("WEB", "b");
+        let merged = projects(&[("a", "WEB"), ("b", "WEB"), ("0", &taken)]);
+        let changes = resolve_identifiers(&merged);
+        let idents: std::collections::HashSet<String> = merged
+            .iter()
+            .map(|(id, ident)| {
+                changes
+                    .iter()
+                    .find(|c| &c.0 == id)
+                    .map_or(ident.clone(), |c| c.2.clone())
+            })
+            .collect();
+        assert_eq!(idents.len(), 3, "{changes:?}");
+        assert!(idents.iter().all(|i| parse_identifier(i).is_ok()));
     }
 }

@@ -53,6 +53,22 @@ pub(crate) fn project_for(
         .optional()
 }
 
+/// Whether two live projects of the workspace share an identifier (after a merge).
+pub(crate) fn has_duplicate_identifiers(c: &Connection, ws_id: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM projects WHERE workspace_id = ?1 AND deleted_at IS NULL
+           GROUP BY identifier HAVING COUNT(*) > 1)",
+    )?
+    .query_row([ws_id], |r| r.get(0))
+}
+
+/// (id, identifier) of the workspace's live projects.
+pub(crate) fn identifiers(c: &Connection, ws_id: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    c.prepare_cached("SELECT id, identifier FROM projects WHERE workspace_id = ?1 AND deleted_at IS NULL")?
+        .query_map([ws_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
 pub(crate) fn identifier_taken(
     c: &Connection,
     ws_id: &str,

@@ -514,6 +514,12 @@ impl Workspaces<'_> {
     }
 }
 
+/// The key of a person's membership record in a workspace: derived from both, so two
+/// devices that add the same person offline write one record, never two.
+pub fn member_key(ws_id: &str, user_id: &str) -> String {
+    format!("{ws_id}:{user_id}")
+}
+
 fn add_member_record(
     e: &mut crate::docs::Edit<'_>,
     ws_id: &str,
@@ -524,7 +530,7 @@ fn add_member_record(
 ) -> Result<(), AppError> {
     e.create(
         "workspace_members",
-        &crate::new_id(),
+        &member_key(ws_id, user_id),
         &[
             ("workspace_id", ws_id.into()),
             ("user_id", user_id.into()),

@@ -69,6 +69,23 @@ async fn busy_workspace(app: &TestApp) {
         .await
         .ok(201);
     }
+    // A merge that gave two projects one identifier (as two offline devices can), resolved
+    // by the merge rule: a renamed project and its resolved conflict.
+    let twin = app.create_project(&o, "acme", "TWIN", false).await;
+    let ws_id = app.get("/api/v1/workspaces/acme", &o.token).await.ok(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.app
+        .writer
+        .write(move |ctx| {
+            ctx.edit(&keel::docs::DocRef::project(&ws_id, &twin), |e| {
+                e.set("projects", &twin, &[("identifier", "P0".into())])
+            })?;
+            keel::work::resolve_duplicate_identifiers(ctx, &ws_id)
+        })
+        .await
+        .unwrap();
     let id = app.create_project(&o, "acme", "GONE", false).await;
     app.delete(&format!("/api/v1/workspaces/acme/projects/{id}"), &o.token)
         .await

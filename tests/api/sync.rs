@@ -25,6 +25,7 @@ const TABLES: &[&str] = &[
     "issue_assignees",
     "issue_comments",
     "issue_activity",
+    "sync_conflicts",
     "worklogs",
 ];
 
@@ -80,6 +81,16 @@ fn pair(dir: &Path, url: &str, email: &str, name: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // The device token is kept in the data dir, readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let tokens: Vec<_> = std::fs::read_dir(dir.join("sync"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "token"))
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    let mode = tokens[0].metadata().unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "token file mode {mode:o}");
 }
 
 #[tokio::test]
@@ -198,6 +209,19 @@ async fn two_devices_edit_offline_and_converge_with_the_server() {
         )
         .await;
     assert_eq!(st, 201);
+    // Both create a project with one identifier: single-device rules cannot stop that.
+    let mut ops = Vec::new();
+    for (dev, tok, name) in [(&a, &ta, "Ops (Olivia)"), (&b, &tb, "Ops (Mark)")] {
+        let (st, p) = dev
+            .post(
+                "/api/v1/workspaces/acme/projects",
+                Some(tok),
+                json!({"name": name, "identifier": "OPS"}),
+            )
+            .await;
+        assert_eq!(st, 201, "{p}");
+        ops.push(p["id"].as_str().unwrap().to_string());
+    }
     let (_, peers) = a.get("/api/v1/sync/peers", &ta).await;
     assert_eq!(peers[0]["connected"], false, "{peers}");
     assert!(peers[0]["pending"].as_i64().unwrap() >= 2, "{peers}");
@@ -208,7 +232,26 @@ async fn two_devices_edit_offline_and_converge_with_the_server() {
     let converged = || {
         let s = canonical(dirs[0]);
         let issues = s.iter().find(|(t, _)| t == "issues").map(|(_, r)| r.len()).unwrap_or(0);
-        issues == 3 && canonical(dirs[1]) == s && canonical(dirs[2]) == s
+        let idents: std::collections::HashSet<String> = dump_db(
+            &dirs[0].join("keel.db"),
+            "SELECT identifier FROM projects WHERE deleted_at IS NULL",
+        )
+        .iter()
+        .map(|r| r["identifier"].as_str().unwrap_or_default().to_string())
+        .collect();
+        let why = if issues != 3 {
+            format!("{issues} issues")
+        } else if idents.len() != 3 {
+            format!("identifiers {idents:?}")
+        } else if canonical(dirs[1]) != s {
+            "a differs".to_string()
+        } else if canonical(dirs[2]) != s {
+            "b differs".to_string()
+        } else {
+            return true;
+        };
+        eprintln!("{:?} not yet: {why}", Instant::now());
+        false
     };
     let t = Instant::now();
     while !converged() && t.elapsed() < Duration::from_secs(30) {
@@ -216,6 +259,21 @@ async fn two_devices_edit_offline_and_converge_with_the_server() {
     }
     if !converged() {
         let all: Vec<_> = dirs.iter().map(|d| canonical(d)).collect();
+        for (dev, tok) in [(&a, &ta), (&b, &tb)] {
+            eprintln!("peers: {}", dev.get("/api/v1/sync/peers", tok).await.1);
+        }
+        for d in dirs {
+            eprintln!(
+                "projects of {}: {:?}",
+                d.display(),
+                dump_db(&d.join("keel.db"), "SELECT identifier, name FROM projects")
+            );
+            eprintln!(
+                "issues of {}: {:?}",
+                d.display(),
+                dump_db(&d.join("keel.db"), "SELECT sequence_id, name FROM issues")
+            );
+        }
         for (i, (table, rows)) in all[0].iter().enumerate() {
             let (ra, rb) = (&all[1][i].1, &all[2][i].1);
             if rows != ra || rows != rb {
@@ -250,7 +308,38 @@ async fn two_devices_edit_offline_and_converge_with_the_server() {
         .await;
     assert_eq!(s["logged_minutes"], 90, "no work log lost or duplicated: {s}");
     let (_, conflicts) = server.get("/api/v1/workspaces/acme/sync/conflicts", &owner).await;
-    assert_eq!(conflicts.as_array().unwrap().len(), 1, "{conflicts}");
+    let mut kinds: Vec<&str> = conflicts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["issue_number", "project_identifier"], "{conflicts}");
+    // The project created first keeps OPS; the other took a derived identifier.
+    ops.sort();
+    let moved = conflicts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "project_identifier")
+        .unwrap();
+    assert_eq!(moved["record_id"], ops[1].as_str());
+    assert_eq!(moved["old_value"], "OPS");
+    let new = keel::work::derived_identifier("OPS", &ops[1]);
+    assert_eq!(moved["new_value"], new.as_str());
+    for (dev, tok) in [(&a, &ta), (&b, &tb)] {
+        let (_, p0) = dev
+            .get(&format!("/api/v1/workspaces/acme/projects/{}", ops[0]), tok)
+            .await;
+        let (_, p1) = dev
+            .get(&format!("/api/v1/workspaces/acme/projects/{}", ops[1]), tok)
+            .await;
+        assert_eq!(
+            (p0["identifier"].as_str(), p1["identifier"].as_str()),
+            (Some("OPS"), Some(new.as_str()))
+        );
+    }
     let mut p = Value::Null;
     for _ in 0..100 {
         p = a.get("/api/v1/sync/peers", &ta).await.1;
@@ -264,6 +353,131 @@ async fn two_devices_edit_offline_and_converge_with_the_server() {
         "the device reports a completed sync with nothing waiting: {p}"
     );
     for s in [&mut server, &mut a, &mut b] {
+        assert!(s.sigterm().success());
+    }
+}
+
+#[tokio::test]
+async fn two_desktops_sync_directly_as_peers() {
+    let (da, dc) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = start_on(da.path(), "127.0.0.1:0");
+    let url = a.base.clone();
+    let bind = url.trim_start_matches("http://").to_string();
+    let ta = register(&a, "olivia@example.com").await;
+    let (st, _) = a
+        .post("/api/v1/workspaces", Some(&ta), json!({"name": "Acme", "slug": "acme"}))
+        .await;
+    assert_eq!(st, 201);
+    let (st, p) = a
+        .post(
+            "/api/v1/workspaces/acme/projects",
+            Some(&ta),
+            json!({"name": "Web", "identifier": "WEB"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{p}");
+    let pp = format!("/api/v1/workspaces/acme/projects/{}", p["id"].as_str().unwrap());
+    let (st, first) = a
+        .post(&format!("{pp}/issues"), Some(&ta), json!({"name": "Shared"}))
+        .await;
+    assert_eq!(st, 201, "{first}");
+    let first_id = first["id"].as_str().unwrap().to_string();
+
+    // The second desktop pairs with the first one directly: no team server anywhere.
+    pair(dc.path(), &url, "olivia@example.com", "Olivia's second desktop");
+    let mut c = start_on(dc.path(), "127.0.0.1:0");
+    let tc = login(&c, "olivia@example.com").await;
+    let issues = |s: &Server, tok: &str, n: i64| {
+        let path = format!("{pp}/issues");
+        let (s, tok) = (s.base.clone(), tok.to_string());
+        async move {
+            let r = reqwest::Client::new()
+                .get(format!("{s}{path}"))
+                .bearer_auth(tok)
+                .send()
+                .await;
+            match r {
+                Ok(r) => r.json::<Value>().await.is_ok_and(|v| v["total"] == n),
+                Err(_) => false,
+            }
+        }
+    };
+    eventually(
+        "the second desktop receives the workspace",
+        Duration::from_secs(20),
+        || issues(&c, &tc, 1),
+    )
+    .await;
+    // Live: an edit on either side reaches the other while both run.
+    let (st, _) = c
+        .post(&format!("{pp}/issues"), Some(&tc), json!({"name": "Live from C"}))
+        .await;
+    assert_eq!(st, 201);
+    eventually(
+        "the first desktop receives the live edit",
+        Duration::from_secs(10),
+        || issues(&a, &ta, 2),
+    )
+    .await;
+
+    // Apart: the first desktop closes, the second works; then the other way round.
+    assert!(a.sigterm().success());
+    let today = chrono::Utc::now().date_naive().to_string();
+    let (st, ic) = c
+        .post(&format!("{pp}/issues"), Some(&tc), json!({"name": "Offline on C"}))
+        .await;
+    assert_eq!(st, 201, "{ic}");
+    let (st, _) = c
+        .post(
+            &format!("{pp}/issues/{first_id}/worklogs"),
+            Some(&tc),
+            json!({"duration_minutes": 50, "logged_at": today}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    assert!(c.sigterm().success());
+    let mut a = start_on(da.path(), &bind);
+    let ta = login(&a, "olivia@example.com").await;
+    let (st, ia) = a
+        .post(&format!("{pp}/issues"), Some(&ta), json!({"name": "Offline on A"}))
+        .await;
+    assert_eq!(st, 201, "{ia}");
+    assert_eq!((ia["key"].as_str(), ic["key"].as_str()), (Some("WEB-3"), Some("WEB-3")));
+    let (st, _) = a
+        .post(
+            &format!("{pp}/issues/{first_id}/worklogs"),
+            Some(&ta),
+            json!({"duration_minutes": 25, "logged_at": today}),
+        )
+        .await;
+    assert_eq!(st, 201);
+
+    // Together again: identical rows on both, the number taken twice resolved, 75 minutes.
+    let mut c = start_on(dc.path(), "127.0.0.1:0");
+    let converged = || {
+        let x = canonical(da.path());
+        let issues = x.iter().find(|(t, _)| t == "issues").map(|(_, r)| r.len()).unwrap_or(0);
+        issues == 4 && canonical(dc.path()) == x
+    };
+    let t = Instant::now();
+    while !converged() && t.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(converged(), "the two desktops did not converge within 30 s");
+    let tc = login(&c, "olivia@example.com").await;
+    for (s, tok) in [(&a, &ta), (&c, &tc)] {
+        let (_, list) = s.get(&format!("{pp}/issues?order_by=sequence_id"), tok).await;
+        let keys: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["WEB-1", "WEB-2", "WEB-3", "WEB-4"]);
+        let (_, sum) = s.get(&format!("{pp}/issues/{first_id}/worklogs/summary"), tok).await;
+        assert_eq!(sum["logged_minutes"], 75, "{sum}");
+    }
+    for s in [&mut a, &mut c] {
         assert!(s.sigterm().success());
     }
 }
@@ -334,7 +548,7 @@ mod raw {
 
     /// Hello and an empty manifest; answers the server's manifest and what it pushed.
     pub async fn handshake(ws: &mut Ws, user: &str) -> (Manifest, Vec<Frame>) {
-        send(ws, &Frame::Hello(Hello::ours(user, None))).await;
+        send(ws, &Frame::Hello(Hello::ours(user, None, "test-client", 0, None))).await;
         assert!(matches!(next(ws).await, Some(Frame::Hello(_))));
         let Some(Frame::Manifest(m)) = next(ws).await else {
             panic!("no manifest")
@@ -435,7 +649,7 @@ mod raw {
 }
 
 use futures_util::SinkExt;
-use keel::sync::wire::{Frame, Hello};
+use keel::sync::wire::{Frame, Hello, Manifest, Since};
 use raw::*;
 
 #[tokio::test]
@@ -478,7 +692,7 @@ async fn a_peer_of_another_version_is_refused_with_both_versions_named() {
     let (t, ..) = world().await;
     let d = pair_device(&t.app, "member@example.com", "old").await;
     let mut ws = open(&t.app, d["token"].as_str(), None).await.unwrap();
-    let mut h = Hello::ours(&t.m.id, None);
+    let mut h = Hello::ours(&t.m.id, None, "test-client", 0, None);
     h.yrs = "0.21.0".into();
     send(&mut ws, &Frame::Hello(h)).await;
     assert!(matches!(next(&mut ws).await, Some(Frame::Hello(_))));
@@ -711,6 +925,106 @@ async fn a_member_device_writes_its_own_work_logs_only() {
     // The owner's device received only the accepted update.
     let extra = tokio::time::timeout(Duration::from_millis(300), next(&mut os)).await;
     assert!(extra.is_err(), "{extra:?}");
+}
+
+/// Connects as the member's device claiming `since`; answers the server's manifest after
+/// completing the exchange (an empty manifest back, then everything up to `Done`).
+async fn manifest_since(t: &crate::helpers::Team, token: Option<&str>, since: Option<Since>) -> (Hello, Manifest, i64) {
+    let mut ws = open(&t.app, token, None).await.unwrap();
+    send(&mut ws, &Frame::Hello(Hello::ours(&t.m.id, None, "laptop", 0, since))).await;
+    let Some(Frame::Hello(server)) = next(&mut ws).await else {
+        panic!("no hello")
+    };
+    let Some(Frame::Manifest(m)) = next(&mut ws).await else {
+        panic!("no manifest")
+    };
+    // List what the server listed, as held already: nothing more comes, then Done.
+    send(&mut ws, &Frame::Manifest(m.clone())).await;
+    loop {
+        match next(&mut ws).await {
+            Some(Frame::Done(d)) => return (server, m, d.server_seq),
+            Some(Frame::Update { .. }) => {}
+            other => panic!("during catch-up: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_device_back_after_a_sync_is_sent_only_what_changed_since() {
+    let (t, _ws, pid, _issue) = world().await;
+    // A private project the member is not in.
+    let secret = t.app.create_project(&t.o, "acme", "OPS", true).await;
+    let d = pair_device(&t.app, "member@example.com", "laptop").await;
+    let token = d["token"].as_str();
+    let ids = |m: &Manifest| {
+        let mut v: Vec<String> = m.docs.iter().map(|d| d.id.clone()).collect();
+        v.sort();
+        v
+    };
+
+    let (server, full, seq) = manifest_since(&t, token, None).await;
+    assert_eq!(full.docs.len(), 2, "{:?}", ids(&full));
+    assert!(entry(&full, &format!("project:{pid}")).is_some());
+    assert!(entry(&full, &format!("project:{secret}")).is_none());
+    let since = || {
+        Some(Since {
+            instance: server.instance.clone(),
+            seq,
+        })
+    };
+
+    // Nothing changed since: nothing listed.
+    let (_, m, seq2) = manifest_since(&t, token, since()).await;
+    assert!(m.docs.is_empty(), "{:?}", ids(&m));
+    assert_eq!(seq2, seq);
+
+    // One issue more in WEB: WEB's document alone.
+    t.app
+        .post(
+            &format!("/api/v1/workspaces/acme/projects/{pid}/issues"),
+            &t.o.token,
+            json!({"name": "While the laptop was away"}),
+        )
+        .await
+        .ok(201);
+    let (_, m, _) = manifest_since(&t, token, since()).await;
+    assert_eq!(ids(&m), vec![format!("project:{pid}")]);
+
+    // A sequence of another instance, or one ahead of this server (restored from a
+    // backup): everything again.
+    let (_, m, _) = manifest_since(
+        &t,
+        token,
+        Some(Since {
+            instance: "another-server".into(),
+            seq,
+        }),
+    )
+    .await;
+    assert_eq!(ids(&m), ids(&full));
+    let (_, m, _) = manifest_since(
+        &t,
+        token,
+        Some(Since {
+            instance: server.instance.clone(),
+            seq: seq + 1_000_000,
+        }),
+    )
+    .await;
+    assert_eq!(ids(&m), ids(&full));
+
+    // Promoted to workspace admin: the private project's document comes, though it did
+    // not change, because the member's role (in the workspace document) did.
+    t.app
+        .patch(
+            &format!("/api/v1/workspaces/acme/members/{}", t.m.id),
+            &t.o.token,
+            json!({"role": "admin"}),
+        )
+        .await
+        .ok(200);
+    let (_, m, _) = manifest_since(&t, token, since()).await;
+    assert!(entry(&m, &format!("project:{secret}")).is_some(), "{:?}", ids(&m));
 }
 
 #[tokio::test]

@@ -1344,12 +1344,17 @@ export interface components {
             updated_at: string;
         };
         ConflictView: {
-            issue_id: string;
-            /** @description `issue_number`: two devices gave two issues one number; the later one moved. */
+            /**
+             * @description `issue_number`: two devices gave two issues one number, the later one moved to a new
+             *     number. `project_identifier`: two devices created projects with one identifier, the
+             *     later one took a derived identifier.
+             */
             kind: string;
             new_value?: string | null;
             old_value?: string | null;
             project_id: string;
+            /** @description The issue (`issue_number`) or the project (`project_identifier`) that changed. */
+            record_id: string;
             resolved_at: string;
         };
         CreatedToken: components["schemas"]["ApiTokenView"] & {
@@ -1923,11 +1928,20 @@ export interface components {
         };
         /** @description A peer as the API shows it. */
         PeerView: {
+            /** Format: int64 */
+            bytes_received: number;
+            /** Format: int64 */
+            bytes_sent: number;
             connected: boolean;
             device_id: string;
             id: string;
             last_error?: string | null;
             last_sync_at?: string | null;
+            /**
+             * Format: int64
+             * @description How long the last connection took to catch up (connect to all sent and taken).
+             */
+            last_sync_ms?: number | null;
             /**
              * Format: int64
              * @description Documents changed here that the peer has not acknowledged yet.
