@@ -9,12 +9,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{machine, seed_report, stop};
+use common::{machine, seed_report, spawn_on as serve, status_kib, stop};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "keel-seed-password";
@@ -45,46 +44,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-fn serve(keel: &Path, dir: &Path, bind: &str) -> (Child, String) {
-    let mut child = Command::new(keel)
-        .arg("--data-dir")
-        .arg(dir)
-        .args([
-            "serve",
-            "--bind",
-            bind,
-            "--auth-rate-per-ip",
-            "1000000",
-            "--auth-rate-per-account",
-            "1000000",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn keel");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("Keel listening on ")
-        .expect("listening line")
-        .to_string();
-    (child, base)
-}
-
-fn status_kib(pid: u32, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 async fn login(c: &reqwest::Client, base: &str, email: &str) -> String {

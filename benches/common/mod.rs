@@ -9,13 +9,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub fn spawn(keel: &Path, dir: &Path) -> (Child, String) {
+    spawn_on(keel, dir, "127.0.0.1:0")
+}
+
+/// `keel serve` on `bind`; answers the process and its base URL.
+pub fn spawn_on(keel: &Path, dir: &Path, bind: &str) -> (Child, String) {
     let mut child = Command::new(keel)
         .arg("--data-dir")
         .arg(dir)
         .args([
             "serve",
             "--bind",
-            "127.0.0.1:0",
+            bind,
             "--auth-rate-per-ip",
             "1000000",
             "--auth-rate-per-account",
@@ -44,9 +49,15 @@ pub fn stop(mut c: Child) {
 }
 
 pub fn rss_kib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+    status_kib(pid, "VmRSS:")
+}
+
+/// A KiB field of /proc/PID/status (`VmRSS:`, `VmHWM:`), 0 if unreadable.
+pub fn status_kib(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)

@@ -719,11 +719,7 @@ impl WriteCtx<'_> {
         store::set_doc_state(conn, &d.id, &after.encode_v1(), seq, false)?;
         for (table, id) in &touched {
             let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
-            let root = roots
-                .iter()
-                .find(|(n, _)| n == table)
-                .map(|(_, r)| r)
-                .ok_or_else(|| AppError::internal("no root"))?;
+            let root = root_of(&roots, table)?;
             if let Some(vals) = read_record(&rtxn, root, spec, id) {
                 match store::upsert_row(conn, spec, id, &vals) {
                     Ok(()) => {}
@@ -786,6 +782,15 @@ impl WriteCtx<'_> {
 
 /// Whether a record reads back as plain values: a `Y.Map` of plain values for field-shaped
 /// tables, an `Any::Map` for atomic ones (a hostile update could nest other types).
+/// The root map of `table` among a document kind's roots.
+fn root_of<'a>(roots: &'a [(&'static str, MapRef)], table: &str) -> Result<&'a MapRef, AppError> {
+    roots
+        .iter()
+        .find(|(n, _)| *n == table)
+        .map(|(_, r)| r)
+        .ok_or_else(|| AppError::internal("no root"))
+}
+
 /// A remote update taken into a document: the roots of its kind, the records it touched
 /// and the state vector after it.
 struct Integrated {
@@ -871,11 +876,7 @@ fn integrate(doc: &Doc, kind: DocKind, decoded: Update) -> Result<Option<Integra
     }
     for (table, id) in &touched {
         let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
-        let root = roots
-            .iter()
-            .find(|(n, _)| n == table)
-            .map(|(_, r)| r)
-            .ok_or_else(|| AppError::internal("no root"))?;
+        let root = root_of(&roots, table)?;
         match record_is_plain(&rtxn, root, spec, id) {
             Some(true) => {}
             // Gone while updates are missing: a replacement waits for them.
