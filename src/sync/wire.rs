@@ -35,9 +35,12 @@ pub struct Hello {
     pub user_id: String,
     #[serde(default)]
     pub device_id: Option<String>,
-    /// The sender's instance id.
+    /// The sender's instance id. (Defaults keep a hello of protocol 1, which had neither,
+    /// decodable, so such a peer hears a version mismatch rather than a bad frame.)
+    #[serde(default)]
     pub instance: String,
     /// The sender's update sequence now.
+    #[serde(default)]
     pub seq: i64,
     /// What the sender holds of the receiver's updates, from their last complete sync.
     #[serde(default)]

@@ -703,6 +703,21 @@ async fn a_peer_of_another_version_is_refused_with_both_versions_named() {
         e.message
     );
     assert!(next(&mut ws).await.is_none(), "closed after the refusal");
+
+    // A hello of protocol 1, which had no instance or sequence, hears the same.
+    let mut ws = open(&t.app, d["token"].as_str(), None).await.unwrap();
+    let mut old = vec![1u8];
+    old.extend(serde_json::to_vec(&json!({"protocol": 1, "yrs": "0.28.1", "user_id": t.m.id})).unwrap());
+    futures_util::SinkExt::send(&mut ws, tokio_tungstenite::tungstenite::Message::Binary(old.into()))
+        .await
+        .unwrap();
+    assert!(matches!(next(&mut ws).await, Some(Frame::Hello(_))));
+    let e = expect_error(next(&mut ws).await, "version_mismatch");
+    assert!(
+        e.message.contains("Keel sync 2") && e.message.contains("other 1"),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test]
