@@ -129,12 +129,22 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T, AppError> + Send + 'static,
     {
+        self.enqueue(f)?.await
+    }
+
+    /// Queues `f` now and answers a future of its result: jobs queued before the first is
+    /// awaited share one batch transaction (one commit), each in its own savepoint.
+    pub fn enqueue<T, F>(&self, f: F) -> Result<impl std::future::Future<Output = Result<T, AppError>>, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, AppError> + Send + 'static,
+    {
         let (done_tx, done_rx) = oneshot::channel();
         self.submit(f, move |r| {
             let _ = done_tx.send(r);
         })?;
         // A job dropped unrun (begin or savepoint failed) drops its sender: an error here.
-        done_rx.await.map_err(|_| AppError::internal("writer dropped a job"))?
+        Ok(async move { done_rx.await.map_err(|_| AppError::internal("writer dropped a job"))? })
     }
 
     /// Blocking variant for the CLI and maintenance; callable from any thread.

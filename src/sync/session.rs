@@ -30,6 +30,9 @@ use crate::App;
 
 /// Documents a manifest may list: more is refused as hostile.
 pub const MAX_MANIFEST: usize = 200_000;
+/// At most this many waiting updates, or bytes of them, go to the writer together.
+const UPDATE_BATCH: usize = 256;
+const UPDATE_BATCH_BYTES: usize = 64 * 1024 * 1024;
 /// How long a peer has to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -194,8 +197,34 @@ pub async fn run(
                     Ok(f) => f,
                     Err(e) => return s.refuse("bad_frame", &e.0).await,
                 };
-                if let Err(end) = s.handle(frame).await {
+                if !(matches!(s.remote, Remote::Upstream { .. }) && matches!(frame, Frame::Update { .. })) {
+                    if let Err(end) = s.handle(frame).await {
+                        return end;
+                    }
+                    continue;
+                }
+                // Updates from the server already waiting go to the writer together.
+                let (mut batch, mut size, mut next) = (vec![frame], bytes.len(), None);
+                while batch.len() < UPDATE_BATCH && size < UPDATE_BATCH_BYTES {
+                    let Ok(more) = link.inbound.try_recv() else { break };
+                    s.bytes_in.fetch_add(more.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    size += more.len();
+                    match Frame::decode(&more) {
+                        Ok(f @ Frame::Update { .. }) => batch.push(f),
+                        Ok(f) => {
+                            next = Some(f);
+                            break;
+                        }
+                        Err(e) => return s.refuse("bad_frame", &e.0).await,
+                    }
+                }
+                if let Err(end) = s.on_updates(batch).await {
                     return end;
+                }
+                if let Some(f) = next {
+                    if let Err(end) = s.handle(f).await {
+                        return end;
+                    }
                 }
             }
             p = live.recv() => match p {
@@ -556,33 +585,82 @@ impl Session {
                 .reject(&d, access, "this device may not change this document")
                 .await;
         }
+        let r = match self.apply(&d, update) {
+            Ok(job) => job.await,
+            Err(e) => Err(e),
+        };
+        self.applied(&d, access, seq, r).await
+    }
+
+    /// Updates from the server that were already waiting together: queued at once, so the
+    /// writer takes them in one transaction (a new device's first sync is a thousand
+    /// documents; one commit each wrote the same index pages a thousand times). Only on the
+    /// device side: a server decides each device update's access after the one before it.
+    async fn on_updates(&mut self, frames: Vec<Frame>) -> Result<(), End> {
+        let mut queued = Vec::with_capacity(frames.len());
+        for f in frames {
+            let Frame::Update {
+                doc_id,
+                workspace_id,
+                seq,
+                update,
+            } = f
+            else {
+                continue;
+            };
+            let Some(d) = doc_ref(&doc_id, &workspace_id) else {
+                self.doc_error(&doc_id, "unknown_document", "no such document", false)
+                    .await?;
+                continue;
+            };
+            let access = self.access(&d).await?;
+            let job = self.apply(&d, update);
+            queued.push((d, access, seq, job));
+        }
+        for (d, access, seq, job) in queued {
+            let r = match job {
+                Ok(job) => job.await,
+                Err(e) => Err(e),
+            };
+            self.applied(&d, access, seq, r).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues a remote update of `d` on the writer: through the write path with this
+    /// connection's checks, then the merge rules its document kind needs.
+    fn apply(
+        &self,
+        d: &DocRef,
+        update: Vec<u8>,
+    ) -> Result<impl std::future::Future<Output = Result<bool, AppError>>, AppError> {
         let remote = self.remote.clone();
         let (d2, conn) = (d.clone(), self.conn);
-        let r = self
-            .app
-            .writer
-            .write(move |ctx| {
-                ctx.origin = Some(conn);
-                let applied = ctx.apply_remote(&d2, &update, |c, txn, touched| match &remote {
-                    Remote::Device { user_id, .. } => super::check_device_update(c, txn, user_id, &d2, touched),
-                    Remote::Upstream { .. } => Ok(()),
-                })?;
-                // What this instance writes in answer (a renumbering) is its own change:
-                // the sender has to receive it too.
-                ctx.origin = None;
-                if applied.changed && d2.kind == DocKind::Project {
-                    if let Some(pid) = d2.id.strip_prefix("project:") {
-                        crate::issues::renumber_duplicates(ctx, &d2.workspace_id, pid)?;
-                    }
-                    // Identifiers are resolved where devices' updates arrive: the side that
-                    // sees the workspace's projects (a device may not see private ones).
-                    if matches!(remote, Remote::Device { .. }) {
-                        crate::work::resolve_duplicate_identifiers(ctx, &d2.workspace_id)?;
-                    }
+        self.app.writer.enqueue(move |ctx| {
+            ctx.origin = Some(conn);
+            let applied = ctx.apply_remote(&d2, &update, |c, txn, touched| match &remote {
+                Remote::Device { user_id, .. } => super::check_device_update(c, txn, user_id, &d2, touched),
+                Remote::Upstream { .. } => Ok(()),
+            })?;
+            // What this instance writes in answer (a renumbering) is its own change:
+            // the sender has to receive it too.
+            ctx.origin = None;
+            if applied.changed && d2.kind == DocKind::Project {
+                if let Some(pid) = d2.id.strip_prefix("project:") {
+                    crate::issues::renumber_duplicates(ctx, &d2.workspace_id, pid)?;
                 }
-                Ok(applied.changed)
-            })
-            .await;
+                // Identifiers are resolved where devices' updates arrive: the side that
+                // sees the workspace's projects (a device may not see private ones).
+                if matches!(remote, Remote::Device { .. }) {
+                    crate::work::resolve_duplicate_identifiers(ctx, &d2.workspace_id)?;
+                }
+            }
+            Ok(applied.changed)
+        })
+    }
+
+    /// Answers a remote update once the writer has: an ack, or a rejection with a reset.
+    async fn applied(&mut self, d: &DocRef, access: Access, seq: u64, r: Result<bool, AppError>) -> Result<(), End> {
         match r {
             Ok(changed) => {
                 if changed && matches!(d.kind, DocKind::Workspace | DocKind::Project) {
@@ -595,7 +673,7 @@ impl Session {
             }
             Err(e) => {
                 tracing::warn!(doc = %d.id, error = %e, "sync: refused an update");
-                self.reject(&d, access, &e.to_string()).await
+                self.reject(d, access, &e.to_string()).await
             }
         }
     }
