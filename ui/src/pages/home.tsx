@@ -40,15 +40,29 @@ export function WorkspaceHome() {
     queryKey: ["favorites", slug],
     queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/favorites", { params: { path: { slug } } })),
   });
+  // A change is shown in the same event as the click: the choice is kept in local state until
+  // the server's list has been fetched again (a controlled checkbox whose value changed only a
+  // tick later would be put back by React first). A refused change is undone by that fetch.
+  const [chosen, setChosen] = useState<Record<string, boolean>>({});
   const toggle = useMutation({
     mutationFn: ({ key, on }: { key: string; on: boolean }) =>
       unwrap(client.PATCH("/api/v1/workspaces/{slug}/home-preferences/{key}", { params: { path: { slug, key } }, body: { is_enabled: on } })),
-    // Shown at once; a refused change is undone when the list is fetched again.
-    onMutate: ({ key, on }) => {
-      qc.setQueryData<typeof prefs.data>(["home", slug], (old) => old?.map((p) => (p.key === key ? { ...p, is_enabled: on } : p)));
+    onSettled: async (_data, _error, { key, on }) => {
+      await qc.invalidateQueries({ queryKey: ["home", slug] });
+      // A later click on the same box keeps its own choice.
+      setChosen((c) => {
+        if (c[key] !== on) return c;
+        const rest = { ...c };
+        delete rest[key];
+        return rest;
+      });
     },
-    onSettled: () => void qc.invalidateQueries({ queryKey: ["home", slug] }),
   });
+  const enabled = (p: { key: string; is_enabled: boolean }) => chosen[p.key] ?? p.is_enabled;
+  const setEnabled = (key: string, on: boolean) => {
+    setChosen((c) => ({ ...c, [key]: on }));
+    toggle.mutate({ key, on });
+  };
   const names: Record<string, string> = { quick_links: "Quick links", recents: "Recent", my_stickies: "Stickies" };
   return (
     <>
@@ -73,14 +87,14 @@ export function WorkspaceHome() {
         <legend>Show on home</legend>
         {prefs.data?.map((p) => (
           <label key={p.key} className="check">
-            <input type="checkbox" checked={p.is_enabled} onChange={(e) => toggle.mutate({ key: p.key, on: e.target.checked })} /> {names[p.key] ?? p.key}
+            <input type="checkbox" checked={enabled(p)} onChange={(e) => setEnabled(p.key, e.target.checked)} /> {names[p.key] ?? p.key}
           </label>
         ))}
       </fieldset>
       <ErrorNote error={prefs.error ?? toggle.error} />
       {prefs.isPending ? <Spinner /> : null}
       {prefs.data
-        ?.filter((p) => p.is_enabled)
+        ?.filter(enabled)
         .map((p) =>
           p.key === "quick_links" ? <QuickLinks key={p.key} slug={slug} /> : p.key === "recents" ? <Recents key={p.key} slug={slug} /> : <Stickies key={p.key} slug={slug} />,
         )}
