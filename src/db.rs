@@ -97,6 +97,12 @@ pub struct Writer {
 impl Writer {
     pub fn start(path: &Path, publisher: Option<Publisher>) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
         let conn = open_rw(path)?;
+        // Each statement in a transaction keeps an undo journal of the pages it changes
+        // (statement and job savepoints): in memory, not a temporary file written through
+        // the kernel. A 16 MiB page cache keeps a large batch's pages from spilling into the
+        // WAL before its commit. Both measured on a device's first sync (BENCHMARKS.md).
+        conn.execute_batch("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;")?;
+        conn.set_prepared_statement_cache_capacity(256);
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
         let handle = std::thread::Builder::new()
             .name("keel-writer".into())

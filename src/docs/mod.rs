@@ -644,19 +644,16 @@ impl WriteCtx<'_> {
         loaded.log_len += 1;
         let rtxn = loaded.doc.transact();
         store::set_doc_state(conn, &d.id, &rtxn.state_vector().encode_v1(), seq, true)?;
-        for (table, id) in &touched {
-            let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
-            let root = roots.get(table).ok_or_else(|| AppError::internal("no root"))?;
-            if let Some(vals) = read_record(&rtxn, root, spec, id) {
-                match store::upsert_row(conn, spec, id, &vals) {
-                    Ok(()) => {}
-                    // See `apply_remote`: a record made incomplete by missing updates
-                    // keeps its row until they arrive.
-                    Err(e) if incomplete(&e, &rtxn) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
+        let mut touched = touched;
+        touched.sort_unstable();
+        touched.dedup();
+        project(
+            conn,
+            &rtxn,
+            &touched,
+            |table| roots.get(table).ok_or_else(|| AppError::internal("no root")),
+            |_, _, e| e.into(),
+        )?;
         if loaded.log_len >= COMPACT_AFTER && !rtxn.has_missing_updates() {
             let snapshot = rtxn.encode_state_as_update_v1(&StateVector::default());
             store::compact(conn, &d.id, &snapshot)?;
@@ -706,6 +703,28 @@ impl WriteCtx<'_> {
         check: impl FnOnce(&Connection, &yrs::Transaction<'_>, &Touched) -> Result<(), AppError>,
     ) -> Result<Applied, AppError> {
         let decoded = decode_update(update)?;
+        self.apply_decoded(d, update, decoded, check)
+    }
+
+    /// `apply_remote` of an update `verify_update` passed (on another thread: a device checks
+    /// the server's updates while the writer applies the ones before).
+    pub fn apply_checked(
+        &mut self,
+        d: &DocRef,
+        update: &CheckedUpdate,
+        check: impl FnOnce(&Connection, &yrs::Transaction<'_>, &Touched) -> Result<(), AppError>,
+    ) -> Result<Applied, AppError> {
+        let decoded = decode_bounded(&update.0)?;
+        self.apply_decoded(d, &update.0, decoded, check)
+    }
+
+    fn apply_decoded(
+        &mut self,
+        d: &DocRef,
+        update: &[u8],
+        decoded: Update,
+        check: impl FnOnce(&Connection, &yrs::Transaction<'_>, &Touched) -> Result<(), AppError>,
+    ) -> Result<Applied, AppError> {
         let conn = self.conn;
         self.touched.insert(d.id.clone());
         let loaded = self.docs.load(conn, d)?;
@@ -717,25 +736,13 @@ impl WriteCtx<'_> {
         let seq = store::append_update(conn, &d.id, update)?;
         loaded.log_len += 1;
         store::set_doc_state(conn, &d.id, &after.encode_v1(), seq, false)?;
-        for (table, id) in &touched {
-            let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
-            let root = root_of(&roots, table)?;
-            if let Some(vals) = read_record(&rtxn, root, spec, id) {
-                match store::upsert_row(conn, spec, id, &vals) {
-                    Ok(()) => {}
-                    // While updates are missing, yrs may already have applied a delete of a
-                    // field whose new value waits for them: the record is incomplete for a
-                    // moment. Its row keeps the last whole state until the rest arrives
-                    // (which touches the record again).
-                    Err(e) if incomplete(&e, &rtxn) => {}
-                    Err(e) => {
-                        return Err(bad_update(format!(
-                            "record {table}/{id:.60} does not fit its table: {e}"
-                        )))
-                    }
-                }
-            }
-        }
+        project(
+            conn,
+            &rtxn,
+            &touched,
+            |table| root_of(&roots, table),
+            |table, id, e| bad_update(format!("record {table}/{id:.60} does not fit its table: {e}")),
+        )?;
         if loaded.log_len >= COMPACT_AFTER && !rtxn.has_missing_updates() {
             let snapshot = rtxn.encode_state_as_update_v1(&StateVector::default());
             store::compact(conn, &d.id, &snapshot)?;
@@ -780,8 +787,6 @@ impl WriteCtx<'_> {
     }
 }
 
-/// Whether a record reads back as plain values: a `Y.Map` of plain values for field-shaped
-/// tables, an `Any::Map` for atomic ones (a hostile update could nest other types).
 /// The root map of `table` among a document kind's roots.
 fn root_of<'a>(roots: &'a [(&'static str, MapRef)], table: &str) -> Result<&'a MapRef, AppError> {
     roots
@@ -915,17 +920,72 @@ pub fn check_update(kind: DocKind, update: &[u8]) -> Result<usize, AppError> {
 /// encoded again (yrs writes a client's first clock and derives the rest from the block
 /// lengths) and decoded, the update must insert exactly the same ids.
 fn decode_update(update: &[u8]) -> Result<Update, AppError> {
-    let decode = |b: &[u8]| match crate::alloc::bounded(b.len(), || Update::decode_v1(b)) {
-        Some(Ok(u)) => Ok(u),
-        Some(Err(e)) => Err(bad_update(format!("the update does not decode: {e}"))),
-        None => Err(bad_update("the update does not decode")),
-    };
-    let decoded = decode(update)?;
-    let again = decode(&decoded.encode_v1())?;
+    let decoded = decode_bounded(update)?;
+    let again = decode_bounded(&decoded.encode_v1())?;
     if again.insertions(true) != decoded.insertions(true) || again.state_vector() != decoded.state_vector() {
         return Err(bad_update("the update lists blocks of one client that overlap"));
     }
     Ok(decoded)
+}
+
+/// Decodes an update with its allocations bounded by its size; no overlap check.
+fn decode_bounded(b: &[u8]) -> Result<Update, AppError> {
+    match crate::alloc::bounded(b.len(), || Update::decode_v1(b)) {
+        Some(Ok(u)) => Ok(u),
+        Some(Err(e)) => Err(bad_update(format!("the update does not decode: {e}"))),
+        None => Err(bad_update("the update does not decode")),
+    }
+}
+
+/// The bytes of an update `verify_update` found whole and without overlapping blocks:
+/// decoding them again gives the same update (decoding is deterministic).
+pub struct CheckedUpdate(Vec<u8>);
+
+/// Runs `decode_update`'s checks on a peer's update, without a document. A decoded `yrs::Update` cannot move
+/// between threads, so the writer decodes the checked bytes once more, without the check:
+/// the check (an encode and a second decode) is two thirds of the cost.
+pub fn verify_update(update: Vec<u8>) -> Result<CheckedUpdate, AppError> {
+    decode_update(&update)?;
+    Ok(CheckedUpdate(update))
+}
+
+/// Writes the records `touched` (sorted, without repeats) names into their tables, read
+/// from the document as `txn` sees it. The rows of one table go in multi-row statements
+/// (`store::upsert_rows`): a new device's first sync projects documents of a hundred work
+/// logs each, and one statement per row journaled the same index pages once per row (7 GB
+/// of statement journal for 110k rows). If a statement is refused, its table's rows go one
+/// at a time: while updates are missing, yrs may already have applied a delete of a field
+/// whose new value waits for them, so a record can be incomplete for a moment; its row keeps
+/// the last whole state until the rest arrives (which touches the record again). Any other
+/// refusal is `refused(table, id, error)`.
+fn project<'r, T: ReadTxn>(
+    conn: &Connection,
+    txn: &T,
+    touched: &Touched,
+    root: impl Fn(&str) -> Result<&'r MapRef, AppError>,
+    refused: impl Fn(&str, &str, rusqlite::Error) -> AppError,
+) -> Result<(), AppError> {
+    for group in touched.chunk_by(|a, b| a.0 == b.0) {
+        let table = group[0].0;
+        let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
+        let root = root(table)?;
+        let records: Vec<(&str, Vec<Val>)> = group
+            .iter()
+            .filter_map(|(_, id)| Some((id.as_str(), read_record(txn, root, spec, id)?)))
+            .collect();
+        let rows: Vec<(&str, &[Val])> = records.iter().map(|(id, v)| (*id, v.as_slice())).collect();
+        if store::upsert_rows(conn, spec, &rows).is_ok() {
+            continue;
+        }
+        for (id, vals) in rows {
+            match store::upsert_row(conn, spec, id, vals) {
+                Ok(()) => {}
+                Err(e) if incomplete(&e, txn) => {}
+                Err(e) => return Err(refused(table, id, e)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a projection failure is a record left incomplete by missing updates: a
@@ -935,6 +995,8 @@ fn incomplete<T: ReadTxn>(e: &rusqlite::Error, txn: &T) -> bool {
         && txn.has_missing_updates()
 }
 
+/// Whether a record reads back as plain values: a `Y.Map` of plain values for field-shaped
+/// tables, an `Any::Map` for atomic ones (a hostile update could nest other types).
 /// `None` when there is no such record.
 fn record_is_plain<T: ReadTxn>(txn: &T, root: &MapRef, spec: &TableSpec, id: &str) -> Option<bool> {
     if id.is_empty() {

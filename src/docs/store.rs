@@ -119,24 +119,160 @@ pub(crate) fn clear_table(conn: &Connection, spec: &TableSpec) -> rusqlite::Resu
     Ok(())
 }
 
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Val::Text(s) => s.to_sql(),
+            Val::Int(i) => i.to_sql(),
+            Val::Null => Ok(rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Null)),
+        }
+    }
+}
+
+/// The text of an upsert of `n` rows of `spec`, made once per (table, n) on each thread.
+fn upsert_sql(spec: &TableSpec, n: usize) -> std::rc::Rc<str> {
+    thread_local! {
+        static TEXTS: std::cell::RefCell<std::collections::HashMap<(&'static str, usize), std::rc::Rc<str>>> =
+            Default::default();
+    }
+    TEXTS.with(|t| {
+        t.borrow_mut()
+            .entry((spec.name, n))
+            .or_insert_with(|| {
+                let names: Vec<&str> = spec.cols.iter().map(|c| c.0).collect();
+                let row = format!("(?{})", ", ?".repeat(names.len()));
+                let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+                // Table and column names come from the static TABLES list, never from input.
+                format!(
+                    "INSERT INTO {t} (id, {cols}) VALUES {rows} ON CONFLICT(id) DO UPDATE SET {up}",
+                    t = spec.name,
+                    cols = names.join(", "),
+                    rows = vec![row; n].join(", "),
+                    up = updates.join(", "),
+                )
+                .into()
+            })
+            .clone()
+    })
+}
+
 /// Upserts one projected row; `vals` follow `spec.cols`.
 pub(crate) fn upsert_row(conn: &Connection, spec: &TableSpec, id: &str, vals: &[Val]) -> rusqlite::Result<()> {
-    let names: Vec<&str> = spec.cols.iter().map(|c| c.0).collect();
-    let placeholders: Vec<String> = (2..=names.len() + 1).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
-    let sql = format!(
-        "INSERT INTO {t} (id, {cols}) VALUES (?1, {ph}) ON CONFLICT(id) DO UPDATE SET {up}",
-        t = spec.name,
-        cols = names.join(", "),
-        ph = placeholders.join(", "),
-        up = updates.join(", "),
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let values = std::iter::once(rusqlite::types::Value::Text(id.to_string())).chain(vals.iter().map(|v| match v {
-        Val::Text(s) => rusqlite::types::Value::Text(s.clone()),
-        Val::Int(i) => rusqlite::types::Value::Integer(*i),
-        Val::Null => rusqlite::types::Value::Null,
-    }));
-    stmt.execute(params_from_iter(values))?;
+    upsert_rows(conn, spec, &[(id, vals)])
+}
+
+/// The most rows one upsert statement takes.
+const UPSERT_CHUNK: usize = 128;
+
+/// Upserts projected rows of one table (ids distinct) in statements of 128, 64, … 1 rows:
+/// a handful of statement texts, each prepared once. Every statement runs the table's
+/// triggers and keeps an undo journal of the pages it changes; one statement per row wrote
+/// the same index pages into that journal once per row. A failing statement changes nothing,
+/// but the statements before it stay: callers that retry row by row upsert those again,
+/// which changes nothing either.
+pub(crate) fn upsert_rows(conn: &Connection, spec: &TableSpec, rows: &[(&str, &[Val])]) -> rusqlite::Result<()> {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = if rest.len() >= UPSERT_CHUNK {
+            UPSERT_CHUNK
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (now, later) = rest.split_at(n);
+        let mut stmt = conn.prepare_cached(&upsert_sql(spec, n))?;
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(n * (spec.cols.len() + 1));
+        for (id, vals) in now {
+            debug_assert_eq!(vals.len(), spec.cols.len());
+            params.push(id);
+            params.extend(vals.iter().map(|v| v as &dyn rusqlite::ToSql));
+        }
+        stmt.execute(params_from_iter(params))?;
+        rest = later;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docs::{table_spec, Col};
+
+    /// A work log row of `spec` numbered `k`, with `minutes`; `logged_at` NULL when `broken`.
+    fn log(spec: &TableSpec, k: usize, minutes: i64, broken: bool) -> (String, Vec<Val>) {
+        let vals = spec
+            .cols
+            .iter()
+            .map(|(name, ty)| match (*name, ty) {
+                ("workspace_id", _) => Val::Text("w1".into()),
+                ("project_id", _) => Val::Text(format!("p{}", k % 3)),
+                ("issue_id", _) => Val::Text(format!("i{}", k % 7)),
+                ("logged_by", _) => Val::Text(format!("u{}", k % 5)),
+                ("duration_minutes", _) => Val::Int(minutes),
+                ("logged_at", _) if broken => Val::Null,
+                ("logged_at", _) => Val::Text(format!("2026-{:02}-{:02}", 1 + k % 12, 1 + k % 28)),
+                ("deleted_at" | "created_by", _) => Val::Null,
+                (_, Col::Int) => Val::Int(0),
+                (_, Col::Text) => Val::Text("2026-11-30T00:00:00Z".into()),
+            })
+            .collect();
+        (format!("log-{k:04}"), vals)
+    }
+
+    fn upsert(conn: &Connection, spec: &TableSpec, rows: &[(String, Vec<Val>)]) -> rusqlite::Result<()> {
+        let rows: Vec<(&str, &[Val])> = rows.iter().map(|(id, v)| (id.as_str(), v.as_slice())).collect();
+        upsert_rows(conn, spec, &rows)
+    }
+
+    /// (rows, minutes) in the table and in two of its rollups, which its triggers keep.
+    fn totals(conn: &Connection) -> [(i64, i64); 3] {
+        let q = |sql: &str| conn.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        [
+            q("SELECT COUNT(*), COALESCE(SUM(duration_minutes), 0) FROM worklogs"),
+            q("SELECT COALESCE(SUM(entries), 0), COALESCE(SUM(minutes), 0) FROM worklog_day"),
+            q("SELECT COALESCE(SUM(entries), 0), COALESCE(SUM(minutes), 0) FROM worklog_user_month"),
+        ]
+    }
+
+    #[test]
+    fn many_rows_upsert_in_chunks_with_their_triggers_and_a_failing_statement_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keel.db");
+        crate::db::migrate(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let spec = table_spec("worklogs").unwrap();
+
+        // 300 rows: statements of 128, 128, 32, 8 and 4 rows.
+        let rows: Vec<_> = (0..300).map(|k| log(spec, k, 1 + k as i64, false)).collect();
+        upsert(&conn, spec, &rows).unwrap();
+        let sum: i64 = (1..=300).sum();
+        assert_eq!(totals(&conn), [(300, sum); 3]);
+
+        // The same rows again with other minutes: updates, through the update triggers.
+        let rows: Vec<_> = (0..300).map(|k| log(spec, k, 2 * (1 + k as i64), false)).collect();
+        upsert(&conn, spec, &rows).unwrap();
+        assert_eq!(totals(&conn), [(300, 2 * sum); 3]);
+
+        // Six new rows, the last one refused: the first statement (4 rows) stays, the
+        // second (2 rows) is undone whole, the good row in it too.
+        let mut more: Vec<_> = (300..306).map(|k| log(spec, k, 10, false)).collect();
+        more[5] = log(spec, 305, 10, true);
+        let e = upsert(&conn, spec, &more).unwrap_err();
+        assert!(
+            matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation),
+            "{e}"
+        );
+        assert_eq!(totals(&conn), [(304, 2 * sum + 40); 3]);
+        let missing: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM worklogs WHERE id IN ('log-0304', 'log-0305')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(missing, 0);
+
+        // Nothing to write is no statement at all.
+        upsert(&conn, spec, &[]).unwrap();
+        assert_eq!(totals(&conn), [(304, 2 * sum + 40); 3]);
+    }
 }

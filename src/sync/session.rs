@@ -13,7 +13,7 @@
 //!    applied, stored or relayed, and the device gets `update_rejected` with `reset`,
 //!    followed by our state of that document, which it takes in place of its own.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,15 +24,17 @@ use yrs::StateVector;
 use super::wire::{DocEntry, Done, ErrorMsg, Frame, Hello, Manifest, Since, PROTOCOL, YRS_VERSION};
 use super::{doc_ref, store, Access, Remote};
 use crate::db::Published;
-use crate::docs::{DocKind, DocRef};
+use crate::docs::{CheckedUpdate, DocKind, DocRef};
 use crate::error::AppError;
 use crate::App;
 
 /// Documents a manifest may list: more is refused as hostile.
 pub const MAX_MANIFEST: usize = 200_000;
-/// At most this many waiting updates, or bytes of them, go to the writer together.
-const UPDATE_BATCH: usize = 256;
-const UPDATE_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// At most this many of the server's updates, or bytes of them, are decoded and queued on
+/// the writer and not yet answered (a device's first sync is a thousand documents; the
+/// writer folds those waiting into one transaction).
+const INFLIGHT: usize = 256;
+const INFLIGHT_BYTES: usize = 16 * 1024 * 1024;
 /// How long a peer has to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -181,7 +183,24 @@ pub async fn run(
             Err(e) => return s.refuse("internal", &e.to_string()).await,
         }
     }
+    // A device pipelines the server's updates: each is checked on a blocking thread (not
+    // the writer's) and queued while the writer applies the ones before, and the writer
+    // folds those waiting into one transaction; answers go out in order. Any other frame
+    // waits until every update before it is answered. Only on the device side, whose access
+    // to its server's documents is whole: a server decides each device update's access
+    // after the one before it, so it takes them one at a time.
+    let mut inflight: VecDeque<Pending> = VecDeque::new();
+    let mut inflight_bytes = 0usize;
+    let mut held: Option<Frame> = None;
     loop {
+        if inflight.is_empty() {
+            if let Some(f) = held.take() {
+                if let Err(end) = s.handle(f).await {
+                    return end;
+                }
+            }
+        }
+        let reading = held.is_none() && inflight.len() < INFLIGHT && inflight_bytes < INFLIGHT_BYTES;
         tokio::select! {
             r = cut.changed() => {
                 if r.is_err() || *cut.borrow() {
@@ -190,41 +209,36 @@ pub async fn run(
                 }
             }
             _ = closing.changed() => return End::Shutdown,
-            f = link.inbound.recv() => {
+            f = link.inbound.recv(), if reading => {
                 let Some(bytes) = f else { return End::Closed };
                 s.bytes_in.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
                 let frame = match Frame::decode(&bytes) {
                     Ok(f) => f,
                     Err(e) => return s.refuse("bad_frame", &e.0).await,
                 };
-                if !(matches!(s.remote, Remote::Upstream { .. }) && matches!(frame, Frame::Update { .. })) {
-                    if let Err(end) = s.handle(frame).await {
-                        return end;
-                    }
-                    continue;
-                }
-                // Updates from the server already waiting go to the writer together.
-                let (mut batch, mut size, mut next) = (vec![frame], bytes.len(), None);
-                while batch.len() < UPDATE_BATCH && size < UPDATE_BATCH_BYTES {
-                    let Ok(more) = link.inbound.try_recv() else { break };
-                    s.bytes_in.fetch_add(more.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    size += more.len();
-                    match Frame::decode(&more) {
-                        Ok(f @ Frame::Update { .. }) => batch.push(f),
-                        Ok(f) => {
-                            next = Some(f);
-                            break;
+                match frame {
+                    Frame::Update { doc_id, workspace_id, seq, update } if matches!(s.remote, Remote::Upstream { .. }) => {
+                        match s.queue_update(&doc_id, &workspace_id, seq, update).await {
+                            Ok(Some(p)) => {
+                                inflight_bytes += p.size;
+                                inflight.push_back(p);
+                            }
+                            Ok(None) => {}
+                            Err(end) => return end,
                         }
-                        Err(e) => return s.refuse("bad_frame", &e.0).await,
                     }
+                    f if inflight.is_empty() => {
+                        if let Err(end) = s.handle(f).await {
+                            return end;
+                        }
+                    }
+                    f => held = Some(f),
                 }
-                if let Err(end) = s.on_updates(batch).await {
+            }
+            (p, r) = next_answer(&mut inflight), if !inflight.is_empty() => {
+                inflight_bytes -= p.size;
+                if let Err(end) = s.applied(&p.d, Access { read: true, write: true }, p.seq, r).await {
                     return end;
-                }
-                if let Some(f) = next {
-                    if let Err(end) = s.handle(f).await {
-                        return end;
-                    }
                 }
             }
             p = live.recv() => match p {
@@ -247,6 +261,38 @@ pub async fn run(
             },
         }
     }
+}
+
+/// The writer's answer to a queued update: whether it changed the document.
+type Answer = std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, AppError>> + Send>>;
+
+/// An update from the server queued on the writer and not yet answered.
+struct Pending {
+    d: DocRef,
+    seq: u64,
+    size: usize,
+    job: Answer,
+}
+
+/// `docs::verify_update` on a blocking thread: off the async workers and the writer.
+async fn checked(update: Vec<u8>) -> Result<Result<CheckedUpdate, AppError>, End> {
+    tokio::task::spawn_blocking(move || crate::docs::verify_update(update))
+        .await
+        .map_err(|e| fail(format!("checking an update: {e}")))
+}
+
+/// The oldest pending update, once the writer has answered it.
+fn next_answer(q: &mut VecDeque<Pending>) -> impl std::future::Future<Output = (Pending, Result<bool, AppError>)> + '_ {
+    std::future::poll_fn(move |cx| {
+        let Some(front) = q.front_mut() else {
+            return std::task::Poll::Pending;
+        };
+        let r = std::task::ready!(front.job.as_mut().poll(cx));
+        match q.pop_front() {
+            Some(p) => std::task::Poll::Ready((p, r)),
+            None => std::task::Poll::Pending,
+        }
+    })
 }
 
 impl Session {
@@ -585,46 +631,33 @@ impl Session {
                 .reject(&d, access, "this device may not change this document")
                 .await;
         }
-        let r = match self.apply(&d, update) {
+        let r = match checked(update).await?.and_then(|u| self.apply(&d, u)) {
             Ok(job) => job.await,
             Err(e) => Err(e),
         };
         self.applied(&d, access, seq, r).await
     }
 
-    /// Updates from the server that were already waiting together: queued at once, so the
-    /// writer takes them in one transaction (a new device's first sync is a thousand
-    /// documents; one commit each wrote the same index pages a thousand times). Only on the
-    /// device side: a server decides each device update's access after the one before it.
-    async fn on_updates(&mut self, frames: Vec<Frame>) -> Result<(), End> {
-        let mut queued = Vec::with_capacity(frames.len());
-        for f in frames {
-            let Frame::Update {
-                doc_id,
-                workspace_id,
-                seq,
-                update,
-            } = f
-            else {
-                continue;
-            };
-            let Some(d) = doc_ref(&doc_id, &workspace_id) else {
-                self.doc_error(&doc_id, "unknown_document", "no such document", false)
-                    .await?;
-                continue;
-            };
-            let access = self.access(&d).await?;
-            let job = self.apply(&d, update);
-            queued.push((d, access, seq, job));
-        }
-        for (d, access, seq, job) in queued {
-            let r = match job {
-                Ok(job) => job.await,
-                Err(e) => Err(e),
-            };
-            self.applied(&d, access, seq, r).await?;
-        }
-        Ok(())
+    /// Checks an update from the server on a blocking thread and queues it on the writer.
+    /// `None` when the document is unknown (answered here).
+    async fn queue_update(
+        &mut self,
+        doc_id: &str,
+        ws: &str,
+        seq: u64,
+        update: Vec<u8>,
+    ) -> Result<Option<Pending>, End> {
+        let Some(d) = doc_ref(doc_id, ws) else {
+            self.doc_error(doc_id, "unknown_document", "no such document", false)
+                .await?;
+            return Ok(None);
+        };
+        let size = update.len();
+        let job: Answer = match checked(update).await?.and_then(|u| self.apply(&d, u)) {
+            Ok(job) => Box::pin(job),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        };
+        Ok(Some(Pending { d, seq, size, job }))
     }
 
     /// Queues a remote update of `d` on the writer: through the write path with this
@@ -632,16 +665,18 @@ impl Session {
     fn apply(
         &self,
         d: &DocRef,
-        update: Vec<u8>,
+        update: CheckedUpdate,
     ) -> Result<impl std::future::Future<Output = Result<bool, AppError>>, AppError> {
         let remote = self.remote.clone();
         let (d2, conn) = (d.clone(), self.conn);
         self.app.writer.enqueue(move |ctx| {
             ctx.origin = Some(conn);
-            let applied = ctx.apply_remote(&d2, &update, |c, txn, touched| match &remote {
-                Remote::Device { user_id, .. } => super::check_device_update(c, txn, user_id, &d2, touched),
-                Remote::Upstream { .. } => Ok(()),
-            })?;
+            let check =
+                |c: &rusqlite::Connection, txn: &yrs::Transaction<'_>, touched: &crate::docs::Touched| match &remote {
+                    Remote::Device { user_id, .. } => super::check_device_update(c, txn, user_id, &d2, touched),
+                    Remote::Upstream { .. } => Ok(()),
+                };
+            let applied = ctx.apply_checked(&d2, &update, check)?;
             // What this instance writes in answer (a renumbering) is its own change:
             // the sender has to receive it too.
             ctx.origin = None;
