@@ -957,14 +957,15 @@ pub fn verify_update(update: Vec<u8>) -> Result<CheckedUpdate, AppError> {
 /// at a time: while updates are missing, yrs may already have applied a delete of a field
 /// whose new value waits for them, so a record can be incomplete for a moment; its row keeps
 /// the last whole state until the rest arrives (which touches the record again). Any other
-/// refusal is `refused(table, id, error)`.
+/// refusal is `refused(table, id, error)`. Answers how many records it read.
 fn project<'r, T: ReadTxn>(
     conn: &Connection,
     txn: &T,
     touched: &Touched,
     root: impl Fn(&str) -> Result<&'r MapRef, AppError>,
     refused: impl Fn(&str, &str, rusqlite::Error) -> AppError,
-) -> Result<(), AppError> {
+) -> Result<usize, AppError> {
+    let mut n = 0;
     for group in touched.chunk_by(|a, b| a.0 == b.0) {
         let table = group[0].0;
         let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
@@ -974,6 +975,7 @@ fn project<'r, T: ReadTxn>(
             .filter_map(|(_, id)| Some((id.as_str(), read_record(txn, root, spec, id)?)))
             .collect();
         let rows: Vec<(&str, &[Val])> = records.iter().map(|(id, v)| (*id, v.as_slice())).collect();
+        n += rows.len();
         if store::upsert_rows(conn, spec, &rows).is_ok() {
             continue;
         }
@@ -985,7 +987,7 @@ fn project<'r, T: ReadTxn>(
             }
         }
     }
-    Ok(())
+    Ok(n)
 }
 
 /// Whether a projection failure is a record left incomplete by missing updates: a
@@ -1040,15 +1042,25 @@ pub fn rebuild_projection(conn: &Connection) -> anyhow::Result<u64> {
             .map(|t| (t, doc.get_or_insert_map(t.name)))
             .collect();
         let txn = doc.transact();
+        let mut touched: Touched = Vec::new();
         for (spec, root) in &specs {
-            let keys: Vec<String> = root.keys(&txn).map(str::to_string).collect();
-            for key in keys {
-                if let Some(vals) = read_record(&txn, root, spec, &key) {
-                    store::upsert_row(conn, spec, &key, &vals)?;
-                    n += 1;
-                }
-            }
+            touched.extend(root.keys(&txn).map(|k| (spec.name, k.to_string())));
         }
+        touched.sort_unstable();
+        n += project(
+            conn,
+            &txn,
+            &touched,
+            |table| {
+                specs
+                    .iter()
+                    .find(|(s, _)| s.name == table)
+                    .map(|(_, r)| r)
+                    .ok_or_else(|| AppError::internal("no root"))
+            },
+            |table, id, e| AppError::internal(format!("record {table}/{id:.60} does not fit its table: {e}")),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))? as u64;
     }
     Ok(n)
 }
