@@ -108,13 +108,18 @@ pub async fn pair(app: &App, url: &str, email: &str, password: &str, device_name
     let status = r.status();
     let body: serde_json::Value = r.json().await.unwrap_or_default();
     if !status.is_success() {
-        let code = body["code"].as_str().unwrap_or("pairing_failed").to_string();
-        let msg = body["message"]
+        let code = body["error"]["code"].as_str().unwrap_or("pairing_failed").to_string();
+        let msg = body["error"]["message"]
             .as_str()
             .unwrap_or("the server refused the pairing")
             .to_string();
         return Err(match code.as_str() {
-            "invalid_credentials" => AppError::InvalidCredentials,
+            // The other server's credentials, not this one's session: a field to correct
+            // (a 401 here would read as "signed out" to the caller).
+            "invalid_credentials" => AppError::field(
+                "password",
+                "That email and password do not match an account on that server",
+            ),
             _ => AppError::refused_status(502, "pairing_failed", format!("{url}: {code}: {msg}")),
         });
     }
@@ -205,7 +210,12 @@ pub fn start(app: &App, peer_id: &str, url: &str, user_id: &str, device_id: &str
             if *closing.borrow() {
                 return;
             }
-            let end = connect_once(&app, &peer_id, &url, &user_id, &device_id).await;
+            let end = match connect_once(&app, &peer_id, &url, &user_id, &device_id).await {
+                // A revoked device stays revoked: it says so and stops trying.
+                Ok(End::Revoked) => Err(REVOKED.to_string()),
+                other => other,
+            };
+            let revoked = matches!(&end, Err(e) if e == REVOKED);
             app.sync.set_peer(&peer_id, |l| {
                 l.connected = false;
                 if let Err(e) = &end {
@@ -221,7 +231,7 @@ pub fn start(app: &App, peer_id: &str, url: &str, user_id: &str, device_id: &str
                     .write(move |ctx| Ok(store::set_peer_error(ctx.conn, &p, &e)?))
                     .await;
             }
-            if matches!(end, Ok(End::Shutdown)) {
+            if revoked || matches!(end, Ok(End::Shutdown)) {
                 return;
             }
             if synced {
@@ -252,13 +262,20 @@ async fn connect_once(app: &App, peer_id: &str, url: &str, user_id: &str, device
     let cfg = WebSocketConfig::default()
         .max_message_size(Some(wire::MAX_FRAME))
         .max_frame_size(Some(wire::MAX_FRAME));
-    let (socket, _) = tokio::time::timeout(
+    let socket = tokio::time::timeout(
         Duration::from_secs(10),
         tokio_tungstenite::connect_async_with_config(req, Some(cfg), false),
     )
     .await
-    .map_err(|_| "connect timed out".to_string())?
-    .map_err(|e| e.to_string())?;
+    .map_err(|_| "connect timed out".to_string())?;
+    let (socket, _) = match socket {
+        Ok(s) => s,
+        // The server refuses the device token: revoked there (tokens do not expire).
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == axum::http::StatusCode::UNAUTHORIZED => {
+            return Ok(End::Revoked)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     app.sync.set_peer(peer_id, |l| l.connected = true);
     let (mut sink, mut stream) = socket.split();
     let (in_tx, in_rx) = mpsc::channel::<Vec<u8>>(64);
@@ -303,7 +320,11 @@ async fn connect_once(app: &App, peer_id: &str, url: &str, user_id: &str, device
     reader.abort();
     let _ = writer.await;
     match end {
+        End::Failed(m) if m.starts_with("device_revoked:") => Ok(End::Revoked),
         End::Failed(m) => Err(m),
         other => Ok(other),
     }
 }
+
+/// A peer's error once the server revoked this device.
+const REVOKED: &str = "device_revoked: the server revoked this device; connect to it again to resume syncing";

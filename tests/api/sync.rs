@@ -387,6 +387,34 @@ async fn two_desktops_sync_directly_as_peers() {
     pair(dc.path(), &url, "olivia@example.com", "Olivia's second desktop");
     let mut c = start_on(dc.path(), "127.0.0.1:0");
     let tc = login(&c, "olivia@example.com").await;
+    // Pairing through the API: the other side's refusal of a password is a field to correct,
+    // an address nobody answers is `peer_unreachable`; neither leaves a peer behind.
+    let (st, e) = a
+        .post(
+            "/api/v1/sync/peers",
+            Some(&ta),
+            json!({"url": c.base, "email": "olivia@example.com", "password": "not-her-password"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (422, Some("validation_failed")),
+        "{e}"
+    );
+    assert!(e["error"]["fields"]["password"].is_string(), "{e}");
+    let (st, e) = a
+        .post(
+            "/api/v1/sync/peers",
+            Some(&ta),
+            json!({"url": "http://127.0.0.1:9", "email": "olivia@example.com", "password": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (502, Some("peer_unreachable")),
+        "{e}"
+    );
+    assert_eq!(a.get("/api/v1/sync/peers", &ta).await.1, json!([]));
     let issues = |s: &Server, tok: &str, n: i64| {
         let path = format!("{pp}/issues");
         let (s, tok) = (s.base.clone(), tok.to_string());

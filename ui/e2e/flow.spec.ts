@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { mkdirSync, readFileSync } from "node:fs";
+import { startKeel } from "./keel";
 
 const SHOTS = "../test-artifacts/ui";
 mkdirSync(SHOTS, { recursive: true });
@@ -409,6 +410,77 @@ test("planning and home: cycle, module, saved view, favorites, recents, quick li
   await expect(page.getByRole("checkbox", { name: "Stickies" })).not.toBeChecked();
   await expect(page.getByRole("region", { name: "Stickies" })).toHaveCount(0);
 
+  await page.getByRole("button", { name: "Sign out" }).click();
+  expect(problems).toEqual([]);
+});
+
+test("devices and sync: a second instance connects to this server, takes its workspaces, and is revoked", async ({ page, context }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+  const other = await startKeel();
+  try {
+    // A laptop's own Keel, on its first run.
+    const laptop = await context.newPage();
+    const laptopProblems = watchConsole(laptop);
+    await laptop.goto(`${other.url}/setup`);
+    await laptop.getByLabel("Your name").fill("Lee Laptop");
+    await laptop.getByLabel("Email").fill("lee@example.com");
+    await laptop.getByLabel("Password", { exact: true }).fill("laptop password 1");
+    await laptop.getByLabel("Repeat the password").fill("laptop password 1");
+    await laptop.getByRole("button", { name: "Create account" }).click();
+    await expect(laptop).toHaveURL(/\/workspaces$/);
+    await laptop.getByRole("link", { name: "Devices and sync" }).click();
+    await expect(laptop.getByText("Not syncing with any server")).toBeVisible();
+    await expect(laptop.getByText("No devices")).toBeVisible();
+
+    // Connect it to this server: checked before sending, then refused with a wrong password.
+    const form = laptop.getByRole("form", { name: "Connect to a server" });
+    await form.getByRole("button", { name: "Connect" }).click();
+    await expect(form.getByText("An address starting with http:// or https://")).toBeVisible();
+    await form.getByLabel("Server address").fill(base);
+    await form.getByLabel("Email there").fill(OWNER.email);
+    await form.getByLabel("Password there").fill("not the password");
+    await form.getByLabel("Name of this device").fill("Lee's laptop");
+    await form.getByRole("button", { name: "Connect" }).click();
+    await expect(form.getByText("That email and password do not match an account on that server")).toBeVisible();
+    await expect(laptop.getByText("Not syncing with any server")).toBeVisible();
+    await form.getByLabel("Password there").fill(OWNER.password);
+    await form.getByRole("button", { name: "Connect" }).click();
+    const peers = laptop.getByRole("table", { name: "Sync servers" });
+    const row = peers.getByRole("row").nth(1);
+    await expect(row.getByRole("cell").nth(0)).toHaveText(base);
+    await expect(row.getByRole("cell").nth(1)).toHaveText("Connected");
+    await expect(row.getByRole("cell").nth(2)).toContainText("caught up in");
+    await expect(row.getByRole("cell").nth(3)).toHaveText("Nothing");
+    await shot(laptop, "13-sync-laptop");
+
+    // The server lists the laptop among the owner's devices, and revokes it.
+    await signIn(page, base);
+    await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
+    await page.getByRole("link", { name: "Devices and sync" }).click();
+    const devices = page.getByRole("table", { name: "Devices" });
+    const device = devices.getByRole("row", { name: /Lee's laptop/ });
+    await expect(device).toContainText("Active");
+    await shot(page, "14-devices");
+    page.once("dialog", (d) => void d.accept());
+    await device.getByRole("button", { name: "Revoke device Lee's laptop" }).click();
+    await expect(device).toContainText("Revoked");
+    await expect(device.getByRole("button")).toHaveCount(0);
+
+    // The laptop is cut off and says why; what it took before stays: the owner signs in
+    // there with the same account and finds the workspace.
+    await expect(row.getByRole("cell").nth(1)).toContainText("Offline");
+    await expect(row.getByRole("cell").nth(1)).toContainText("the server revoked this device; connect to it again to resume syncing");
+    await laptop.getByRole("button", { name: "Sign out" }).click();
+    await laptop.getByLabel("Email").fill(OWNER.email);
+    await laptop.getByLabel("Password").fill(OWNER.password);
+    await laptop.getByRole("button", { name: "Sign in" }).click();
+    await laptop.getByRole("link", { name: "Workspaces" }).click();
+    await expect(laptop.getByRole("link", { name: /Acme Robotics/ })).toBeVisible();
+    expect(laptopProblems).toEqual([]);
+  } finally {
+    await other.stop();
+  }
   await page.getByRole("button", { name: "Sign out" }).click();
   expect(problems).toEqual([]);
 });

@@ -12,6 +12,7 @@ import { IssueDetail, IssueList, TimeReport } from "./pages/issues";
 import { Cycles, Modules, ViewIssues, Views } from "./pages/planning";
 import { WorkspaceHome } from "./pages/home";
 import { Account } from "./pages/account";
+import { SyncPage } from "./pages/sync";
 import { NotFound } from "./pages/notfound";
 
 export function useUser(): User | null {
@@ -59,6 +60,7 @@ export function App() {
         <Route path="/" element={<Home />} />
         <Route path="/workspaces" element={<WorkspaceList />} />
         <Route path="/account" element={<Account />} />
+        <Route path="/sync" element={<SyncPage />} />
         <Route path="/w/:slug" element={<Projects />} />
         <Route path="/w/:slug/members" element={<Members />} />
         <Route path="/w/:slug/p/:pid" element={<IssueList />} />

@@ -101,6 +101,7 @@ export function Shell() {
             <NavLink to="/workspaces" end>
               Workspaces
             </NavLink>
+            <NavLink to="/sync">Devices and sync</NavLink>
             <NavLink to="/account">Account</NavLink>
           </nav>
           <div className="sidebar-foot">
