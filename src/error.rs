@@ -127,12 +127,12 @@ impl AppError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        let (status, code) = self.status_and_code();
-        // The cause of a 5xx is logged by the HTTP layer, never sent.
-        let message = if status >= 500 {
-            "internal error".to_string()
-        } else {
-            self.to_string()
+        let (_, code) = self.status_and_code();
+        // The cause of an internal error is logged by the HTTP layer, never sent. A 502 made
+        // on purpose (another server unreachable or refusing) says what happened.
+        let message = match self {
+            Self::Internal(_) => "internal error".to_string(),
+            _ => self.to_string(),
         };
         let fields = match self {
             Self::Validation(f) => f.clone(),

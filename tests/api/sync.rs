@@ -414,6 +414,8 @@ async fn two_desktops_sync_directly_as_peers() {
         (502, Some("peer_unreachable")),
         "{e}"
     );
+    let why = e["error"]["message"].as_str().unwrap();
+    assert!(why.starts_with("cannot reach http://127.0.0.1:9"), "{e}");
     assert_eq!(a.get("/api/v1/sync/peers", &ta).await.1, json!([]));
     let issues = |s: &Server, tok: &str, n: i64| {
         let path = format!("{pp}/issues");
