@@ -941,9 +941,10 @@ fn decode_bounded(b: &[u8]) -> Result<Update, AppError> {
 /// decoding them again gives the same update (decoding is deterministic).
 pub struct CheckedUpdate(Vec<u8>);
 
-/// Runs `decode_update`'s checks on a peer's update, without a document. A decoded `yrs::Update` cannot move
-/// between threads, so the writer decodes the checked bytes once more, without the check:
-/// the check (an encode and a second decode) is two thirds of the cost.
+/// Runs `decode_update`'s checks on a peer's update, without a document. A decoded
+/// `yrs::Update` cannot move between threads, so the writer decodes the checked bytes once
+/// more, without the check: the check (an encode and a second decode) is two thirds of the
+/// cost.
 pub fn verify_update(update: Vec<u8>) -> Result<CheckedUpdate, AppError> {
     decode_update(&update)?;
     Ok(CheckedUpdate(update))
