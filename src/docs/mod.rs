@@ -11,6 +11,7 @@ pub(crate) mod store;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use anyhow::Context;
 use rusqlite::Connection;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -1026,7 +1027,8 @@ pub fn record_field<T: ReadTxn>(txn: &T, table: &str, id: &str, field: &str) -> 
 }
 
 /// Rewrites every projection table from the documents (`keel rebuild-projection`).
-/// Returns the number of records projected.
+/// Returns the number of records read from them (a record left incomplete by missing
+/// updates keeps no row, as in `project`).
 pub fn rebuild_projection(conn: &Connection) -> anyhow::Result<u64> {
     for t in TABLES {
         store::clear_table(conn, t)?;
@@ -1061,7 +1063,10 @@ pub fn rebuild_projection(conn: &Connection) -> anyhow::Result<u64> {
             },
             |table, id, e| AppError::internal(format!("record {table}/{id:.60} does not fit its table: {e}")),
         )
-        .map_err(|e| anyhow::anyhow!("{e}"))? as u64;
+        .map_err(|e| match e {
+            AppError::Internal(a) => a,
+            other => anyhow::anyhow!("{other}"),
+        })? as u64;
     }
     Ok(n)
 }
@@ -1142,25 +1147,39 @@ pub fn document_diff(conn: &Connection, id: &str, theirs: &StateVector) -> anyho
     Ok(Some((txn.encode_diff_v1(theirs), seq)))
 }
 
-/// `keel rebuild-projection`, run on the writer so no write interleaves.
+/// `keel rebuild-projection`: one immediate transaction, so no write interleaves, on a
+/// connection of its own rather than the writer's, whose statement journals live in memory:
+/// a rebuild rewrites every projected table, and its undo copy is the size of those tables.
 pub fn rebuild_projection_blocking(app: &crate::App) -> anyhow::Result<u64> {
-    app.writer
-        .write_blocking(|ctx| rebuild_projection(ctx.conn).map_err(AppError::Internal))
-        .map_err(|e| anyhow::anyhow!("rebuild failed: {e}"))
+    let mut conn = crate::db::open_rw(&app.config.db_path())?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let n = rebuild_projection(&tx).context("rebuild failed")?;
+    tx.commit().context("rebuild failed")?;
+    Ok(n)
 }
 
-/// `keel compact`: folds every document's log into its snapshot.
+/// `keel compact`: folds every document's log into its snapshot, one writer job per
+/// document (each job's undo journal holds only that document's pages).
 pub fn compact_all_blocking(app: &crate::App) -> anyhow::Result<usize> {
-    app.writer
-        .write_blocking(|ctx| {
-            let ids = store::document_ids(ctx.conn)?;
-            for (id, _) in &ids {
-                compact_document(ctx.conn, id).map_err(AppError::Internal)?;
-                ctx.docs.evict(id);
-            }
-            Ok(ids.len())
-        })
-        .map_err(|e| anyhow::anyhow!("compaction failed: {e}"))
+    let failed = |e: AppError| match e {
+        AppError::Internal(a) => a.context("compaction failed"),
+        other => anyhow::anyhow!("compaction failed: {other}"),
+    };
+    let ids = app
+        .writer
+        .write_blocking(|ctx| Ok(store::document_ids(ctx.conn)?))
+        .map_err(failed)?;
+    for (id, _) in &ids {
+        let id = id.clone();
+        app.writer
+            .write_blocking(move |ctx| {
+                compact_document(ctx.conn, &id).map_err(AppError::Internal)?;
+                ctx.docs.evict(&id);
+                Ok(())
+            })
+            .map_err(failed)?;
+    }
+    Ok(ids.len())
 }
 
 /// Number of updates in a document's log after its snapshot.

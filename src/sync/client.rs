@@ -113,6 +113,15 @@ pub async fn pair(app: &App, url: &str, email: &str, password: &str, device_name
             .as_str()
             .unwrap_or("the server refused the pairing")
             .to_string();
+        let msg: String = msg.chars().take(200).collect();
+        // The other server's field errors that name this request's fields.
+        let fields: crate::error::FieldErrors = body["error"]["fields"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| ["email", "password", "device_name"].contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("invalid").chars().take(200).collect()))
+            .collect();
         return Err(match code.as_str() {
             // The other server's credentials, not this one's session: a field to correct
             // (a 401 here would read as "signed out" to the caller).
@@ -120,6 +129,7 @@ pub async fn pair(app: &App, url: &str, email: &str, password: &str, device_name
                 "password",
                 "That email and password do not match an account on that server",
             ),
+            "validation_failed" if !fields.is_empty() => AppError::Validation(fields),
             _ => AppError::refused_status(502, "pairing_failed", format!("{url}: {code}: {msg}")),
         });
     }
@@ -270,8 +280,10 @@ async fn connect_once(app: &App, peer_id: &str, url: &str, user_id: &str, device
     .map_err(|_| "connect timed out".to_string())?;
     let (socket, _) = match socket {
         Ok(s) => s,
-        // The server refuses the device token: revoked there (tokens do not expire).
-        Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == axum::http::StatusCode::UNAUTHORIZED => {
+        // Keel refuses the device token (`invalid_token`: revoked there, or the account or
+        // database it was issued by is gone). Any other refusal (a proxy's login page, a
+        // captive portal) is retried like a network error.
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) if token_refused(r.status(), r.body().as_deref()) => {
             return Ok(End::Revoked)
         }
         Err(e) => return Err(e.to_string()),
@@ -326,5 +338,32 @@ async fn connect_once(app: &App, peer_id: &str, url: &str, user_id: &str, device
     }
 }
 
-/// A peer's error once the server revoked this device.
-const REVOKED: &str = "device_revoked: the server revoked this device; connect to it again to resume syncing";
+/// Whether an answer to the sync upgrade is Keel refusing the device token.
+fn token_refused(status: axum::http::StatusCode, body: Option<&[u8]>) -> bool {
+    status == axum::http::StatusCode::UNAUTHORIZED
+        && body
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+            .is_some_and(|v| v["error"]["code"] == "invalid_token")
+}
+
+/// A peer's error once the server stopped accepting this device.
+const REVOKED: &str =
+    "device_revoked: the server no longer accepts this device (revoked there); connect to it again to resume syncing";
+
+#[cfg(test)]
+mod tests {
+    use super::token_refused;
+    use axum::http::StatusCode;
+
+    #[test]
+    fn only_keels_invalid_token_answer_means_the_device_is_no_longer_accepted() {
+        let keel = br#"{"error":{"code":"invalid_token","message":"the token is invalid or expired","fields":{}}}"#;
+        assert!(token_refused(StatusCode::UNAUTHORIZED, Some(keel)));
+        // A proxy's or portal's login, another code, another status, no body: retried.
+        assert!(!token_refused(StatusCode::UNAUTHORIZED, Some(b"<html>Sign in</html>")));
+        let other = br#"{"error":{"code":"unauthenticated","message":"","fields":{}}}"#;
+        assert!(!token_refused(StatusCode::UNAUTHORIZED, Some(other)));
+        assert!(!token_refused(StatusCode::FORBIDDEN, Some(keel)));
+        assert!(!token_refused(StatusCode::UNAUTHORIZED, None));
+    }
+}

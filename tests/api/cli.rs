@@ -77,6 +77,16 @@ impl Server {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
+    pub(crate) async fn delete(&self, path: &str, token: &str) -> u16 {
+        let r = self
+            .client
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("send");
+        r.status().as_u16()
+    }
     pub(crate) fn sigterm(&mut self) -> std::process::ExitStatus {
         let st = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])

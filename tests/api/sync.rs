@@ -416,6 +416,23 @@ async fn two_desktops_sync_directly_as_peers() {
     );
     let why = e["error"]["message"].as_str().unwrap();
     assert!(why.starts_with("cannot reach http://127.0.0.1:9"), "{e}");
+    // The other side's field errors come back as this request's.
+    let (st, e) = a
+        .post(
+            "/api/v1/sync/peers",
+            Some(&ta),
+            json!({"url": c.base, "email": "olivia@example.com", "password": "x", "device_name": "n".repeat(101)}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["error"]["code"].as_str()),
+        (422, Some("validation_failed")),
+        "{e}"
+    );
+    assert_eq!(
+        e["error"]["fields"]["device_name"], "must be 1 to 100 characters",
+        "{e}"
+    );
     assert_eq!(a.get("/api/v1/sync/peers", &ta).await.1, json!([]));
     let issues = |s: &Server, tok: &str, n: i64| {
         let path = format!("{pp}/issues");
@@ -507,6 +524,28 @@ async fn two_desktops_sync_directly_as_peers() {
         let (_, sum) = s.get(&format!("{pp}/issues/{first_id}/worklogs/summary"), tok).await;
         assert_eq!(sum["logged_minutes"], 75, "{sum}");
     }
+
+    // Revoked while away: on its next start the second desktop is refused (401
+    // `invalid_token` on connecting), says why, and stops trying.
+    assert!(c.sigterm().success());
+    let (_, devices) = a.get("/api/v1/users/me/devices", &ta).await;
+    let id = devices[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(a.delete(&format!("/api/v1/users/me/devices/{id}"), &ta).await, 204);
+    let mut c = start_on(dc.path(), "127.0.0.1:0");
+    let tc = login(&c, "olivia@example.com").await;
+    let refused = || async {
+        let (_, p) = c.get("/api/v1/sync/peers", &tc).await;
+        p[0]["connected"] == false
+            && p[0]["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("no longer accepts this device"))
+    };
+    eventually(
+        "the revoked desktop says why it is offline",
+        Duration::from_secs(10),
+        refused,
+    )
+    .await;
     for s in [&mut a, &mut c] {
         assert!(s.sigterm().success());
     }

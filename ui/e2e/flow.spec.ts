@@ -470,7 +470,7 @@ test("devices and sync: a second instance connects to this server, takes its wor
     // The laptop is cut off and says why; what it took before stays: the owner signs in
     // there with the same account and finds the workspace.
     await expect(row.getByRole("cell").nth(1)).toContainText("Offline");
-    await expect(row.getByRole("cell").nth(1)).toContainText("the server revoked this device; connect to it again to resume syncing");
+    await expect(row.getByRole("cell").nth(1)).toContainText("the server no longer accepts this device (revoked there); connect to it again to resume syncing");
     await laptop.getByRole("button", { name: "Sign out" }).click();
     await laptop.getByLabel("Email").fill(OWNER.email);
     await laptop.getByLabel("Password").fill(OWNER.password);

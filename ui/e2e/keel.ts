@@ -29,6 +29,10 @@ export async function startKeel(): Promise<Keel> {
     });
     child.on("exit", (code) => fail(new Error(`keel exited with ${code} before listening: ${out}`)));
     child.on("error", fail);
+  }).catch((e: unknown) => {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
   });
   return {
     url,

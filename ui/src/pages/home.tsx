@@ -45,22 +45,26 @@ export function WorkspaceHome() {
   // tick later would be put back by React first). A refused change is undone by that fetch.
   const [chosen, setChosen] = useState<Record<string, boolean>>({});
   const toggle = useMutation({
+    // One change at a time per workspace: two quick clicks reach the server in order.
+    scope: { id: `home-preferences:${slug}` },
     mutationFn: ({ key, on }: { key: string; on: boolean }) =>
       unwrap(client.PATCH("/api/v1/workspaces/{slug}/home-preferences/{key}", { params: { path: { slug, key } }, body: { is_enabled: on } })),
     onSettled: async (_data, _error, { key, on }) => {
       await qc.invalidateQueries({ queryKey: ["home", slug] });
       // A later click on the same box keeps its own choice.
+      const k = `${slug}:${key}`;
       setChosen((c) => {
-        if (c[key] !== on) return c;
+        if (c[k] !== on) return c;
         const rest = { ...c };
-        delete rest[key];
+        delete rest[k];
         return rest;
       });
     },
   });
-  const enabled = (p: { key: string; is_enabled: boolean }) => chosen[p.key] ?? p.is_enabled;
+  // Keyed by workspace too: the page stays mounted when another workspace's home opens.
+  const enabled = (p: { key: string; is_enabled: boolean }) => chosen[`${slug}:${p.key}`] ?? p.is_enabled;
   const setEnabled = (key: string, on: boolean) => {
-    setChosen((c) => ({ ...c, [key]: on }));
+    setChosen((c) => ({ ...c, [`${slug}:${key}`]: on }));
     toggle.mutate({ key, on });
   };
   const names: Record<string, string> = { quick_links: "Quick links", recents: "Recent", my_stickies: "Stickies" };

@@ -62,6 +62,7 @@ function Peers() {
   });
   const submit = (ev: FormEvent) => {
     ev.preventDefault();
+    add.reset();
     const errs = check({ email: [email, rules.email] });
     if (!/^https?:\/\/\S+$/.test(url.trim())) errs.url = "An address starting with http:// or https://";
     if (!password) errs.password = "Enter the password of your account there";
