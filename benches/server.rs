@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{load, machine, pct, rss_kib, seed_report, spawn, stop};
+use common::{load, machine, pct, rss_kib, seed_report, spawn, stop, Flags};
 use serde_json::{json, Value};
 
 struct Args {
@@ -24,23 +24,13 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        keel: PathBuf::from("target/release/keel"),
-        writes: 20_000,
-        reads: 20_000,
-        concurrency: 64,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        match k.as_str() {
-            "--keel" => a.keel = it.next().expect("--keel PATH").into(),
-            "--writes" => a.writes = it.next().expect("N").parse().expect("number"),
-            "--reads" => a.reads = it.next().expect("N").parse().expect("number"),
-            "--concurrency" => a.concurrency = it.next().expect("N").parse().expect("number"),
-            _ => {} // cargo bench passes --bench
-        }
+    let f = Flags::parse();
+    Args {
+        keel: f.path("keel", "target/release/keel"),
+        writes: f.num("writes", 20_000),
+        reads: f.num("reads", 20_000),
+        concurrency: f.num("concurrency", 64),
     }
-    a
 }
 
 /// Time from spawning the process to the first `/health` 200 (polling every 1 ms).

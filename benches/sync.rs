@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{machine, seed_report, spawn_on as serve, status_kib, stop};
+use common::{get_json, machine, seed_report, spawn_on as serve, status_kib, stop, Flags};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "keel-seed-password";
@@ -26,24 +26,13 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        keel: PathBuf::from("target/release/keel"),
-        issues: 10_000,
-        worklogs: 100_000,
-        offline: 10_000,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let mut num = || it.next().expect("a number").parse::<usize>().expect("a number");
-        match k.as_str() {
-            "--keel" => a.keel = it.next().expect("--keel PATH").into(),
-            "--issues" => a.issues = num() as u32,
-            "--worklogs" => a.worklogs = num() as u32,
-            "--offline" => a.offline = num(),
-            _ => {}
-        }
+    let f = Flags::parse();
+    Args {
+        keel: f.path("keel", "target/release/keel"),
+        issues: f.num("issues", 10_000),
+        worklogs: f.num("worklogs", 100_000),
+        offline: f.num("offline", 10_000),
     }
-    a
 }
 
 async fn login(c: &reqwest::Client, base: &str, email: &str) -> String {
@@ -165,29 +154,12 @@ async fn main() {
 
     // Catch-up: the server goes away, the device logs work offline, the server returns.
     stop(server);
-    let projects: Value = c
-        .get(format!("{dbase}/api/v1/workspaces/{slug}/projects?per_page=500"))
-        .bearer_auth(&dtok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ws = format!("{dbase}/api/v1/workspaces/{slug}");
+    let projects = get_json(&c, &format!("{ws}/projects?per_page=500"), &dtok).await;
     let pid = projects["items"][0]["id"].as_str().unwrap().to_string();
-    let issues: Value = c
-        .get(format!(
-            "{dbase}/api/v1/workspaces/{slug}/projects/{pid}/issues?per_page=1"
-        ))
-        .bearer_auth(&dtok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let issues = get_json(&c, &format!("{ws}/projects/{pid}/issues?per_page=1"), &dtok).await;
     let iid = issues["items"][0]["id"].as_str().unwrap().to_string();
-    let path = format!("{dbase}/api/v1/workspaces/{slug}/projects/{pid}/issues/{iid}/worklogs");
+    let path = format!("{ws}/projects/{pid}/issues/{iid}/worklogs");
     let today = chrono::Utc::now().date_naive().to_string();
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = Vec::with_capacity(a.offline);

@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{load, machine, pct, rss_kib, seed_report, spawn, stop};
+use common::{get_json, load, machine, pct, rss_kib, seed_report, spawn, stop, Flags};
 use serde_json::{json, Value};
 
 struct Args {
@@ -28,34 +28,15 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        keel: PathBuf::from("target/release/keel"),
-        issues: 100_000,
-        worklogs: 1_000_000,
-        reads: 2_000,
-        writes: 10_000,
-        concurrency: 16,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let mut num = || it.next().expect("a number").parse().expect("a number");
-        match k.as_str() {
-            "--keel" => a.keel = it.next().expect("--keel PATH").into(),
-            "--issues" => a.issues = num() as u32,
-            "--worklogs" => a.worklogs = num() as u32,
-            "--reads" => a.reads = num(),
-            "--writes" => a.writes = num(),
-            "--concurrency" => a.concurrency = num(),
-            _ => {} // cargo bench passes --bench
-        }
+    let f = Flags::parse();
+    Args {
+        keel: f.path("keel", "target/release/keel"),
+        issues: f.num("issues", 100_000),
+        worklogs: f.num("worklogs", 1_000_000),
+        reads: f.num("reads", 2_000),
+        writes: f.num("writes", 10_000),
+        concurrency: f.num("concurrency", 16),
     }
-    a
-}
-
-async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> Value {
-    let r = client.get(url).bearer_auth(token).send().await.unwrap();
-    assert!(r.status().is_success(), "{url}: {}", r.status());
-    r.json().await.unwrap()
 }
 
 fn row(name: &str, lat: &[Duration], secs: f64, errors: usize, goal: &str) -> String {

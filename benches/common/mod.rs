@@ -151,3 +151,43 @@ pub fn seed_report(out: &str) -> (String, String) {
         .to_string();
     (owner, slug)
 }
+
+/// A harness's command line: `--name value` pairs after `cargo bench ... --` (cargo's own
+/// `--bench` is skipped). Unknown names are ignored; a value that does not parse stops the
+/// run with a message.
+pub struct Flags(std::collections::HashMap<String, String>);
+
+impl Flags {
+    pub fn parse() -> Self {
+        let mut m = std::collections::HashMap::new();
+        let mut it = std::env::args().skip(1);
+        while let Some(k) = it.next() {
+            if k == "--bench" {
+                continue;
+            }
+            if let Some(name) = k.strip_prefix("--") {
+                let v = it.next().unwrap_or_else(|| panic!("--{name} needs a value"));
+                m.insert(name.to_string(), v);
+            }
+        }
+        Self(m)
+    }
+
+    pub fn path(&self, name: &str, default: &str) -> std::path::PathBuf {
+        self.0.get(name).map_or(default, String::as_str).into()
+    }
+
+    pub fn num<T: std::str::FromStr>(&self, name: &str, default: T) -> T {
+        match self.0.get(name) {
+            Some(v) => v.parse().unwrap_or_else(|_| panic!("--{name} {v}: not a number")),
+            None => default,
+        }
+    }
+}
+
+/// GET `url` as `token`, a 2xx answer's JSON body.
+pub async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    let r = client.get(url).bearer_auth(token).send().await.unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.json().await.unwrap()
+}
