@@ -1152,6 +1152,8 @@ pub fn document_diff(conn: &Connection, id: &str, theirs: &StateVector) -> anyho
 /// a rebuild rewrites every projected table, and its undo copy is the size of those tables.
 pub fn rebuild_projection_blocking(app: &crate::App) -> anyhow::Result<u64> {
     let mut conn = crate::db::open_rw(&app.config.db_path())?;
+    // Room for every (table, rows) upsert text `project` prepares, as on the writer.
+    conn.set_prepared_statement_cache_capacity(256);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let n = rebuild_projection(&tx).context("rebuild failed")?;
     tx.commit().context("rebuild failed")?;
