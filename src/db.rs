@@ -75,6 +75,10 @@ pub struct Published {
     pub origin: Option<u64>,
     /// The update's sequence number in this instance's log.
     pub seq: i64,
+    /// Who made the change, and every record it touched, before and after (DESIGN §11's
+    /// change events: what activity feeds, webhooks, metrics and live views subscribe to).
+    pub who: crate::docs::Who,
+    pub changes: Vec<crate::docs::Change>,
 }
 
 /// A document not used for this long leaves the writer's memory (it reloads on next use).

@@ -37,11 +37,22 @@ pub fn parse(raw: &str) -> Result<Rich, String> {
     if raw.chars().count() > MAX_HTML {
         return Err(format!("must be at most {MAX_HTML} characters"));
     }
-    let html = CLEANER.clean(raw).to_string();
-    Ok(Rich {
-        text: plain_text(&html),
-        html,
-    })
+    let (html, text) = sanitize(raw);
+    Ok(Rich { html, text })
+}
+
+/// Sanitized HTML and its plain text, without a bound: what the projection stores for
+/// any rich text, from the API or from a peer (`docs::rules::derive_fields`). Cleaning
+/// sanitized HTML again gives it back, so the API's text is stored as it was sent.
+pub fn sanitize(raw: &str) -> (String, String) {
+    // Text with nothing HTML would escape or parse comes out of ammonia as it went in.
+    let html = if raw.contains(['<', '>', '&', '\u{a0}']) {
+        CLEANER.clean(raw).to_string()
+    } else {
+        raw.to_string()
+    };
+    let text = plain_text(&html);
+    (html, text)
 }
 
 /// The text of sanitized HTML, with block boundaries as spaces.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Instant;
 
-use crate::docs::{DocRef, Val};
+use crate::docs::{DocRef, Val, Who};
 use crate::error::AppError;
 use crate::time::now_rfc3339;
 use crate::App;
@@ -96,7 +96,7 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
             .write_blocking(move |ctx| {
                 let now = now_rfc3339();
                 let wd = DocRef::workspace(&ws_id);
-                ctx.edit(&wd, |e| {
+                ctx.edit(&Who::System, &wd, |e| {
                     e.create(
                         "workspaces",
                         &ws_id,
@@ -131,7 +131,7 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                 })?;
                 for p in 0..projects {
                     let pid = crate::new_id();
-                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                    ctx.edit(&Who::System, &DocRef::project(&ws_id, &pid), |e| {
                         e.create(
                             "projects",
                             &pid,
@@ -327,7 +327,7 @@ mod work {
                 app.writer
                     .write_blocking(move |ctx| {
                         let now = now_rfc3339();
-                        ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                        ctx.edit(&crate::docs::Who::System, &DocRef::project(&ws, &pid), |e| {
                             for (id, seq, name, html, state, done, prio, assignee, est) in &batch {
                                 let text = crate::richtext::parse(html).map(|r| r.text).unwrap_or_default();
                                 e.create(
@@ -416,28 +416,32 @@ mod work {
                     .write_blocking(move |ctx| {
                         let now = now_rfc3339();
                         let quarter = crate::timetrack::quarter_of(&now);
-                        ctx.edit(&DocRef::worklogs(&ws, &pid, &user, &quarter), |e| {
-                            for (id, issue, minutes, day) in &batch {
-                                e.create(
-                                    "worklogs",
-                                    id,
-                                    &[
-                                        ("workspace_id", ws.as_str().into()),
-                                        ("project_id", pid.as_str().into()),
-                                        ("issue_id", issue.as_str().into()),
-                                        ("logged_by", user.as_str().into()),
-                                        ("duration_minutes", (*minutes).into()),
-                                        ("description", "seeded".into()),
-                                        ("logged_at", day.as_str().into()),
-                                        ("created_at", now.as_str().into()),
-                                        ("updated_at", now.as_str().into()),
-                                        ("created_by", user.as_str().into()),
-                                        ("deleted_at", Val::Null),
-                                    ],
-                                )?;
-                            }
-                            Ok(())
-                        })
+                        ctx.edit(
+                            &crate::docs::Who::System,
+                            &DocRef::worklogs(&ws, &pid, &user, &quarter),
+                            |e| {
+                                for (id, issue, minutes, day) in &batch {
+                                    e.create(
+                                        "worklogs",
+                                        id,
+                                        &[
+                                            ("workspace_id", ws.as_str().into()),
+                                            ("project_id", pid.as_str().into()),
+                                            ("issue_id", issue.as_str().into()),
+                                            ("logged_by", user.as_str().into()),
+                                            ("duration_minutes", (*minutes).into()),
+                                            ("description", "seeded".into()),
+                                            ("logged_at", day.as_str().into()),
+                                            ("created_at", now.as_str().into()),
+                                            ("updated_at", now.as_str().into()),
+                                            ("created_by", user.as_str().into()),
+                                            ("deleted_at", Val::Null),
+                                        ],
+                                    )?;
+                                }
+                                Ok(())
+                            },
+                        )
                     })
                     .map_err(err)?;
                 made += k;

@@ -6,6 +6,7 @@
 //! document after every change and upserts its row, so the rows are by construction a
 //! function of the document: `rebuild_projection` runs the same code over every record.
 
+pub mod rules;
 pub(crate) mod store;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use yrs::{
 
 use crate::db::WriteCtx;
 use crate::error::AppError;
+pub use rules::{Change, Who};
 
 /// Updates appended to a document's log before it is folded into a snapshot.
 pub const COMPACT_AFTER: u64 = 500;
@@ -96,6 +98,29 @@ impl DocRef {
             workspace_id: workspace_id.to_string(),
         }
     }
+
+    /// The one parse of a document id (of workspace `ws`), the inverse of the constructors
+    /// above; `None` for ids Keel never makes (a hostile peer's, or another workspace's).
+    pub fn parse(id: &str, ws: &str) -> Option<Self> {
+        let uuid = |s: &str| s.len() == 36 && uuid::Uuid::parse_str(s).is_ok();
+        if !uuid(ws) {
+            return None;
+        }
+        let parts: Vec<&str> = id.split(':').collect();
+        let d = match parts.as_slice() {
+            ["ws", w] if *w == ws => Self::workspace(ws),
+            ["project", p] if uuid(p) => Self::project(ws, p),
+            ["worklogs", p, u, q] if uuid(p) && uuid(u) && is_quarter(q) => Self::worklogs(ws, p, u, q),
+            ["user", w, u] if *w == ws && uuid(u) => Self::user(ws, u),
+            _ => return None,
+        };
+        // Formatting gives the id back exactly: one spelling per document.
+        (d.id == id).then_some(d)
+    }
+}
+
+fn is_quarter(q: &str) -> bool {
+    q.len() == 6 && q[..4].bytes().all(|b| b.is_ascii_digit()) && matches!(&q[4..], "Q1" | "Q2" | "Q3" | "Q4")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +142,7 @@ pub enum Shape {
 }
 
 /// A projected table: which document kind holds its records and which fields become columns.
+#[derive(Debug)]
 pub struct TableSpec {
     pub name: &'static str,
     pub kind: DocKind,
@@ -618,8 +644,14 @@ fn any_to_val(a: &Any, ty: Col) -> Val {
 impl WriteCtx<'_> {
     /// Applies `f` to the document `d` in one yrs transaction, appends the encoded update to
     /// the document's log and projects every record `f` touched, all inside the caller's
-    /// SQLite transaction (DESIGN §2 steps 2–4). Step 5, publishing, happens after commit.
-    pub fn edit<R>(&mut self, d: &DocRef, f: impl FnOnce(&mut Edit<'_>) -> Result<R, AppError>) -> Result<R, AppError> {
+    /// SQLite transaction (DESIGN §2 steps 2–4), checking every touched record against its
+    /// table's rules as `who`'s change (`rules`). Step 5, publishing, happens after commit.
+    pub fn edit<R>(
+        &mut self,
+        who: &Who,
+        d: &DocRef,
+        f: impl FnOnce(&mut Edit<'_>) -> Result<R, AppError>,
+    ) -> Result<R, AppError> {
         let conn = self.conn;
         self.touched.insert(d.id.clone());
         let loaded = self.docs.load(conn, d)?;
@@ -648,9 +680,10 @@ impl WriteCtx<'_> {
         let mut touched = touched;
         touched.sort_unstable();
         touched.dedup();
-        project(
+        let changes = project(
             conn,
             &rtxn,
+            (d, who),
             &touched,
             |table| roots.get(table).ok_or_else(|| AppError::internal("no root")),
             |_, _, e| e.into(),
@@ -668,6 +701,8 @@ impl WriteCtx<'_> {
             update,
             origin: self.origin,
             seq,
+            who: who.clone(),
+            changes,
         });
         Ok(out)
     }
@@ -693,39 +728,23 @@ fn bad_update(msg: impl Into<String>) -> AppError {
 impl WriteCtx<'_> {
     /// Applies an update that came from a peer to document `d` through the one write path:
     /// the records it touches are found by deep observers on the document's table roots,
-    /// `check` decides on them (it sees the document after the update), then the update is
-    /// appended to the log and the records are projected, exactly as a local edit is. If
-    /// decoding, applying or `check` fails, the error makes the writer roll the job back
-    /// and evict the document, so nothing of the update is kept.
-    pub fn apply_remote(
-        &mut self,
-        d: &DocRef,
-        update: &[u8],
-        check: impl FnOnce(&Connection, &yrs::Transaction<'_>, &Touched) -> Result<(), AppError>,
-    ) -> Result<Applied, AppError> {
+    /// then the update is appended to the log and the records are projected and checked
+    /// against their tables' rules as `who`'s change, exactly as a local edit is. If
+    /// decoding, applying or a rule fails, the error makes the writer roll the job back and
+    /// evict the document, so nothing of the update is kept.
+    pub fn apply_remote(&mut self, who: &Who, d: &DocRef, update: &[u8]) -> Result<Applied, AppError> {
         let decoded = decode_update(update)?;
-        self.apply_decoded(d, update, decoded, check)
+        self.apply_decoded(who, d, update, decoded)
     }
 
     /// `apply_remote` of an update `verify_update` passed (on another thread: a device checks
     /// the server's updates while the writer applies the ones before).
-    pub fn apply_checked(
-        &mut self,
-        d: &DocRef,
-        update: &CheckedUpdate,
-        check: impl FnOnce(&Connection, &yrs::Transaction<'_>, &Touched) -> Result<(), AppError>,
-    ) -> Result<Applied, AppError> {
+    pub fn apply_checked(&mut self, who: &Who, d: &DocRef, update: &CheckedUpdate) -> Result<Applied, AppError> {
         let decoded = decode_bounded(&update.0)?;
-        self.apply_decoded(d, &update.0, decoded, check)
+        self.apply_decoded(who, d, &update.0, decoded)
     }
 
-    fn apply_decoded(
-        &mut self,
-        d: &DocRef,
-        update: &[u8],
-        decoded: Update,
-        check: impl FnOnce(&Connection, &yrs::Transaction<'_>, &Touched) -> Result<(), AppError>,
-    ) -> Result<Applied, AppError> {
+    fn apply_decoded(&mut self, who: &Who, d: &DocRef, update: &[u8], decoded: Update) -> Result<Applied, AppError> {
         let conn = self.conn;
         self.touched.insert(d.id.clone());
         let loaded = self.docs.load(conn, d)?;
@@ -733,13 +752,13 @@ impl WriteCtx<'_> {
             return Ok(Applied::default());
         };
         let rtxn = loaded.doc.transact();
-        check(conn, &rtxn, &touched)?;
         let seq = store::append_update(conn, &d.id, update)?;
         loaded.log_len += 1;
         store::set_doc_state(conn, &d.id, &after.encode_v1(), seq, false)?;
-        project(
+        let changes = project(
             conn,
             &rtxn,
+            (d, who),
             &touched,
             |table| root_of(&roots, table),
             |table, id, e| bad_update(format!("record {table}/{id:.60} does not fit its table: {e}")),
@@ -757,6 +776,8 @@ impl WriteCtx<'_> {
             update: update.to_vec(),
             origin: self.origin,
             seq,
+            who: who.clone(),
+            changes,
         });
         Ok(Applied { changed: true, touched })
     }
@@ -784,7 +805,7 @@ impl WriteCtx<'_> {
             store::clear_document(conn, &d.id)?;
         }
         self.docs.evict(&d.id);
-        self.apply_remote(d, state, |_, _, _| Ok(()))
+        self.apply_remote(&Who::Upstream, d, state)
     }
 }
 
@@ -952,44 +973,66 @@ pub fn verify_update(update: Vec<u8>) -> Result<CheckedUpdate, AppError> {
 }
 
 /// Writes the records `touched` (sorted, without repeats) names into their tables, read
-/// from the document as `txn` sees it. The rows of one table go in multi-row statements
-/// (`store::upsert_rows`): a new device's first sync projects documents of a hundred work
-/// logs each, and one statement per row journaled the same index pages once per row (7 GB
-/// of statement journal for 110k rows). If a statement is refused, its table's rows go one
-/// at a time: while updates are missing, yrs may already have applied a delete of a field
-/// whose new value waits for them, so a record can be incomplete for a moment; its row keeps
-/// the last whole state until the rest arrives (which touches the record again). Any other
-/// refusal is `refused(table, id, error)`. Answers how many records it read.
+/// from the document as `txn` sees it, and checks them against their tables' rules
+/// (`rules::check_changes`, with `who`'s roles and each row's before-image taken before any
+/// row is written). Rich text is sanitised on the way (`rules::derive_fields`). The rows of
+/// one table go in multi-row statements (`store::upsert_rows`): a new device's first sync
+/// projects documents of a hundred work logs each, and one statement per row journaled the
+/// same index pages once per row (7 GB of statement journal for 110k rows). If a statement
+/// is refused, its table's rows go one at a time: while updates are missing, yrs may already
+/// have applied a delete of a field whose new value waits for them, so a record can be
+/// incomplete for a moment; its row keeps the last whole state until the rest arrives (which
+/// touches the record again) and it is not checked until then. Any other refusal is
+/// `refused(table, id, error)`. Answers the changes it checked.
 fn project<'r, T: ReadTxn>(
     conn: &Connection,
     txn: &T,
+    at: (&DocRef, &Who),
     touched: &Touched,
     root: impl Fn(&str) -> Result<&'r MapRef, AppError>,
     refused: impl Fn(&str, &str, rusqlite::Error) -> AppError,
-) -> Result<usize, AppError> {
-    let mut n = 0;
+) -> Result<Vec<Change>, AppError> {
+    let (d, who) = at;
+    let roles = rules::roles_before(conn, d, who)?;
+    let mut changes: Vec<Change> = Vec::with_capacity(touched.len());
     for group in touched.chunk_by(|a, b| a.0 == b.0) {
         let table = group[0].0;
         let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
         let root = root(table)?;
-        let records: Vec<(&str, Vec<Val>)> = group
+        let first = changes.len();
+        for (_, id) in group {
+            let Some(mut after) = read_record(txn, root, spec, id) else {
+                continue;
+            };
+            rules::derive_fields(spec, &mut after);
+            let before = store::read_row(conn, spec, id)?;
+            changes.push(Change {
+                spec,
+                id: id.clone(),
+                before,
+                after,
+            });
+        }
+        let rows: Vec<(&str, &[Val])> = changes[first..]
             .iter()
-            .filter_map(|(_, id)| Some((id.as_str(), read_record(txn, root, spec, id)?)))
+            .map(|c| (c.id.as_str(), c.after.as_slice()))
             .collect();
-        let rows: Vec<(&str, &[Val])> = records.iter().map(|(id, v)| (*id, v.as_slice())).collect();
-        n += rows.len();
         if store::upsert_rows(conn, spec, &rows).is_ok() {
             continue;
         }
+        let mut left_incomplete = Vec::new();
         for (id, vals) in rows {
             match store::upsert_row(conn, spec, id, vals) {
                 Ok(()) => {}
-                Err(e) if incomplete(&e, txn) => {}
+                Err(e) if incomplete(&e, txn) => left_incomplete.push(id.to_string()),
                 Err(e) => return Err(refused(table, id, e)),
             }
         }
+        // Each table comes once in `touched`: only this group's changes have its name.
+        changes.retain(|c| !(c.spec.name == table && left_incomplete.contains(&c.id)));
     }
-    Ok(n)
+    rules::check_changes(conn, d, who, roles, &changes)?;
+    Ok(changes)
 }
 
 /// Whether a projection failure is a record left incomplete by missing updates: a
@@ -1029,14 +1072,20 @@ pub fn record_field<T: ReadTxn>(txn: &T, table: &str, id: &str, field: &str) -> 
 /// Rewrites every projection table from the documents (`keel rebuild-projection`).
 /// Returns the number of records read from them (a record left incomplete by missing
 /// updates keeps no row, as in `project`).
+/// A key found in two documents is reported (with every other such key), and nothing is
+/// rewritten: neither side wins.
 pub fn rebuild_projection(conn: &Connection) -> anyhow::Result<u64> {
     for t in TABLES {
         store::clear_table(conn, t)?;
     }
     let mut n = 0u64;
+    let mut duplicates: Vec<String> = Vec::new();
     for id in store::document_ids(conn)? {
         let Some(parts) = store::load_parts(conn, &id.0)? else {
             continue;
+        };
+        let Some(d) = DocRef::parse(&id.0, &id.2) else {
+            anyhow::bail!("document {} has an id Keel does not make", id.0);
         };
         let doc = doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
         let specs: Vec<(&TableSpec, MapRef)> = TABLES
@@ -1050,9 +1099,10 @@ pub fn rebuild_projection(conn: &Connection) -> anyhow::Result<u64> {
             touched.extend(root.keys(&txn).map(|k| (spec.name, k.to_string())));
         }
         touched.sort_unstable();
-        n += project(
+        let projected = project(
             conn,
             &txn,
+            (&d, &Who::System),
             &touched,
             |table| {
                 specs
@@ -1062,11 +1112,25 @@ pub fn rebuild_projection(conn: &Connection) -> anyhow::Result<u64> {
                     .ok_or_else(|| AppError::internal("no root"))
             },
             |table, id, e| AppError::internal(format!("record {table}/{id:.60} does not fit its table: {e}")),
-        )
-        .map_err(|e| match e {
-            AppError::Internal(a) => a,
-            other => anyhow::anyhow!("{other}"),
-        })? as u64;
+        );
+        match projected {
+            Ok(changes) => n += changes.len() as u64,
+            Err(
+                e @ AppError::Conflict {
+                    code: "record_elsewhere",
+                    ..
+                },
+            ) => duplicates.push(format!("{e} (in {})", d.id)),
+            Err(AppError::Internal(a)) => return Err(a),
+            Err(other) => anyhow::bail!("{other} (in {})", d.id),
+        }
+    }
+    if !duplicates.is_empty() {
+        anyhow::bail!(
+            "{} record key(s) live in two documents; nothing was rewritten: {}",
+            duplicates.len(),
+            duplicates.join("; ")
+        );
     }
     Ok(n)
 }
@@ -1171,7 +1235,7 @@ pub fn compact_all_blocking(app: &crate::App) -> anyhow::Result<usize> {
         .writer
         .write_blocking(|ctx| Ok(store::document_ids(ctx.conn)?))
         .map_err(failed)?;
-    for (id, _) in &ids {
+    for (id, _, _) in &ids {
         let id = id.clone();
         app.writer
             .write_blocking(move |ctx| {

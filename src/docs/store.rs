@@ -81,10 +81,11 @@ pub(crate) fn compact(conn: &Connection, doc_id: &str, snapshot: &[u8]) -> rusql
     Ok(())
 }
 
-pub(crate) fn document_ids(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut stmt = conn.prepare("SELECT id, kind FROM documents ORDER BY id")?;
+/// (id, kind, workspace id) of every document.
+pub(crate) fn document_ids(conn: &Connection) -> rusqlite::Result<Vec<(String, String, String)>> {
+    let mut stmt = conn.prepare("SELECT id, kind, workspace_id FROM documents ORDER BY id")?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
@@ -190,6 +191,40 @@ pub(crate) fn upsert_rows(conn: &Connection, spec: &TableSpec, rows: &[(&str, &[
         rest = later;
     }
     Ok(())
+}
+
+/// The projected row of record `id` of `spec` as it stands in this transaction (the
+/// before-image of a change: the projection is a function of the documents), in the order
+/// of `spec.cols`; `None` when there is none.
+pub(crate) fn read_row(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Result<Option<Vec<Val>>> {
+    // Table and column names come from the static TABLES list, never from input.
+    let names: Vec<&str> = spec.cols.iter().map(|c| c.0).collect();
+    let mut stmt = conn.prepare_cached(&format!("SELECT {} FROM {} WHERE id = ?1", names.join(", "), spec.name))?;
+    stmt.query_row([id], |r| {
+        (0..names.len())
+            .map(|i| {
+                Ok(match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => Val::Null,
+                    rusqlite::types::ValueRef::Integer(n) => Val::Int(n),
+                    rusqlite::types::ValueRef::Real(f) => Val::Int(f as i64),
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        Val::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                })
+            })
+            .collect()
+    })
+    .optional()
+}
+
+/// Where record `id` of `table` lives: the value of its `scope_col` (its workspace or
+/// project), or `None` when there is no such record. For the references rule.
+pub(crate) fn scope_of(conn: &Connection, table: &str, scope_col: &str, id: &str) -> rusqlite::Result<Option<String>> {
+    // Both names come from static rule tables, never from input.
+    conn.prepare_cached(&format!("SELECT {scope_col} FROM {table} WHERE id = ?1"))?
+        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .optional()
+        .map(Option::flatten)
 }
 
 #[cfg(test)]

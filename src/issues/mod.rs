@@ -3,6 +3,7 @@
 //! project's document (DESIGN §4); issues and states are field-shaped records, comments,
 //! activity and the assignee/label links are atomic ones.
 
+pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
 
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::WriteCtx;
-use crate::docs::{DocRef, Edit, Val};
+use crate::docs::{DocRef, Edit, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
 use crate::policy::ProjRole;
@@ -392,13 +393,14 @@ pub fn resolve_numbers(issues: &[(String, i64)]) -> Vec<(String, i64, i64)> {
 /// Applies [`resolve_numbers`] to a project inside the write path; returns how many issues
 /// were renumbered. Run after every change that can bring issues from elsewhere.
 pub fn renumber_duplicates(ctx: &mut WriteCtx<'_>, ws_id: &str, pid: &str) -> Result<usize, AppError> {
+    let who = Who::System;
     if !store::has_duplicate_numbers(ctx.conn, pid)? {
         return Ok(0);
     }
     let all = store::numbers(ctx.conn, pid)?;
     let changes = resolve_numbers(&all);
     let now = now_rfc3339();
-    ctx.edit(&DocRef::project(ws_id, pid), |e| {
+    ctx.edit(&who, &DocRef::project(ws_id, pid), |e| {
         for (id, old, new) in &changes {
             e.set("issues", id, &[("sequence_id", (*new).into())])?;
             // A key derived from the change, so devices that resolve the same merge write
@@ -632,6 +634,7 @@ impl Issues<'_> {
     }
 
     pub async fn create_state(&self, pc: &ProjCtx, s: StateInput) -> Result<StateView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, uid) = ids(pc);
         self.0
@@ -653,7 +656,7 @@ impl Issues<'_> {
                 let now = now_rfc3339();
                 let current_default = store::default_state(ctx.conn, &pid)?;
                 let make_default = s.is_default == Some(true) || current_default.is_none();
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     let mut f: Vec<(&str, Val)> = vec![
                         ("workspace_id", ws.as_str().into()),
                         ("project_id", pid.as_str().into()),
@@ -682,6 +685,7 @@ impl Issues<'_> {
     }
 
     pub async fn update_state(&self, pc: &ProjCtx, state_id: &str, s: StateInput) -> Result<StateView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, _) = ids(pc);
         let sid = state_id.to_string();
@@ -731,7 +735,7 @@ impl Issues<'_> {
                     }
                     _ => None,
                 };
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set("states", &sid, &f)?;
                     if let Some(old) = &old_default {
                         e.set(
@@ -754,6 +758,7 @@ impl Issues<'_> {
     }
 
     pub async fn delete_state(&self, pc: &ProjCtx, state_id: &str) -> Result<(), AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, _) = ids(pc);
         let sid = state_id.to_string();
@@ -774,7 +779,7 @@ impl Issues<'_> {
                     ));
                 }
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
                         "states",
                         &sid,
@@ -799,6 +804,7 @@ impl Issues<'_> {
         name: Option<String>,
         color: Option<String>,
     ) -> Result<LabelView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, uid) = ids(pc);
         let lid = label_id.map(str::to_string);
@@ -818,7 +824,7 @@ impl Issues<'_> {
                 }
                 let now = now_rfc3339();
                 let id = lid.clone().unwrap_or_else(crate::new_id);
-                ctx.edit(&DocRef::project(&ws, &pid), |e| match &lid {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| match &lid {
                     None => {
                         let mut f: Vec<(&str, Val)> = vec![
                             ("workspace_id", ws.as_str().into()),
@@ -846,6 +852,7 @@ impl Issues<'_> {
     }
 
     pub async fn delete_label(&self, pc: &ProjCtx, label_id: &str) -> Result<(), AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, _) = ids(pc);
         let lid = label_id.to_string();
@@ -855,7 +862,7 @@ impl Issues<'_> {
                 store::label(ctx.conn, &pid, &lid)?.ok_or(AppError::not_found("label"))?;
                 let links = store::label_links(ctx.conn, &lid)?;
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
                         "labels",
                         &lid,
@@ -905,6 +912,7 @@ impl Issues<'_> {
     }
 
     pub async fn create(&self, pc: &ProjCtx, input: IssueInput) -> Result<IssueView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, uid) = ids(pc);
         self.0
@@ -912,7 +920,7 @@ impl Issues<'_> {
             .write(move |ctx| {
                 if store::states(ctx.conn, &pid)?.is_empty() {
                     let now = now_rfc3339();
-                    ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                    ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                         create_default_states(e, &ws, &pid, &uid, &now)
                     })?;
                 }
@@ -939,7 +947,7 @@ impl Issues<'_> {
                     .description
                     .as_ref()
                     .map_or((String::new(), String::new()), |d| (d.html.clone(), d.text.clone()));
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     let mut f: Vec<(&str, Val)> = vec![
                         ("workspace_id", ws.as_str().into()),
                         ("project_id", pid.as_str().into()),
@@ -993,6 +1001,7 @@ impl Issues<'_> {
     }
 
     pub async fn update(&self, pc: &ProjCtx, issue_id: &str, input: IssueInput) -> Result<IssueView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, uid) = ids(pc);
         let iid = issue_id.to_string();
@@ -1101,7 +1110,7 @@ impl Issues<'_> {
                     return Ok(cur);
                 }
                 f.push(("updated_at", now.as_str().into()));
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set("issues", &iid, &f)?;
                     for a in &add_a {
                         put_link(e, "issue_assignees", &ws, &pid, &iid, "user_id", a, &uid, &now, true)?;
@@ -1142,6 +1151,7 @@ impl Issues<'_> {
     /// Soft-deletes an issue (its creator or a project admin); its sub-issues lose their
     /// parent, its description is cleared.
     pub async fn delete(&self, pc: &ProjCtx, issue_id: &str) -> Result<(), AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, uid) = ids(pc);
         let is_admin = pc.role >= ProjRole::Admin;
@@ -1158,7 +1168,7 @@ impl Issues<'_> {
                 }
                 let children = store::children(ctx.conn, &iid)?;
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
                         "issues",
                         &iid,
@@ -1224,6 +1234,7 @@ impl Issues<'_> {
         issue_id: &str,
         body: crate::richtext::Rich,
     ) -> Result<CommentView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, uid) = ids(pc);
         let iid = issue_id.to_string();
@@ -1233,7 +1244,7 @@ impl Issues<'_> {
                 store::issue(ctx.conn, &pid, &iid)?.ok_or(AppError::not_found("issue"))?;
                 let id = crate::new_id();
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     let mut f: Vec<(&str, Val)> = vec![
                         ("workspace_id", ws.as_str().into()),
                         ("project_id", pid.as_str().into()),
@@ -1273,6 +1284,7 @@ impl Issues<'_> {
         comment_id: &str,
         body: Option<crate::richtext::Rich>,
     ) -> Result<Option<CommentView>, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(pc)?;
         let (ws, pid, uid) = ids(pc);
         let is_admin = pc.role >= ProjRole::Admin;
@@ -1292,7 +1304,7 @@ impl Issues<'_> {
                                 "only the author can edit a comment",
                             ));
                         }
-                        ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                        ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                             e.set(
                                 "issue_comments",
                                 &cid,
@@ -1313,7 +1325,7 @@ impl Issues<'_> {
                                 "only the author or a project admin can delete a comment",
                             ));
                         }
-                        ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                        ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                             e.set(
                                 "issue_comments",
                                 &cid,

@@ -5,6 +5,7 @@
 //! a visit) are keyed by the person and what they are about (`{user}:{type}:{id}`), so the
 //! person's two devices write one record, and two people never share a key.
 
+pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
 
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val};
+use crate::docs::{DocRef, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::time::now_rfc3339;
 use crate::workspaces::WsCtx;
@@ -340,6 +341,7 @@ pub const RECENT_SLOTS: usize = 100;
 /// on the writer. Visits within a minute of the last one to the same thing are not
 /// written again; each person keeps the last [`RECENT_SLOTS`] things they opened.
 pub fn visit(app: &App, w: &WsCtx, entity_type: &'static str, entity_id: &str, project_id: Option<&str>) {
+    let who = Who::user(&w.actor.user_id);
     let (app, w) = (app.clone(), w.clone());
     let (id, pid) = (entity_id.to_string(), project_id.map(str::to_string));
     tokio::spawn(async move {
@@ -364,7 +366,7 @@ pub fn visit(app: &App, w: &WsCtx, entity_type: &'static str, entity_id: &str, p
                     ("project_id", pid.clone().into()),
                     ("visited_at", now.as_str().into()),
                 ]);
-                ctx.edit(&doc(&w), |e| e.put("recent_visits", &key, &f))
+                ctx.edit(&who, &doc(&w), |e| e.put("recent_visits", &key, &f))
             })
             .await;
         if let Err(e) = r {
@@ -391,6 +393,7 @@ impl Me<'_> {
 
     /// Marks (`on`) or unmarks something the person can see as a favorite.
     pub async fn set_favorite(&self, w: &WsCtx, t: FavoriteType, entity_id: &str, on: bool) -> Result<(), AppError> {
+        let who = Who::user(&w.actor.user_id);
         let w = w.clone();
         let id = entity_id.to_string();
         self.0
@@ -403,7 +406,7 @@ impl Me<'_> {
                         return Err(AppError::not_found("favorite"));
                     }
                     let now = now_rfc3339();
-                    return ctx.edit(&doc(&w), |e| {
+                    return ctx.edit(&who, &doc(&w), |e| {
                         e.set(
                             "favorites",
                             &key,
@@ -436,7 +439,7 @@ impl Me<'_> {
                     ("entity_id", id.as_str().into()),
                     ("project_id", project_id.as_str().into()),
                 ]);
-                ctx.edit(&doc(&w), |e| e.put("favorites", &key, &f))
+                ctx.edit(&who, &doc(&w), |e| e.put("favorites", &key, &f))
             })
             .await
     }
@@ -467,6 +470,7 @@ impl Me<'_> {
         project_id: Option<&str>,
         p: UserPropertiesPatch,
     ) -> Result<UserPropertiesView, AppError> {
+        let who = Who::user(&w.actor.user_id);
         p.check()?;
         let w2 = w.clone();
         let (id, pid) = (entity_id.to_string(), project_id.map(str::to_string));
@@ -493,7 +497,7 @@ impl Me<'_> {
                     ("extra", pick(&p.extra, &cur.extra).into()),
                 ]);
                 let key = format!("{}:{}:{id}", w2.actor.user_id, entity.as_str());
-                ctx.edit(&doc(&w2), |e| e.put("user_properties", &key, &f))
+                ctx.edit(&who, &doc(&w2), |e| e.put("user_properties", &key, &f))
             })
             .await?;
         self.properties(w, entity, entity_id).await
@@ -514,6 +518,7 @@ impl Me<'_> {
         sort_order: Option<i64>,
         config: Option<Value>,
     ) -> Result<HomePreferenceView, AppError> {
+        let who = Who::user(&w.actor.user_id);
         if !HOME_KEYS.contains(&key) {
             return Err(AppError::not_found("home preference"));
         }
@@ -547,7 +552,7 @@ impl Me<'_> {
                     ("sort_order", sort_order.unwrap_or(cur.sort_order).into()),
                     ("config", config.unwrap_or(cur.config).to_string().into()),
                 ]);
-                ctx.edit(&doc(&w2), |e| {
+                ctx.edit(&who, &doc(&w2), |e| {
                     e.put(
                         "home_preferences",
                         &format!("{}:{}:home:{key}", w2.ws.id, w2.actor.user_id),
@@ -601,6 +606,7 @@ impl Me<'_> {
         n: NoteInput,
         delete: bool,
     ) -> Result<String, AppError> {
+        let who = Who::user(&w.actor.user_id);
         let w2 = w.clone();
         let existing = id.map(str::to_string);
         self.0
@@ -647,7 +653,7 @@ impl Me<'_> {
                     None if existing.is_none() => f.push(("sort_order", next.into())),
                     None => {}
                 }
-                ctx.edit(&doc(&w2), |e| {
+                ctx.edit(&who, &doc(&w2), |e| {
                     if existing.is_some() {
                         e.set(table, &id, &f)
                     } else {

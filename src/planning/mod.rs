@@ -2,13 +2,14 @@
 //! (named issue filters). All three live in the project's document as field-shaped
 //! records; an issue is in at most one cycle and one module (fields of the issue).
 
+pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val};
+use crate::docs::{DocRef, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::PageParams;
 use crate::issues::{parse_date, IssueFilter, IssuePage, Issues};
@@ -302,6 +303,7 @@ impl Planning<'_> {
     }
 
     pub async fn save_cycle(&self, pc: &ProjCtx, id: Option<&str>, p: PlanInput) -> Result<CycleView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         crate::work::refuse_if_archived(&pc.project)?;
         let (ws, pid, uid) = ids(pc);
         let existing = id.map(str::to_string);
@@ -358,7 +360,7 @@ impl Planning<'_> {
                 if p.end_date.is_some() || cur.is_none() {
                     f.push(("end_date", end.clone().into()));
                 }
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     if cur.is_some() {
                         e.set("cycles", &id, &f)
                     } else {
@@ -405,6 +407,7 @@ impl Planning<'_> {
     }
 
     pub async fn save_module(&self, pc: &ProjCtx, id: Option<&str>, p: PlanInput) -> Result<ModuleView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         crate::work::refuse_if_archived(&pc.project)?;
         let (ws, pid, uid) = ids(pc);
         let existing = id.map(str::to_string);
@@ -470,7 +473,7 @@ impl Planning<'_> {
                 if p.end_date.is_some() {
                     f.push(("target_date", end.clone().into()));
                 }
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     if cur.is_some() {
                         e.set("modules", &id, &f)
                     } else {
@@ -502,6 +505,7 @@ impl Planning<'_> {
 
     /// Deletes a cycle or module (its creator or a project admin); its issues leave it.
     pub async fn delete(&self, pc: &ProjCtx, table: &'static str, id: &str) -> Result<(), AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         crate::work::refuse_if_archived(&pc.project)?;
         let (ws, pid, _) = ids(pc);
         let id = id.to_string();
@@ -517,7 +521,7 @@ impl Planning<'_> {
                 may_change(&pc2, created_by.as_deref(), what)?;
                 let issues = crate::issues::issues_in(ctx.conn, column, &id)?;
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
                         table,
                         &id,
@@ -561,6 +565,7 @@ impl Planning<'_> {
         query: Option<serde_json::Value>,
         is_private: Option<bool>,
     ) -> Result<SavedView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         crate::work::refuse_if_archived(&pc.project)?;
         let (ws, pid, uid) = ids(pc);
         let existing = id.map(str::to_string);
@@ -602,7 +607,7 @@ impl Planning<'_> {
                 if let Some(v) = is_private {
                     f.push(("is_private", v.into()));
                 }
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     if cur.is_some() {
                         e.set("issue_views", &id, &f)
                     } else {
@@ -632,6 +637,7 @@ impl Planning<'_> {
     }
 
     pub async fn delete_view(&self, pc: &ProjCtx, id: &str) -> Result<(), AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         let v = self.view(pc, id).await?;
         may_change(pc, v.created_by.as_deref(), "view")?;
         crate::work::refuse_if_archived(&pc.project)?;
@@ -641,7 +647,7 @@ impl Planning<'_> {
             .writer
             .write(move |ctx| {
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
                         "issue_views",
                         &id,

@@ -23,7 +23,7 @@ use rusqlite::Connection;
 use tokio::sync::{broadcast, watch};
 
 use crate::db::Published;
-use crate::docs::{DocKind, DocRef, Touched};
+use crate::docs::{DocKind, DocRef};
 use crate::error::AppError;
 use crate::policy::{ProjRole, WsRole};
 use crate::App;
@@ -48,31 +48,7 @@ pub struct Access {
 /// Names the document `id` of workspace `ws` from its id alone; `None` for ids that are
 /// no Keel document (a hostile peer's).
 pub fn doc_ref(id: &str, ws: &str) -> Option<DocRef> {
-    let uuid = |s: &str| uuid::Uuid::parse_str(s).is_ok() && s.len() == 36;
-    let parts: Vec<&str> = id.split(':').collect();
-    match parts.as_slice() {
-        ["ws", w] if *w == ws && uuid(w) => Some(DocRef::workspace(ws)),
-        ["project", p] if uuid(p) && uuid(ws) => Some(DocRef::project(ws, p)),
-        ["worklogs", p, u, q] if uuid(p) && uuid(u) && uuid(ws) && is_quarter(q) => Some(DocRef::worklogs(ws, p, u, q)),
-        ["user", w, u] if *w == ws && uuid(w) && uuid(u) => Some(DocRef::user(ws, u)),
-        _ => None,
-    }
-}
-
-fn is_quarter(q: &str) -> bool {
-    q.len() == 6 && q[..4].bytes().all(|b| b.is_ascii_digit()) && matches!(&q[4..], "Q1" | "Q2" | "Q3" | "Q4")
-}
-
-/// The project a project or work-log document belongs to, and for work logs and user
-/// documents, the person they belong to.
-fn doc_parts(d: &DocRef) -> (Option<&str>, Option<&str>) {
-    let parts: Vec<&str> = d.id.split(':').collect();
-    match (d.kind, parts.as_slice()) {
-        (DocKind::Project, [_, p]) => (Some(p), None),
-        (DocKind::Worklogs, [_, p, u, _]) => (Some(p), Some(u)),
-        (DocKind::User, [_, _, u]) => (None, Some(u)),
-        _ => (None, None),
-    }
+    DocRef::parse(id, ws)
 }
 
 /// What `user` may do with document `d`, from their roles now. A project document that
@@ -82,7 +58,8 @@ pub fn device_access(c: &Connection, user: &str, d: &DocRef) -> rusqlite::Result
     let Some(ws_role) = crate::workspaces::role_of(c, &d.workspace_id, user)? else {
         return Ok(Access::default());
     };
-    let (project, owner) = doc_parts(d);
+    let scope = crate::docs::rules::Scope::of(d);
+    let (project, owner) = (scope.project.as_deref(), scope.owner.as_deref());
     let proj_role = match project {
         Some(p) => crate::work::project_for_user(c, &d.workspace_id, p, user)?.map(|(_, r)| r),
         None => None,
@@ -118,90 +95,6 @@ pub fn device_access(c: &Connection, user: &str, d: &DocRef) -> rusqlite::Result
             }
         }
     })
-}
-
-/// The rules a device's update must keep beyond its document-level write right: every
-/// record names the document's workspace (and project, and owner); project-level tables
-/// need a project admin; comments are their author's; values stay in their ranges.
-pub fn check_device_update(
-    c: &Connection,
-    txn: &yrs::Transaction<'_>,
-    user: &str,
-    d: &DocRef,
-    touched: &Touched,
-) -> Result<(), AppError> {
-    let reject = |m: String| AppError::refused("update_rejected", m);
-    let (project, owner) = doc_parts(d);
-    let field = |t: &str, id: &str, f: &str| crate::docs::record_field(txn, t, id, f);
-    let proj_role = match project {
-        Some(p) => crate::work::project_for_user(c, &d.workspace_id, p, user)?.map(|(_, r)| r),
-        None => None,
-    };
-    for (table, id) in touched {
-        let spec = crate::docs::table_spec(table).ok_or_else(|| reject(format!("unknown table {table}")))?;
-        let has = |f: &str| spec.cols.iter().any(|(n, _)| *n == f);
-        if has("workspace_id") && field(table, id, "workspace_id").as_deref() != Some(d.workspace_id.as_str()) {
-            return Err(reject(format!("{table}/{id} names another workspace")));
-        }
-        if let Some(p) = project {
-            let pid = if *table == "projects" {
-                Some(id.clone())
-            } else {
-                field(table, id, "project_id")
-            };
-            if (has("project_id") || *table == "projects") && pid.as_deref() != Some(p) {
-                return Err(reject(format!("{table}/{id} names another project")));
-            }
-        }
-        if let Some(u) = owner {
-            let who = match d.kind {
-                DocKind::Worklogs => field(table, id, "logged_by"),
-                _ => field(table, id, "user_id"),
-            };
-            if who.as_deref() != Some(u) {
-                return Err(reject(format!("{table}/{id} belongs to somebody else")));
-            }
-        }
-        if d.kind == DocKind::Project {
-            let admin_only = matches!(*table, "projects" | "project_members" | "states" | "sync_conflicts");
-            // A project being created has no role yet: it is checked as a whole below.
-            if let Some(r) = proj_role {
-                if admin_only && r < ProjRole::Admin {
-                    return Err(reject(format!("changing {table} needs a project admin")));
-                }
-                if *table == "issue_comments"
-                    && r < ProjRole::Admin
-                    && field(table, id, "created_by").as_deref() != Some(user)
-                {
-                    return Err(reject("comments are edited by their author".into()));
-                }
-            }
-        }
-        if *table == "worklogs" {
-            let minutes: i64 = field(table, id, "duration_minutes")
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(0);
-            if !(1..=crate::timetrack::MAX_MINUTES).contains(&minutes) {
-                return Err(reject(format!("worklogs/{id}: duration out of range")));
-            }
-        }
-    }
-    if d.kind == DocKind::Project && proj_role.is_none() {
-        // A new project: its creator must be in it as an admin.
-        let p = project.unwrap_or_default();
-        let key_ok = touched.iter().any(|(t, id)| *t == "projects" && id == p);
-        let admin = touched.iter().any(|(t, id)| {
-            *t == "project_members"
-                && field(t, id, "user_id").as_deref() == Some(user)
-                && field(t, id, "role").as_deref() == Some("admin")
-        });
-        if !key_ok || !admin {
-            return Err(reject(
-                "a new project must carry its record and its creator as admin".into(),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Device tokens start with this, so a leaked one is recognisable.

@@ -9,7 +9,7 @@
 //!    `Done`. Only documents that differ cost anything.
 //! 4. Live: every update committed here (by the API or another connection) that the other
 //!    side may read is sent; every update received goes through the one write path.
-//!    A device's update is checked first (`check_device_update`); a refused one is not
+//!    A device's update is checked by its records' rules (`docs::rules`); a refused one is not
 //!    applied, stored or relayed, and the device gets `update_rejected` with `reset`,
 //!    followed by our state of that document, which it takes in place of its own.
 
@@ -24,7 +24,7 @@ use yrs::StateVector;
 use super::wire::{DocEntry, Done, ErrorMsg, Frame, Hello, Manifest, Since, PROTOCOL, YRS_VERSION};
 use super::{doc_ref, store, Access, Remote};
 use crate::db::Published;
-use crate::docs::{CheckedUpdate, DocKind, DocRef};
+use crate::docs::{CheckedUpdate, DocKind, DocRef, Who};
 use crate::error::AppError;
 use crate::App;
 
@@ -671,12 +671,13 @@ impl Session {
         let (d2, conn) = (d.clone(), self.conn);
         self.app.writer.enqueue(move |ctx| {
             ctx.origin = Some(conn);
-            let check =
-                |c: &rusqlite::Connection, txn: &yrs::Transaction<'_>, touched: &crate::docs::Touched| match &remote {
-                    Remote::Device { user_id, .. } => super::check_device_update(c, txn, user_id, &d2, touched),
-                    Remote::Upstream { .. } => Ok(()),
-                };
-            let applied = ctx.apply_checked(&d2, &update, check)?;
+            // A device's update is its user's change, under every rule of its records; the
+            // server's updates were checked there and keep the rules of structure here.
+            let who = match &remote {
+                Remote::Device { user_id, .. } => Who::User(user_id.clone()),
+                Remote::Upstream { .. } => Who::Upstream,
+            };
+            let applied = ctx.apply_checked(&who, &d2, &update)?;
             // What this instance writes in answer (a renumbering) is its own change:
             // the sender has to receive it too.
             ctx.origin = None;
@@ -837,6 +838,8 @@ fn retain_changed(rows: &mut Vec<store::DocRow>, since: i64, by_scope: bool) {
             return false;
         };
         changed(&format!("ws:{}", r.workspace_id))
-            || super::doc_parts(&d).0.is_some_and(|p| changed(&format!("project:{p}")))
+            || crate::docs::rules::Scope::of(&d)
+                .project
+                .is_some_and(|p| changed(&format!("project:{p}")))
     });
 }

@@ -6,6 +6,7 @@
 //! Workspace summaries read rollup tables (`worklog_project_day`, `worklog_user_day`) that
 //! triggers on the projection keep current, so they never scan every log.
 
+pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
 
@@ -13,7 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val};
+use crate::docs::{DocRef, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
 use crate::policy::{ProjRole, WsRole};
@@ -514,6 +515,7 @@ impl TimeTracking<'_> {
     }
 
     pub async fn create(&self, pc: &ProjCtx, issue_id: &str, w: WorklogInput) -> Result<WorklogView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_writes(&pc.project)?;
         let (ws, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
         let iid = issue_id.to_string();
@@ -531,7 +533,7 @@ impl TimeTracking<'_> {
                     .unwrap_or_else(|| today().format("%Y-%m-%d").to_string());
                 let desc = w.description.clone().unwrap_or_default();
                 let minutes = w.duration_minutes.unwrap_or(1);
-                ctx.edit(&worklog_doc(&ws, &pid, &uid, &now), |e| {
+                ctx.edit(&who, &worklog_doc(&ws, &pid, &uid, &now), |e| {
                     e.create(
                         "worklogs",
                         &id,
@@ -551,6 +553,7 @@ impl TimeTracking<'_> {
         worklog_id: &str,
         w: Option<WorklogInput>,
     ) -> Result<Option<WorklogView>, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_writes(&pc.project)?;
         let (ws, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
         let is_admin = pc.role >= ProjRole::Admin;
@@ -587,7 +590,7 @@ impl TimeTracking<'_> {
                         f.push(("description", "".into()));
                     }
                 }
-                ctx.edit(&doc, |e| e.set("worklogs", &wid, &f))?;
+                ctx.edit(&who, &doc, |e| e.set("worklogs", &wid, &f))?;
                 Ok(store::worklog(ctx.conn, &pid, &wid)?)
             })
             .await
@@ -740,6 +743,7 @@ impl TimeTracking<'_> {
         issue_id: &str,
         description: Option<String>,
     ) -> Result<TimerView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_writes(&pc.project)?;
         let (ws, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
         let iid = issue_id.to_string();
@@ -760,7 +764,7 @@ impl TimeTracking<'_> {
                 }
                 let id = crate::new_id();
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::user(&ws, &uid), |e| {
+                ctx.edit(&who, &DocRef::user(&ws, &uid), |e| {
                     e.create(
                         "timers",
                         &id,
@@ -790,6 +794,7 @@ impl TimeTracking<'_> {
         user_id: &str,
         stop: Option<WorklogInput>,
     ) -> Result<Option<WorklogView>, AppError> {
+        let who = Who::user(user_id);
         let uid = user_id.to_string();
         self.0
             .writer
@@ -801,7 +806,9 @@ impl TimeTracking<'_> {
                     ("updated_at", now.as_str().into()),
                 ];
                 let Some(w) = stop else {
-                    ctx.edit(&DocRef::user(&t.workspace_id, &uid), |e| e.set("timers", &t.id, &close))?;
+                    ctx.edit(&who, &DocRef::user(&t.workspace_id, &uid), |e| {
+                        e.set("timers", &t.id, &close)
+                    })?;
                     return Ok(None);
                 };
                 let project = crate::work::project_for_user(ctx.conn, &t.workspace_id, &t.project_id, &uid)?
@@ -836,14 +843,14 @@ impl TimeTracking<'_> {
                 let desc = w.description.clone().unwrap_or_else(|| t.description.clone());
                 let id = crate::new_id();
                 let (ws, pid, iid) = (t.workspace_id.clone(), t.project_id.clone(), t.issue_id.clone());
-                ctx.edit(&worklog_doc(&ws, &pid, &uid, &now), |e| {
+                ctx.edit(&who, &worklog_doc(&ws, &pid, &uid, &now), |e| {
                     e.create(
                         "worklogs",
                         &id,
                         &worklog_fields(&ws, &pid, &iid, &uid, minutes, &desc, &day, &now),
                     )
                 })?;
-                ctx.edit(&DocRef::user(&ws, &uid), |e| e.set("timers", &t.id, &close))?;
+                ctx.edit(&who, &DocRef::user(&ws, &uid), |e| e.set("timers", &t.id, &close))?;
                 Ok(store::worklog(ctx.conn, &pid, &id)?)
             })
             .await

@@ -2,13 +2,14 @@
 //! own yrs document holding its record and members, projected into `projects` and
 //! `project_members`.
 
+pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val};
+use crate::docs::{DocRef, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
 use crate::policy::{ProjRole, WsRole};
@@ -85,6 +86,21 @@ pub fn resolve(
 
 /// A live project and `user_id`'s effective role in it, checked from scratch (for work
 /// that outlives a request, like a timer stopped later).
+/// Whether a project (live or not) is archived and tracks time, for the record rules of
+/// its documents; `None` when there is no such project in the workspace.
+pub fn project_facts(
+    c: &rusqlite::Connection,
+    ws_id: &str,
+    project_id: &str,
+) -> rusqlite::Result<Option<crate::docs::rules::ProjectFacts>> {
+    Ok(
+        store::project_flags(c, ws_id, project_id)?.map(|(archived, time_tracking)| crate::docs::rules::ProjectFacts {
+            archived,
+            time_tracking,
+        }),
+    )
+}
+
 pub fn project_for_user(
     c: &rusqlite::Connection,
     ws_id: &str,
@@ -169,13 +185,14 @@ pub fn derived_identifier(identifier: &str, id: &str) -> String {
 /// change as a resolved conflict in the project's document; answers how many projects
 /// changed. Run where updates from devices arrive.
 pub fn resolve_duplicate_identifiers(ctx: &mut crate::db::WriteCtx<'_>, ws_id: &str) -> Result<usize, AppError> {
+    let who = Who::System;
     if !store::has_duplicate_identifiers(ctx.conn, ws_id)? {
         return Ok(0);
     }
     let changes = resolve_identifiers(&store::identifiers(ctx.conn, ws_id)?);
     let now = now_rfc3339();
     for (pid, old, new) in &changes {
-        ctx.edit(&DocRef::project(ws_id, pid), |e| {
+        ctx.edit(&who, &DocRef::project(ws_id, pid), |e| {
             e.set("projects", pid, &[("identifier", new.as_str().into())])?;
             // A key derived from the change: peers that resolve the same merge write one.
             e.put(
@@ -320,6 +337,7 @@ pub(crate) fn refuse_if_archived(p: &ProjectView) -> Result<(), AppError> {
 
 impl Projects<'_> {
     pub async fn create(&self, w: &WsCtx, n: NewProject) -> Result<ProjectView, AppError> {
+        let who = Who::user(&w.actor.user_id);
         let (ws_id, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
         self.0
             .writer
@@ -332,7 +350,7 @@ impl Projects<'_> {
                 }
                 let id = crate::new_id();
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws_id, &id), |e| {
+                ctx.edit(&who, &DocRef::project(&ws_id, &id), |e| {
                     e.create(
                         "projects",
                         &id,
@@ -380,6 +398,7 @@ impl Projects<'_> {
     }
 
     pub async fn update(&self, pc: &ProjCtx, patch: ProjectPatch) -> Result<ProjectView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(&pc.project)?;
         let (ws_id, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
         self.0
@@ -411,7 +430,9 @@ impl Projects<'_> {
                 }
                 if !fields.is_empty() {
                     fields.push(("updated_at", now_rfc3339().into()));
-                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| e.set("projects", &pid, &fields))?;
+                    ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
+                        e.set("projects", &pid, &fields)
+                    })?;
                 }
                 reload(ctx.conn, &ws_id, &pid, &uid)
             })
@@ -420,13 +441,14 @@ impl Projects<'_> {
 
     /// Archives (`true`) or unarchives a project. An archived project is read-only.
     pub async fn set_archived(&self, pc: &ProjCtx, archived: bool) -> Result<ProjectView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         let (ws_id, pid, uid) = (pc.ws.ws.id.clone(), pc.project.id.clone(), pc.ws.actor.user_id.clone());
         self.0
             .writer
             .write(move |ctx| {
                 let now = now_rfc3339();
                 let at: Val = if archived { now.as_str().into() } else { Val::Null };
-                ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.set(
                         "projects",
                         &pid,
@@ -439,12 +461,13 @@ impl Projects<'_> {
     }
 
     pub async fn delete(&self, pc: &ProjCtx) -> Result<(), AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         let (ws_id, pid) = (pc.ws.ws.id.clone(), pc.project.id.clone());
         self.0
             .writer
             .write(move |ctx| {
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.set(
                         "projects",
                         &pid,
@@ -468,6 +491,7 @@ impl Projects<'_> {
     }
 
     pub async fn add_member(&self, pc: &ProjCtx, user_id: &str, role: ProjRole) -> Result<ProjectMemberView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(&pc.project)?;
         let (ws_id, pid, by, user_id) = (
             pc.ws.ws.id.clone(),
@@ -497,7 +521,7 @@ impl Projects<'_> {
                     ));
                 }
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.create(
                         "project_members",
                         &member_key(&pid, &user_id),
@@ -515,6 +539,7 @@ impl Projects<'_> {
         user_id: &str,
         role: ProjRole,
     ) -> Result<ProjectMemberView, AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         refuse_if_archived(&pc.project)?;
         let (ws_id, pid, user_id) = (pc.ws.ws.id.clone(), pc.project.id.clone(), user_id.to_string());
         self.0
@@ -536,7 +561,7 @@ impl Projects<'_> {
                     ));
                 }
                 if current != role {
-                    ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                    ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                         e.set(
                             "project_members",
                             &rec,
@@ -550,6 +575,7 @@ impl Projects<'_> {
     }
 
     pub async fn remove_member(&self, pc: &ProjCtx, user_id: &str) -> Result<(), AppError> {
+        let who = Who::user(&pc.ws.actor.user_id);
         let is_self = pc.ws.actor.user_id == user_id;
         let actor_role = pc.role;
         let (ws_id, pid, user_id) = (pc.ws.ws.id.clone(), pc.project.id.clone(), user_id.to_string());
@@ -568,7 +594,7 @@ impl Projects<'_> {
                     ));
                 }
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::project(&ws_id, &pid), |e| {
+                ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.set(
                         "project_members",
                         &rec,

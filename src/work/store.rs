@@ -53,6 +53,17 @@ pub(crate) fn project_for(
         .optional()
 }
 
+/// (archived, time tracking on) of a project of the workspace.
+pub(crate) fn project_flags(c: &Connection, ws_id: &str, project_id: &str) -> rusqlite::Result<Option<(bool, bool)>> {
+    c.prepare_cached(
+        "SELECT archived_at IS NOT NULL, is_time_tracking_enabled FROM projects WHERE workspace_id = ?1 AND id = ?2",
+    )?
+    .query_row(params![ws_id, project_id], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))
+    })
+    .optional()
+}
+
 /// Whether two live projects of the workspace share an identifier (after a merge).
 pub(crate) fn has_duplicate_identifiers(c: &Connection, ws_id: &str) -> rusqlite::Result<bool> {
     c.prepare_cached(

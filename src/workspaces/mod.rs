@@ -2,6 +2,7 @@
 //! invitations live in the workspace's yrs document (admin-write) and are projected into
 //! `workspaces`, `workspace_members` and `invitations`.
 
+pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
 
@@ -11,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{parse_email, random_token, sha256_hex, Actor};
-use crate::docs::{DocRef, Val};
+use crate::docs::{DocRef, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
 use crate::policy::WsRole;
@@ -146,6 +147,12 @@ pub fn role_of(c: &Connection, ws_id: &str, user_id: &str) -> rusqlite::Result<O
     Ok(store::membership(c, ws_id, user_id)?.map(|(_, r)| r))
 }
 
+/// Whether `user_id` is or was a member of workspace `ws_id` (what a record's reference to
+/// a person must name).
+pub fn is_or_was_member(c: &Connection, ws_id: &str, user_id: &str) -> rusqlite::Result<bool> {
+    store::is_or_was_member(c, ws_id, user_id)
+}
+
 /// Checks that `actor_role` may give `new_role` (nobody grants above their own role;
 /// only owners make owners).
 fn check_grant(actor_role: WsRole, new_role: WsRole) -> Result<(), AppError> {
@@ -165,6 +172,7 @@ pub struct Workspaces<'a>(pub &'a App);
 
 impl Workspaces<'_> {
     pub async fn create(&self, actor: &Actor, name: &str, slug: &str) -> Result<WorkspaceView, AppError> {
+        let who = Who::user(&actor.user_id);
         let mut c = Checks::new();
         let name = c.take("name", parse_name(name, 80));
         let slug = c.take("slug", parse_slug(slug));
@@ -189,7 +197,7 @@ impl Workspaces<'_> {
                 let id = crate::new_id();
                 let now = now_rfc3339();
                 let d = DocRef::workspace(&id);
-                ctx.edit(&d, |e| {
+                ctx.edit(&who, &d, |e| {
                     e.create(
                         "workspaces",
                         &id,
@@ -226,6 +234,7 @@ impl Workspaces<'_> {
     }
 
     pub async fn update(&self, w: &WsCtx, name: Option<String>) -> Result<WorkspaceView, AppError> {
+        let who = Who::user(&w.actor.user_id);
         let name = match name {
             Some(n) => Some(parse_name(&n, 80).map_err(|e| AppError::field("name", e))?),
             None => None,
@@ -235,7 +244,7 @@ impl Workspaces<'_> {
             .writer
             .write(move |ctx| {
                 if let Some(name) = name {
-                    ctx.edit(&DocRef::workspace(&id), |e| {
+                    ctx.edit(&who, &DocRef::workspace(&id), |e| {
                         e.set(
                             "workspaces",
                             &id,
@@ -251,12 +260,13 @@ impl Workspaces<'_> {
     }
 
     pub async fn delete(&self, w: &WsCtx) -> Result<(), AppError> {
+        let who = Who::user(&w.actor.user_id);
         let id = w.ws.id.clone();
         self.0
             .writer
             .write(move |ctx| {
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::workspace(&id), |e| {
+                ctx.edit(&who, &DocRef::workspace(&id), |e| {
                     e.set(
                         "workspaces",
                         &id,
@@ -280,6 +290,7 @@ impl Workspaces<'_> {
     }
 
     pub async fn add_member(&self, w: &WsCtx, email: &str, role: WsRole) -> Result<MemberView, AppError> {
+        let who = Who::user(&w.actor.user_id);
         let email = parse_email(email).map_err(|e| AppError::field("email", e))?;
         check_grant(w.role, role)?;
         let (ws_id, actor_id) = (w.ws.id.clone(), w.actor.user_id.clone());
@@ -296,7 +307,7 @@ impl Workspaces<'_> {
                     return Err(AppError::conflict("already_member", "this person is already a member"));
                 }
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                     add_member_record(e, &ws_id, &user_id, role, &actor_id, &now)
                 })?;
                 store::member(ctx.conn, &ws_id, &user_id)?.ok_or_else(|| AppError::internal("member not projected"))
@@ -305,6 +316,7 @@ impl Workspaces<'_> {
     }
 
     pub async fn change_role(&self, w: &WsCtx, user_id: &str, role: WsRole) -> Result<MemberView, AppError> {
+        let who = Who::user(&w.actor.user_id);
         let (ws_id, actor_role, user_id) = (w.ws.id.clone(), w.role, user_id.to_string());
         self.0
             .writer
@@ -328,7 +340,7 @@ impl Workspaces<'_> {
                     ));
                 }
                 if current != role {
-                    ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                    ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                         e.set(
                             "workspace_members",
                             &rec_id,
@@ -343,6 +355,7 @@ impl Workspaces<'_> {
 
     /// Removes a member; anyone may remove themselves (leave), admins remove others.
     pub async fn remove_member(&self, w: &WsCtx, user_id: &str) -> Result<(), AppError> {
+        let who = Who::user(&w.actor.user_id);
         let (ws_id, actor_role, user_id) = (w.ws.id.clone(), w.role, user_id.to_string());
         let is_self = w.actor.user_id == user_id;
         self.0
@@ -369,7 +382,7 @@ impl Workspaces<'_> {
                     ));
                 }
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                     e.set(
                         "workspace_members",
                         &rec_id,
@@ -392,6 +405,7 @@ impl Workspaces<'_> {
     }
 
     pub async fn invite(&self, w: &WsCtx, email: &str, role: WsRole) -> Result<InvitationView, AppError> {
+        let who = Who::user(&w.actor.user_id);
         let email = parse_email(email).map_err(|e| AppError::field("email", e))?;
         check_grant(w.role, role)?;
         let (ws_id, actor_id) = (w.ws.id.clone(), w.actor.user_id.clone());
@@ -416,7 +430,7 @@ impl Workspaces<'_> {
                 }
                 let id = crate::new_id();
                 let expires = rfc3339(now_t + chrono::Duration::days(INVITATION_DAYS));
-                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                     e.create(
                         "invitations",
                         &id,
@@ -444,13 +458,14 @@ impl Workspaces<'_> {
     }
 
     pub async fn revoke_invitation(&self, w: &WsCtx, id: &str) -> Result<(), AppError> {
+        let who = Who::user(&w.actor.user_id);
         let (ws_id, id) = (w.ws.id.clone(), id.to_string());
         self.0
             .writer
             .write(move |ctx| {
                 store::invitation_in(ctx.conn, &ws_id, &id)?.ok_or(AppError::not_found("invitation"))?;
                 let now = now_rfc3339();
-                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                     e.set(
                         "invitations",
                         &id,
@@ -464,6 +479,7 @@ impl Workspaces<'_> {
     /// Accepts an invitation by its secret token; the signed-in account's email must be
     /// the invited one.
     pub async fn accept(&self, actor: &Actor, token: &str) -> Result<WorkspaceView, AppError> {
+        let who = Who::user(&actor.user_id);
         if !token.starts_with("keel_inv_") || token.len() > 200 {
             return Err(AppError::not_found("invitation"));
         }
@@ -491,7 +507,7 @@ impl Workspaces<'_> {
                     ));
                 }
                 let already = store::membership(ctx.conn, &ws_id, &actor.user_id)?.is_some();
-                ctx.edit(&DocRef::workspace(&ws_id), |e| {
+                ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                     if !already {
                         let by = inv.created_by.clone().unwrap_or_default();
                         add_member_record(e, &ws_id, &actor.user_id, inv.role, &by, &now)?;

@@ -146,6 +146,19 @@ pub(crate) fn member(c: &Connection, ws_id: &str, user_id: &str) -> rusqlite::Re
 }
 
 /// Lookup of an account by email for adding members (users are local to this instance).
+/// The email of a local account (to match an invitation).
+pub(crate) fn user_email(c: &Connection, user: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached("SELECT email FROM users WHERE id = ?1")?
+        .query_row([user], |r| r.get(0))
+        .optional()
+}
+
+/// Whether `user` has (or had) a membership record in workspace `ws`.
+pub(crate) fn is_or_was_member(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT EXISTS(SELECT 1 FROM workspace_members WHERE workspace_id = ?1 AND user_id = ?2)")?
+        .query_row([ws, user], |r| r.get(0))
+}
+
 pub(crate) fn user_id_by_email(c: &Connection, email: &str) -> rusqlite::Result<Option<String>> {
     c.query_row(
         "SELECT id FROM users WHERE email = ?1 AND deleted_at IS NULL",

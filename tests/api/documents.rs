@@ -79,9 +79,11 @@ async fn busy_workspace(app: &TestApp) {
     app.app
         .writer
         .write(move |ctx| {
-            ctx.edit(&keel::docs::DocRef::project(&ws_id, &twin), |e| {
-                e.set("projects", &twin, &[("identifier", "P0".into())])
-            })?;
+            ctx.edit(
+                &keel::docs::Who::System,
+                &keel::docs::DocRef::project(&ws_id, &twin),
+                |e| e.set("projects", &twin, &[("identifier", "P0".into())]),
+            )?;
             keel::work::resolve_duplicate_identifiers(ctx, &ws_id)
         })
         .await

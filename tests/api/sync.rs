@@ -1196,7 +1196,6 @@ mod property {
         let roll = rng.gen_range(0..5);
         let pick = (!labels.is_empty()).then(|| labels[rng.gen_range(0..labels.len())].clone());
         let mut f = base(p, &now);
-        let user = p.user.clone();
         let (name, color, minutes) = (
             format!("label {}", rng.gen_range(0..1000)),
             format!("#{:06x}", rng.gen_range(0..0xffffff)),
@@ -1208,7 +1207,7 @@ mod property {
             .write(move |ctx| {
                 let project = DocRef::project(WS, PID);
                 match (roll, pick) {
-                    (0 | 1, Some(id)) => ctx.edit(&project, |e| {
+                    (0 | 1, Some(id)) => ctx.edit(&keel::docs::Who::System, &project, |e| {
                         if roll == 0 {
                             e.set(
                                 "labels",
@@ -1221,18 +1220,22 @@ mod property {
                     }),
                     (0..=2, _) => {
                         f.extend([("name", name.as_str().into()), ("color", color.as_str().into())]);
-                        ctx.edit(&project, |e| e.create("labels", &keel::new_id(), &f))
+                        ctx.edit(&keel::docs::Who::System, &project, |e| {
+                            e.create("labels", &keel::new_id(), &f)
+                        })
                     }
                     _ => {
                         f.extend([
                             ("issue_id", "01a20000-0000-7000-8000-00000000cccc".into()),
-                            ("logged_by", user.as_str().into()),
+                            // The document's owner: a log lives in its author's document.
+                            ("logged_by", "01a20000-0000-7000-8000-0000000000ff".into()),
                             ("duration_minutes", minutes.into()),
                             ("description", "".into()),
                             ("logged_at", "2026-11-20".into()),
                         ]);
                         // A few ids shared by all peers: concurrent replacements of one log.
                         ctx.edit(
+                            &keel::docs::Who::System,
                             &DocRef::worklogs(WS, PID, "01a20000-0000-7000-8000-0000000000ff", "2026Q4"),
                             |e| e.put("worklogs", &log_id, &f),
                         )
@@ -1252,7 +1255,7 @@ mod property {
         let bytes = u.update.clone();
         p.app
             .writer
-            .write(move |ctx| ctx.apply_remote(&d, &bytes, |_, _, _| Ok(())).map(|_| ()))
+            .write(move |ctx| ctx.apply_remote(&keel::docs::Who::System, &d, &bytes).map(|_| ()))
             .await
             .unwrap();
     }

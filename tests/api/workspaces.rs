@@ -254,7 +254,7 @@ async fn an_expired_invitation_is_refused() {
     app.app
         .writer
         .write(move |ctx| {
-            ctx.edit(&keel::docs::DocRef::workspace(&ws_id), |e| {
+            ctx.edit(&keel::docs::Who::System, &keel::docs::DocRef::workspace(&ws_id), |e| {
                 e.set("invitations", &id, &[("expires_at", "2020-01-01T00:00:00.000Z".into())])
             })
         })

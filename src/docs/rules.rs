@@ -1,0 +1,527 @@
+//! Rules that belong to record types, checked the same way for every write: an API call's
+//! `WriteCtx::edit`, a device's update (`apply_remote`), a rebuild. Each projected table
+//! has one `Rules` value, declared in its own domain's `records.rs` and listed in
+//! `REGISTRY`; `check_changes` runs them inside the writer job, after the changed rows are
+//! upserted (so references see the change as a whole) with the actor's roles and the
+//! before-images taken before it (so nobody grants themselves a role in the same change).
+//!
+//! What every table gets without writing it (the rules of structure):
+//! - **scope**: a record names its document's workspace (and project, and owner); a
+//!   `workspaces` record is the document's workspace, a `projects` record its project;
+//! - **one home per key**: a record whose key already lives in another document is refused
+//!   (`record_elsewhere`), so nobody moves somebody else's row into their own project;
+//! - **immutable fields**: the scope fields and the table's `immutable` list never change
+//!   once set (a record re-created under its derived key after a delete is a new record);
+//! - **bounds**: every text field has a bounded length;
+//! - **references**: each listed id names a record of the same project or workspace (a
+//!   deleted one is fine: an offline edit of something deleted meanwhile still merges).
+//!
+//! A change that leaves a record exactly as it was passes unchecked: two peers that make the
+//! same deterministic merge resolution write the same values.
+
+use rusqlite::Connection;
+
+use super::{DocKind, DocRef, TableSpec, Val};
+use crate::error::AppError;
+use crate::policy::{ProjRole, WsRole};
+
+/// Who makes a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    /// A person, through the API or through a paired device: every rule applies.
+    User(String),
+    /// The server this instance syncs from, whose updates it takes as they come (that server
+    /// checked them against its own roles): only the rules of structure apply.
+    Upstream,
+    /// This instance itself (merge resolutions, seeding, rebuilds, first-run setup): only
+    /// the rules of structure apply.
+    System,
+}
+
+impl Who {
+    pub fn user(id: &str) -> Self {
+        Who::User(id.to_string())
+    }
+    fn user_id(&self) -> Option<&str> {
+        match self {
+            Who::User(u) => Some(u),
+            _ => None,
+        }
+    }
+}
+
+/// One touched record: its row before the change (from the projection) and after it (from
+/// the document), both in the order of its table's columns.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub spec: &'static TableSpec,
+    pub id: String,
+    pub before: Option<Vec<Val>>,
+    pub after: Vec<Val>,
+}
+
+impl Change {
+    fn col(&self, field: &str) -> Option<usize> {
+        self.spec.cols.iter().position(|(n, _)| *n == field)
+    }
+    /// A field after the change as text (`None` for null or no such field).
+    pub fn text(&self, field: &str) -> Option<&str> {
+        match self.col(field).map(|i| &self.after[i]) {
+            Some(Val::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn int(&self, field: &str) -> Option<i64> {
+        match self.col(field).map(|i| &self.after[i]) {
+            Some(Val::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+    /// A field before the change as text.
+    pub fn was(&self, field: &str) -> Option<&str> {
+        let i = self.col(field)?;
+        match self.before.as_ref().map(|b| &b[i]) {
+            Some(Val::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+    /// A field before the change as a number.
+    pub fn was_int(&self, field: &str) -> Option<i64> {
+        let i = self.col(field)?;
+        match self.before.as_ref().map(|b| &b[i]) {
+            Some(Val::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+    /// Whether `field` differs between before and after (always for a new record).
+    pub fn changed(&self, field: &str) -> bool {
+        match (self.col(field), &self.before) {
+            (Some(i), Some(b)) => b[i] != self.after[i],
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+    /// The record did not exist (or was deleted and is made again under its derived key).
+    pub fn is_create(&self) -> bool {
+        match &self.before {
+            None => true,
+            Some(_) => self.was("deleted_at").is_some() && self.text("deleted_at").is_none(),
+        }
+    }
+    /// The change deletes a live record.
+    pub fn is_delete(&self) -> bool {
+        self.before.is_some() && self.was("deleted_at").is_none() && self.text("deleted_at").is_some()
+    }
+    pub fn is_deleted(&self) -> bool {
+        self.text("deleted_at").is_some()
+    }
+    fn unchanged(&self) -> bool {
+        self.before.as_deref() == Some(self.after.as_slice())
+    }
+}
+
+/// What a reference points to.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    /// A record of this table in the same project.
+    InProject(&'static str),
+    /// A record of this table in the same workspace.
+    InWorkspace(&'static str),
+    /// A person who is (or was) a member of the workspace.
+    Member,
+}
+
+/// One foreign id of a record and what it must name.
+#[derive(Debug, Clone, Copy)]
+pub struct Ref {
+    pub field: &'static str,
+    pub to: Target,
+}
+
+/// The rules of one table.
+pub struct Rules {
+    pub table: &'static str,
+    /// Fields that never change once the record exists, besides the scope fields.
+    pub immutable: &'static [&'static str],
+    /// Foreign ids and what they must name.
+    pub refs: &'static [Ref],
+    /// Longest value of a text field, in characters, for the fields listed; others get
+    /// `MAX_TEXT`.
+    pub max_len: &'static [(&'static str, usize)],
+    /// The table's own rules, with the actor's roles from before the change.
+    pub check: fn(&RuleCtx<'_>, &Change) -> Result<(), AppError>,
+}
+
+/// Longest text field without a bound of its own (rich text is bounded by `richtext`).
+pub const MAX_TEXT: usize = 100_000;
+
+/// Every table's rules. A test checks that each projected table has exactly one entry.
+pub const REGISTRY: &[&Rules] = &[
+    &crate::workspaces::records::WORKSPACES,
+    &crate::workspaces::records::WORKSPACE_MEMBERS,
+    &crate::workspaces::records::INVITATIONS,
+    &crate::work::records::PROJECTS,
+    &crate::work::records::PROJECT_MEMBERS,
+    &crate::issues::records::STATES,
+    &crate::issues::records::LABELS,
+    &crate::issues::records::ISSUES,
+    &crate::issues::records::ISSUE_ASSIGNEES,
+    &crate::issues::records::ISSUE_LABELS,
+    &crate::issues::records::ISSUE_COMMENTS,
+    &crate::issues::records::ISSUE_ACTIVITY,
+    &crate::issues::records::SYNC_CONFLICTS,
+    &crate::timetrack::records::WORKLOGS,
+    &crate::timetrack::records::TIMERS,
+    &crate::planning::records::CYCLES,
+    &crate::planning::records::MODULES,
+    &crate::planning::records::ISSUE_VIEWS,
+    &crate::me::records::FAVORITES,
+    &crate::me::records::USER_PROPERTIES,
+    &crate::me::records::HOME_PREFERENCES,
+    &crate::me::records::QUICK_LINKS,
+    &crate::me::records::RECENT_VISITS,
+    &crate::me::records::STICKIES,
+];
+
+pub fn rules_of(table: &str) -> Option<&'static Rules> {
+    REGISTRY.iter().copied().find(|r| r.table == table)
+}
+
+/// The project of a project or work-log document, the owner of a work-log or personal
+/// document, and a work-log document's quarter, from the document's id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub project: Option<String>,
+    pub owner: Option<String>,
+    pub quarter: Option<String>,
+}
+
+impl Scope {
+    pub fn of(d: &DocRef) -> Self {
+        let parts: Vec<&str> = d.id.split(':').collect();
+        let s = |x: &str| Some(x.to_string());
+        match (d.kind, parts.as_slice()) {
+            (DocKind::Project, [_, p]) => Scope {
+                project: s(p),
+                ..Default::default()
+            },
+            (DocKind::Worklogs, [_, p, u, q]) => Scope {
+                project: s(p),
+                owner: s(u),
+                quarter: s(q),
+            },
+            (DocKind::User, [_, _, u]) => Scope {
+                owner: s(u),
+                ..Default::default()
+            },
+            _ => Scope::default(),
+        }
+    }
+}
+
+/// The project a change's document belongs to, as it stood before the change.
+#[derive(Debug, Clone)]
+pub struct ProjectFacts {
+    pub archived: bool,
+    pub time_tracking: bool,
+}
+
+/// What a table's rules see: the document, the actor and their roles before the change,
+/// and every record the change touched.
+pub struct RuleCtx<'c> {
+    pub conn: &'c Connection,
+    pub doc: &'c DocRef,
+    pub scope: Scope,
+    pub who: &'c Who,
+    /// The actor's workspace role before the change (`None`: not a member, or not a person).
+    pub ws_role: Option<WsRole>,
+    /// The actor's effective role in the document's project before the change.
+    pub proj_role: Option<ProjRole>,
+    /// The document's project before the change (`None`: being created, or no project).
+    pub project: Option<ProjectFacts>,
+    pub changes: &'c [Change],
+}
+
+impl RuleCtx<'_> {
+    /// Whether the rules of people apply (not for the upstream server or this instance).
+    pub fn is_person(&self) -> bool {
+        matches!(self.who, Who::User(_))
+    }
+    /// The acting person, if a person acts.
+    pub fn user(&self) -> Option<&str> {
+        self.who.user_id()
+    }
+    /// Whether the acting person is `user`.
+    pub fn is_me(&self, user: Option<&str>) -> bool {
+        user.is_some() && self.user() == user
+    }
+    /// Requires a workspace role of at least `min` (nothing for non-persons).
+    pub fn require_ws(&self, min: WsRole, what: &str) -> Result<(), AppError> {
+        if !self.is_person() || self.ws_role.is_some_and(|r| r >= min) {
+            return Ok(());
+        }
+        Err(AppError::forbidden(format!(
+            "{what} needs a workspace {}",
+            min.as_str()
+        )))
+    }
+    /// Requires a project role of at least `min` (nothing for non-persons).
+    pub fn require_project(&self, min: ProjRole, what: &str) -> Result<(), AppError> {
+        if !self.is_person() || self.proj_role.is_some_and(|r| r >= min) {
+            return Ok(());
+        }
+        Err(AppError::forbidden(format!("{what} needs a project {}", min.as_str())))
+    }
+    /// Whether record `id` of `table` belongs to this document's workspace.
+    pub fn in_workspace(&self, table: &str, id: &str) -> Result<bool, AppError> {
+        let col = if table == "workspaces" { "id" } else { "workspace_id" };
+        Ok(super::store::scope_of(self.conn, table, col, id)?.as_deref() == Some(self.doc.workspace_id.as_str()))
+    }
+    /// Another record touched by the same change.
+    pub fn touched(&self, table: &str, id: &str) -> Option<&Change> {
+        self.changes.iter().find(|c| c.spec.name == table && c.id == id)
+    }
+    /// Every record of `table` the change touched.
+    pub fn touched_in<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Change> + 'a {
+        self.changes.iter().filter(move |c| c.spec.name == table)
+    }
+}
+
+/// The actor's roles and the project's state before a change of document `d`. Called
+/// before the change's rows are written.
+pub fn roles_before(
+    conn: &Connection,
+    d: &DocRef,
+    who: &Who,
+) -> rusqlite::Result<(Option<WsRole>, Option<ProjRole>, Option<ProjectFacts>)> {
+    let scope = Scope::of(d);
+    let project = match &scope.project {
+        Some(p) => crate::work::project_facts(conn, &d.workspace_id, p)?,
+        None => None,
+    };
+    let Some(user) = who.user_id() else {
+        return Ok((None, None, project));
+    };
+    let ws_role = crate::workspaces::role_of(conn, &d.workspace_id, user)?;
+    let proj_role = match &scope.project {
+        Some(p) => crate::work::project_for_user(conn, &d.workspace_id, p, user)?.map(|(_, r)| r),
+        None => None,
+    };
+    Ok((ws_role, proj_role, project))
+}
+
+/// The fields that place a record in its document, with the values they must have.
+fn scope_fields<'a>(d: &'a DocRef, scope: &'a Scope, table: &str) -> Vec<(&'static str, &'a str)> {
+    let mut f: Vec<(&'static str, &str)> = vec![("workspace_id", d.workspace_id.as_str())];
+    if let Some(p) = &scope.project {
+        f.push(("project_id", p));
+    }
+    if let Some(u) = &scope.owner {
+        f.push((if table == "worklogs" { "logged_by" } else { "user_id" }, u));
+    }
+    f
+}
+
+fn scope_error(c: &Change, what: &str) -> AppError {
+    AppError::refused("wrong_scope", format!("{}/{:.60} {what}", c.spec.name, c.id))
+}
+
+/// Checks one record against the rules of structure: scope, one home per key, immutable
+/// fields, bounds.
+fn check_structure(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), AppError> {
+    let (d, spec) = (cx.doc, c.spec);
+    let has = |f: &str| spec.cols.iter().any(|(n, _)| *n == f);
+    // The record's own key is the scope of a workspace or project record.
+    let own_key = match spec.name {
+        "workspaces" => Some(d.workspace_id.as_str()),
+        "projects" => cx.scope.project.as_deref(),
+        _ => None,
+    };
+    if let Some(k) = own_key {
+        if c.id != k {
+            return Err(scope_error(c, "is not this document's own record"));
+        }
+    } else if matches!(spec.name, "workspaces" | "projects") {
+        return Err(scope_error(c, "belongs in a document of its own"));
+    }
+    let fields = scope_fields(d, &cx.scope, spec.name);
+    for (f, want) in &fields {
+        if has(f) && c.text(f) != Some(*want) {
+            return Err(scope_error(
+                c,
+                match *f {
+                    "workspace_id" => "names another workspace",
+                    "project_id" => "names another project",
+                    _ => "belongs to somebody else",
+                },
+            ));
+        }
+    }
+    if let (Some(q), "worklogs") = (&cx.scope.quarter, spec.name) {
+        if c.text("created_at").map(quarter_of).as_deref() != Some(q.as_str()) {
+            return Err(scope_error(c, "was not created in this document's quarter"));
+        }
+    }
+    if let Some(before) = &c.before {
+        // The row that exists under this key must be this document's: else the key lives
+        // in another document (another project, workspace, person or quarter).
+        let mut prev = c.clone();
+        prev.after = before.clone();
+        let elsewhere = fields.iter().any(|(f, want)| has(f) && prev.text(f) != Some(*want))
+            || (spec.name == "worklogs"
+                && cx.scope.quarter.is_some()
+                && prev.text("created_at").map(quarter_of) != cx.scope.quarter);
+        if elsewhere {
+            return Err(AppError::conflict(
+                "record_elsewhere",
+                format!("{}/{:.60} already lives in another document", spec.name, c.id),
+            ));
+        }
+        // This instance's own writes (merge resolutions, maintenance) are trusted here.
+        if !c.is_create() && *cx.who != Who::System {
+            for f in rules.immutable {
+                if c.changed(f) {
+                    return Err(AppError::refused(
+                        "immutable_field",
+                        format!("{}.{f} cannot change once set", spec.name),
+                    ));
+                }
+            }
+        }
+    }
+    for ((name, _), v) in spec.cols.iter().zip(&c.after) {
+        if let Val::Text(t) = v {
+            let max = rules
+                .max_len
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(MAX_TEXT, |(_, m)| *m);
+            if t.chars().count() > max {
+                return Err(AppError::field(name, format!("must be at most {max} characters")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the references of one record: each names a record of the same scope. Only for
+/// people's changes: the server's updates and a rebuild arrive document by document in no
+/// order that puts a referenced record first.
+fn check_refs(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), AppError> {
+    if !cx.is_person() {
+        return Ok(());
+    }
+    for r in rules.refs {
+        let Some(id) = c.text(r.field) else { continue };
+        if !c.changed(r.field) && !c.is_create() {
+            continue;
+        }
+        let ok = match r.to {
+            Target::InProject(table) => {
+                let want = cx.scope.project.as_deref();
+                if table == "projects" {
+                    want == Some(id)
+                } else {
+                    super::store::scope_of(cx.conn, table, "project_id", id)?.as_deref() == want && want.is_some()
+                }
+            }
+            Target::InWorkspace(table) => cx.in_workspace(table, id)?,
+            Target::Member => crate::workspaces::is_or_was_member(cx.conn, &cx.doc.workspace_id, id)?,
+        };
+        if !ok {
+            return Err(AppError::field(r.field, "names no such record here"));
+        }
+    }
+    Ok(())
+}
+
+/// Runs every rule over the records a change touched. `changes` are complete: records left
+/// incomplete by missing updates are not in it.
+pub fn check_changes(
+    conn: &Connection,
+    d: &DocRef,
+    who: &Who,
+    roles: (Option<WsRole>, Option<ProjRole>, Option<ProjectFacts>),
+    changes: &[Change],
+) -> Result<(), AppError> {
+    let scope = Scope::of(d);
+    // A person creating a project is its admin for the rest of the change: the project's
+    // own rule makes sure the same change records them so.
+    let creating_project = scope.project.as_deref().is_some_and(|p| {
+        changes
+            .iter()
+            .any(|c| c.spec.name == "projects" && c.id == p && c.before.is_none())
+    });
+    let proj_role = if creating_project && who.user_id().is_some() && roles.0 >= Some(WsRole::Member) {
+        Some(ProjRole::Admin)
+    } else {
+        roles.1
+    };
+    let cx = RuleCtx {
+        conn,
+        doc: d,
+        scope,
+        who,
+        ws_role: roles.0,
+        proj_role,
+        project: roles.2,
+        changes,
+    };
+    for c in changes {
+        if c.unchanged() {
+            continue;
+        }
+        let rules = rules_of(c.spec.name).ok_or_else(|| AppError::internal(format!("no rules for {}", c.spec.name)))?;
+        check_structure(&cx, rules, c)?;
+        check_refs(&cx, rules, c)?;
+        // An archived project is read-only for people, whatever the record.
+        if cx.is_person()
+            && cx.project.as_ref().is_some_and(|p| p.archived)
+            && !crate::work::records::allowed_when_archived(c)
+        {
+            return Err(AppError::refused(
+                "project_archived",
+                "the project is archived; unarchive it to change it",
+            ));
+        }
+        (rules.check)(&cx, c)?;
+    }
+    Ok(())
+}
+
+/// The quarter (`2026Q4`) of an RFC 3339 time; empty for text that is not one.
+pub fn quarter_of(t: &str) -> String {
+    let (Some(y), Some(m)) = (t.get(0..4), t.get(5..7).and_then(|m| m.parse::<u32>().ok())) else {
+        return String::new();
+    };
+    if !(1..=12).contains(&m) || !y.bytes().all(|b| b.is_ascii_digit()) {
+        return String::new();
+    }
+    format!("{y}Q{}", (m - 1) / 3 + 1)
+}
+
+/// Fields whose value the projection derives instead of taking it from the document: rich
+/// text is sanitised and its plain text derived from it, whatever a peer wrote.
+pub fn derive_fields(spec: &TableSpec, vals: &mut [Val]) {
+    let pairs: &[(&str, Option<&str>)] = match spec.name {
+        "issues" => &[("description_html", Some("description_text"))],
+        "issue_comments" => &[("comment_html", Some("comment_text"))],
+        "stickies" => &[("description_html", None)],
+        _ => return,
+    };
+    let idx = |f: &str| spec.cols.iter().position(|(n, _)| *n == f);
+    for (html, text) in pairs {
+        let Some(h) = idx(html) else { continue };
+        let Val::Text(raw) = &vals[h] else { continue };
+        let (clean, plain) = crate::richtext::sanitize(raw);
+        vals[h] = Val::Text(clean);
+        if let Some(t) = text.and_then(idx) {
+            vals[t] = Val::Text(plain);
+        }
+    }
+}
+
+/// The fields a change sets that differ, for messages and change events.
+pub fn changed_fields(c: &Change) -> Vec<&'static str> {
+    c.spec.cols.iter().map(|(n, _)| *n).filter(|n| c.changed(n)).collect()
+}

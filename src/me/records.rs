@@ -1,0 +1,102 @@
+//! The rules of a person's own records in a workspace (`docs::rules`): favorites, display
+//! properties, home preferences, quick links, recent visits, stickies. The scope rules make
+//! the document's person their owner; these make that person the only one who writes them,
+//! and make what they point to a record of the same workspace.
+
+use crate::docs::rules::{Change, RuleCtx, Rules};
+use crate::error::AppError;
+
+/// Only the owner writes their records.
+fn mine(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if cx.is_person() && !cx.is_me(c.text("user_id")) {
+        return Err(AppError::forbidden("a person's own records are written by them alone"));
+    }
+    Ok(())
+}
+
+/// The table an entity type names.
+fn entity_table(t: &str) -> Option<&'static str> {
+    Some(match t {
+        "project" | "PROJECT" => "projects",
+        "cycle" | "CYCLE" => "cycles",
+        "module" | "MODULE" => "modules",
+        "view" => "issue_views",
+        "issue" => "issues",
+        "WORKSPACE" => "workspaces",
+        _ => return None,
+    })
+}
+
+/// The record's `entity_id` names a record of its `entity_type` in this workspace.
+fn entity_here(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    mine(cx, c)?;
+    if !cx.is_person() || c.is_deleted() || !(c.changed("entity_id") || c.changed("entity_type")) {
+        return Ok(());
+    }
+    let table = c
+        .text("entity_type")
+        .and_then(entity_table)
+        .ok_or_else(|| AppError::field("entity_type", "is not a kind of thing Keel knows"))?;
+    let id = c.text("entity_id").unwrap_or_default();
+    if !cx.in_workspace(table, id)? {
+        return Err(AppError::field("entity_id", "names no such record here"));
+    }
+    if let Some(p) = c.text("project_id") {
+        if !cx.in_workspace("projects", p)? {
+            return Err(AppError::field("project_id", "names no such record here"));
+        }
+    }
+    Ok(())
+}
+
+pub const FAVORITES: Rules = Rules {
+    table: "favorites",
+    immutable: &[],
+    refs: &[],
+    max_len: &[("entity_type", 16)],
+    check: entity_here,
+};
+
+pub const USER_PROPERTIES: Rules = Rules {
+    table: "user_properties",
+    immutable: &[],
+    refs: &[],
+    max_len: &[("entity_type", 16)],
+    check: entity_here,
+};
+
+pub const RECENT_VISITS: Rules = Rules {
+    table: "recent_visits",
+    immutable: &[],
+    refs: &[],
+    max_len: &[("entity_type", 16)],
+    check: entity_here,
+};
+
+pub const HOME_PREFERENCES: Rules = Rules {
+    table: "home_preferences",
+    immutable: &[],
+    refs: &[],
+    max_len: &[("key", 64)],
+    check: mine,
+};
+
+pub const QUICK_LINKS: Rules = Rules {
+    table: "quick_links",
+    immutable: &[],
+    refs: &[],
+    max_len: &[("title", 255), ("url", 2048)],
+    check: mine,
+};
+
+pub const STICKIES: Rules = Rules {
+    table: "stickies",
+    immutable: &[],
+    refs: &[],
+    max_len: &[
+        ("name", 255),
+        ("description_html", crate::richtext::MAX_HTML),
+        ("color", 7),
+    ],
+    check: mine,
+};

@@ -1,0 +1,90 @@
+//! The rules of work logs and timers (`docs::rules`).
+
+use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
+use crate::error::AppError;
+use crate::policy::ProjRole;
+
+pub const WORKLOGS: Rules = Rules {
+    table: "worklogs",
+    immutable: &["issue_id", "created_at"],
+    refs: &[Ref {
+        field: "issue_id",
+        to: Target::InProject("issues"),
+    }],
+    max_len: &[("description", 10_000), ("logged_at", 10)],
+    check: check_worklog,
+};
+
+fn check_worklog(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if !c.is_deleted() {
+        let minutes = c.int("duration_minutes").unwrap_or(0);
+        if !(1..=super::MAX_MINUTES).contains(&minutes) {
+            return Err(AppError::field(
+                "duration_minutes",
+                format!("must be between 1 and {}", super::MAX_MINUTES),
+            ));
+        }
+        if c.text("logged_at")
+            .is_none_or(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err())
+        {
+            return Err(AppError::field("logged_at", "must be a date like 2026-11-30"));
+        }
+    }
+    if !cx.is_person() {
+        return Ok(());
+    }
+    if c.was("deleted_at").is_some() {
+        return Err(AppError::refused(
+            "record_deleted",
+            "a deleted work log does not change",
+        ));
+    }
+    if cx.proj_role == Some(ProjRole::Guest) {
+        return Err(AppError::denied("guests_cannot_log_time", "guests cannot log time"));
+    }
+    cx.require_project(ProjRole::Member, "logging time")?;
+    if cx.project.as_ref().is_some_and(|p| !p.time_tracking) {
+        return Err(AppError::refused(
+            "time_tracking_disabled",
+            "time tracking is turned off for this project",
+        ));
+    }
+    // Time is logged by the person it belongs to; its author or a project admin corrects it.
+    let owner = c.text("logged_by");
+    if c.is_create() && !cx.is_me(owner) {
+        return Err(AppError::denied(
+            "not_worklog_author",
+            "time is logged by the person it belongs to",
+        ));
+    }
+    if !c.is_create() && !cx.is_me(owner) && cx.proj_role < Some(ProjRole::Admin) {
+        return Err(AppError::denied(
+            "not_worklog_author",
+            "only the person who logged the time or a project admin can change it",
+        ));
+    }
+    Ok(())
+}
+
+pub const TIMERS: Rules = Rules {
+    table: "timers",
+    immutable: &["project_id", "issue_id", "started_at", "created_at"],
+    refs: &[
+        Ref {
+            field: "project_id",
+            to: Target::InWorkspace("projects"),
+        },
+        Ref {
+            field: "issue_id",
+            to: Target::InWorkspace("issues"),
+        },
+    ],
+    max_len: &[("description", 10_000)],
+    check: |cx: &RuleCtx<'_>, c: &Change| {
+        // A person's document is theirs alone (its scope makes `user_id` its owner).
+        if cx.is_person() && !cx.is_me(c.text("user_id")) {
+            return Err(AppError::forbidden("a timer belongs to its owner"));
+        }
+        Ok(())
+    },
+};

@@ -1,0 +1,111 @@
+//! The rules of a project's own records: the project and its members (`docs::rules`).
+
+use super::store;
+use crate::docs::rules::{Change, RuleCtx, Rules};
+use crate::error::AppError;
+use crate::policy::{ProjRole, WsRole};
+
+pub const PROJECTS: Rules = Rules {
+    table: "projects",
+    immutable: &["created_at", "created_by"],
+    refs: &[],
+    max_len: &[("name", 255), ("identifier", 12), ("description", 10_000)],
+    check: check_project,
+};
+
+fn check_project(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    let ident = c.text("identifier").unwrap_or_default();
+    if !(2..=12).contains(&ident.len()) || !ident.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        return Err(AppError::field(
+            "identifier",
+            "must be 2 to 12 upper-case letters or digits",
+        ));
+    }
+    if !cx.is_person() {
+        return Ok(());
+    }
+    if c.is_create() && c.before.is_none() {
+        // Any workspace member (not a guest) creates projects, and is their first admin.
+        cx.require_ws(WsRole::Member, "creating a project")?;
+        let me = cx.user().unwrap_or_default();
+        let admin = cx
+            .touched("project_members", &super::member_key(&c.id, me))
+            .is_some_and(|m| m.text("role") == Some("admin") && !m.is_deleted());
+        if !admin || c.text("created_by") != Some(me) {
+            return Err(AppError::refused(
+                "update_rejected",
+                "a new project must carry its creator as admin",
+            ));
+        }
+        return Ok(());
+    }
+    if c.was("deleted_at").is_some() {
+        return Err(AppError::refused("record_deleted", "a deleted project does not change"));
+    }
+    cx.require_project(ProjRole::Admin, "changing the project")
+}
+
+/// What may still change in an archived project: the project record's archive state and
+/// deletion, and people leaving it. Everything else waits for it to be unarchived.
+pub fn allowed_when_archived(c: &Change) -> bool {
+    match c.spec.name {
+        "projects" => crate::docs::rules::changed_fields(c)
+            .iter()
+            .all(|f| matches!(*f, "archived_at" | "updated_at" | "deleted_at")),
+        "project_members" => c.is_delete(),
+        _ => false,
+    }
+}
+
+pub const PROJECT_MEMBERS: Rules = Rules {
+    table: "project_members",
+    immutable: &["user_id", "created_at"],
+    refs: &[crate::docs::rules::Ref {
+        field: "user_id",
+        to: crate::docs::rules::Target::Member,
+    }],
+    max_len: &[("role", 10)],
+    check: check_member,
+};
+
+fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    let role = c
+        .text("role")
+        .and_then(ProjRole::parse)
+        .ok_or_else(|| AppError::field("role", "must be guest, member or admin"))?;
+    let user = c.text("user_id").unwrap_or_default();
+    let pid = cx.scope.project.as_deref().unwrap_or_default();
+    let was_admin = !c.is_create() && c.was("role") == Some("admin");
+    if was_admin && (c.is_deleted() || role != ProjRole::Admin) && store::admin_count(cx.conn, pid)? < 1 {
+        return Err(AppError::refused(
+            "last_admin",
+            "a project must keep at least one admin",
+        ));
+    }
+    if !cx.is_person() || (c.is_deleted() && !c.is_delete()) {
+        return Ok(());
+    }
+    if !c.is_deleted() {
+        let ws_role = crate::workspaces::role_of(cx.conn, &cx.doc.workspace_id, user)?.ok_or_else(|| {
+            AppError::refused(
+                "not_workspace_member",
+                "only members of the workspace can join its projects",
+            )
+        })?;
+        if ws_role == WsRole::Guest && role > ProjRole::Guest {
+            return Err(AppError::refused(
+                "role_above_workspace_role",
+                "a workspace guest can only be a project guest",
+            ));
+        }
+    }
+    // The creator's own admin membership is checked with the new project.
+    let new_project = cx.touched("projects", pid).is_some_and(|p| p.before.is_none());
+    if new_project && cx.is_me(Some(user)) {
+        return Ok(());
+    }
+    if c.is_delete() && cx.is_me(Some(user)) {
+        return Ok(());
+    }
+    cx.require_project(ProjRole::Admin, "changing project members")
+}

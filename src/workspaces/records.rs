@@ -1,0 +1,209 @@
+//! The rules of the workspace document's records: the workspace itself, its members and
+//! its invitations (`docs::rules`). Checked for every change, from the API or a device.
+
+use super::{check_grant, store};
+use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
+use crate::error::AppError;
+use crate::policy::WsRole;
+
+pub const WORKSPACES: Rules = Rules {
+    table: "workspaces",
+    immutable: &["slug", "display_id", "created_at", "created_by"],
+    refs: &[],
+    max_len: &[("name", 80), ("slug", 48), ("display_id", 32), ("plan", 20)],
+    check: check_workspace,
+};
+
+fn check_workspace(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if c.is_create() {
+        // Its creator is its first owner, in the same change.
+        let key = super::member_key(&c.id, cx.user().unwrap_or_default());
+        let owner = cx
+            .touched("workspace_members", &key)
+            .is_some_and(|m| m.text("role") == Some("owner") && !m.is_deleted());
+        if cx.is_person() && (!owner || c.text("created_by") != cx.user()) {
+            return Err(AppError::refused(
+                "update_rejected",
+                "a new workspace must carry its creator as owner",
+            ));
+        }
+        return Ok(());
+    }
+    if c.changed("plan") && cx.is_person() {
+        return Err(AppError::denied("plan_locked", "the plan changes only with a licence"));
+    }
+    if c.is_deleted() {
+        if c.is_delete() && cx.is_person() && cx.ws_role != Some(WsRole::Owner) {
+            return Err(AppError::forbidden("only owners delete a workspace"));
+        }
+        if !c.is_delete() {
+            return Err(AppError::refused(
+                "record_deleted",
+                "a deleted workspace does not change",
+            ));
+        }
+        return Ok(());
+    }
+    cx.require_ws(WsRole::Admin, "changing the workspace")
+}
+
+pub const WORKSPACE_MEMBERS: Rules = Rules {
+    table: "workspace_members",
+    immutable: &["user_id", "created_at"],
+    refs: &[],
+    max_len: &[("role", 10)],
+    check: check_member,
+};
+
+fn role(s: Option<&str>) -> Result<WsRole, AppError> {
+    s.and_then(WsRole::parse)
+        .ok_or_else(|| AppError::field("role", "must be guest, member, admin or owner"))
+}
+
+fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    let user = c.text("user_id");
+    if c.id != super::member_key(&cx.doc.workspace_id, user.unwrap_or_default()) && c.is_create() && c.before.is_none()
+    {
+        // Keys are derived from the person, so two admins adding one person write one record.
+        return Err(AppError::refused(
+            "update_rejected",
+            "a membership's key names its workspace and person",
+        ));
+    }
+    let new_role = role(c.text("role"))?;
+    let old_role = c.was("role").and_then(WsRole::parse).filter(|_| !c.is_create());
+    // No workspace is left without an owner (counted after the change).
+    let owner_lost = old_role == Some(WsRole::Owner) && (c.is_deleted() || new_role != WsRole::Owner);
+    if owner_lost && store::owner_count(cx.conn, &cx.doc.workspace_id)? < 1 {
+        return Err(AppError::refused(
+            "last_owner",
+            "a workspace must keep at least one owner",
+        ));
+    }
+    if !cx.is_person() {
+        return Ok(());
+    }
+    let actor = cx.ws_role;
+    if c.is_create() {
+        if c.is_deleted() {
+            return Ok(());
+        }
+        let new_workspace = cx
+            .touched("workspaces", &cx.doc.workspace_id)
+            .is_some_and(Change::is_create);
+        if new_workspace && cx.is_me(user) {
+            // The creator's own membership, checked with the workspace record.
+            return Ok(());
+        }
+        if cx.is_me(user) && actor.is_none() {
+            // Joining: only by accepting, in the same change, an invitation with this role.
+            let accepted = cx.touched_in("invitations").any(|i| {
+                i.was("accepted_at").is_none() && i.text("accepted_by") == user && i.text("role") == c.text("role")
+            });
+            if !accepted {
+                return Err(AppError::refused(
+                    "invitation_required",
+                    "joining a workspace needs its invitation",
+                ));
+            }
+            return Ok(());
+        }
+        let actor = actor.ok_or_else(|| AppError::forbidden("only admins add members"))?;
+        if actor < WsRole::Admin {
+            return Err(AppError::forbidden("only admins add members"));
+        }
+        return check_grant(actor, new_role);
+    }
+    let actor = actor.ok_or_else(|| AppError::forbidden("not a member of this workspace"))?;
+    let old = old_role.unwrap_or(WsRole::Guest);
+    if c.is_delete() {
+        if cx.is_me(user) {
+            return Ok(());
+        }
+        if actor < WsRole::Admin {
+            return Err(AppError::forbidden("only admins remove other members"));
+        }
+        if old == WsRole::Owner && actor != WsRole::Owner {
+            return Err(AppError::denied("owner_required", "only owners remove owners"));
+        }
+        if old > actor {
+            return Err(AppError::denied(
+                "role_too_high",
+                "you cannot remove a member above your role",
+            ));
+        }
+        return Ok(());
+    }
+    if c.is_deleted() {
+        return Err(AppError::refused(
+            "record_deleted",
+            "a removed membership does not change",
+        ));
+    }
+    if c.changed("role") {
+        if actor < WsRole::Admin {
+            return Err(AppError::forbidden("only admins change roles"));
+        }
+        if old == WsRole::Owner && actor != WsRole::Owner {
+            return Err(AppError::denied("owner_required", "only owners change owners"));
+        }
+        if old > actor {
+            return Err(AppError::denied(
+                "role_too_high",
+                "you cannot change a member above your role",
+            ));
+        }
+        check_grant(actor, new_role)?;
+    }
+    Ok(())
+}
+
+pub const INVITATIONS: Rules = Rules {
+    table: "invitations",
+    immutable: &["email", "role", "token_hash", "expires_at", "created_at", "created_by"],
+    refs: &[Ref {
+        field: "accepted_by",
+        to: Target::Member,
+    }],
+    max_len: &[("email", 254), ("role", 10), ("token_hash", 64)],
+    check: check_invitation,
+};
+
+fn check_invitation(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    role(c.text("role"))?;
+    if !cx.is_person() {
+        return Ok(());
+    }
+    let accepting = c.was("accepted_at").is_none() && c.text("accepted_at").is_some() && !c.is_create();
+    if accepting && cx.ws_role.is_none() {
+        // The invited person accepts it: their account's email is the invited one.
+        let me = cx.user().unwrap_or_default();
+        let email = store::user_email(cx.conn, me)?;
+        if c.text("accepted_by") != Some(me) || email.as_deref() != c.text("email") {
+            return Err(AppError::denied(
+                "invitation_email_mismatch",
+                "this invitation was sent to another email address",
+            ));
+        }
+        if c.was("expires_at")
+            .is_some_and(|e| e <= crate::time::now_rfc3339().as_str())
+        {
+            return Err(AppError::refused("invitation_expired", "this invitation has expired"));
+        }
+        return Ok(());
+    }
+    if c.was("accepted_at").is_some() && c.changed("accepted_at") {
+        return Err(AppError::conflict(
+            "invitation_used",
+            "this invitation was already accepted",
+        ));
+    }
+    let actor = cx.ws_role.ok_or_else(|| AppError::forbidden("only admins invite"))?;
+    if actor < WsRole::Admin {
+        return Err(AppError::forbidden("only admins invite"));
+    }
+    if c.is_create() {
+        check_grant(actor, role(c.text("role"))?)?;
+    }
+    Ok(())
+}
