@@ -686,7 +686,7 @@ impl WriteCtx<'_> {
             (d, who),
             &touched,
             |table| roots.get(table).ok_or_else(|| AppError::internal("no root")),
-            |_, _, e| e.into(),
+            misfit,
         )?;
         if loaded.log_len >= COMPACT_AFTER && !rtxn.has_missing_updates() {
             let snapshot = rtxn.encode_state_as_update_v1(&StateVector::default());
@@ -718,6 +718,17 @@ pub struct Applied {
     pub changed: bool,
     /// The records it touched, sorted and without repeats.
     pub touched: Touched,
+}
+
+/// A record its table refuses (a constraint of the projection: a unique index, a check):
+/// the same refusal on every path; any other failure of SQLite is internal.
+fn misfit(table: &str, id: &str, e: rusqlite::Error) -> AppError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            bad_update(format!("record {table}/{id:.60} does not fit its table: {e}"))
+        }
+        other => other.into(),
+    }
 }
 
 /// Why a remote update was refused, for the device that sent it.
@@ -755,14 +766,7 @@ impl WriteCtx<'_> {
         let seq = store::append_update(conn, &d.id, update)?;
         loaded.log_len += 1;
         store::set_doc_state(conn, &d.id, &after.encode_v1(), seq, false)?;
-        let changes = project(
-            conn,
-            &rtxn,
-            (d, who),
-            &touched,
-            |table| root_of(&roots, table),
-            |table, id, e| bad_update(format!("record {table}/{id:.60} does not fit its table: {e}")),
-        )?;
+        let changes = project(conn, &rtxn, (d, who), &touched, |table| root_of(&roots, table), misfit)?;
         if loaded.log_len >= COMPACT_AFTER && !rtxn.has_missing_updates() {
             let snapshot = rtxn.encode_state_as_update_v1(&StateVector::default());
             store::compact(conn, &d.id, &snapshot)?;
@@ -1006,12 +1010,14 @@ fn project<'r, T: ReadTxn>(
             };
             rules::derive_fields(spec, &mut after);
             let before = store::read_row(conn, spec, id)?;
-            changes.push(Change {
+            let change = Change {
                 spec,
                 id: id.clone(),
                 before,
                 after,
-            });
+            };
+            rules::check_structure(d, who, &change)?;
+            changes.push(change);
         }
         let rows: Vec<(&str, &[Val])> = changes[first..]
             .iter()

@@ -141,7 +141,8 @@ pub struct Ref {
 /// The rules of one table.
 pub struct Rules {
     pub table: &'static str,
-    /// Fields that never change once the record exists, besides the scope fields.
+    /// Fields that never change once the record exists, besides the scope fields and
+    /// `created_by`.
     pub immutable: &'static [&'static str],
     /// Foreign ids and what they must name.
     pub refs: &'static [Ref],
@@ -327,14 +328,20 @@ fn scope_error(c: &Change, what: &str) -> AppError {
 }
 
 /// Checks one record against the rules of structure: scope, one home per key, immutable
-/// fields, bounds.
-fn check_structure(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), AppError> {
-    let (d, spec) = (cx.doc, c.spec);
+/// fields, bounds. Runs before the record's row is written (a key taken from another
+/// document must not reach that document's row), for every actor.
+pub fn check_structure(d: &DocRef, who: &Who, c: &Change) -> Result<(), AppError> {
+    if c.unchanged() {
+        return Ok(());
+    }
+    let rules = rules_of(c.spec.name).ok_or_else(|| AppError::internal(format!("no rules for {}", c.spec.name)))?;
+    let scope = Scope::of(d);
+    let spec = c.spec;
     let has = |f: &str| spec.cols.iter().any(|(n, _)| *n == f);
     // The record's own key is the scope of a workspace or project record.
     let own_key = match spec.name {
         "workspaces" => Some(d.workspace_id.as_str()),
-        "projects" => cx.scope.project.as_deref(),
+        "projects" => scope.project.as_deref(),
         _ => None,
     };
     if let Some(k) = own_key {
@@ -344,7 +351,7 @@ fn check_structure(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), Ap
     } else if matches!(spec.name, "workspaces" | "projects") {
         return Err(scope_error(c, "belongs in a document of its own"));
     }
-    let fields = scope_fields(d, &cx.scope, spec.name);
+    let fields = scope_fields(d, &scope, spec.name);
     for (f, want) in &fields {
         if has(f) && c.text(f) != Some(*want) {
             return Err(scope_error(
@@ -357,7 +364,7 @@ fn check_structure(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), Ap
             ));
         }
     }
-    if let (Some(q), "worklogs") = (&cx.scope.quarter, spec.name) {
+    if let (Some(q), "worklogs") = (&scope.quarter, spec.name) {
         if c.text("created_at").map(quarter_of).as_deref() != Some(q.as_str()) {
             return Err(scope_error(c, "was not created in this document's quarter"));
         }
@@ -369,8 +376,8 @@ fn check_structure(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), Ap
         prev.after = before.clone();
         let elsewhere = fields.iter().any(|(f, want)| has(f) && prev.text(f) != Some(*want))
             || (spec.name == "worklogs"
-                && cx.scope.quarter.is_some()
-                && prev.text("created_at").map(quarter_of) != cx.scope.quarter);
+                && scope.quarter.is_some()
+                && prev.text("created_at").map(quarter_of) != scope.quarter);
         if elsewhere {
             return Err(AppError::conflict(
                 "record_elsewhere",
@@ -378,8 +385,9 @@ fn check_structure(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), Ap
             ));
         }
         // This instance's own writes (merge resolutions, maintenance) are trusted here.
-        if !c.is_create() && *cx.who != Who::System {
-            for f in rules.immutable {
+        if !c.is_create() && *who != Who::System {
+            // Whoever made a record made it: its author never changes.
+            for f in rules.immutable.iter().chain(&["created_by"]) {
                 if c.changed(f) {
                     return Err(AppError::refused(
                         "immutable_field",
@@ -435,7 +443,8 @@ fn check_refs(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), AppErro
     Ok(())
 }
 
-/// Runs every rule over the records a change touched. `changes` are complete: records left
+/// Runs the rest of the rules over the records a change touched, once their rows are
+/// written (`check_structure` ran on each before). `changes` are complete: records left
 /// incomplete by missing updates are not in it.
 pub fn check_changes(
     conn: &Connection,
@@ -472,7 +481,6 @@ pub fn check_changes(
             continue;
         }
         let rules = rules_of(c.spec.name).ok_or_else(|| AppError::internal(format!("no rules for {}", c.spec.name)))?;
-        check_structure(&cx, rules, c)?;
         check_refs(&cx, rules, c)?;
         // An archived project is read-only for people, whatever the record.
         if cx.is_person()

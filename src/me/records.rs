@@ -5,13 +5,14 @@
 
 use crate::docs::rules::{Change, RuleCtx, Rules};
 use crate::error::AppError;
+use crate::policy::WsRole;
 
-/// Only the owner writes their records.
+/// Only the owner writes their records, while they are in the workspace.
 fn mine(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if cx.is_person() && !cx.is_me(c.text("user_id")) {
         return Err(AppError::forbidden("a person's own records are written by them alone"));
     }
-    Ok(())
+    cx.require_ws(WsRole::Guest, "keeping records in a workspace")
 }
 
 /// The table an entity type names.

@@ -80,11 +80,29 @@ pub const TIMERS: Rules = Rules {
         },
     ],
     max_len: &[("description", 10_000)],
-    check: |cx: &RuleCtx<'_>, c: &Change| {
-        // A person's document is theirs alone (its scope makes `user_id` its owner).
-        if cx.is_person() && !cx.is_me(c.text("user_id")) {
-            return Err(AppError::forbidden("a timer belongs to its owner"));
-        }
-        Ok(())
-    },
+    check: check_timer,
 };
+
+/// A person's timer is theirs alone (its document's scope makes `user_id` its owner), and is
+/// started only on an issue of a project where they log time; stopping it is always theirs.
+fn check_timer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if !cx.is_person() {
+        return Ok(());
+    }
+    if !cx.is_me(c.text("user_id")) {
+        return Err(AppError::forbidden("a timer belongs to its owner"));
+    }
+    cx.require_ws(crate::policy::WsRole::Guest, "running a timer")?;
+    if c.is_create() {
+        let (ws, me) = (&cx.doc.workspace_id, cx.user().unwrap_or_default());
+        let role =
+            crate::work::project_for_user(cx.conn, ws, c.text("project_id").unwrap_or_default(), me)?.map(|(_, r)| r);
+        if role == Some(ProjRole::Guest) {
+            return Err(AppError::denied("guests_cannot_log_time", "guests cannot log time"));
+        }
+        if role.is_none() {
+            return Err(AppError::forbidden("a timer runs on a project you log time in"));
+        }
+    }
+    Ok(())
+}

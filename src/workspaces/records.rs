@@ -140,10 +140,11 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             "a removed membership does not change",
         ));
     }
+    // Any other change of a membership is an admin's.
+    if actor < WsRole::Admin {
+        return Err(AppError::forbidden("only admins change memberships"));
+    }
     if c.changed("role") {
-        if actor < WsRole::Admin {
-            return Err(AppError::forbidden("only admins change roles"));
-        }
         if old == WsRole::Owner && actor != WsRole::Owner {
             return Err(AppError::denied("owner_required", "only owners change owners"));
         }

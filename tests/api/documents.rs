@@ -33,7 +33,7 @@ fn projected_rows(dump: &[Vec<serde_json::Value>]) -> usize {
     dump.iter().take(tables().len()).map(Vec::len).sum()
 }
 
-async fn busy_workspace(app: &TestApp) {
+pub(crate) async fn busy_workspace(app: &TestApp) {
     let o = app.register("owner@example.com").await;
     let m = app.register("member@example.com").await;
     app.create_workspace(&o, "acme").await;

@@ -11,6 +11,7 @@ mod helpers;
 mod issues;
 mod matrix;
 mod me;
+mod parity;
 mod planning;
 mod projects;
 mod sync;
