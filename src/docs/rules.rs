@@ -533,3 +533,100 @@ pub fn derive_fields(spec: &TableSpec, vals: &mut [Val]) {
 pub fn changed_fields(c: &Change) -> Vec<&'static str> {
     c.spec.cols.iter().map(|(n, _)| *n).filter(|n| c.changed(n)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Col;
+    use super::*;
+
+    #[test]
+    fn every_projected_table_has_exactly_one_rule_set_and_its_fields_exist() {
+        for t in super::super::TABLES {
+            let n = REGISTRY.iter().filter(|r| r.table == t.name).count();
+            assert_eq!(n, 1, "{} has {n} rule sets", t.name);
+        }
+        assert_eq!(
+            REGISTRY.len(),
+            super::super::TABLES.len(),
+            "rules for a table that is not projected"
+        );
+        for r in REGISTRY {
+            let spec = super::super::table_spec(r.table).unwrap_or_else(|| panic!("{}", r.table));
+            let has = |f: &str| spec.cols.iter().any(|(n, _)| *n == f);
+            for f in r
+                .immutable
+                .iter()
+                .chain(r.max_len.iter().map(|(f, _)| f))
+                .chain(r.refs.iter().map(|x| &x.field))
+            {
+                assert!(has(f), "{}.{f} is named by its rules but is no column", r.table);
+            }
+        }
+    }
+
+    #[test]
+    fn every_table_spec_matches_its_sqlite_table() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = dir.path().join("keel.db");
+        crate::db::migrate(&db).unwrap_or_else(|e| panic!("{e}"));
+        let c = Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        for t in super::super::TABLES {
+            let mut stmt = c
+                .prepare(&format!("PRAGMA table_info({})", t.name))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let cols: Vec<(String, String)> = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!cols.is_empty(), "no table {}", t.name);
+            let mut want: Vec<String> = t.cols.iter().map(|(n, _)| n.to_string()).collect();
+            want.push("id".into());
+            want.sort();
+            let mut got: Vec<String> = cols.iter().map(|(n, _)| n.clone()).collect();
+            got.sort();
+            assert_eq!(got, want, "{}: the spec's columns are not the table's", t.name);
+            for (name, ty) in t.cols {
+                let sql_ty = &cols
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, ty)| ty.clone())
+                    .unwrap_or_default();
+                let expect = match ty {
+                    Col::Text => "TEXT",
+                    Col::Int => "INTEGER",
+                };
+                assert_eq!(sql_ty, expect, "{}.{name}", t.name);
+            }
+        }
+    }
+
+    #[test]
+    fn quarters_follow_months() {
+        assert_eq!(quarter_of("2026-01-05T00:00:00Z"), "2026Q1");
+        assert_eq!(quarter_of("2026-12-31T23:59:59Z"), "2026Q4");
+        assert_eq!(quarter_of("2026-13-01"), "");
+        assert_eq!(quarter_of("x"), "");
+    }
+
+    #[test]
+    fn rich_text_from_any_path_is_sanitised_by_the_projection() {
+        let spec = super::super::table_spec("issues").unwrap_or_else(|| panic!("issues"));
+        let mut vals: Vec<Val> = spec.cols.iter().map(|_| Val::Null).collect();
+        let h = spec
+            .cols
+            .iter()
+            .position(|(n, _)| *n == "description_html")
+            .unwrap_or(0);
+        let t = spec
+            .cols
+            .iter()
+            .position(|(n, _)| *n == "description_text")
+            .unwrap_or(0);
+        vals[h] = Val::Text("<p onclick=\"x()\">hi<script>alert(1)</script></p>".into());
+        vals[t] = Val::Text("a lie".into());
+        derive_fields(spec, &mut vals);
+        assert_eq!(vals[h], Val::Text("<p>hi</p>".into()));
+        assert_eq!(vals[t], Val::Text("hi".into()));
+    }
+}

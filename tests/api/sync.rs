@@ -554,7 +554,7 @@ async fn two_desktops_sync_directly_as_peers() {
 // -----------------------------------------------------------------------------------------
 // Security: a raw WebSocket client against the in-process server.
 
-mod raw {
+pub(crate) mod raw {
     use std::collections::HashMap;
     use std::time::Duration;
 
