@@ -241,9 +241,12 @@ fn main() -> anyhow::Result<()> {
                 }
                 UserCmd::ResetPassword { email } => {
                     let password = read_password()?;
-                    keel::auth::reset_password_blocking(&app, &email, &password)
+                    let r = keel::auth::reset_password_blocking(&app, &email, &password)
                         .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-                    println!("password reset for {email}; every session was signed out");
+                    println!(
+                        "password reset for {email}; signed out {} session(s), revoked {} API token(s) and {} device(s)",
+                        r.sessions, r.api_tokens, r.devices
+                    );
                 }
             }
             Ok(())

@@ -553,7 +553,7 @@ impl Auth<'_> {
         Ok(())
     }
 
-    pub async fn change_password(&self, actor: &Actor, current: String, new: String) -> Result<(), AppError> {
+    pub async fn change_password(&self, actor: &Actor, current: String, new: String) -> Result<Revoked, AppError> {
         if let Err(e) = check_password(&new) {
             return Err(AppError::field("new_password", e));
         }
@@ -572,28 +572,69 @@ impl Auth<'_> {
         let new_hash = hash_password(new).await?;
         let uid = actor.user_id.clone();
         let keep = actor.session_id().map(str::to_string);
-        self.0
+        let (revoked, devices) = self
+            .0
             .writer
             .write(move |ctx| {
                 store::set_password(ctx.conn, &uid, &new_hash)?;
-                store::revoke_sessions_except(ctx.conn, &uid, keep.as_deref(), "password_changed")?;
-                Ok(())
+                revoke_credentials(ctx.conn, &uid, keep.as_deref(), "password_changed")
             })
-            .await
+            .await?;
+        for d in &devices {
+            self.0.sync.cut_device(d);
+        }
+        Ok(revoked)
     }
 }
 
-/// Revokes every session and sets a new password (CLI `keel user reset-password`).
-pub fn reset_password_blocking(app: &App, email: &str, password: &str) -> Result<(), AppError> {
+/// What a password change or reset signed out.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    /// Other sessions (browsers, apps) signed out.
+    pub sessions: usize,
+    /// Personal API tokens revoked.
+    pub api_tokens: usize,
+    /// Paired devices revoked (their sync connections are cut).
+    pub devices: usize,
+}
+
+/// A new password makes every old credential of the account worthless: sessions (but the
+/// caller's own), API tokens and device tokens. Answers what was revoked and the devices'
+/// ids, whose live connections the caller cuts after the commit.
+fn revoke_credentials(
+    c: &rusqlite::Connection,
+    uid: &str,
+    keep: Option<&str>,
+    reason: &str,
+) -> Result<(Revoked, Vec<String>), AppError> {
+    let sessions = store::revoke_sessions_except(c, uid, keep, reason)?;
+    let api_tokens = store::revoke_api_tokens(c, uid)?;
+    let devices = crate::sync::revoke_all_devices(c, uid)?;
+    Ok((
+        Revoked {
+            sessions,
+            api_tokens,
+            devices: devices.len(),
+        },
+        devices,
+    ))
+}
+
+/// Sets a new password and revokes every session, API token and device of the account
+/// (CLI `keel user reset-password`).
+pub fn reset_password_blocking(app: &App, email: &str, password: &str) -> Result<Revoked, AppError> {
     let email = parse_email(email).map_err(|e| AppError::field("email", e))?;
     check_password(password).map_err(|e| AppError::field("password", e))?;
     let hash = hash_password_blocking(password)?;
-    app.writer.write_blocking(move |ctx| {
+    let (revoked, devices) = app.writer.write_blocking(move |ctx| {
         let user = store::user_by_email(ctx.conn, &email)?.ok_or(AppError::not_found("user"))?;
         store::set_password(ctx.conn, &user.id, &hash)?;
-        store::revoke_sessions_except(ctx.conn, &user.id, None, "password_reset")?;
-        Ok(())
-    })
+        revoke_credentials(ctx.conn, &user.id, None, "password_reset")
+    })?;
+    for d in &devices {
+        app.sync.cut_device(d);
+    }
+    Ok(revoked)
 }
 
 /// Creates an account from the CLI (`keel user create`); `admin` makes it instance admin.

@@ -194,23 +194,24 @@ pub struct PasswordBody {
     pub new_password: String,
 }
 
-/// Changes the password; every other session of the account is signed out.
+/// Changes the password; every other session, every API token and every paired device of
+/// the account is signed out, and the answer says how many.
 #[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", request_body = PasswordBody,
-    responses((status = 204)))]
+    responses((status = 200, body = crate::auth::Revoked)))]
 async fn change_password(
     State(app): State<App>,
     ClientIp(ip): ClientIp,
     actor: Actor,
     AppJson(b): AppJson<PasswordBody>,
-) -> Result<StatusCode, AppError> {
+) -> Result<Json<crate::auth::Revoked>, AppError> {
     app.limits.hit("password", &ip, Some(&actor.user_id))?;
     if b.current_password.len() > 1024 {
         return Err(AppError::refused("wrong_password", "the current password is wrong"));
     }
-    Auth(&app)
+    let revoked = Auth(&app)
         .change_password(&actor, b.current_password, b.new_password)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(revoked))
 }
 
 /// Personal API tokens of the signed-in account (without their secrets).

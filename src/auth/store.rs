@@ -189,13 +189,20 @@ pub(crate) fn revoke_sessions_except(
     user_id: &str,
     keep: Option<&str>,
     reason: &str,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<usize> {
     c.execute(
         "UPDATE sessions SET revoked_at = ?3, revoke_reason = ?4
          WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?2",
         params![user_id, keep, now_rfc3339(), reason],
-    )?;
-    Ok(())
+    )
+}
+
+/// Revokes every live API token of a user; answers how many.
+pub(crate) fn revoke_api_tokens(c: &Connection, user_id: &str) -> rusqlite::Result<usize> {
+    c.execute(
+        "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        params![user_id, now_rfc3339()],
+    )
 }
 
 pub(crate) fn rotate_refresh(

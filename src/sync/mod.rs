@@ -147,6 +147,12 @@ pub async fn revoke_device(app: &App, user: &str, device_id: &str) -> Result<(),
     Ok(())
 }
 
+/// Revokes every device of `user` inside a writer job (a password change or reset); the
+/// caller cuts their connections after the commit (`Hub::cut_device`). Answers their ids.
+pub fn revoke_all_devices(c: &Connection, user: &str) -> rusqlite::Result<Vec<String>> {
+    store::revoke_devices_of(c, user)
+}
+
 pub async fn conflicts(app: &App, ws: &str) -> Result<Vec<store::ConflictView>, AppError> {
     let w = ws.to_string();
     app.readers.read(move |c| Ok(store::conflicts(c, &w)?)).await

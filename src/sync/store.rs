@@ -137,6 +137,19 @@ pub(crate) fn devices(c: &Connection, user: &str) -> rusqlite::Result<Vec<Device
 }
 
 /// Revokes a live device of `user`; false if there is none with that id.
+/// Revokes every live device of a user; answers their ids.
+pub(crate) fn revoke_devices_of(c: &Connection, user: &str) -> rusqlite::Result<Vec<String>> {
+    let ids: Vec<String> = c
+        .prepare("SELECT id FROM devices WHERE user_id = ?1 AND revoked_at IS NULL")?
+        .query_map([user], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    c.execute(
+        "UPDATE devices SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        rusqlite::params![user, crate::time::now_rfc3339()],
+    )?;
+    Ok(ids)
+}
+
 pub(crate) fn revoke_device(c: &Connection, user: &str, id: &str) -> rusqlite::Result<bool> {
     Ok(c.execute(
         "UPDATE devices SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL",

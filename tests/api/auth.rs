@@ -163,16 +163,34 @@ async fn profile_update_and_password_change() {
     )
     .await
     .err(422, "validation_failed");
-    app.post(
-        "/api/v1/users/me/password",
-        &u.token,
-        json!({"current_password": PASSWORD, "new_password": "another secret"}),
-    )
-    .await
-    .ok(204);
-    // This session stays, every other one is signed out.
+    // An API token and a paired device, made with the old password.
+    let pat = app
+        .post("/api/v1/users/me/tokens", &u.token, json!({"name": "ci"}))
+        .await
+        .ok(201)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let device = crate::sync::raw::pair_device(&app, &u.email, "laptop").await;
+    let device_token = device["token"].as_str().unwrap().to_string();
+    assert!(crate::sync::raw::open(&app, Some(&device_token), None).await.is_ok());
+    let r = app
+        .post(
+            "/api/v1/users/me/password",
+            &u.token,
+            json!({"current_password": PASSWORD, "new_password": "another secret"}),
+        )
+        .await;
+    assert_eq!(r.ok(200), &json!({"sessions": 1, "api_tokens": 1, "devices": 1}));
+    // This session stays; every other one, the API token and the device are signed out.
     app.get("/api/v1/users/me", &u.token).await.ok(200);
     app.get("/api/v1/users/me", &other).await.err(401, "invalid_token");
+    app.get("/api/v1/users/me", &pat).await.err(401, "invalid_token");
+    assert_eq!(
+        crate::sync::raw::open(&app, Some(&device_token), None).await.err(),
+        Some(401),
+        "a device paired before the change connects no more"
+    );
     app.login(&u.email, PASSWORD).await.err(401, "invalid_credentials");
     app.login(&u.email, "another secret").await.ok(200);
 }

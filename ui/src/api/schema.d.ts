@@ -266,7 +266,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Changes the password; every other session of the account is signed out. */
+        /**
+         * Changes the password; every other session, every API token and every paired device of
+         *     the account is signed out, and the answer says how many.
+         */
         post: operations["change_password"];
         delete?: never;
         options?: never;
@@ -2063,6 +2066,15 @@ export interface components {
          * @enum {string}
          */
         Registration: "open" | "invite_only" | "closed";
+        /** @description What a password change or reset signed out. */
+        Revoked: {
+            /** @description Personal API tokens revoked. */
+            api_tokens: number;
+            /** @description Paired devices revoked (their sync connections are cut). */
+            devices: number;
+            /** @description Other sessions (browsers, apps) signed out. */
+            sessions: number;
+        };
         RoleBody: {
             role: components["schemas"]["WsRole"];
         };
@@ -4353,11 +4365,13 @@ export interface operations {
             };
         };
         responses: {
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Revoked"];
+                };
             };
             /** @description Malformed request */
             400: {

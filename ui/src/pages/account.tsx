@@ -97,7 +97,8 @@ function Password() {
         {change.isError && !Object.keys(fieldsOf(change.error)).length ? <ErrorNote error={change.error} /> : null}
         {change.isSuccess ? (
           <p className="ok" role="status">
-            Password changed. Your other sessions were signed out.
+            Password changed. Signed out: {plural(change.data.sessions, "other session")},{" "}
+            {plural(change.data.api_tokens, "API token")}, {plural(change.data.devices, "paired device")}.
           </p>
         ) : null}
         <button type="submit" className="primary" disabled={change.isPending}>
@@ -207,4 +208,9 @@ function Tokens() {
       ) : null}
     </section>
   );
+}
+
+/// "1 paired device", "2 paired devices".
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
 }
