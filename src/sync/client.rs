@@ -54,7 +54,52 @@ pub fn parse_peer_url(raw: &str) -> Result<String, String> {
     if rest.is_empty() || rest.contains('/') || rest.contains('@') || rest.len() > 253 {
         return Err("must be a server address like http://192.168.1.20:7420".into());
     }
+    if let Some(ip) = host_ip(rest) {
+        refuse_address(ip)?;
+    }
     Ok(u.to_string())
+}
+
+/// The IP address a `host[:port]` names literally, if it does.
+fn host_ip(hostport: &str) -> Option<std::net::IpAddr> {
+    if let Some(v6) = hostport.strip_prefix('[') {
+        return v6.split(']').next()?.parse().ok();
+    }
+    hostport.split(':').next()?.parse().ok()
+}
+
+/// Addresses a server is never paired at: link-local (169.254/16, fe80::/10: what a
+/// cloud's metadata service and a misconfigured interface answer on), unspecified
+/// (0.0.0.0, ::), multicast and broadcast.
+fn refuse_address(ip: std::net::IpAddr) -> Result<(), String> {
+    let bad = match ip {
+        std::net::IpAddr::V4(a) => a.is_link_local() || a.is_unspecified() || a.is_multicast() || a.is_broadcast(),
+        std::net::IpAddr::V6(a) => a.is_unspecified() || a.is_multicast() || (a.segments()[0] & 0xffc0) == 0xfe80,
+    };
+    if bad {
+        return Err(format!(
+            "{ip} is a link-local, unspecified or multicast address; use the server's LAN address"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a host name that resolves to an address `refuse_address` refuses.
+async fn check_resolved(url: &str) -> Result<(), AppError> {
+    let hostport = url.split("://").nth(1).unwrap_or_default();
+    let target = if hostport.contains(':') && !hostport.ends_with(']') {
+        hostport.to_string()
+    } else if url.starts_with("https://") {
+        format!("{hostport}:443")
+    } else {
+        format!("{hostport}:80")
+    };
+    if let Ok(addrs) = tokio::net::lookup_host(target).await {
+        for a in addrs {
+            refuse_address(a.ip()).map_err(|m| AppError::field("url", m))?;
+        }
+    }
+    Ok(())
 }
 
 fn token_path(data_dir: &Path, peer_id: &str) -> PathBuf {
@@ -95,8 +140,11 @@ fn load_token(data_dir: &Path, peer_id: &str) -> anyhow::Result<String> {
 /// token, this instance takes the user's account (same id) and remembers the peer.
 pub async fn pair(app: &App, url: &str, email: &str, password: &str, device_name: &str) -> Result<PeerView, AppError> {
     let url = parse_peer_url(url).map_err(|m| AppError::field("url", m))?;
+    check_resolved(&url).await?;
+    // A redirect could carry the credentials to an address nobody chose.
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(AppError::internal)?;
     let r = http
@@ -365,5 +413,36 @@ mod tests {
         assert!(!token_refused(StatusCode::UNAUTHORIZED, Some(other)));
         assert!(!token_refused(StatusCode::FORBIDDEN, Some(keel)));
         assert!(!token_refused(StatusCode::UNAUTHORIZED, None));
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn peer_addresses_that_are_link_local_unspecified_or_multicast_are_refused() {
+        for bad in [
+            "http://169.254.169.254",
+            "http://169.254.1.2:7420",
+            "http://0.0.0.0:7420",
+            "http://[::]:7420",
+            "http://[fe80::1]:7420",
+            "http://224.0.0.1",
+            "http://255.255.255.255",
+            "ftp://10.0.0.1",
+            "http://10.0.0.1/path",
+            "http://user@10.0.0.1",
+        ] {
+            assert!(parse_peer_url(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "http://192.168.1.20:7420",
+            "http://127.0.0.1:7420/",
+            "https://keel.example.com",
+            "http://[::1]:7420",
+        ] {
+            assert!(parse_peer_url(good).is_ok(), "{good}");
+        }
     }
 }

@@ -371,3 +371,32 @@ fn each_load_gets_a_fresh_client_id() {
     assert_ne!(l1.client_id(), l2.client_id());
     assert_ne!(l1.client_id(), a.client_id());
 }
+
+#[tokio::test]
+async fn every_commit_publishes_typed_changes_with_before_and_after() {
+    let (t, _ws, pid, issue) = crate::sync::raw::world().await;
+    let mut rx = t.app.app.sync.subscribe();
+    let p = format!("/api/v1/workspaces/acme/projects/{pid}");
+    t.app
+        .patch(&format!("{p}/issues/{issue}"), &t.m.token, json!({"name": "Renamed"}))
+        .await
+        .ok(200);
+    let published = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(published.who, keel::docs::Who::User(t.m.id.clone()));
+    let c = published
+        .changes
+        .iter()
+        .find(|c| c.spec.name == "issues" && c.id == issue)
+        .expect("the issue's change");
+    let name = c.spec.cols.iter().position(|(n, _)| *n == "name").unwrap();
+    assert_eq!(c.before.as_ref().unwrap()[name], keel::docs::Val::Text("Shared".into()));
+    assert_eq!(c.after[name], keel::docs::Val::Text("Renamed".into()));
+    // The history record written with it is a change of its own, new (no before-image).
+    assert!(published
+        .changes
+        .iter()
+        .any(|c| c.spec.name == "issue_activity" && c.before.is_none()));
+}
