@@ -233,7 +233,7 @@ async fn main() {
         let d = keel::sync::doc_ref(id, ws).unwrap();
         let e = empty.clone();
         app.writer
-            .write(move |ctx| ctx.apply_remote(&d, &e, |_, _, _| Ok(())).map(|_| ()))
+            .write(move |ctx| ctx.apply_remote(&keel::docs::Who::System, &d, &e).map(|_| ()))
             .await
             .unwrap();
     }

@@ -194,7 +194,8 @@ fn check_comment(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         ));
     }
     let is_admin = cx.proj_role >= Some(ProjRole::Admin);
-    if !c.is_create() && !cx.is_me(author) && !(c.is_delete() && is_admin) {
+    let allowed = c.is_create() || cx.is_me(author) || (c.is_delete() && is_admin);
+    if !allowed {
         return Err(AppError::denied(
             "not_comment_author",
             "only the author edits a comment; the author or a project admin deletes it",
