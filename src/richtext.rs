@@ -6,6 +6,10 @@ use std::sync::LazyLock;
 
 /// Longest rich text accepted, in characters of the HTML sent.
 pub const MAX_HTML: usize = 100_000;
+/// Longest rich text stored: sanitising may lengthen what was sent (escaped characters,
+/// `rel` on links; `&` becomes `&amp;`, five times longer), so the stored bound is wider
+/// than the bound on input.
+pub const MAX_STORED_HTML: usize = 5 * MAX_HTML;
 
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();

@@ -1062,19 +1062,6 @@ fn record_is_plain<T: ReadTxn>(txn: &T, root: &MapRef, spec: &TableSpec, id: &st
     })
 }
 
-/// Reads one field of a record as text (for the sync layer's checks).
-pub fn record_field<T: ReadTxn>(txn: &T, table: &str, id: &str, field: &str) -> Option<String> {
-    let spec = table_spec(table)?;
-    let root = txn.get_map(table)?;
-    let i = spec.cols.iter().position(|(n, _)| *n == field)?;
-    let vals = read_record(txn, &root, spec, id)?;
-    match vals.into_iter().nth(i)? {
-        Val::Text(t) => Some(t),
-        Val::Int(n) => Some(n.to_string()),
-        Val::Null => None,
-    }
-}
-
 /// Rewrites every projection table from the documents (`keel rebuild-projection`).
 /// Returns the number of records read from them (a record left incomplete by missing
 /// updates keeps no row, as in `project`).

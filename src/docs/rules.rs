@@ -369,15 +369,13 @@ pub fn check_structure(d: &DocRef, who: &Who, c: &Change) -> Result<(), AppError
             return Err(scope_error(c, "was not created in this document's quarter"));
         }
     }
-    if let Some(before) = &c.before {
+    if c.before.is_some() {
         // The row that exists under this key must be this document's: else the key lives
         // in another document (another project, workspace, person or quarter).
-        let mut prev = c.clone();
-        prev.after = before.clone();
-        let elsewhere = fields.iter().any(|(f, want)| has(f) && prev.text(f) != Some(*want))
+        let elsewhere = fields.iter().any(|(f, want)| has(f) && c.was(f) != Some(*want))
             || (spec.name == "worklogs"
                 && scope.quarter.is_some()
-                && prev.text("created_at").map(quarter_of) != scope.quarter);
+                && c.was("created_at").map(quarter_of) != scope.quarter);
         if elsewhere {
             return Err(AppError::conflict(
                 "record_elsewhere",

@@ -197,11 +197,24 @@ pub(crate) fn upsert_rows(conn: &Connection, spec: &TableSpec, rows: &[(&str, &[
 /// before-image of a change: the projection is a function of the documents), in the order
 /// of `spec.cols`; `None` when there is none.
 pub(crate) fn read_row(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlite::Result<Option<Vec<Val>>> {
-    // Table and column names come from the static TABLES list, never from input.
-    let names: Vec<&str> = spec.cols.iter().map(|c| c.0).collect();
-    let mut stmt = conn.prepare_cached(&format!("SELECT {} FROM {} WHERE id = ?1", names.join(", "), spec.name))?;
+    thread_local! {
+        static TEXTS: std::cell::RefCell<std::collections::HashMap<&'static str, std::rc::Rc<str>>> =
+            Default::default();
+    }
+    // Made once per table on each thread; table and column names come from the static
+    // TABLES list, never from input.
+    let sql = TEXTS.with(|t| {
+        t.borrow_mut()
+            .entry(spec.name)
+            .or_insert_with(|| {
+                let names: Vec<&str> = spec.cols.iter().map(|c| c.0).collect();
+                format!("SELECT {} FROM {} WHERE id = ?1", names.join(", "), spec.name).into()
+            })
+            .clone()
+    });
+    let mut stmt = conn.prepare_cached(&sql)?;
     stmt.query_row([id], |r| {
-        (0..names.len())
+        (0..spec.cols.len())
             .map(|i| {
                 Ok(match r.get_ref(i)? {
                     rusqlite::types::ValueRef::Null => Val::Null,

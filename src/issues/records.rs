@@ -90,7 +90,14 @@ pub const ISSUES: Rules = Rules {
         in_project("cycle_id", "cycles"),
         in_project("module_id", "modules"),
     ],
-    max_len: &[("name", 255), ("priority", 10), ("start_date", 10), ("target_date", 10)],
+    max_len: &[
+        ("name", 255),
+        ("priority", 10),
+        ("start_date", 10),
+        ("target_date", 10),
+        ("description_html", crate::richtext::MAX_STORED_HTML),
+        ("description_text", crate::richtext::MAX_STORED_HTML),
+    ],
     check: check_issue,
 };
 
@@ -171,7 +178,10 @@ pub const ISSUE_COMMENTS: Rules = Rules {
     table: "issue_comments",
     immutable: &["issue_id", "created_at", "created_by"],
     refs: &[in_project("issue_id", "issues")],
-    max_len: &[("comment_html", crate::richtext::MAX_HTML)],
+    max_len: &[
+        ("comment_text", crate::richtext::MAX_STORED_HTML),
+        ("comment_html", crate::richtext::MAX_STORED_HTML),
+    ],
     check: check_comment,
 };
 

@@ -96,7 +96,7 @@ pub const STICKIES: Rules = Rules {
     refs: &[],
     max_len: &[
         ("name", 255),
-        ("description_html", crate::richtext::MAX_HTML),
+        ("description_html", crate::richtext::MAX_STORED_HTML),
         ("color", 7),
     ],
     check: mine,

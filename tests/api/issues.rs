@@ -716,3 +716,36 @@ async fn states_follow_their_rules_and_permissions_hold() {
         .err(422, "project_archived");
     t.app.get(&format!("{p}/issues"), &t.m.token).await.ok(200);
 }
+
+#[tokio::test]
+async fn the_longest_rich_text_the_api_takes_is_stored_even_when_sanitising_lengthens_it() {
+    let t = team().await;
+    let p = project(&t).await;
+    // 100,000 characters (the input bound) that escaping makes five times longer.
+    let amps = "&".repeat(100_000);
+    let r = t
+        .app
+        .post(
+            &format!("{p}/issues"),
+            &t.m.token,
+            json!({"name": "Ampersands", "description_html": amps}),
+        )
+        .await;
+    let id = r.ok(201)["id"].as_str().unwrap().to_string();
+    t.app
+        .post(
+            &format!("{p}/issues/{id}/comments"),
+            &t.m.token,
+            json!({"comment_html": "&".repeat(100_000)}),
+        )
+        .await
+        .ok(201);
+    t.app
+        .post(
+            &format!("{p}/issues"),
+            &t.m.token,
+            json!({"name": "Too long", "description_html": "a".repeat(100_001)}),
+        )
+        .await
+        .err(422, "validation_failed");
+}
