@@ -60,10 +60,9 @@ pub fn allowed_when_archived(c: &Change) -> bool {
 pub const PROJECT_MEMBERS: Rules = Rules {
     table: "project_members",
     immutable: &["user_id", "created_at"],
-    refs: &[crate::docs::rules::Ref {
-        field: "user_id",
-        to: crate::docs::rules::Target::Member,
-    }],
+    // `user_id` must be a live member of the workspace: checked by `check_member`, with
+    // the API's code (`not_workspace_member`).
+    refs: &[],
     max_len: &[("role", 10)],
     check: check_member,
 };
@@ -73,8 +72,11 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         .text("role")
         .and_then(ProjRole::parse)
         .ok_or_else(|| AppError::field("role", "must be guest, member or admin"))?;
-    let user = c.text("user_id").unwrap_or_default();
     let pid = cx.scope.project.as_deref().unwrap_or_default();
+    if cx.is_person() && !(c.is_deleted() && !c.is_delete()) {
+        may_change_member(cx, c, role, pid)?;
+    }
+    // A project keeps an admin (counted after the change), whoever changes it.
     let was_admin = !c.is_create() && c.was("role") == Some("admin");
     if was_admin && (c.is_deleted() || role != ProjRole::Admin) && store::admin_count(cx.conn, pid)? < 1 {
         return Err(AppError::refused(
@@ -82,9 +84,12 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             "a project must keep at least one admin",
         ));
     }
-    if !cx.is_person() || (c.is_deleted() && !c.is_delete()) {
-        return Ok(());
-    }
+    Ok(())
+}
+
+/// Whether the acting person may make this change of a project membership.
+fn may_change_member(cx: &RuleCtx<'_>, c: &Change, role: ProjRole, pid: &str) -> Result<(), AppError> {
+    let user = c.text("user_id").unwrap_or_default();
     if !c.is_deleted() {
         let ws_role = crate::workspaces::role_of(cx.conn, &cx.doc.workspace_id, user)?.ok_or_else(|| {
             AppError::refused(
@@ -99,12 +104,9 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             ));
         }
     }
-    // The creator's own admin membership is checked with the new project.
+    // The creator's own admin membership is checked with the new project; anyone may leave.
     let new_project = cx.touched("projects", pid).is_some_and(|p| p.before.is_none());
-    if new_project && cx.is_me(Some(user)) {
-        return Ok(());
-    }
-    if c.is_delete() && cx.is_me(Some(user)) {
+    if (new_project || c.is_delete()) && cx.is_me(Some(user)) {
         return Ok(());
     }
     cx.require_project(ProjRole::Admin, "changing project members")

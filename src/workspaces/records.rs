@@ -72,7 +72,10 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     }
     let new_role = role(c.text("role"))?;
     let old_role = c.was("role").and_then(WsRole::parse).filter(|_| !c.is_create());
-    // No workspace is left without an owner (counted after the change).
+    if cx.is_person() {
+        may_change_member(cx, c, user, new_role, old_role)?;
+    }
+    // No workspace is left without an owner (counted after the change), whoever changes it.
     let owner_lost = old_role == Some(WsRole::Owner) && (c.is_deleted() || new_role != WsRole::Owner);
     if owner_lost && store::owner_count(cx.conn, &cx.doc.workspace_id)? < 1 {
         return Err(AppError::refused(
@@ -80,9 +83,17 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             "a workspace must keep at least one owner",
         ));
     }
-    if !cx.is_person() {
-        return Ok(());
-    }
+    Ok(())
+}
+
+/// Whether the acting person may make this change of a membership.
+fn may_change_member(
+    cx: &RuleCtx<'_>,
+    c: &Change,
+    user: Option<&str>,
+    new_role: WsRole,
+    old_role: Option<WsRole>,
+) -> Result<(), AppError> {
     let actor = cx.ws_role;
     if c.is_create() {
         if c.is_deleted() {
