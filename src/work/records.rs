@@ -73,7 +73,9 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         .and_then(ProjRole::parse)
         .ok_or_else(|| AppError::field("role", "must be guest, member or admin"))?;
     let pid = cx.scope.project.as_deref().unwrap_or_default();
-    if cx.is_person() && !(c.is_deleted() && !c.is_delete()) {
+    // A membership that stays removed is nobody's change.
+    let settled = c.is_deleted() && !c.is_delete();
+    if cx.is_person() && !settled {
         may_change_member(cx, c, role, pid)?;
     }
     // A project keeps an admin (counted after the change), whoever changes it.
