@@ -324,15 +324,32 @@ impl Session {
 
     /// What the other side may do with `d` (cached until a workspace or project changes).
     async fn access(&mut self, d: &DocRef) -> Result<Access, End> {
-        let Some(user) = self.device_user() else {
-            return Ok(Access {
-                read: true,
-                write: true,
-            });
-        };
         if let Some(a) = self.access.get(&d.id) {
             return Ok(*a);
         }
+        let user = match &self.remote {
+            Remote::Device { user_id, .. } => user_id.clone(),
+            Remote::Upstream { peer_id } => {
+                // The server we sync from is trusted with the workspaces it shares with us,
+                // and with new ones it brings: never with one made here (or from elsewhere).
+                let (p, ws) = (peer_id.clone(), d.workspace_id.clone());
+                let scope = self
+                    .app
+                    .readers
+                    .read(move |c| Ok(store::peer_scope(c, &p, &ws)?))
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                let open = scope != Some(false);
+                let a = Access {
+                    read: open,
+                    write: open,
+                };
+                if scope.is_some() {
+                    self.access.insert(d.id.clone(), a);
+                }
+                return Ok(a);
+            }
+        };
         let d2 = d.clone();
         let a = self
             .app
@@ -356,12 +373,19 @@ impl Session {
     /// after `since` (all of them when it is 0).
     async fn manifest(&mut self) -> Result<Manifest, AppError> {
         let user = self.device_user();
+        let peer = match &self.remote {
+            Remote::Upstream { peer_id } => Some(peer_id.clone()),
+            Remote::Device { .. } => None,
+        };
         let since = self.since;
         let rows = self
             .app
             .readers
             .read(move |c| {
-                let mut rows = store::documents(c, user.as_deref())?;
+                let mut rows = match (&user, &peer) {
+                    (None, Some(p)) => store::documents_for_peer(c, p)?,
+                    _ => store::documents(c, user.as_deref())?,
+                };
                 // What a device may read also follows its roles, kept in the workspace and
                 // project documents: when one of those changed, so may have its access to
                 // every document under it, changed or not.
@@ -652,6 +676,17 @@ impl Session {
                 .await?;
             return Ok(None);
         };
+        if !self.access(&d).await?.write {
+            // A workspace this instance does not share with that server: not taken.
+            self.doc_error(
+                &d.id,
+                "not_shared",
+                "this workspace is not shared with this server",
+                false,
+            )
+            .await?;
+            return Ok(None);
+        }
         let size = update.len();
         let job: Answer = match checked(update).await?.and_then(|u| self.apply(&d, u)) {
             Ok(job) => Box::pin(job),
@@ -675,7 +710,11 @@ impl Session {
             // server's updates were checked there and keep the rules of structure here.
             let who = match &remote {
                 Remote::Device { user_id, .. } => Who::User(user_id.clone()),
-                Remote::Upstream { .. } => Who::Upstream,
+                Remote::Upstream { peer_id } => {
+                    // A workspace the server brings is shared with it from now on.
+                    store::share_workspace(ctx.conn, peer_id, &d2.workspace_id)?;
+                    Who::Upstream
+                }
             };
             let applied = ctx.apply_checked(&who, &d2, &update)?;
             // What this instance writes in answer (a renumbering) is its own change:
@@ -739,9 +778,14 @@ impl Session {
                     .ok()
                     .flatten();
                 if let Some(d) = ws.and_then(|w| doc_ref(doc, &w)) {
-                    tracing::warn!(doc = %d.id, reason = %e.message, "sync: the server refused our update; resetting the document");
-                    let empty = yrs::Update::new().encode_v1();
-                    let _ = self.app.writer.write(move |ctx| ctx.reset_document(&d, &empty)).await;
+                    // A reset applies only to what this instance shares with that server.
+                    if self.access(&d).await?.write {
+                        tracing::warn!(doc = %d.id, reason = %e.message, "sync: the server refused our update; resetting the document");
+                        let empty = yrs::Update::new().encode_v1();
+                        let _ = self.app.writer.write(move |ctx| ctx.reset_document(&d, &empty)).await;
+                    } else {
+                        tracing::warn!(doc = %d.id, "sync: a server asked to reset a document it does not share; ignored");
+                    }
                 }
                 self.unacked = self.unacked.saturating_sub(1);
                 Ok(())

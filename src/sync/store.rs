@@ -16,6 +16,51 @@ pub(crate) struct DocRow {
 
 /// Every document of the workspaces `user` belongs to (all documents when `None`); the
 /// caller filters them by access.
+/// Whether this instance takes and sends the documents of workspace `ws` with `peer`:
+/// `Some(true)` shared, `Some(false)` a workspace held here and not shared with it (made here,
+/// or from another peer), `None` a workspace this instance does not hold yet.
+pub(crate) fn peer_scope(c: &Connection, peer: &str, ws: &str) -> rusqlite::Result<Option<bool>> {
+    let shared: bool = c
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM peer_workspaces WHERE peer_id = ?1 AND workspace_id = ?2)")?
+        .query_row([peer, ws], |r| r.get(0))?;
+    if shared {
+        return Ok(Some(true));
+    }
+    let held: bool = c
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM documents WHERE workspace_id = ?1)")?
+        .query_row([ws], |r| r.get(0))?;
+    Ok(if held { Some(false) } else { None })
+}
+
+/// Records that workspace `ws` is shared with `peer` (it came from there).
+pub(crate) fn share_workspace(c: &Connection, peer: &str, ws: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO peer_workspaces (peer_id, workspace_id, shared_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![peer, ws, now_rfc3339()])?;
+    Ok(())
+}
+
+/// The documents of the workspaces shared with `peer`, as `documents` lists them.
+pub(crate) fn documents_for_peer(c: &Connection, peer: &str) -> rusqlite::Result<Vec<DocRow>> {
+    c.prepare_cached(
+        "SELECT d.id, d.kind, d.workspace_id, d.state_vector, d.last_seq FROM documents d
+         WHERE d.workspace_id IN (SELECT workspace_id FROM peer_workspaces WHERE peer_id = ?1)
+         ORDER BY d.id",
+    )?
+    .query_map([peer], |r| {
+        Ok(DocRow {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            workspace_id: r.get(2)?,
+            sv: r.get(3)?,
+            last_seq: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
 pub(crate) fn documents(c: &Connection, user: Option<&str>) -> rusqlite::Result<Vec<DocRow>> {
     let map = |r: &rusqlite::Row<'_>| {
         Ok(DocRow {

@@ -348,3 +348,158 @@ async fn a_members_device_keeps_the_rules_of_issues_comments_history_and_archive
     assert!(e.message.contains("archived"), "{}", e.message);
     assert_eq!(t.app.dump(&format!("SELECT * FROM issues WHERE id = '{issue}'")), state);
 }
+
+/// A server this instance syncs from, played by the test over the session's own channels.
+struct FakeServer {
+    to_device: tokio::sync::mpsc::Sender<Vec<u8>>,
+    from_device: tokio::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl FakeServer {
+    async fn send(&self, f: Frame) {
+        self.to_device.send(f.encode()).await.unwrap();
+    }
+    /// Frames the device sends within a short quiet period.
+    async fn drain(&mut self) -> Vec<Frame> {
+        let mut out = Vec::new();
+        while let Ok(Some(b)) = tokio::time::timeout(Duration::from_millis(400), self.from_device.recv()).await {
+            out.push(Frame::decode(&b).unwrap());
+        }
+        out
+    }
+}
+
+#[tokio::test]
+async fn a_server_is_trusted_only_with_the_workspaces_it_shares() {
+    // A desktop with a workspace of its own, and one peer it syncs from.
+    let t = TestApp::spawn().await;
+    let u = t.register("ann@example.com").await;
+    t.create_workspace(&u, "home").await;
+    let home = id_of(&t, "SELECT id FROM workspaces WHERE slug = 'home'");
+    let peer = "01a20000-0000-7000-8000-00000000fe01";
+    {
+        let c = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
+        c.busy_timeout(Duration::from_secs(5)).unwrap();
+        c.execute(
+            "INSERT INTO sync_peers (id, url, device_id, user_id, created_at) VALUES (?1, 'http://127.0.0.1:9', 'd', ?2, 'now')",
+            [peer, u.id.as_str()],
+        )
+        .unwrap();
+    }
+    let (to_device, inbound) = tokio::sync::mpsc::channel(64);
+    let (outbound, from_device) = tokio::sync::mpsc::channel(64);
+    let (_cut_tx, cut) = tokio::sync::watch::channel(false);
+    let app = t.app.clone();
+    let me = u.id.clone();
+    let session = tokio::spawn(async move {
+        keel::sync::session::run(
+            app,
+            keel::sync::Remote::Upstream {
+                peer_id: peer.to_string(),
+            },
+            &me,
+            None,
+            keel::sync::session::Link { inbound, outbound },
+            cut,
+        )
+        .await
+    });
+    let mut s = FakeServer { to_device, from_device };
+    s.send(Frame::Hello(keel::sync::wire::Hello::ours(
+        &u.id,
+        None,
+        "fake-server",
+        0,
+        None,
+    )))
+    .await;
+    s.send(Frame::Manifest(keel::sync::wire::Manifest { docs: vec![] }))
+        .await;
+    let frames = s.drain().await;
+    // The desktop's own workspace is not offered to the server.
+    for f in &frames {
+        match f {
+            Frame::Manifest(m) => assert!(m.docs.iter().all(|d| d.workspace_id != home), "{m:?}"),
+            Frame::Update { workspace_id, .. } => assert_ne!(workspace_id, &home),
+            _ => {}
+        }
+    }
+    assert!(frames.iter().any(|f| matches!(f, Frame::Manifest(_))), "{frames:?}");
+    let before = t.dump("SELECT * FROM workspaces ORDER BY id");
+    // The server renames the desktop's own workspace: not taken.
+    let doc = Doc::new();
+    let u1 = {
+        let root = doc.get_or_insert_map("workspaces");
+        let mut txn = doc.transact_mut();
+        let prelim: yrs::MapPrelim = [("name".to_string(), Any::from("pwned"))].into_iter().collect();
+        root.insert(&mut txn, home.clone(), prelim);
+        txn.encode_update_v1()
+    };
+    s.send(Frame::Update {
+        doc_id: format!("ws:{home}"),
+        workspace_id: home.clone(),
+        seq: 1,
+        update: u1,
+    })
+    .await;
+    let frames = s.drain().await;
+    assert!(
+        frames
+            .iter()
+            .any(|f| matches!(f, Frame::Error(e) if e.code == "not_shared")),
+        "{frames:?}"
+    );
+    // Nor may it make the desktop drop it.
+    s.send(Frame::Error(keel::sync::wire::ErrorMsg {
+        code: "update_rejected".into(),
+        message: "reset".into(),
+        doc_id: Some(format!("ws:{home}")),
+        reset: true,
+    }))
+    .await;
+    s.drain().await;
+    assert_eq!(t.dump("SELECT * FROM workspaces ORDER BY id"), before);
+    t.get("/api/v1/workspaces/home", &u.token).await.ok(200);
+    // A workspace the server brings is taken, and shared with it from then on.
+    let theirs = "01a20000-0000-7000-8000-00000000fe02";
+    let doc = Doc::new();
+    let u2 = {
+        let root = doc.get_or_insert_map("workspaces");
+        let mut txn = doc.transact_mut();
+        let now = Any::from("2026-11-30T10:00:00.000Z");
+        let prelim: yrs::MapPrelim = [
+            ("name", Any::from("Team")),
+            ("slug", Any::from("team")),
+            ("display_id", Any::from("WK-TEAM")),
+            ("plan", Any::from("free")),
+            ("created_at", now.clone()),
+            ("updated_at", now),
+            ("created_by", Any::from(u.id.as_str())),
+            ("deleted_at", Any::Null),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        root.insert(&mut txn, theirs.to_string(), prelim);
+        txn.encode_update_v1()
+    };
+    s.send(Frame::Update {
+        doc_id: format!("ws:{theirs}"),
+        workspace_id: theirs.to_string(),
+        seq: 2,
+        update: u2,
+    })
+    .await;
+    let frames = s.drain().await;
+    assert!(frames.iter().any(|f| matches!(f, Frame::Ack(2))), "{frames:?}");
+    assert_eq!(
+        t.dump(&format!("SELECT name FROM workspaces WHERE id = '{theirs}'"))[0]["name"],
+        "Team"
+    );
+    assert_eq!(
+        t.dump("SELECT workspace_id FROM peer_workspaces"),
+        vec![json!({"workspace_id": theirs})]
+    );
+    drop(s);
+    let _ = tokio::time::timeout(Duration::from_secs(5), session).await;
+}
