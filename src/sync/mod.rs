@@ -97,6 +97,10 @@ pub fn device_access(c: &Connection, user: &str, d: &DocRef) -> rusqlite::Result
     })
 }
 
+/// Connections one device may hold open at once: one is normal, a few cover a reconnect
+/// racing the old connection's end; more is a runaway or hostile client.
+pub const MAX_DEVICE_CONNECTIONS: usize = 4;
+
 /// Device tokens start with this, so a leaked one is recognisable.
 pub const DEVICE_PREFIX: &str = "keel_dev_";
 
@@ -256,12 +260,24 @@ impl Hub {
     }
 
     /// Registers a device's connection; the receiver turns true when the device is revoked.
-    pub fn register_device(&self, device_id: &str, conn: u64) -> watch::Receiver<bool> {
+    /// `None` when the device has `MAX_DEVICE_CONNECTIONS` open already.
+    pub fn register_device(&self, device_id: &str, conn: u64) -> Option<watch::Receiver<bool>> {
         let (tx, rx) = watch::channel(false);
-        if let Ok(mut m) = self.devices.lock() {
-            m.entry(device_id.to_string()).or_default().push((conn, tx));
+        let mut m = self.devices.lock().ok()?;
+        let open = m.entry(device_id.to_string()).or_default();
+        if open.len() >= MAX_DEVICE_CONNECTIONS {
+            return None;
         }
-        rx
+        open.push((conn, tx));
+        Some(rx)
+    }
+
+    /// How many connections a device has open.
+    pub fn device_connections(&self, device_id: &str) -> usize {
+        self.devices
+            .lock()
+            .map(|m| m.get(device_id).map_or(0, Vec::len))
+            .unwrap_or(0)
     }
 
     pub fn unregister_device(&self, device_id: &str, conn: u64) {

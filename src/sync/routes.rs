@@ -150,12 +150,26 @@ async fn sync_socket(
         .map(|(_, t)| t.trim().to_string())
         .ok_or(AppError::Unauthenticated)?;
     let (device_id, user_id) = super::authenticate_device(&app, &token).await?;
+    if app.sync.device_connections(&device_id) >= super::MAX_DEVICE_CONNECTIONS {
+        return Err(too_many_connections());
+    }
     let ws =
         ws.map_err(|_| AppError::refused_status(426, "upgrade_required", "the sync endpoint speaks WebSocket only"))?;
     Ok(ws
         .max_message_size(wire::MAX_FRAME)
         .max_frame_size(wire::MAX_FRAME)
         .on_upgrade(move |socket| serve_device(app, socket, device_id, user_id)))
+}
+
+fn too_many_connections() -> AppError {
+    AppError::refused_status(
+        429,
+        "too_many_connections",
+        format!(
+            "this device has {} sync connections open already; close one first",
+            super::MAX_DEVICE_CONNECTIONS
+        ),
+    )
 }
 
 async fn serve_device(app: App, socket: WebSocket, device_id: String, user_id: String) {
@@ -185,7 +199,21 @@ async fn serve_device(app: App, socket: WebSocket, device_id: String, user_id: S
         let _ = sink.close().await;
     });
     let conn = app.sync.next_conn_id();
-    let cut = app.sync.register_device(&device_id, conn);
+    let Some(cut) = app.sync.register_device(&device_id, conn) else {
+        // Two connections raced past the check before the upgrade.
+        let e = too_many_connections();
+        let frame = wire::Frame::Error(wire::ErrorMsg {
+            code: e.status_and_code().1.into(),
+            message: e.to_string(),
+            doc_id: None,
+            reset: false,
+        });
+        let _ = out_tx.send(frame.encode()).await;
+        drop(out_tx);
+        reader.abort();
+        let _ = writer.await;
+        return;
+    };
     let end = session::run(
         app.clone(),
         Remote::Device {

@@ -30,6 +30,9 @@ use crate::App;
 
 /// Documents a manifest may list: more is refused as hostile.
 pub const MAX_MANIFEST: usize = 200_000;
+/// Manifests one connection may send: a peer sends one, and one more each time it falls
+/// behind; a stream of them (each costs a pass over every document) ends the connection.
+pub const MAX_MANIFESTS: usize = 32;
 /// At most this many of the server's updates, or bytes of them, are decoded and queued on
 /// the writer and not yet answered (a device's first sync is a thousand documents; the
 /// writer folds those waiting into one transaction).
@@ -73,6 +76,8 @@ struct Session {
     since: i64,
     /// The documents our last manifest listed, with their workspaces.
     sent: HashMap<String, String>,
+    /// Manifests the other side sent on this connection.
+    manifests: usize,
     /// The other side's instance, and its sequence its `Done` vouched for.
     remote_instance: String,
     remote_seq: i64,
@@ -111,6 +116,7 @@ pub async fn run(
         start_seq: 0,
         since: 0,
         sent: HashMap::new(),
+        manifests: 0,
         remote_instance: String::new(),
         remote_seq: 0,
         started: std::time::Instant::now(),
@@ -509,6 +515,15 @@ impl Session {
     /// documents it listed and we did not, sends whole the ones we listed and it did not,
     /// and ends with `Done`.
     async fn on_manifest(&mut self, m: Manifest) -> Result<(), End> {
+        self.manifests += 1;
+        if self.manifests > MAX_MANIFESTS {
+            return Err(self
+                .refuse(
+                    "too_many_manifests",
+                    &format!("a connection sends at most {MAX_MANIFESTS} manifests; reconnect to start over"),
+                )
+                .await);
+        }
         if m.docs.len() > MAX_MANIFEST {
             return Err(self.refuse("bad_frame", "manifest lists too many documents").await);
         }

@@ -503,3 +503,46 @@ async fn a_server_is_trusted_only_with_the_workspaces_it_shares() {
     drop(s);
     let _ = tokio::time::timeout(Duration::from_secs(5), session).await;
 }
+
+#[tokio::test]
+async fn a_device_holds_a_bounded_number_of_connections_and_manifests() {
+    let (t, _, _, _) = world().await;
+    let d = pair_device(&t.app, "member@example.com", "member device").await;
+    let token = d["token"].as_str().unwrap();
+    let mut open_ones = Vec::new();
+    for _ in 0..keel::sync::MAX_DEVICE_CONNECTIONS {
+        let mut s = open(&t.app, Some(token), None).await.unwrap();
+        handshake(&mut s, &t.m.id).await;
+        open_ones.push(s);
+    }
+    assert_eq!(
+        open(&t.app, Some(token), None).await.err(),
+        Some(429),
+        "one connection too many"
+    );
+    // Closing one makes room again.
+    drop(open_ones.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(s) = open(&t.app, Some(token), None).await {
+            again = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut s = again.expect("a connection once one closed");
+    handshake(&mut s, &t.m.id).await;
+    // A stream of manifests ends the connection with its reason.
+    let mut ended = None;
+    for _ in 0..=keel::sync::session::MAX_MANIFESTS {
+        send(&mut s, &Frame::Manifest(keel::sync::wire::Manifest { docs: vec![] })).await;
+    }
+    while let Some(f) = next(&mut s).await {
+        if let Frame::Error(e) = f {
+            ended = Some(e.code);
+            break;
+        }
+    }
+    assert_eq!(ended.as_deref(), Some("too_many_manifests"));
+    assert!(next(&mut s).await.is_none(), "the connection is closed");
+}
