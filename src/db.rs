@@ -342,6 +342,12 @@ pub fn checkpoint_truncate(path: &Path) -> anyhow::Result<()> {
 }
 
 /// Online backup into a new file (`VACUUM INTO`: consistent, compacted, never a file copy).
+/// A query that answers when the database does (`/health`).
+pub fn ping(c: &Connection) -> rusqlite::Result<()> {
+    c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+    Ok(())
+}
+
 pub fn backup_into(db: &Path, dest: &Path) -> anyhow::Result<()> {
     if dest.exists() {
         anyhow::bail!("{} already exists; choose a new file", dest.display());

@@ -122,3 +122,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         Ok(ClientIp(ip))
     }
 }
+
+/// Reads a present JSON value, `null` included, as `Some(..)`; an absent field stays `None`
+/// through `#[serde(default)]`. So a PATCH can clear a field by sending `null`.
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

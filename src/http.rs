@@ -124,9 +124,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/health", tag = "meta", security(()),
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn health(State(app): State<App>) -> Result<Json<Health>, AppError> {
-    app.readers
-        .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
-        .await?;
+    app.readers.read(|c| Ok(crate::db::ping(c)?)).await?;
     Ok(Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),

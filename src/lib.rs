@@ -8,6 +8,7 @@
 //! - `policy`: the one table that says who may call each route.
 //! - `ui`: the web UI built from `ui/`, embedded and served at `/`.
 //! - `sync`: devices, peers and the sync WebSocket over the documents.
+//! - `fuzzing`: the structured fuzz harness of the record rules (not used by the server).
 //! - `auth`, `workspaces`, `work`: the domains, each with `store.rs` (SQL) and `routes.rs`.
 
 pub mod alloc;
@@ -17,6 +18,7 @@ pub mod db;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod fuzzing;
 pub mod http;
 pub mod issues;
 pub mod me;

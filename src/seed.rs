@@ -291,7 +291,7 @@ mod work {
         // (workspace, [(project, [member ids], [(state id, group)])])
         let (ws, projects) = app
             .writer
-            .write_blocking(move |ctx| Ok(crate::issues::store::seed_targets(ctx.conn, &slug)?))
+            .write_blocking(move |ctx| Ok(crate::issues::seed_targets(ctx.conn, &slug)?))
             .map_err(err)?;
         anyhow::ensure!(!projects.is_empty(), "the first workspace has no projects");
         let mut rng = StdRng::seed_from_u64(7420);

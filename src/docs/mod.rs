@@ -1241,6 +1241,19 @@ pub fn compact_all_blocking(app: &crate::App) -> anyhow::Result<usize> {
     Ok(ids.len())
 }
 
+/// Every document of this instance (the structured fuzz harness's targets).
+pub fn all_documents(conn: &Connection) -> rusqlite::Result<Vec<DocRef>> {
+    Ok(store::document_ids(conn)?
+        .into_iter()
+        .filter_map(|(id, _, ws)| DocRef::parse(&id, &ws))
+        .collect())
+}
+
+/// Up to `limit` records of a table as projected rows, with their ids.
+pub fn sample_rows(conn: &Connection, spec: &TableSpec, limit: usize) -> rusqlite::Result<Vec<(String, Vec<Val>)>> {
+    store::sample_rows(conn, spec, limit)
+}
+
 /// Number of updates in a document's log after its snapshot.
 pub fn log_len(conn: &Connection, doc_id: &str) -> rusqlite::Result<i64> {
     store::log_len(conn, doc_id)

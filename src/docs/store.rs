@@ -230,6 +230,26 @@ pub(crate) fn read_row(conn: &Connection, spec: &TableSpec, id: &str) -> rusqlit
     .optional()
 }
 
+/// Up to `limit` rows of a table with their ids, as `read_row` reads them (the structured
+/// fuzz harness takes keys and values from them).
+pub(crate) fn sample_rows(
+    conn: &Connection,
+    spec: &TableSpec,
+    limit: usize,
+) -> rusqlite::Result<Vec<(String, Vec<Val>)>> {
+    let ids: Vec<String> = conn
+        .prepare(&format!("SELECT id FROM {} ORDER BY id LIMIT ?1", spec.name))?
+        .query_map([limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(vals) = read_row(conn, spec, &id)? {
+            out.push((id, vals));
+        }
+    }
+    Ok(out)
+}
+
 /// Where record `id` of `table` lives: the value of its `scope_col` (its workspace or
 /// project), or `None` when there is no such record. For the references rule.
 pub(crate) fn scope_of(conn: &Connection, table: &str, scope_col: &str, id: &str) -> rusqlite::Result<Option<String>> {
@@ -238,6 +258,29 @@ pub(crate) fn scope_of(conn: &Connection, table: &str, scope_col: &str, id: &str
         .query_row([id], |r| r.get::<_, Option<String>>(0))
         .optional()
         .map(Option::flatten)
+}
+
+/// A record of `table` whose reference `r` names nothing in its scope, if any.
+pub(crate) fn dangling_ref(conn: &Connection, table: &str, r: &super::rules::Ref) -> rusqlite::Result<Option<String>> {
+    use super::rules::Target;
+    let f = r.field;
+    // Names come from the static rule tables, never from input.
+    let target = match r.to {
+        Target::InProject("projects") => format!("x.id = t.{f} AND x.id = t.project_id"),
+        Target::InProject(_) => format!("x.id = t.{f} AND x.project_id = t.project_id"),
+        Target::InWorkspace("workspaces") => format!("x.id = t.{f} AND x.id = t.workspace_id"),
+        Target::InWorkspace(_) => format!("x.id = t.{f} AND x.workspace_id = t.workspace_id"),
+        Target::Member => format!("x.user_id = t.{f} AND x.workspace_id = t.workspace_id"),
+    };
+    let to = match r.to {
+        Target::InProject(t) | Target::InWorkspace(t) => t,
+        Target::Member => "workspace_members",
+    };
+    conn.prepare(&format!(
+        "SELECT t.id FROM {table} t WHERE t.{f} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {to} x WHERE {target}) LIMIT 1"
+    ))?
+    .query_row([], |row| row.get(0))
+    .optional()
 }
 
 #[cfg(test)]

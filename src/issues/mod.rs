@@ -3,9 +3,12 @@
 //! project's document (DESIGN §4); issues and states are field-shaped records, comments,
 //! activity and the assignee/label links are atomic ones.
 
+mod query;
 pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
+
+pub use query::{parse_filter, IssueListQuery};
 
 use std::collections::BTreeSet;
 
@@ -1445,6 +1448,20 @@ fn check_refs(ctx: &mut WriteCtx<'_>, pid: &str, iid: Option<&str>, input: &Issu
         }
     }
     c.finish()
+}
+
+/// Whether `uid` is a live member of project `pid` (a module's lead must be).
+pub fn is_project_member(c: &rusqlite::Connection, pid: &str, uid: &str) -> rusqlite::Result<bool> {
+    store::is_project_member(c, pid, uid)
+}
+
+/// Projects, issues and people of a workspace to log seeded time on (`keel seed`).
+#[allow(clippy::type_complexity)]
+pub fn seed_targets(
+    c: &rusqlite::Connection,
+    slug: &str,
+) -> rusqlite::Result<(String, Vec<(String, Vec<String>, Vec<(String, String)>)>)> {
+    store::seed_targets(c, slug)
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use super::{
     StickyView, UserPropertiesPatch, UserPropertiesView,
 };
 use crate::error::AppError;
+use crate::extract::nullable;
 use crate::extract::{AppJson, AppPath, AppQuery};
-use crate::issues::routes::nullable;
 use crate::work::ProjCtx;
 use crate::workspaces::WsCtx;
 use crate::App;

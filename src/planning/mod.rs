@@ -223,9 +223,9 @@ pub fn parse_view_query(q: &serde_json::Value) -> Result<IssueFilter, AppError> 
     }
     let mut list_q = obj.clone();
     list_q.remove("layout");
-    let parsed: crate::issues::routes::IssueListQuery = serde_json::from_value(serde_json::Value::Object(list_q))
+    let parsed: crate::issues::IssueListQuery = serde_json::from_value(serde_json::Value::Object(list_q))
         .map_err(|e| AppError::field("query", format!("{e}")))?;
-    crate::issues::routes::parse_filter(&parsed).map_err(|e| match e {
+    crate::issues::parse_filter(&parsed).map_err(|e| match e {
         AppError::Validation(f) => AppError::field(
             "query",
             f.iter()
@@ -435,7 +435,7 @@ impl Planning<'_> {
                     }
                 }
                 if let Some(Some(lead)) = &p.lead_id {
-                    if !crate::issues::store::is_project_member(ctx.conn, &pid, lead)? {
+                    if !crate::issues::is_project_member(ctx.conn, &pid, lead)? {
                         return Err(AppError::field("lead_id", "is not a member of this project"));
                     }
                 }

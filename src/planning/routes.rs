@@ -10,9 +10,9 @@ use utoipa_axum::routes;
 
 use super::{parse_view_query, CycleView, ModuleStatus, ModuleView, PlanInput, Planning, SavedView};
 use crate::error::{AppError, Checks};
+use crate::extract::nullable;
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::http::PageQuery;
-use crate::issues::routes::nullable;
 use crate::issues::IssuePage;
 use crate::work::ProjCtx;
 use crate::workspaces::parse_name;

@@ -387,8 +387,8 @@ async fn connect_once(app: &App, peer_id: &str, url: &str, user_id: &str, device
 }
 
 /// Whether an answer to the sync upgrade is Keel refusing the device token.
-fn token_refused(status: axum::http::StatusCode, body: Option<&[u8]>) -> bool {
-    status == axum::http::StatusCode::UNAUTHORIZED
+fn token_refused(status: reqwest::StatusCode, body: Option<&[u8]>) -> bool {
+    status == reqwest::StatusCode::UNAUTHORIZED
         && body
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
             .is_some_and(|v| v["error"]["code"] == "invalid_token")
@@ -401,7 +401,7 @@ const REVOKED: &str =
 #[cfg(test)]
 mod tests {
     use super::token_refused;
-    use axum::http::StatusCode;
+    use reqwest::StatusCode;
 
     #[test]
     fn only_keels_invalid_token_answer_means_the_device_is_no_longer_accepted() {

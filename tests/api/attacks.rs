@@ -546,3 +546,52 @@ async fn a_device_holds_a_bounded_number_of_connections_and_manifests() {
     assert_eq!(ended.as_deref(), Some("too_many_manifests"));
     assert!(next(&mut s).await.is_none(), "the connection is closed");
 }
+
+#[tokio::test]
+async fn a_record_copied_unchanged_into_another_document_is_refused() {
+    // Found by the structured fuzzer: a record that reads exactly like its row passed as
+    // "unchanged" though it sat in another document.
+    let (t, ws_id, pid, issue) = world().await;
+    let ops = t.app.create_project(&t.o, "acme", "OPS", false).await;
+    t.app
+        .post(
+            &format!("/api/v1/workspaces/acme/projects/{ops}/members"),
+            &t.o.token,
+            json!({"user_id": t.m.id, "role": "member"}),
+        )
+        .await
+        .ok(201);
+    let d = pair_device(&t.app, "member@example.com", "member device").await;
+    let mut s = open(&t.app, d["token"].as_str(), None).await.unwrap();
+    let (_, pushed) = handshake(&mut s, &t.m.id).await;
+    // The issue of WEB, every field as it is, into OPS's document.
+    let web = local_doc(&pushed, &format!("project:{pid}"));
+    let fields: Vec<(String, Any)> = {
+        let root = web.get_or_insert_map("issues");
+        let txn = web.transact();
+        let Some(Out::YMap(rec)) = root.get(&txn, &issue) else {
+            panic!("no issue")
+        };
+        rec.iter(&txn)
+            .filter_map(|(k, v)| match v {
+                Out::Any(a) => Some((k.to_string(), a)),
+                _ => None,
+            })
+            .collect()
+    };
+    let doc = local_doc(&pushed, &format!("project:{ops}"));
+    let sv = doc.transact().state_vector();
+    {
+        let root = doc.get_or_insert_map("issues");
+        let mut txn = doc.transact_mut();
+        let prelim: yrs::MapPrelim = fields.into_iter().collect();
+        root.insert(&mut txn, issue.clone(), prelim);
+    }
+    let u = doc.transact().encode_diff_v1(&sv);
+    push(&mut s, &format!("project:{ops}"), &ws_id, 1, u).await;
+    rejected(&mut s).await;
+    assert!(
+        keel::docs::rebuild_projection_blocking(&t.app.app).is_ok(),
+        "a key in two documents"
+    );
+}

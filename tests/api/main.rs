@@ -16,6 +16,7 @@ mod parity;
 mod planning;
 mod projects;
 mod sync;
+mod tidy;
 mod tokens;
 mod worklogs;
 mod workspaces;

@@ -12,25 +12,19 @@ use crate::helpers::dump_db;
 const PASSWORD: &str = "password-123";
 
 /// The rows that must be identical on every instance that reads the project: the
-/// projection of the workspace, project and work-log documents (canonical: all columns,
-/// ordered by id).
-const TABLES: &[&str] = &[
-    "workspaces",
-    "workspace_members",
-    "projects",
-    "project_members",
-    "states",
-    "labels",
-    "issues",
-    "issue_assignees",
-    "issue_comments",
-    "issue_activity",
-    "sync_conflicts",
-    "worklogs",
-];
+/// projection of every shared document (workspace, projects, work logs), taken from the
+/// table registry (people's own documents stay with them), canonical: all columns, ordered
+/// by id.
+fn tables() -> Vec<&'static str> {
+    keel::docs::TABLES
+        .iter()
+        .filter(|t| t.kind != keel::docs::DocKind::User)
+        .map(|t| t.name)
+        .collect()
+}
 
 fn canonical(dir: &Path) -> Vec<(String, Vec<Value>)> {
-    TABLES
+    tables()
         .iter()
         .map(|t| {
             (

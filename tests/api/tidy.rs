@@ -1,0 +1,93 @@
+//! The layering rules of ARCHITECTURE.md, checked over the source (outside test modules):
+//! SQL only in `store.rs` files and `db.rs`; axum only in `routes.rs`, `extract.rs`,
+//! `http.rs` and `ui.rs`; a domain reaches another only through its `mod.rs` (never its
+//! `store` or `routes`); the desktop crate never touches the database.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The file's lines before its first test module, with their numbers.
+fn code_lines(p: &Path) -> Vec<(usize, String)> {
+    let text = std::fs::read_to_string(p).unwrap();
+    text.lines()
+        .enumerate()
+        .take_while(|(_, l)| !l.trim_start().starts_with("#[cfg(test)]"))
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_layering_rules_hold() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let domains = [
+        "auth",
+        "workspaces",
+        "work",
+        "issues",
+        "planning",
+        "timetrack",
+        "me",
+        "sync",
+        "docs",
+    ];
+    let sql = [
+        ".prepare(",
+        ".prepare_cached(",
+        ".execute(",
+        ".query_row(",
+        ".execute_batch(",
+    ];
+    let mut broken = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let own = rel
+            .strip_prefix("src/")
+            .and_then(|r| r.split_once('/'))
+            .map(|(d, _)| d.to_string());
+        for (n, line) in code_lines(f) {
+            let at = format!("{rel}:{n}: {}", line.trim());
+            if sql.iter().any(|s| line.contains(s)) && name != "store.rs" && rel != "src/db.rs" {
+                broken.push(format!("SQL outside store.rs/db.rs: {at}"));
+            }
+            if line.contains("axum") && !matches!(name.as_str(), "routes.rs" | "extract.rs" | "http.rs" | "ui.rs") {
+                broken.push(format!("axum outside the HTTP layer: {at}"));
+            }
+            for d in domains {
+                if own.as_deref() == Some(d) {
+                    continue;
+                }
+                if line.contains(&format!("crate::{d}::store")) {
+                    broken.push(format!("another domain's store: {at}"));
+                }
+                if line.contains(&format!("crate::{d}::routes")) && rel != "src/http.rs" {
+                    broken.push(format!("another domain's routes: {at}"));
+                }
+            }
+        }
+    }
+    let mut desktop = Vec::new();
+    rust_files(&root.join("src-tauri/src"), &mut desktop);
+    for f in &desktop {
+        for (n, line) in code_lines(f) {
+            if line.contains("rusqlite") || line.contains("keel::db::") || line.contains("keel::docs::") {
+                broken.push(format!("the desktop touches the database: {}:{n}", f.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    assert!(files.len() > 40, "read only {} files", files.len());
+}
