@@ -1,0 +1,190 @@
+//! The local write path: `WriteCtx::edit` changes records of one document in one yrs
+//! transaction (`Edit`), logs the update and projects the touched records.
+
+use super::*;
+
+/// Changes to records of one document, made inside one yrs transaction.
+pub struct Edit<'t> {
+    txn: TransactionMut<'t>,
+    roots: HashMap<&'static str, MapRef>,
+    touched: Vec<(&'static str, String)>,
+}
+
+pub(super) fn atomic_value(fields: &[(&str, Val)]) -> Any {
+    let m: HashMap<String, Any> = fields.iter().map(|(k, v)| (k.to_string(), v.to_any())).collect();
+    Any::from(m)
+}
+
+impl Edit<'_> {
+    fn root(&self, table: &'static str) -> Result<(&MapRef, Shape), AppError> {
+        let shape = table_spec(table)
+            .map(|t| t.shape)
+            .ok_or_else(|| AppError::internal(format!("unknown table {table}")))?;
+        let root = self
+            .roots
+            .get(table)
+            .ok_or_else(|| AppError::internal(format!("table {table} is not in this document")))?;
+        Ok((root, shape))
+    }
+
+    /// Creates a record. Only its creator ever creates a record under its UUID v7 key.
+    pub fn create(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
+        let (root, shape) = self.root(table)?;
+        let root = root.clone();
+        if root.get(&self.txn, id).is_some() {
+            return Err(AppError::internal(format!("record {table}/{id} exists")));
+        }
+        match shape {
+            Shape::Fields => {
+                let prelim: MapPrelim = fields.iter().map(|(k, v)| (k.to_string(), v.to_any())).collect();
+                root.insert(&mut self.txn, id.to_string(), prelim);
+            }
+            Shape::Atomic => {
+                root.insert(&mut self.txn, id.to_string(), atomic_value(fields));
+            }
+        }
+        self.touched.push((table, id.to_string()));
+        Ok(())
+    }
+
+    /// Writes an atomic record whole, whether or not it exists: for link records whose key
+    /// is derived from what they link (`{issue}:{user}`), so two devices adding the same
+    /// link write the same key and yrs keeps one value.
+    pub fn put(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
+        let (root, shape) = self.root(table)?;
+        if shape != Shape::Atomic {
+            return Err(AppError::internal(format!("put on field-shaped table {table}")));
+        }
+        let root = root.clone();
+        root.insert(&mut self.txn, id.to_string(), atomic_value(fields));
+        self.touched.push((table, id.to_string()));
+        Ok(())
+    }
+
+    /// Sets fields of an existing record. A field-shaped record changes only those fields,
+    /// so concurrent edits of different fields merge; an atomic record is replaced whole
+    /// by its current value with these fields changed.
+    pub fn set(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
+        let (root, shape) = self.root(table)?;
+        let root = root.clone();
+        match (root.get(&self.txn, id), shape) {
+            (Some(Out::YMap(rec)), Shape::Fields) => {
+                for (k, v) in fields {
+                    rec.insert(&mut self.txn, k.to_string(), v.to_any());
+                }
+            }
+            (Some(Out::Any(Any::Map(cur))), Shape::Atomic) => {
+                let mut m: HashMap<String, Any> = cur.as_ref().clone();
+                for (k, v) in fields {
+                    m.insert(k.to_string(), v.to_any());
+                }
+                root.insert(&mut self.txn, id.to_string(), Any::from(m));
+            }
+            _ => return Err(AppError::internal(format!("record {table}/{id} missing"))),
+        }
+        self.touched.push((table, id.to_string()));
+        Ok(())
+    }
+}
+
+/// Reads one record of a document as column values, in the order of the table's spec.
+pub fn read_record<T: ReadTxn>(txn: &T, root: &MapRef, spec: &TableSpec, id: &str) -> Option<Vec<Val>> {
+    match root.get(txn, id) {
+        Some(Out::YMap(rec)) => Some(
+            spec.cols
+                .iter()
+                .map(|(name, ty)| match rec.get(txn, name) {
+                    Some(Out::Any(a)) => any_to_val(&a, *ty),
+                    _ => Val::Null,
+                })
+                .collect(),
+        ),
+        Some(Out::Any(Any::Map(rec))) => Some(
+            spec.cols
+                .iter()
+                .map(|(name, ty)| rec.get(*name).map_or(Val::Null, |a| any_to_val(a, *ty)))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+pub(super) fn any_to_val(a: &Any, ty: Col) -> Val {
+    match (a, ty) {
+        (Any::Null | Any::Undefined, _) => Val::Null,
+        (Any::String(s), Col::Text) => Val::Text(s.to_string()),
+        (Any::Bool(b), _) => Val::Int(i64::from(*b)),
+        // Integers first: `as_f64` refuses those beyond 2^53 that a float cannot hold.
+        (Any::Number(n), Col::Int) => Val::Int(n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).unwrap_or(0)),
+        (Any::Number(n), Col::Text) => Val::Text(n.as_f64().map_or(String::new(), |f| f.to_string())),
+        (Any::String(s), Col::Int) => Val::Int(s.parse().unwrap_or(0)),
+        (other, _) => Val::Text(other.to_string()),
+    }
+}
+
+impl WriteCtx<'_> {
+    /// Applies `f` to the document `d` in one yrs transaction, appends the encoded update to
+    /// the document's log and projects every record `f` touched, all inside the caller's
+    /// SQLite transaction (DESIGN §2 steps 2–4), checking every touched record against its
+    /// table's rules as `who`'s change (`rules`). Step 5, publishing, happens after commit.
+    pub fn edit<R>(
+        &mut self,
+        who: &Who,
+        d: &DocRef,
+        f: impl FnOnce(&mut Edit<'_>) -> Result<R, AppError>,
+    ) -> Result<R, AppError> {
+        let conn = self.conn;
+        self.touched.insert(d.id.clone());
+        let loaded = self.docs.load(conn, d)?;
+        // Root refs are taken before the transaction opens (taking them inside deadlocks).
+        let roots: HashMap<&'static str, MapRef> = TABLES
+            .iter()
+            .filter(|t| t.kind == d.kind)
+            .map(|t| (t.name, loaded.doc.get_or_insert_map(t.name)))
+            .collect();
+        let mut edit = Edit {
+            txn: loaded.doc.transact_mut(),
+            roots,
+            touched: Vec::new(),
+        };
+        let out = f(&mut edit)?;
+        let update = edit.txn.encode_update_v1();
+        let Edit { txn, roots, touched } = edit;
+        drop(txn);
+        if touched.is_empty() {
+            return Ok(out);
+        }
+        let seq = store::append_update(conn, &d.id, &update)?;
+        loaded.log_len += 1;
+        let rtxn = loaded.doc.transact();
+        store::set_doc_state(conn, &d.id, &rtxn.state_vector().encode_v1(), seq, true)?;
+        let mut touched = touched;
+        touched.sort_unstable();
+        touched.dedup();
+        let changes = project(
+            conn,
+            &rtxn,
+            (d, who),
+            &touched,
+            |table| roots.get(table).ok_or_else(|| AppError::internal("no root")),
+            misfit,
+        )?;
+        if loaded.log_len >= COMPACT_AFTER && !rtxn.has_missing_updates() {
+            let snapshot = rtxn.encode_state_as_update_v1(&StateVector::default());
+            store::compact(conn, &d.id, &snapshot)?;
+            loaded.log_len = 0;
+        }
+        drop(rtxn);
+        self.published.push(crate::db::Published {
+            doc_id: d.id.clone(),
+            kind: d.kind,
+            workspace_id: d.workspace_id.clone(),
+            update,
+            origin: self.origin,
+            seq,
+            who: who.clone(),
+            changes,
+        });
+        Ok(out)
+    }
+}
