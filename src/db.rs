@@ -88,7 +88,7 @@ type Deliver = Box<dyn FnOnce(Option<AppError>) + Send>;
 type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> (bool, Deliver) + Send>;
 
 /// Called after each commit with the document updates it made durable.
-pub type Publisher = Arc<dyn Fn(&[Published]) + Send + Sync>;
+pub type Publisher = Arc<dyn Fn(Vec<Published>) + Send + Sync>;
 
 /// The one writer. SQLite allows one writer at a time; funnelling every write through one
 /// thread turns SQLITE_BUSY into a queue and lets concurrent requests share one commit
@@ -250,7 +250,7 @@ fn run_batch(conn: &mut Connection, docs: &mut DocCache, batch: Vec<Job>, publis
             // Published before the callers hear back: once a write returns, its update is
             // with the hub (the property test collects it right after).
             if let (Some(p), false) = (publisher, published.is_empty()) {
-                p(&published);
+                p(std::mem::take(&mut published));
             }
             for d in delivers {
                 d(None);

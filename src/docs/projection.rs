@@ -25,25 +25,28 @@ pub(super) fn project<'r, T: ReadTxn>(
 ) -> Result<Vec<Change>, AppError> {
     let (d, who) = at;
     let roles = rules::roles_before(conn, d, who)?;
+    let scope = rules::Scope::of(d);
     let mut changes: Vec<Change> = Vec::with_capacity(touched.len());
     for group in touched.chunk_by(|a, b| a.0 == b.0) {
         let table = group[0].0;
         let spec = table_spec(table).ok_or_else(|| AppError::internal("unknown table"))?;
         let root = root(table)?;
         let first = changes.len();
+        let ids: Vec<&str> = group.iter().map(|(_, id)| id.as_str()).collect();
+        let mut befores = store::read_rows(conn, spec, &ids)?;
         for (_, id) in group {
             let Some(mut after) = read_record(txn, root, spec, id) else {
                 continue;
             };
             rules::derive_fields(spec, &mut after);
-            let before = store::read_row(conn, spec, id)?;
+            let before = befores.remove(id.as_str());
             let change = Change {
                 spec,
                 id: id.clone(),
                 before,
                 after,
             };
-            rules::check_structure(d, who, &change)?;
+            rules::check_structure_in(d, &scope, who, &change)?;
             changes.push(change);
         }
         let rows: Vec<(&str, &[Val])> = changes[first..]

@@ -235,10 +235,10 @@ impl Default for Hub {
 }
 
 impl Hub {
-    pub fn publish(&self, batch: &[Published]) {
+    pub fn publish(&self, batch: Vec<Published>) {
         for p in batch {
             // No receiver is fine: nobody is connected.
-            let _ = self.tx.send(Arc::new(p.clone()));
+            let _ = self.tx.send(Arc::new(p));
         }
     }
 

@@ -78,6 +78,8 @@ struct Session {
     sent: HashMap<String, String>,
     /// Manifests the other side sent on this connection.
     manifests: usize,
+    /// For the server we sync from: whether each workspace seen is shared with it.
+    shared: HashMap<String, bool>,
     /// The other side's instance, and its sequence its `Done` vouched for.
     remote_instance: String,
     remote_seq: i64,
@@ -117,6 +119,7 @@ pub async fn run(
         since: 0,
         sent: HashMap::new(),
         manifests: 0,
+        shared: HashMap::new(),
         remote_instance: String::new(),
         remote_seq: 0,
         started: std::time::Instant::now(),
@@ -337,7 +340,14 @@ impl Session {
             Remote::Device { user_id, .. } => user_id.clone(),
             Remote::Upstream { peer_id } => {
                 // The server we sync from is trusted with the workspaces it shares with us,
-                // and with new ones it brings: never with one made here (or from elsewhere).
+                // and with new ones it brings (recorded as shared when first applied): never
+                // with one made here, or from elsewhere. Decided once per workspace.
+                if let Some(open) = self.shared.get(&d.workspace_id) {
+                    return Ok(Access {
+                        read: *open,
+                        write: *open,
+                    });
+                }
                 let (p, ws) = (peer_id.clone(), d.workspace_id.clone());
                 let scope = self
                     .app
@@ -346,14 +356,11 @@ impl Session {
                     .await
                     .map_err(|e| fail(e.to_string()))?;
                 let open = scope != Some(false);
-                let a = Access {
+                self.shared.insert(d.workspace_id.clone(), open);
+                return Ok(Access {
                     read: open,
                     write: open,
-                };
-                if scope.is_some() {
-                    self.access.insert(d.id.clone(), a);
-                }
-                return Ok(a);
+                });
             }
         };
         let d2 = d.clone();
