@@ -297,17 +297,17 @@ pub fn roles_before(
     who: &Who,
 ) -> rusqlite::Result<(Option<WsRole>, Option<ProjRole>, Option<ProjectFacts>)> {
     let scope = Scope::of(d);
-    let project = match &scope.project {
-        Some(p) => crate::work::project_facts(conn, &d.workspace_id, p)?,
+    let ws_role = match who.user_id() {
+        Some(user) => crate::workspaces::role_of(conn, &d.workspace_id, user)?,
         None => None,
     };
-    let Some(user) = who.user_id() else {
-        return Ok((None, None, project));
-    };
-    let ws_role = crate::workspaces::role_of(conn, &d.workspace_id, user)?;
-    let proj_role = match &scope.project {
-        Some(p) => crate::work::project_for_user(conn, &d.workspace_id, p, user)?.map(|(_, r)| r),
-        None => None,
+    let user = who.user_id().map(|u| (u, ws_role));
+    let (project, proj_role) = match &scope.project {
+        Some(p) => match crate::work::project_facts(conn, &d.workspace_id, p, user)? {
+            Some((facts, role)) => (Some(facts), role),
+            None => (None, None),
+        },
+        None => (None, None),
     };
     Ok((ws_role, proj_role, project))
 }

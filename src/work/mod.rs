@@ -62,14 +62,18 @@ pub struct ProjCtx {
 
 /// The caller's effective role in a project, None if they may not see it.
 pub fn effective_role(ws_role: WsRole, p: &ProjectView) -> Option<ProjRole> {
+    effective(ws_role, p.is_private, p.member_role)
+}
+
+fn effective(ws_role: WsRole, is_private: bool, member_role: Option<ProjRole>) -> Option<ProjRole> {
     if ws_role >= WsRole::Admin {
         return Some(ProjRole::Admin);
     }
-    match p.member_role {
+    match member_role {
         // A workspace guest is never more than a project guest.
         Some(r) if ws_role == WsRole::Guest => Some(r.min(ProjRole::Guest)),
         Some(r) => Some(r),
-        None if !p.is_private && ws_role >= WsRole::Member => Some(ProjRole::Guest),
+        None if !is_private && ws_role >= WsRole::Member => Some(ProjRole::Guest),
         None => None,
     }
 }
@@ -86,19 +90,29 @@ pub fn resolve(
 
 /// A live project and `user_id`'s effective role in it, checked from scratch (for work
 /// that outlives a request, like a timer stopped later).
-/// Whether a project (live or not) is archived and tracks time, for the record rules of
-/// its documents; `None` when there is no such project in the workspace.
+/// A project's state (archived, tracks time) and `user`'s effective role in it, from one
+/// query, for the record rules of its documents; `None` when the workspace has no such
+/// project (the role is `None` for a deleted one, as `project_for_user` has it).
 pub fn project_facts(
     c: &rusqlite::Connection,
     ws_id: &str,
     project_id: &str,
-) -> rusqlite::Result<Option<crate::docs::rules::ProjectFacts>> {
-    Ok(
-        store::project_flags(c, ws_id, project_id)?.map(|(archived, time_tracking)| crate::docs::rules::ProjectFacts {
-            archived,
-            time_tracking,
-        }),
-    )
+    user: Option<(&str, Option<WsRole>)>,
+) -> rusqlite::Result<Option<(crate::docs::rules::ProjectFacts, Option<ProjRole>)>> {
+    let uid = user.map_or("", |(u, _)| u);
+    Ok(store::project_flags(c, ws_id, project_id, uid)?.map(|f| {
+        let role = match user {
+            Some((_, Some(ws_role))) if f.live => effective(ws_role, f.is_private, f.member_role),
+            _ => None,
+        };
+        (
+            crate::docs::rules::ProjectFacts {
+                archived: f.archived,
+                time_tracking: f.time_tracking,
+            },
+            role,
+        )
+    }))
 }
 
 pub fn project_for_user(

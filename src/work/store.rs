@@ -53,13 +53,36 @@ pub(crate) fn project_for(
         .optional()
 }
 
-/// (archived, time tracking on) of a project of the workspace.
-pub(crate) fn project_flags(c: &Connection, ws_id: &str, project_id: &str) -> rusqlite::Result<Option<(bool, bool)>> {
+/// What the record rules need of a project and one person's membership in it.
+pub(crate) struct ProjectFlags {
+    pub archived: bool,
+    pub time_tracking: bool,
+    pub is_private: bool,
+    pub live: bool,
+    pub member_role: Option<ProjRole>,
+}
+
+/// A project of the workspace (live or not) with `user_id`'s live membership role.
+pub(crate) fn project_flags(
+    c: &Connection,
+    ws_id: &str,
+    project_id: &str,
+    user_id: &str,
+) -> rusqlite::Result<Option<ProjectFlags>> {
     c.prepare_cached(
-        "SELECT archived_at IS NOT NULL, is_time_tracking_enabled FROM projects WHERE workspace_id = ?1 AND id = ?2",
+        "SELECT p.archived_at IS NOT NULL, p.is_time_tracking_enabled, p.is_private, p.deleted_at IS NULL, m.role
+         FROM projects p
+         LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?3 AND m.deleted_at IS NULL
+         WHERE p.workspace_id = ?1 AND p.id = ?2",
     )?
-    .query_row(params![ws_id, project_id], |r| {
-        Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))
+    .query_row(params![ws_id, project_id, user_id], |r| {
+        Ok(ProjectFlags {
+            archived: r.get(0)?,
+            time_tracking: r.get::<_, i64>(1)? != 0,
+            is_private: r.get::<_, i64>(2)? != 0,
+            live: r.get(3)?,
+            member_role: r.get::<_, Option<String>>(4)?.as_deref().and_then(ProjRole::parse),
+        })
     })
     .optional()
 }
