@@ -16,20 +16,24 @@ pub(super) fn atomic_value(fields: &[(&str, Val)]) -> Any {
 }
 
 impl Edit<'_> {
-    fn root(&self, table: &'static str) -> Result<(&MapRef, Shape), AppError> {
-        let shape = table_spec(table)
-            .map(|t| t.shape)
-            .ok_or_else(|| AppError::internal(format!("unknown table {table}")))?;
+    /// The table's root in this document and its shape; refuses a table of another kind
+    /// of document and a field the table does not have (a misspelt field would be written to
+    /// the document and silently dropped by the projection).
+    fn root(&self, table: &'static str, fields: &[(&str, Val)]) -> Result<(&MapRef, Shape), AppError> {
+        let spec = table_spec(table).ok_or_else(|| AppError::internal(format!("unknown table {table}")))?;
+        if let Some((f, _)) = fields.iter().find(|(f, _)| !spec.cols.iter().any(|(n, _)| n == f)) {
+            return Err(AppError::internal(format!("table {table} has no field {f}")));
+        }
         let root = self
             .roots
             .get(table)
             .ok_or_else(|| AppError::internal(format!("table {table} is not in this document")))?;
-        Ok((root, shape))
+        Ok((root, spec.shape))
     }
 
     /// Creates a record. Only its creator ever creates a record under its UUID v7 key.
     pub fn create(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
-        let (root, shape) = self.root(table)?;
+        let (root, shape) = self.root(table, fields)?;
         let root = root.clone();
         if root.get(&self.txn, id).is_some() {
             return Err(AppError::internal(format!("record {table}/{id} exists")));
@@ -51,7 +55,7 @@ impl Edit<'_> {
     /// is derived from what they link (`{issue}:{user}`), so two devices adding the same
     /// link write the same key and yrs keeps one value.
     pub fn put(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
-        let (root, shape) = self.root(table)?;
+        let (root, shape) = self.root(table, fields)?;
         if shape != Shape::Atomic {
             return Err(AppError::internal(format!("put on field-shaped table {table}")));
         }
@@ -65,7 +69,7 @@ impl Edit<'_> {
     /// so concurrent edits of different fields merge; an atomic record is replaced whole
     /// by its current value with these fields changed.
     pub fn set(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
-        let (root, shape) = self.root(table)?;
+        let (root, shape) = self.root(table, fields)?;
         let root = root.clone();
         match (root.get(&self.txn, id), shape) {
             (Some(Out::YMap(rec)), Shape::Fields) => {

@@ -400,3 +400,22 @@ async fn every_commit_publishes_typed_changes_with_before_and_after() {
         .iter()
         .any(|c| c.spec.name == "issue_activity" && c.before.is_none()));
 }
+
+#[tokio::test]
+async fn an_edit_naming_a_field_its_table_lacks_is_refused_and_writes_nothing() {
+    let (t, ws, pid, issue) = crate::sync::raw::world().await;
+    let before = t.app.dump("SELECT * FROM doc_updates ORDER BY seq");
+    let (w, p, i) = (ws.clone(), pid.clone(), issue.clone());
+    let r = t
+        .app
+        .app
+        .writer
+        .write(move |ctx| {
+            ctx.edit(&keel::docs::Who::System, &keel::docs::DocRef::project(&w, &p), |e| {
+                e.set("issues", &i, &[("nmae", "typo".into())])
+            })
+        })
+        .await;
+    assert!(r.is_err(), "a misspelt field was written");
+    assert_eq!(t.app.dump("SELECT * FROM doc_updates ORDER BY seq"), before);
+}
