@@ -419,6 +419,11 @@ async fn api_writes_and_device_updates_meet_the_same_rules() {
     assert!(accepted > 50 && refused > 200, "accepted {accepted}, refused {refused}");
     // Outsiders change nothing, through either path.
     assert!(outsiders_changed.is_empty(), "{outsiders_changed:?}");
+    // After all of it, both worlds keep the rules' invariants.
+    for app in [&t.app, &twin] {
+        let c = open_ro(app);
+        assert_eq!(keel::docs::rules::check_invariants(&c).unwrap(), Ok(()));
+    }
     eprintln!(
         "parity: {} tables, {accepted} accepted, {refused} refused, device narrower in {}: {narrower:?}",
         tables_seen.len(),
