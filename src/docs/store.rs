@@ -130,30 +130,44 @@ impl rusqlite::ToSql for Val {
     }
 }
 
-/// The text of an upsert of `n` rows of `spec`, made once per (table, n) on each thread.
-fn upsert_sql(spec: &TableSpec, n: usize) -> std::rc::Rc<str> {
+/// Which statement text `sql_text` makes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Text {
+    Upsert,
+    Select,
+}
+
+/// A statement text over `n` rows of `spec`, made once per (kind, table, n) on each thread:
+/// the projection asks for them per table and chunk, and the statement cache keys on them.
+fn sql_text(kind: Text, spec: &TableSpec, n: usize, make: impl FnOnce(&[&str]) -> String) -> std::rc::Rc<str> {
+    type Texts = std::collections::HashMap<(Text, &'static str, usize), std::rc::Rc<str>>;
     thread_local! {
-        static TEXTS: std::cell::RefCell<std::collections::HashMap<(&'static str, usize), std::rc::Rc<str>>> =
-            Default::default();
+        static TEXTS: std::cell::RefCell<Texts> = Default::default();
     }
     TEXTS.with(|t| {
         t.borrow_mut()
-            .entry((spec.name, n))
+            .entry((kind, spec.name, n))
             .or_insert_with(|| {
                 let names: Vec<&str> = spec.cols.iter().map(|c| c.0).collect();
-                let row = format!("(?{})", ", ?".repeat(names.len()));
-                let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
-                // Table and column names come from the static TABLES list, never from input.
-                format!(
-                    "INSERT INTO {t} (id, {cols}) VALUES {rows} ON CONFLICT(id) DO UPDATE SET {up}",
-                    t = spec.name,
-                    cols = names.join(", "),
-                    rows = vec![row; n].join(", "),
-                    up = updates.join(", "),
-                )
-                .into()
+                make(&names).into()
             })
             .clone()
+    })
+}
+
+/// The text of an upsert of `n` rows of `spec`.
+fn upsert_sql(spec: &TableSpec, n: usize) -> std::rc::Rc<str> {
+    sql_text(Text::Upsert, spec, n, |names| {
+        let row = format!("(?{})", ", ?".repeat(names.len()));
+        let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+        // Table and column names come from the static TABLES list, never from input.
+        format!(
+            "INSERT INTO {t} (id, {cols}) VALUES {rows} ON CONFLICT(id) DO UPDATE SET {up}",
+            t = spec.name,
+            cols = names.join(", "),
+            rows = vec![row; n].join(", "),
+            up = updates.join(", "),
+        )
     })
 }
 
@@ -208,27 +222,16 @@ fn row_vals(r: &rusqlite::Row<'_>, from: usize, n: usize) -> rusqlite::Result<Ve
         .collect()
 }
 
-/// The text of a read of `n` rows of `spec` by id, made once per (table, n) on each thread.
+/// The text of a read of `n` rows of `spec` by id.
 fn select_sql(spec: &TableSpec, n: usize) -> std::rc::Rc<str> {
-    thread_local! {
-        static TEXTS: std::cell::RefCell<std::collections::HashMap<(&'static str, usize), std::rc::Rc<str>>> =
-            Default::default();
-    }
-    TEXTS.with(|t| {
-        t.borrow_mut()
-            .entry((spec.name, n))
-            .or_insert_with(|| {
-                let names: Vec<&str> = spec.cols.iter().map(|c| c.0).collect();
-                let marks = vec!["?"; n].join(", ");
-                // Table and column names come from the static TABLES list, never from input.
-                format!(
-                    "SELECT id, {} FROM {} WHERE id IN ({marks})",
-                    names.join(", "),
-                    spec.name
-                )
-                .into()
-            })
-            .clone()
+    sql_text(Text::Select, spec, n, |names| {
+        let marks = vec!["?"; n].join(", ");
+        // Table and column names come from the static TABLES list, never from input.
+        format!(
+            "SELECT id, {} FROM {} WHERE id IN ({marks})",
+            names.join(", "),
+            spec.name
+        )
     })
 }
 
