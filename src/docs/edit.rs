@@ -16,6 +16,29 @@ pub(super) fn atomic_value(fields: &[(&str, Val)]) -> Any {
 }
 
 impl Edit<'_> {
+    /// Projects and checks the records touched since the last call (`project`), and
+    /// forgets them.
+    fn project_touched(
+        &mut self,
+        conn: &Connection,
+        at: (&DocRef, &Who),
+        roles: rules::Roles,
+    ) -> Result<Vec<Change>, AppError> {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        let roots = &self.roots;
+        project_as(
+            conn,
+            &self.txn,
+            at,
+            roles,
+            &touched,
+            |table| roots.get(table).ok_or_else(|| AppError::internal("no root")),
+            misfit,
+        )
+    }
+
     /// The table's root in this document and its shape; refuses a table of another kind
     /// of document and a field the table does not have (a misspelt field would be written to
     /// the document and silently dropped by the projection).
@@ -152,27 +175,32 @@ impl WriteCtx<'_> {
             touched: Vec::new(),
         };
         let out = f(&mut edit)?;
-        let update = edit.txn.encode_update_v1();
-        let Edit { txn, roots, touched } = edit;
-        drop(txn);
-        if touched.is_empty() {
+        if edit.touched.is_empty() {
             return Ok(out);
         }
+        // The changes are projected and checked while the transaction is open, so the
+        // records that follow from them (`rules::FOLLOWERS`: an issue's history) go into the
+        // same yrs update and the same SQLite transaction, checked with the same roles.
+        let roles = rules::roles_before(conn, d, who)?;
+        let mut changes = edit.project_touched(conn, (d, who), roles.clone())?;
+        let derived: Vec<rules::Derived> = rules::FOLLOWERS.iter().flat_map(|f| f(who, d, &changes)).collect();
+        if !derived.is_empty() {
+            for r in &derived {
+                if r.put {
+                    edit.put(r.table, &r.id, &r.fields)?;
+                } else {
+                    edit.create(r.table, &r.id, &r.fields)?;
+                }
+            }
+            changes.extend(edit.project_touched(conn, (d, who), roles)?);
+        }
+        let update = edit.txn.encode_update_v1();
+        let state_vector = edit.txn.state_vector().encode_v1();
+        drop(edit);
         let seq = store::append_update(conn, &d.id, &update)?;
         loaded.log_len += 1;
+        store::set_doc_state(conn, &d.id, &state_vector, seq, true)?;
         let rtxn = loaded.doc.transact();
-        store::set_doc_state(conn, &d.id, &rtxn.state_vector().encode_v1(), seq, true)?;
-        let mut touched = touched;
-        touched.sort_unstable();
-        touched.dedup();
-        let changes = project(
-            conn,
-            &rtxn,
-            (d, who),
-            &touched,
-            |table| roots.get(table).ok_or_else(|| AppError::internal("no root")),
-            misfit,
-        )?;
         if loaded.log_len >= COMPACT_AFTER && !rtxn.has_missing_updates() {
             let snapshot = rtxn.encode_state_as_update_v1(&StateVector::default());
             store::compact(conn, &d.id, &snapshot)?;

@@ -23,8 +23,22 @@ pub(super) fn project<'r, T: ReadTxn>(
     root: impl Fn(&str) -> Result<&'r MapRef, AppError>,
     refused: impl Fn(&str, &str, rusqlite::Error) -> AppError,
 ) -> Result<Vec<Change>, AppError> {
+    let roles = rules::roles_before(conn, at.0, at.1)?;
+    project_as(conn, txn, at, roles, touched, root, refused)
+}
+
+/// `project` with the actor's roles taken already (before any row of the change was
+/// written): the local write path projects a change and then the records that follow it.
+pub(super) fn project_as<'r, T: ReadTxn>(
+    conn: &Connection,
+    txn: &T,
+    at: (&DocRef, &Who),
+    roles: rules::Roles,
+    touched: &Touched,
+    root: impl Fn(&str) -> Result<&'r MapRef, AppError>,
+    refused: impl Fn(&str, &str, rusqlite::Error) -> AppError,
+) -> Result<Vec<Change>, AppError> {
     let (d, who) = at;
-    let roles = rules::roles_before(conn, d, who)?;
     let scope = rules::Scope::of(d);
     let mut changes: Vec<Change> = Vec::with_capacity(touched.len());
     for group in touched.chunk_by(|a, b| a.0 == b.0) {

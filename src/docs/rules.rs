@@ -43,7 +43,7 @@ impl Who {
     pub fn user(id: &str) -> Self {
         Who::User(id.to_string())
     }
-    fn user_id(&self) -> Option<&str> {
+    pub fn user_id(&self) -> Option<&str> {
         match self {
             Who::User(u) => Some(u),
             _ => None,
@@ -185,6 +185,26 @@ pub const REGISTRY: &[&Rules] = &[
     &crate::me::records::STICKIES,
 ];
 
+/// A record written because of other records' changes (an issue's history): by the edit
+/// that made them, in the same document and transaction, checked by its own table's rules.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub table: &'static str,
+    pub id: String,
+    pub fields: Vec<(&'static str, Val)>,
+    /// Written whole under a key derived from what it records (`Edit::put`), so peers that
+    /// derive the same record write one; otherwise created under a new key.
+    pub put: bool,
+}
+
+/// What follows from a local edit's changes (`WriteCtx::edit`). Followers see the typed
+/// changes of every edit, a person's or this instance's; a peer's update brings the records
+/// its own edit derived, checked like any other, so nothing is derived twice.
+pub type Follower = fn(&Who, &DocRef, &[Change]) -> Vec<Derived>;
+
+/// Every follower.
+pub const FOLLOWERS: &[Follower] = &[crate::issues::activity::follow];
+
 pub fn rules_of(table: &str) -> Option<&'static Rules> {
     REGISTRY.iter().copied().find(|r| r.table == table)
 }
@@ -289,13 +309,12 @@ impl RuleCtx<'_> {
     }
 }
 
+/// The actor's workspace role, effective project role and the project's state.
+pub type Roles = (Option<WsRole>, Option<ProjRole>, Option<ProjectFacts>);
+
 /// The actor's roles and the project's state before a change of document `d`. Called
 /// before the change's rows are written.
-pub fn roles_before(
-    conn: &Connection,
-    d: &DocRef,
-    who: &Who,
-) -> rusqlite::Result<(Option<WsRole>, Option<ProjRole>, Option<ProjectFacts>)> {
+pub fn roles_before(conn: &Connection, d: &DocRef, who: &Who) -> rusqlite::Result<Roles> {
     let scope = Scope::of(d);
     let ws_role = match who.user_id() {
         Some(user) => crate::workspaces::role_of(conn, &d.workspace_id, user)?,
@@ -453,7 +472,7 @@ pub fn check_changes(
     conn: &Connection,
     d: &DocRef,
     who: &Who,
-    roles: (Option<WsRole>, Option<ProjRole>, Option<ProjectFacts>),
+    roles: Roles,
     changes: &[Change],
 ) -> Result<(), AppError> {
     let scope = Scope::of(d);

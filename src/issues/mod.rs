@@ -3,6 +3,7 @@
 //! project's document (DESIGN §4); issues and states are field-shaped records, comments,
 //! activity and the assignee/label links are atomic ones.
 
+pub(crate) mod activity;
 mod query;
 pub mod records;
 pub(crate) mod routes;
@@ -402,27 +403,10 @@ pub fn renumber_duplicates(ctx: &mut WriteCtx<'_>, ws_id: &str, pid: &str) -> Re
     }
     let all = store::numbers(ctx.conn, pid)?;
     let changes = resolve_numbers(&all);
-    let now = now_rfc3339();
     ctx.edit(&who, &DocRef::project(ws_id, pid), |e| {
-        for (id, old, new) in &changes {
+        for (id, _, new) in &changes {
+            // The history records it (`activity`), under a key derived from the change.
             e.set("issues", id, &[("sequence_id", (*new).into())])?;
-            // A key derived from the change, so devices that resolve the same merge write
-            // one activity record, not one each.
-            e.put(
-                "issue_activity",
-                &format!("renumber:{id}:{old}:{new}"),
-                &activity_fields(
-                    ws_id,
-                    pid,
-                    id,
-                    "renumbered",
-                    Some("sequence_id"),
-                    Some(old.to_string()),
-                    Some(new.to_string()),
-                    None,
-                    &now,
-                ),
-            )?;
         }
         Ok(())
     })?;
@@ -439,31 +423,6 @@ fn base<'a>(now: &'a str, by: Option<&'a str>) -> [(&'static str, Val); 4] {
         ("created_by", by.into()),
         ("deleted_at", Val::Null),
     ]
-}
-
-#[allow(clippy::too_many_arguments)]
-fn activity_fields(
-    ws: &str,
-    pid: &str,
-    iid: &str,
-    verb: &str,
-    field: Option<&str>,
-    old: Option<String>,
-    new: Option<String>,
-    by: Option<&str>,
-    now: &str,
-) -> Vec<(&'static str, Val)> {
-    let mut f = vec![
-        ("workspace_id", ws.into()),
-        ("project_id", pid.into()),
-        ("issue_id", iid.into()),
-        ("verb", verb.into()),
-        ("field", field.into()),
-        ("old_value", old.into()),
-        ("new_value", new.into()),
-    ];
-    f.extend(base(now, by));
-    f
 }
 
 /// The default states every project starts with (Plane's set).
@@ -492,14 +451,6 @@ pub fn create_default_states(e: &mut Edit<'_>, ws: &str, pid: &str, by: &str, no
         e.create("states", &crate::new_id(), &f)?;
     }
     Ok(())
-}
-
-fn opt_str(v: &Option<String>) -> Option<String> {
-    v.clone()
-}
-
-fn opt_int(v: Option<i64>) -> Option<String> {
-    v.map(|i| i.to_string())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -978,21 +929,7 @@ impl Issues<'_> {
                     for l in input.label_ids.iter().flatten() {
                         put_link(e, "issue_labels", &ws, &pid, &id, "label_id", l, &uid, &now, true)?;
                     }
-                    e.create(
-                        "issue_activity",
-                        &crate::new_id(),
-                        &activity_fields(
-                            &ws,
-                            &pid,
-                            &id,
-                            "created",
-                            None,
-                            None,
-                            Some(format!("{number}")),
-                            Some(&uid),
-                            &now,
-                        ),
-                    )
+                    Ok(())
                 })?;
                 // On one device the next number is free; after a merge it may not be.
                 if store::number_count(ctx.conn, &pid, number)? > 1 {
@@ -1030,23 +967,19 @@ impl Issues<'_> {
                 }
                 let now = now_rfc3339();
                 let mut f: Vec<(&str, Val)> = Vec::new();
-                let mut acts: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
                 if let Some(n) = &input.name {
                     if *n != cur.name {
                         f.push(("name", n.as_str().into()));
-                        acts.push(("name", Some(cur.name.clone()), Some(n.clone())));
                     }
                 }
                 if let Some(d) = &input.description {
                     if d.html != cur.description_html {
                         f.push(("description_html", d.html.as_str().into()));
                         f.push(("description_text", d.text.as_str().into()));
-                        acts.push(("description", None, None));
                     }
                 }
                 if let Some(s) = &state {
                     f.push(("state_id", s.id.as_str().into()));
-                    acts.push(("state", cur.state_id.clone(), Some(s.id.clone())));
                     let was = cur.state_group == Some(StateGroup::Completed);
                     let is = s.group == StateGroup::Completed;
                     if is && !was {
@@ -1058,19 +991,16 @@ impl Issues<'_> {
                 if let Some(p) = input.priority {
                     if p != cur.priority {
                         f.push(("priority", p.as_str().into()));
-                        acts.push(("priority", Some(cur.priority.as_str().into()), Some(p.as_str().into())));
                     }
                 }
                 if let Some(v) = input.estimate_point {
                     if v != cur.estimate_point {
                         f.push(("estimate_point", v.into()));
-                        acts.push(("estimate_point", opt_int(cur.estimate_point), opt_int(v)));
                     }
                 }
                 if let Some(v) = input.estimate_time {
                     if v != cur.estimate_time {
                         f.push(("estimate_time", v.into()));
-                        acts.push(("estimate_time", opt_int(cur.estimate_time), opt_int(v)));
                     }
                 }
                 for (name, new, old) in [
@@ -1083,7 +1013,6 @@ impl Issues<'_> {
                     if let Some(v) = new {
                         if v != old {
                             f.push((name, v.clone().into()));
-                            acts.push((name.trim_end_matches("_id"), opt_str(old), opt_str(v)));
                         }
                     }
                 }
@@ -1100,16 +1029,8 @@ impl Issues<'_> {
                 };
                 let (add_a, rm_a) = diff(&input.assignee_ids, &cur.assignee_ids);
                 let (add_l, rm_l) = diff(&input.label_ids, &cur.label_ids);
-                for (name, add, rm) in [("assignees", &add_a, &rm_a), ("labels", &add_l, &rm_l)] {
-                    if !add.is_empty() || !rm.is_empty() {
-                        acts.push((
-                            name,
-                            (!rm.is_empty()).then(|| rm.join(",")),
-                            (!add.is_empty()).then(|| add.join(",")),
-                        ));
-                    }
-                }
-                if f.is_empty() && acts.is_empty() {
+                let links_change = [&add_a, &rm_a, &add_l, &rm_l].iter().any(|v| !v.is_empty());
+                if f.is_empty() && !links_change {
                     return Ok(cur);
                 }
                 f.push(("updated_at", now.as_str().into()));
@@ -1126,23 +1047,6 @@ impl Issues<'_> {
                     }
                     for l in &rm_l {
                         put_link(e, "issue_labels", &ws, &pid, &iid, "label_id", l, &uid, &now, false)?;
-                    }
-                    for (field, old, new) in &acts {
-                        e.create(
-                            "issue_activity",
-                            &crate::new_id(),
-                            &activity_fields(
-                                &ws,
-                                &pid,
-                                &iid,
-                                "updated",
-                                Some(field),
-                                old.clone(),
-                                new.clone(),
-                                Some(&uid),
-                                &now,
-                            ),
-                        )?;
                     }
                     Ok(())
                 })?;
@@ -1189,11 +1093,7 @@ impl Issues<'_> {
                             &[("parent_id", Val::Null), ("updated_at", now.as_str().into())],
                         )?;
                     }
-                    e.create(
-                        "issue_activity",
-                        &crate::new_id(),
-                        &activity_fields(&ws, &pid, &iid, "deleted", None, None, None, Some(&uid), &now),
-                    )
+                    Ok(())
                 })
             })
             .await
@@ -1257,22 +1157,7 @@ impl Issues<'_> {
                         ("edited_at", Val::Null),
                     ];
                     f.extend(base(&now, Some(&uid)));
-                    e.create("issue_comments", &id, &f)?;
-                    e.create(
-                        "issue_activity",
-                        &crate::new_id(),
-                        &activity_fields(
-                            &ws,
-                            &pid,
-                            &iid,
-                            "commented",
-                            None,
-                            None,
-                            Some(id.clone()),
-                            Some(&uid),
-                            &now,
-                        ),
-                    )
+                    e.create("issue_comments", &id, &f)
                 })?;
                 store::comment(ctx.conn, &iid, &id)?.ok_or_else(|| AppError::internal("comment not projected"))
             })
@@ -1338,21 +1223,6 @@ impl Issues<'_> {
                                     ("deleted_at", now.as_str().into()),
                                     ("updated_at", now.as_str().into()),
                                 ],
-                            )?;
-                            e.create(
-                                "issue_activity",
-                                &crate::new_id(),
-                                &activity_fields(
-                                    &ws,
-                                    &pid,
-                                    &iid,
-                                    "comment_deleted",
-                                    None,
-                                    Some(cid.clone()),
-                                    None,
-                                    Some(&uid),
-                                    &now,
-                                ),
                             )
                         })?;
                         Ok(None)

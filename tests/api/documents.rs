@@ -419,3 +419,86 @@ async fn an_edit_naming_a_field_its_table_lacks_is_refused_and_writes_nothing() 
     assert!(r.is_err(), "a misspelt field was written");
     assert_eq!(t.app.dump("SELECT * FROM doc_updates ORDER BY seq"), before);
 }
+
+/// The history follows the changes of any edit, not the service that made them: an edit of
+/// an issue through the write path alone gets its history in the same update, by its
+/// author; a peer's update is checked, and nothing is derived from it a second time.
+#[tokio::test]
+async fn an_issues_history_follows_every_edit_in_one_place() {
+    let (t, ws, pid, issue) = crate::sync::raw::world().await;
+    let history = |t: &crate::helpers::TestApp, issue: &str| {
+        t.dump(&format!(
+            "SELECT verb, field, old_value, new_value, created_by FROM issue_activity
+             WHERE issue_id = '{issue}' ORDER BY created_at, id"
+        ))
+    };
+    let before = history(&t.app, &issue).len();
+    let updates = t.app.dump("SELECT seq FROM doc_updates").len();
+    let (w, p, i, m) = (ws.clone(), pid.clone(), issue.clone(), t.m.id.clone());
+    t.app
+        .app
+        .writer
+        .write(move |ctx| {
+            ctx.edit(&keel::docs::Who::User(m), &keel::docs::DocRef::project(&w, &p), |e| {
+                e.set("issues", &i, &[("priority", "urgent".into()), ("name", "Raw".into())])
+            })
+        })
+        .await
+        .unwrap();
+    let h = history(&t.app, &issue);
+    assert_eq!(h.len(), before + 2, "{h:?}");
+    assert_eq!(
+        (&h[before]["field"], &h[before]["old_value"], &h[before]["new_value"]),
+        (&json!("name"), &json!("Shared"), &json!("Raw"))
+    );
+    assert_eq!(
+        (
+            &h[before + 1]["field"],
+            &h[before + 1]["old_value"],
+            &h[before + 1]["new_value"]
+        ),
+        (&json!("priority"), &json!("none"), &json!("urgent"))
+    );
+    assert_eq!(h[before + 1]["created_by"], json!(t.m.id));
+    // One edit, one update in the log: the history travels with the change it records.
+    assert_eq!(t.app.dump("SELECT seq FROM doc_updates").len(), updates + 1);
+
+    // A change arriving from a peer keeps the history that peer wrote: here none, so none.
+    let d = keel::docs::DocRef::project(&ws, &pid);
+    let state = {
+        let c = rusqlite::Connection::open(t.app.app.config.db_path()).unwrap();
+        keel::docs::document_state(&c, &d.id).unwrap().unwrap()
+    };
+    let doc = yrs::Doc::new();
+    {
+        use yrs::updates::decoder::Decode;
+        use yrs::Transact;
+        doc.transact_mut()
+            .apply_update(yrs::Update::decode_v1(&state).unwrap())
+            .unwrap();
+    }
+    let update = {
+        use yrs::{Map, ReadTxn, Transact};
+        let sv = doc.transact().state_vector();
+        let issues = doc.get_or_insert_map("issues");
+        let mut txn = doc.transact_mut();
+        let Some(yrs::Out::YMap(rec)) = issues.get(&txn, &issue) else {
+            panic!("no issue")
+        };
+        rec.insert(&mut txn, "name", "From a peer");
+        drop(txn);
+        doc.transact().encode_diff_v1(&sv)
+    };
+    let m = t.m.id.clone();
+    t.app
+        .app
+        .writer
+        .write(move |ctx| ctx.apply_remote(&keel::docs::Who::User(m), &d, &update).map(|_| ()))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.app.dump(&format!("SELECT name FROM issues WHERE id = '{issue}'"))[0]["name"],
+        "From a peer"
+    );
+    assert_eq!(history(&t.app, &issue).len(), before + 2);
+}

@@ -204,6 +204,23 @@ async fn cycles_hold_issues_one_at_a_time_and_never_overlap() {
     t.app.delete(&format!("{c}/{}", id(&s1)), &t.o.token).await.ok(204);
     let r = t.app.get(&format!("{p}/issues/{b}"), &t.m.token).await;
     assert!(r.ok(200)["cycle_id"].is_null());
+    // The issue's history says so, by whom, though the cycles service wrote no history.
+    let act = t
+        .app
+        .get(&format!("{p}/issues/{b}/activity"), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    let last = act["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["field"].as_str(),
+            last["old_value"].as_str(),
+            last["new_value"].as_str(),
+            last["actor_id"].as_str()
+        ),
+        (Some("cycle"), s1["id"].as_str(), None, Some(t.o.id.as_str()))
+    );
     t.app
         .get(&format!("{c}/{}", id(&s1)), &t.m.token)
         .await

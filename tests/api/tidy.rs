@@ -1,7 +1,8 @@
 //! The layering rules of ARCHITECTURE.md, checked over the source (outside test modules):
 //! SQL only in `store.rs` files and `db.rs`; axum only in `routes.rs`, `extract.rs`,
 //! `http.rs` and `ui.rs`; a domain reaches another only through its `mod.rs` (never its
-//! `store` or `routes`); the desktop crate never touches the database.
+//! `store` or `routes`); an issue's history is written only by `issues/activity.rs`; the
+//! desktop crate never touches the database.
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,15 @@ fn the_layering_rules_hold() {
             }
             if line.contains("axum") && !matches!(name.as_str(), "routes.rs" | "extract.rs" | "http.rs" | "ui.rs") {
                 broken.push(format!("axum outside the HTTP layer: {at}"));
+            }
+            // An issue's history is derived from changes in one place (`issues::activity`).
+            if line.contains("\"issue_activity\"")
+                && !matches!(
+                    rel.as_str(),
+                    "src/issues/activity.rs" | "src/issues/records.rs" | "src/docs/schema.rs" | "src/docs/rules.rs"
+                )
+            {
+                broken.push(format!("history written outside issues/activity.rs: {at}"));
             }
             for d in domains {
                 if own.as_deref() == Some(d) {
