@@ -22,14 +22,93 @@ const MAX_BATCH: usize = 512;
 
 pub(crate) fn open_rw(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open(path).with_context(|| format!("open {}", path.display()))?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY)?;
     conn.execute_batch(
         "PRAGMA journal_mode=WAL;
          PRAGMA synchronous=FULL;
          PRAGMA foreign_keys=ON;
          PRAGMA wal_autocheckpoint=0;",
     )?;
+    // When the log restarts from its beginning (after a checkpoint took it all), its file
+    // is cut back to this size instead of keeping its high-water mark.
+    conn.pragma_update(None, "journal_size_limit", WAL_CHECKPOINT_AT as i64)?;
     Ok(conn)
+}
+
+/// The write-ahead log is checkpointed and truncated by the writer once its file passes
+/// this size (`WalBound`), so it stays near it under any load (ARCHITECTURE.md, "The WAL is
+/// bounded"; the soak benchmark in BENCHMARKS.md).
+pub const WAL_CHECKPOINT_AT: u64 = 16 << 20;
+/// The most a bounding checkpoint waits for readers of an older snapshot; the writer waits
+/// with it, so this is also the most one costs a write.
+const WAL_WAIT: Duration = Duration::from_millis(250);
+/// After a checkpoint that readers kept from finishing, the writer tries again this much
+/// later rather than after every commit.
+const WAL_RETRY: Duration = Duration::from_secs(1);
+/// The writer's wait for a lock (readers never hold one; other checkpointers might).
+const BUSY: Duration = Duration::from_secs(10);
+
+/// The database's write-ahead log file.
+pub fn wal_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-wal");
+    PathBuf::from(p)
+}
+
+/// Sizes of the database and its write-ahead log, in bytes (0 for a file not there).
+pub fn file_sizes(db: &Path) -> (u64, u64) {
+    let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    (len(db), len(&wal_path(db)))
+}
+
+/// Keeps the WAL bounded. The background checkpointer copies the log into the database
+/// without blocking anybody (PASSIVE), but under continuous writes it never reaches the
+/// end of the log, so the log never restarts and its file grows without end (1.24 GB beside
+/// a 35 MB database after 22k writes from 8 clients). The writer, between two batches —
+/// when no write is in flight — checks the file's size and, past `WAL_CHECKPOINT_AT`, runs
+/// a TRUNCATE checkpoint: all of the log into the database, then the file cut to zero. It
+/// waits at most `WAL_WAIT` for readers still on an older snapshot (reads are short; when
+/// one is not, the checkpoint copies what it can and the writer retries `WAL_RETRY` later).
+struct WalBound {
+    wal: PathBuf,
+    next_try: std::time::Instant,
+}
+
+impl WalBound {
+    fn new(db: &Path) -> Self {
+        Self {
+            wal: wal_path(db),
+            next_try: std::time::Instant::now(),
+        }
+    }
+
+    /// Whether the log's file is past the bound.
+    fn over(&self) -> bool {
+        std::fs::metadata(&self.wal).map_or(0, |m| m.len()) > WAL_CHECKPOINT_AT
+    }
+
+    fn after_commit(&mut self, conn: &Connection) {
+        let now = std::time::Instant::now();
+        if now < self.next_try || !self.over() {
+            return;
+        }
+        let _ = conn.busy_timeout(WAL_WAIT);
+        let r = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        });
+        let _ = conn.busy_timeout(BUSY);
+        match r {
+            Ok((0, _, _)) => {}
+            Ok((_, log, done)) => {
+                tracing::debug!(log, done, "wal checkpoint held up by a reader; retrying later");
+                self.next_try = now + WAL_RETRY;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "wal checkpoint failed");
+                self.next_try = now + WAL_RETRY;
+            }
+        }
+    }
 }
 
 fn open_ro(path: &Path) -> anyhow::Result<Connection> {
@@ -173,33 +252,52 @@ impl Writer {
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, publisher: Option<Publisher>) {
     let mut docs = DocCache::new();
+    let mut wal = conn.path().map(|p| WalBound::new(Path::new(p)));
     while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
+        run_batch(&mut conn, &mut docs, first, &mut rx, wal.as_ref(), publisher.as_ref());
+        if let Some(w) = wal.as_mut() {
+            w.after_commit(&conn);
         }
-        run_batch(&mut conn, &mut docs, batch, publisher.as_ref());
         docs.evict_idle(IDLE_DOCUMENT);
     }
 }
 
-fn run_batch(conn: &mut Connection, docs: &mut DocCache, batch: Vec<Job>, publisher: Option<&Publisher>) {
+/// Runs `first` and the jobs already queued behind it (up to `MAX_BATCH`) in one
+/// transaction. The batch also ends once the log's file passes the bound: a batch's pages
+/// spill into the log before its commit, and no checkpoint can take them until then, so a
+/// bulk stream (a device's first sync) would otherwise carry the log far past it.
+fn run_batch(
+    conn: &mut Connection,
+    docs: &mut DocCache,
+    first: Job,
+    rx: &mut mpsc::UnboundedReceiver<Job>,
+    wal: Option<&WalBound>,
+    publisher: Option<&Publisher>,
+) {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             tracing::error!(error = %e, "writer: begin failed");
-            // Dropping the unrun jobs answers each caller with an internal error.
-            drop(batch);
+            // Dropping the unrun job answers its caller with an internal error.
+            drop(first);
             return;
         }
     };
-    let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
+    let mut delivers: Vec<Deliver> = Vec::new();
     let mut all_touched: HashSet<String> = HashSet::new();
     let mut published: Vec<Published> = Vec::new();
-    for job in batch {
+    let mut next = Some(first);
+    let mut run = 0;
+    loop {
+        let job = match next.take() {
+            Some(j) => j,
+            None if run < MAX_BATCH && !wal.is_some_and(WalBound::over) => match rx.try_recv() {
+                Ok(j) => j,
+                Err(_) => break,
+            },
+            None => break,
+        };
+        run += 1;
         let sp = match tx.savepoint() {
             Ok(sp) => sp,
             Err(e) => {
@@ -332,12 +430,15 @@ pub fn spawn_checkpointer(path: &Path, every: Duration) -> anyhow::Result<()> {
 }
 
 /// Checkpoints the whole WAL into the database and truncates it, waiting for readers and
-/// the writer to let it (`keel seed` between batches: under a continuous stream of bulk
-/// writes the passive checkpointer never catches up, and the WAL grew to 7 GB at 1M logs).
+/// the writer to let it: `keel seed` between batches (one batch is far past the writer's
+/// bound), and every clean shutdown (`serve`), so a stopped server leaves no log behind.
 pub fn checkpoint_truncate(path: &Path) -> anyhow::Result<()> {
     let conn = open_rw(path)?;
     conn.busy_timeout(Duration::from_secs(60))?;
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        anyhow::bail!("the write-ahead log could not be checkpointed: a reader or writer held it for 60 s");
+    }
     Ok(())
 }
 

@@ -140,5 +140,13 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    http::serve(app, listener, shutdown).await
+    let db = app.config.db_path();
+    let served = http::serve(app, listener, shutdown).await;
+    // A clean stop folds the log into the database and leaves it empty: the next start
+    // does not replay it, and a copied data dir is whole in `keel.db` alone.
+    let folded = tokio::task::spawn_blocking(move || db::checkpoint_truncate(&db)).await?;
+    if let Err(e) = folded {
+        tracing::warn!(error = %e, "checkpoint at shutdown");
+    }
+    served
 }

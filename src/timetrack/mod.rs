@@ -113,6 +113,116 @@ pub enum Interval {
     Week,
 }
 
+/// The order of a summary's lists (`sort`): most time first unless asked otherwise; ties
+/// go by id, so pages never overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub enum SummarySort {
+    #[default]
+    #[serde(rename = "-minutes")]
+    MinutesDesc,
+    #[serde(rename = "minutes")]
+    Minutes,
+    #[serde(rename = "-entries")]
+    EntriesDesc,
+    #[serde(rename = "entries")]
+    Entries,
+    /// By name: a person's display name, an issue's or a project's name.
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+}
+
+impl SummarySort {
+    fn by_name(self) -> bool {
+        matches!(self, SummarySort::Name | SummarySort::NameDesc)
+    }
+}
+
+/// One row of a summary's list, as its sort sees it.
+trait Ranked {
+    fn minutes(&self) -> i64;
+    fn entries(&self) -> i64;
+    fn name(&self) -> &str;
+    fn id(&self) -> &str;
+}
+
+impl Ranked for MemberMinutes {
+    fn minutes(&self) -> i64 {
+        self.minutes
+    }
+    fn entries(&self) -> i64 {
+        self.entries
+    }
+    fn name(&self) -> &str {
+        &self.display_name
+    }
+    fn id(&self) -> &str {
+        &self.user_id
+    }
+}
+
+impl Ranked for IssueMinutes {
+    fn minutes(&self) -> i64 {
+        self.minutes
+    }
+    fn entries(&self) -> i64 {
+        self.entries
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn id(&self) -> &str {
+        &self.issue_id
+    }
+}
+
+impl Ranked for ProjectMinutes {
+    fn minutes(&self) -> i64 {
+        self.minutes
+    }
+    fn entries(&self) -> i64 {
+        self.entries
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn id(&self) -> &str {
+        &self.project_id
+    }
+}
+
+fn sort_rows<T: Ranked>(v: &mut [T], sort: SummarySort) {
+    v.sort_by(|a, b| {
+        let o = match sort {
+            SummarySort::MinutesDesc => b.minutes().cmp(&a.minutes()),
+            SummarySort::Minutes => a.minutes().cmp(&b.minutes()),
+            SummarySort::EntriesDesc => b.entries().cmp(&a.entries()),
+            SummarySort::Entries => a.entries().cmp(&b.entries()),
+            SummarySort::Name => a.name().to_lowercase().cmp(&b.name().to_lowercase()),
+            SummarySort::NameDesc => b.name().to_lowercase().cmp(&a.name().to_lowercase()),
+        };
+        o.then_with(|| a.id().cmp(b.id()))
+    });
+}
+
+/// The page `p` of a whole list, sorted.
+fn page_of<T: Ranked>(mut v: Vec<T>, sort: SummarySort, p: PageParams) -> Page<T> {
+    sort_rows(&mut v, sort);
+    let total = v.len() as i64;
+    let (limit, offset) = p.limit_offset();
+    let items: Vec<T> = v.into_iter().skip(offset as usize).take(limit as usize).collect();
+    Page::new(items, total, p)
+}
+
+/// How a summary's long lists are cut: one sort and one page size for each of them; each
+/// list says its own total and number of pages.
+#[derive(Debug, Clone, Copy)]
+pub struct ListCut {
+    pub sort: SummarySort,
+    pub page: PageParams,
+}
+
 /// Logged time against the estimate of one issue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IssueTimeSummary {
@@ -132,10 +242,13 @@ pub struct ProjectTimeSummary {
     pub from: String,
     pub to: String,
     pub interval: Interval,
+    /// Of every log in the range, whatever page the lists show.
     pub total_minutes: i64,
     pub entries: i64,
-    pub by_member: Vec<MemberMinutes>,
-    pub by_issue: Vec<IssueMinutes>,
+    /// A page of the people who logged time, sorted by `sort`.
+    pub by_member: Page<MemberMinutes>,
+    /// A page of the issues time was logged on, sorted by `sort`.
+    pub by_issue: Page<IssueMinutes>,
     pub series: Vec<PeriodMinutes>,
 }
 
@@ -147,10 +260,13 @@ pub struct WorkspaceTimeSummary {
     /// Set when the summary covers one person (always so for non-admins: their own time).
     pub user_id: Option<String>,
     pub project_id: Option<String>,
+    /// Of every log in the range, whatever page the lists show.
     pub total_minutes: i64,
     pub entries: i64,
-    pub by_project: Vec<ProjectMinutes>,
-    pub by_member: Vec<MemberMinutes>,
+    /// A page of the projects, sorted by `sort`.
+    pub by_project: Page<ProjectMinutes>,
+    /// A page of the people, sorted by `sort`.
+    pub by_member: Page<MemberMinutes>,
     pub series: Vec<PeriodMinutes>,
 }
 
@@ -314,7 +430,8 @@ fn summarize(
     pid: &str,
     r: &Range,
     user: Option<&str>,
-) -> Result<(Vec<MemberMinutes>, Vec<IssueMinutes>, Vec<PeriodMinutes>), AppError> {
+    cut: ListCut,
+) -> Result<(Vec<MemberMinutes>, Page<IssueMinutes>, Vec<PeriodMinutes>), AppError> {
     let (mut members, mut issues, mut periods) = (Totals::new(), Totals::new(), Totals::new());
     store::each_project_log(c, pid, r, user, |user, issue, day, minutes| {
         add(&mut members, user, minutes);
@@ -324,7 +441,7 @@ fn summarize(
             Interval::Week => add(&mut periods, &week_of(day), minutes),
         }
     })?;
-    let mut by_member: Vec<MemberMinutes> = members
+    let by_member: Vec<MemberMinutes> = members
         .into_iter()
         .map(|(user_id, (minutes, entries))| {
             Ok(MemberMinutes {
@@ -335,21 +452,34 @@ fn summarize(
             })
         })
         .collect::<Result<_, AppError>>()?;
-    by_member.sort_by(|a, b| b.minutes.cmp(&a.minutes).then_with(|| a.user_id.cmp(&b.user_id)));
-    let mut top: Vec<(String, (i64, i64))> = issues.into_iter().collect();
-    top.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
-    top.truncate(1000);
-    let mut by_issue = Vec::with_capacity(top.len());
-    for (issue_id, (minutes, entries)) in top {
-        let (key, name, estimate_time) = store::issue_meta(c, &issue_id)?.unwrap_or_default();
-        by_issue.push(IssueMinutes {
+    // Every issue counts; only the page shown is looked up (all of them when sorted by
+    // name, which needs them).
+    let mut rows: Vec<IssueMinutes> = issues
+        .into_iter()
+        .map(|(issue_id, (minutes, entries))| IssueMinutes {
             issue_id,
-            key,
-            name,
-            estimate_time,
+            key: String::new(),
+            name: String::new(),
+            estimate_time: None,
             minutes,
             entries,
-        });
+        })
+        .collect();
+    let fill = |c: &rusqlite::Connection, m: &mut IssueMinutes| -> Result<(), AppError> {
+        let (key, name, estimate_time) = store::issue_meta(c, &m.issue_id)?.unwrap_or_default();
+        (m.key, m.name, m.estimate_time) = (key, name, estimate_time);
+        Ok(())
+    };
+    if cut.sort.by_name() {
+        for m in &mut rows {
+            fill(c, m)?;
+        }
+    }
+    let mut by_issue = page_of(rows, cut.sort, cut.page);
+    if !cut.sort.by_name() {
+        for m in &mut by_issue.items {
+            fill(c, m)?;
+        }
     }
     let mut series: Vec<PeriodMinutes> = periods
         .into_iter()
@@ -622,12 +752,13 @@ impl TimeTracking<'_> {
         pc: &ProjCtx,
         r: Range,
         user: Option<String>,
+        cut: ListCut,
     ) -> Result<ProjectTimeSummary, AppError> {
         let pid = pc.project.id.clone();
         self.0
             .readers
             .read(move |c| {
-                let (by_member, by_issue, series) = summarize(c, &pid, &r, user.as_deref())?;
+                let (by_member, by_issue, series) = summarize(c, &pid, &r, user.as_deref(), cut)?;
                 Ok(ProjectTimeSummary {
                     project_id: pid,
                     total_minutes: by_member.iter().map(|m| m.minutes).sum(),
@@ -635,7 +766,7 @@ impl TimeTracking<'_> {
                     from: r.from,
                     to: r.to,
                     interval: r.interval,
-                    by_member,
+                    by_member: page_of(by_member, cut.sort, cut.page),
                     by_issue,
                     series,
                 })
@@ -651,6 +782,7 @@ impl TimeTracking<'_> {
         r: Range,
         user: Option<String>,
         project: Option<String>,
+        cut: ListCut,
     ) -> Result<WorkspaceTimeSummary, AppError> {
         let ws = w.ws.id.clone();
         let user = if w.role >= WsRole::Admin {
@@ -670,8 +802,8 @@ impl TimeTracking<'_> {
                     interval: r.interval,
                     user_id: user,
                     project_id: project,
-                    by_project: s.0,
-                    by_member: s.1,
+                    by_project: page_of(s.0, cut.sort, cut.page),
+                    by_member: page_of(s.1, cut.sort, cut.page),
                     series: s.2,
                 })
             })

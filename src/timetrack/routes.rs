@@ -10,8 +10,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    ExportScope, Interval, IssueTimeSummary, ProjectTimeSummary, Range, TimeTracking, TimerState, TimerView,
-    WorklogInput, WorklogView, WorkspaceTimeSummary,
+    ExportScope, Interval, IssueTimeSummary, ListCut, ProjectTimeSummary, Range, SummarySort, TimeTracking, TimerState,
+    TimerView, WorklogInput, WorklogView, WorkspaceTimeSummary,
 };
 use crate::auth::Actor;
 use crate::error::AppError;
@@ -171,11 +171,29 @@ pub struct RangeQuery {
     pub project_id: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
+    /// Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
+    /// `name`, `-name`.
+    #[param(inline)]
+    pub sort: Option<SummarySort>,
 }
 
 impl RangeQuery {
     fn range(&self) -> Result<Range, AppError> {
         Range::parse(self.from.as_deref(), self.to.as_deref(), self.interval)
+    }
+    fn page(&self) -> Result<crate::http::PageParams, AppError> {
+        PageQuery {
+            page: self.page,
+            per_page: self.per_page,
+        }
+        .parse()
+    }
+    /// How a summary cuts its lists: `page`, `per_page` and `sort` apply to each of them.
+    fn cut(&self) -> Result<ListCut, AppError> {
+        Ok(ListCut {
+            sort: self.sort.unwrap_or_default(),
+            page: self.page()?,
+        })
     }
 }
 
@@ -188,11 +206,7 @@ async fn list_project_worklogs(
     p: ProjCtx,
     AppQuery(q): AppQuery<RangeQuery>,
 ) -> Result<Json<Page<WorklogView>>, AppError> {
-    let page = PageQuery {
-        page: q.page,
-        per_page: q.per_page,
-    }
-    .parse()?;
+    let page = q.page()?;
     let r = q.range()?;
     Ok(Json(TimeTracking(&app).list_for_project(&p, r, q.user_id, page).await?))
 }
@@ -206,8 +220,8 @@ async fn project_time_summary(
     p: ProjCtx,
     AppQuery(q): AppQuery<RangeQuery>,
 ) -> Result<Json<ProjectTimeSummary>, AppError> {
-    let r = q.range()?;
-    Ok(Json(TimeTracking(&app).project_summary(&p, r, q.user_id).await?))
+    let (r, cut) = (q.range()?, q.cut()?);
+    Ok(Json(TimeTracking(&app).project_summary(&p, r, q.user_id, cut).await?))
 }
 
 fn csv_answer(name: String, body: Vec<u8>) -> impl IntoResponse {
@@ -246,10 +260,10 @@ async fn workspace_time_summary(
     w: WsCtx,
     AppQuery(q): AppQuery<RangeQuery>,
 ) -> Result<Json<WorkspaceTimeSummary>, AppError> {
-    let r = q.range()?;
+    let (r, cut) = (q.range()?, q.cut()?);
     Ok(Json(
         TimeTracking(&app)
-            .workspace_summary(&w, r, q.user_id, q.project_id)
+            .workspace_summary(&w, r, q.user_id, q.project_id, cut)
             .await?,
     ))
 }

@@ -355,8 +355,8 @@ pub(crate) fn workspace_summary(
         }
     };
 
-    // Names, and the order people read: most time first.
-    let mut by_project: Vec<ProjectMinutes> = by_project
+    // Names; the service sorts and pages.
+    let by_project: Vec<ProjectMinutes> = by_project
         .into_iter()
         .map(|(id, minutes, entries)| {
             let (identifier, name) = project_names(c, &id).unwrap_or_default();
@@ -369,8 +369,7 @@ pub(crate) fn workspace_summary(
             }
         })
         .collect();
-    by_project.sort_by(|a, b| b.minutes.cmp(&a.minutes).then_with(|| a.project_id.cmp(&b.project_id)));
-    let mut by_member: Vec<MemberMinutes> = by_member
+    let by_member: Vec<MemberMinutes> = by_member
         .into_iter()
         .map(|(id, minutes, entries)| MemberMinutes {
             display_name: user_name(c, &id).unwrap_or_default(),
@@ -379,7 +378,6 @@ pub(crate) fn workspace_summary(
             entries,
         })
         .collect();
-    by_member.sort_by(|a, b| b.minutes.cmp(&a.minutes).then_with(|| a.user_id.cmp(&b.user_id)));
     Ok((by_project, by_member, series))
 }
 

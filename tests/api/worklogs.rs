@@ -411,14 +411,14 @@ async fn summaries_by_issue_project_and_workspace_agree_with_the_logs() {
         (s["total_minutes"].as_i64(), s["entries"].as_i64()),
         (Some(170), Some(5))
     );
-    let members: Vec<(String, i64)> = s["by_member"]
+    let members: Vec<(String, i64)> = s["by_member"]["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| (m["user_id"].as_str().unwrap().into(), m["minutes"].as_i64().unwrap()))
         .collect();
     assert_eq!(members, [(t.m.id.clone(), 120), (t.o.id.clone(), 50)]);
-    let issues: Vec<(String, i64)> = s["by_issue"]
+    let issues: Vec<(String, i64)> = s["by_issue"]["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -486,14 +486,14 @@ async fn summaries_by_issue_project_and_workspace_agree_with_the_logs() {
     let ws = "/api/v1/workspaces/acme/time-tracking/summary";
     let s = t.app.get(&format!("{ws}?{r}"), &t.a.token).await.ok(200).clone();
     assert_eq!(s["total_minutes"], 270);
-    let projects: Vec<(String, i64)> = s["by_project"]
+    let projects: Vec<(String, i64)> = s["by_project"]["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| (m["identifier"].as_str().unwrap().into(), m["minutes"].as_i64().unwrap()))
         .collect();
     assert_eq!(projects, [("WEB".into(), 170), ("API".into(), 100)]);
-    let members: Vec<(String, i64)> = s["by_member"]
+    let members: Vec<(String, i64)> = s["by_member"]["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -510,7 +510,7 @@ async fn summaries_by_issue_project_and_workspace_agree_with_the_logs() {
         s["series"],
         json!([{"period": "2026-11-02", "minutes": 100, "entries": 1}])
     );
-    assert_eq!(s["by_member"][0]["user_id"].as_str(), Some(t.o.id.as_str()));
+    assert_eq!(s["by_member"]["items"][0]["user_id"].as_str(), Some(t.o.id.as_str()));
     let s = t
         .app
         .get(&format!("{ws}?{r}&user_id={}&project_id={}", t.o.id, api), &t.a.token)
@@ -738,4 +738,215 @@ async fn a_timer_outlives_access_to_its_project_without_showing_the_issue() {
         .err(404, "not_found");
     t.app.delete("/api/v1/users/me/timer", &t.m.token).await.ok(204);
     assert!(t.app.get("/api/v1/users/me/timer", &t.m.token).await.ok(200)["timer"].is_null());
+}
+
+/// The summaries' long lists page and sort; the totals stay whole. Checked against the logs
+/// written: every page together is the whole list, in the asked order, with no overlap.
+#[tokio::test]
+async fn summaries_page_and_sort_their_lists_and_keep_whole_totals() {
+    let t = team().await;
+    let (p, _) = setup(&t).await;
+    let day = "2026-11-10";
+    // Seven issues with distinct names and times (two tie at 40 minutes).
+    let minutes = [40, 90, 15, 40, 300, 5, 120];
+    let names = ["delta", "Bravo", "golf", "alpha", "echo", "Charlie", "foxtrot"];
+    let mut want: Vec<(String, String, i64)> = Vec::new();
+    for (name, m) in names.iter().zip(minutes) {
+        let id = t
+            .app
+            .post(&format!("{p}/issues"), &t.m.token, json!({"name": name}))
+            .await
+            .ok(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Two logs each, by two people, so entries differ from issues.
+        for (u, part) in [(&t.m, m - m / 3), (&t.o, m / 3)] {
+            if part > 0 {
+                t.app
+                    .post(
+                        &format!("{p}/issues/{id}/worklogs"),
+                        &u.token,
+                        json!({"duration_minutes": part, "logged_at": day}),
+                    )
+                    .await
+                    .ok(201);
+            }
+        }
+        want.push((id, name.to_string(), m));
+    }
+    let total: i64 = minutes.iter().sum();
+    let r = "from=2026-11-01&to=2026-11-30";
+    let get = |q: String| {
+        let (t, p) = (&t, &p);
+        async move {
+            t.app
+                .get(&format!("{p}/worklogs/summary?{r}&{q}"), &t.m.token)
+                .await
+                .ok(200)
+                .clone()
+        }
+    };
+    for (sort, mut expect) in [
+        ("-minutes", {
+            let mut w = want.clone();
+            w.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+            w
+        }),
+        ("minutes", {
+            let mut w = want.clone();
+            w.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
+            w
+        }),
+        ("name", {
+            let mut w = want.clone();
+            w.sort_by_key(|a| a.1.to_lowercase());
+            w
+        }),
+        ("-name", {
+            let mut w = want.clone();
+            w.sort_by_key(|a| std::cmp::Reverse(a.1.to_lowercase()));
+            w
+        }),
+    ] {
+        let mut seen: Vec<(String, String, i64)> = Vec::new();
+        for page in 1..=3 {
+            let s = get(format!("sort={sort}&per_page=3&page={page}")).await;
+            assert_eq!(
+                s["total_minutes"], total,
+                "{sort} page {page}: the total is of every log"
+            );
+            let list = &s["by_issue"];
+            assert_eq!(
+                (
+                    list["total"].as_i64(),
+                    list["page"].as_i64(),
+                    list["per_page"].as_i64(),
+                    list["total_pages"].as_i64()
+                ),
+                (Some(7), Some(page), Some(3), Some(3)),
+                "{sort} page {page}"
+            );
+            let items = list["items"].as_array().unwrap();
+            assert_eq!(items.len(), if page < 3 { 3 } else { 1 });
+            for i in items {
+                // A row on a page is looked up whole.
+                assert!(i["key"].as_str().unwrap().starts_with("WEB-"), "{i}");
+                seen.push((
+                    i["issue_id"].as_str().unwrap().into(),
+                    i["name"].as_str().unwrap().into(),
+                    i["minutes"].as_i64().unwrap(),
+                ));
+            }
+        }
+        expect.truncate(7);
+        assert_eq!(seen, expect, "sort {sort}");
+    }
+    // Members page the same way: two people, one per page, most time first.
+    let s = get("per_page=1&page=2".into()).await;
+    assert_eq!(s["by_member"]["total"], 2);
+    assert_eq!(s["by_member"]["items"][0]["user_id"].as_str(), Some(t.o.id.as_str()));
+    assert_eq!(s["entries"], 14);
+    // A page past the end is empty, not an error; bad values are refused with their codes.
+    let s = get("per_page=50&page=9".into()).await;
+    assert_eq!(s["by_issue"]["items"], json!([]));
+    assert_eq!(s["by_issue"]["total"], 7);
+    for (q, status, code) in [
+        ("sort=fastest", 400, "bad_request"),
+        ("per_page=0", 422, "validation_failed"),
+        ("per_page=501", 422, "validation_failed"),
+        ("page=0", 422, "validation_failed"),
+    ] {
+        t.app
+            .get(&format!("{p}/worklogs/summary?{r}&{q}"), &t.m.token)
+            .await
+            .err(status, code);
+    }
+
+    // The workspace summary pages its projects and people alike.
+    let other = t.app.create_project(&t.o, "acme", "OPS", false).await;
+    let oi = t
+        .app
+        .post(
+            &format!("/api/v1/workspaces/acme/projects/{other}/issues"),
+            &t.o.token,
+            json!({"name": "Ops"}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.app
+        .post(
+            &format!("/api/v1/workspaces/acme/projects/{other}/issues/{oi}/worklogs"),
+            &t.o.token,
+            json!({"duration_minutes": 1000, "logged_at": day}),
+        )
+        .await
+        .ok(201);
+    let ws = "/api/v1/workspaces/acme/time-tracking/summary";
+    let s = t
+        .app
+        .get(&format!("{ws}?{r}&per_page=1&page=2&sort=-minutes"), &t.o.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(s["total_minutes"], total + 1000);
+    assert_eq!(
+        (
+            s["by_project"]["total"].as_i64(),
+            s["by_project"]["total_pages"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(s["by_project"]["items"][0]["identifier"], "WEB");
+    let s = t
+        .app
+        .get(&format!("{ws}?{r}&per_page=1&sort=name"), &t.o.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(s["by_project"]["items"][0]["identifier"], "OPS");
+}
+
+/// The OpenAPI document describes the summaries' pages: the query's `page`, `per_page` and
+/// `sort`, and each long list as a page of its rows.
+#[test]
+fn the_openapi_document_describes_the_summaries_pages() {
+    let doc: Value = serde_json::from_str(&keel::http::openapi().to_json().unwrap()).unwrap();
+    for (path, lists) in [
+        (
+            "/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/summary",
+            ("ProjectTimeSummary", ["by_member", "by_issue"]),
+        ),
+        (
+            "/api/v1/workspaces/{slug}/time-tracking/summary",
+            ("WorkspaceTimeSummary", ["by_project", "by_member"]),
+        ),
+    ] {
+        let params: Vec<&str> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        for want in ["page", "per_page", "sort"] {
+            assert!(params.contains(&want), "{path}: {params:?}");
+        }
+        let schema = &doc["components"]["schemas"][lists.0]["properties"];
+        for list in lists.1 {
+            let r = schema[list]["$ref"].as_str().unwrap_or_default();
+            assert!(
+                r.starts_with("#/components/schemas/Page_"),
+                "{}.{list}: {}",
+                lists.0,
+                schema[list]
+            );
+            let page = &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")];
+            for f in ["items", "total", "page", "per_page", "total_pages"] {
+                assert!(page["properties"][f].is_object(), "{r} lacks {f}");
+            }
+        }
+    }
 }

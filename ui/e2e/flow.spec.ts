@@ -306,6 +306,12 @@ test("issues and time: create, search, open, change state, log time, timer, comm
   await expect(page.getByLabel("Total")).toContainText("1h 31m in 2 work logs");
   await expect(page.getByRole("table", { name: "By issue" })).toContainText("LAUNCH-1");
   await expect(page.getByRole("table", { name: "By member" })).toContainText("Olivia Owner");
+  // Each row's share of the whole is a bar: one issue holds all of it.
+  await expect(page.getByRole("table", { name: "By issue" }).locator(".share")).toHaveAttribute("title", "100% of the time in this range");
+  // The lists sort on the server; one page holds them here, so no pager shows.
+  await page.getByLabel("Sort").selectOption("name");
+  await expect(page.getByRole("table", { name: "By issue" })).toContainText("LAUNCH-1");
+  await expect(page.getByLabel("Issue pages")).toHaveCount(0);
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Export CSV" }).click();
   const csv = readFileSync((await (await download).path())!, "utf8");

@@ -1435,6 +1435,7 @@ export interface components {
         };
         Health: {
             status: string;
+            storage: components["schemas"]["Storage"];
             version: string;
         };
         HomePreferenceBody: {
@@ -1505,17 +1506,6 @@ export interface components {
             start_date?: string | null;
             state_id?: string | null;
             target_date?: string | null;
-        };
-        IssueMinutes: {
-            /** Format: int64 */
-            entries: number;
-            /** Format: int64 */
-            estimate_time?: number | null;
-            issue_id: string;
-            key: string;
-            /** Format: int64 */
-            minutes: number;
-            name: string;
         };
         /** @description A page of issues, with per-group totals when the list is grouped. */
         IssuePage: {
@@ -1778,6 +1768,47 @@ export interface components {
             total_pages: number;
         };
         /** @description A page of a list: `items` plus the pagination fields. */
+        Page_IssueMinutes: {
+            items: {
+                /** Format: int64 */
+                entries: number;
+                /** Format: int64 */
+                estimate_time?: number | null;
+                issue_id: string;
+                key: string;
+                /** Format: int64 */
+                minutes: number;
+                name: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            total_pages: number;
+        };
+        /** @description A page of a list: `items` plus the pagination fields. */
+        Page_MemberMinutes: {
+            items: {
+                display_name: string;
+                /** Format: int64 */
+                entries: number;
+                /** Format: int64 */
+                minutes: number;
+                user_id: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            total_pages: number;
+        };
+        /** @description A page of a list: `items` plus the pagination fields. */
         Page_MemberView: {
             items: {
                 created_at: string;
@@ -1808,6 +1839,26 @@ export interface components {
                 id: string;
                 role: components["schemas"]["ProjRole"];
                 user_id: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            total_pages: number;
+        };
+        /** @description A page of a list: `items` plus the pagination fields. */
+        Page_ProjectMinutes: {
+            items: {
+                /** Format: int64 */
+                entries: number;
+                identifier: string;
+                /** Format: int64 */
+                minutes: number;
+                name: string;
+                project_id: string;
             }[];
             /** Format: int32 */
             page: number;
@@ -1977,21 +2028,14 @@ export interface components {
             role: components["schemas"]["ProjRole"];
             user_id: string;
         };
-        ProjectMinutes: {
-            /** Format: int64 */
-            entries: number;
-            identifier: string;
-            /** Format: int64 */
-            minutes: number;
-            name: string;
-            project_id: string;
-        };
         ProjectRoleBody: {
             role: components["schemas"]["ProjRole"];
         };
         ProjectTimeSummary: {
-            by_issue: components["schemas"]["IssueMinutes"][];
-            by_member: components["schemas"]["MemberMinutes"][];
+            /** @description A page of the issues time was logged on, sorted by `sort`. */
+            by_issue: components["schemas"]["Page_IssueMinutes"];
+            /** @description A page of the people who logged time, sorted by `sort`. */
+            by_member: components["schemas"]["Page_MemberMinutes"];
             /** Format: int64 */
             entries: number;
             from: string;
@@ -1999,7 +2043,10 @@ export interface components {
             project_id: string;
             series: components["schemas"]["PeriodMinutes"][];
             to: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Of every log in the range, whatever page the lists show.
+             */
             total_minutes: number;
         };
         ProjectView: {
@@ -2152,6 +2199,25 @@ export interface components {
             sort_order: number;
             updated_at: string;
         };
+        /** @description What the data dir takes on disk, for an operator watching it. */
+        Storage: {
+            /**
+             * Format: int64
+             * @description The database file, in bytes.
+             */
+            db_bytes: number;
+            /**
+             * Format: int64
+             * @description Its write-ahead log, in bytes: kept near `wal_checkpoint_bytes` under load, empty
+             *     after a clean stop.
+             */
+            wal_bytes: number;
+            /**
+             * Format: int64
+             * @description The size past which the writer checkpoints and truncates the log.
+             */
+            wal_checkpoint_bytes: number;
+        };
         TimerState: {
             timer?: null | components["schemas"]["TimerView"];
         };
@@ -2272,8 +2338,10 @@ export interface components {
             workspace_id: string;
         };
         WorkspaceTimeSummary: {
-            by_member: components["schemas"]["MemberMinutes"][];
-            by_project: components["schemas"]["ProjectMinutes"][];
+            /** @description A page of the people, sorted by `sort`. */
+            by_member: components["schemas"]["Page_MemberMinutes"];
+            /** @description A page of the projects, sorted by `sort`. */
+            by_project: components["schemas"]["Page_ProjectMinutes"];
             /** Format: int64 */
             entries: number;
             from: string;
@@ -2281,7 +2349,10 @@ export interface components {
             project_id?: string | null;
             series: components["schemas"]["PeriodMinutes"][];
             to: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Of every log in the range, whatever page the lists show.
+             */
             total_minutes: number;
             /** @description Set when the summary covers one person (always so for non-admins: their own time). */
             user_id?: string | null;
@@ -14364,6 +14435,11 @@ export interface operations {
                 project_id?: string;
                 page?: number;
                 per_page?: number;
+                /**
+                 * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
+                 *     `name`, `-name`.
+                 */
+                sort?: "-minutes" | "minutes" | "-entries" | "entries" | "name" | "-name";
             };
             header?: never;
             path: {
@@ -14498,6 +14574,11 @@ export interface operations {
                 project_id?: string;
                 page?: number;
                 per_page?: number;
+                /**
+                 * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
+                 *     `name`, `-name`.
+                 */
+                sort?: "-minutes" | "minutes" | "-entries" | "entries" | "name" | "-name";
             };
             header?: never;
             path: {
@@ -14632,6 +14713,11 @@ export interface operations {
                 project_id?: string;
                 page?: number;
                 per_page?: number;
+                /**
+                 * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
+                 *     `name`, `-name`.
+                 */
+                sort?: "-minutes" | "minutes" | "-entries" | "entries" | "name" | "-name";
             };
             header?: never;
             path: {
@@ -15985,6 +16071,11 @@ export interface operations {
                 project_id?: string;
                 page?: number;
                 per_page?: number;
+                /**
+                 * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
+                 *     `name`, `-name`.
+                 */
+                sort?: "-minutes" | "minutes" | "-entries" | "entries" | "name" | "-name";
             };
             header?: never;
             path: {
@@ -16118,6 +16209,11 @@ export interface operations {
                 project_id?: string;
                 page?: number;
                 per_page?: number;
+                /**
+                 * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
+                 *     `name`, `-name`.
+                 */
+                sort?: "-minutes" | "minutes" | "-entries" | "entries" | "name" | "-name";
             };
             header?: never;
             path: {

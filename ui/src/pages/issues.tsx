@@ -873,6 +873,22 @@ function Activity({ slug, pid, iid, states }: { slug: string; pid: string; iid: 
 // ---------------------------------------------------------------------------------------
 // The project's time report
 
+/** Rows per page of the time report's lists. */
+const REPORT_PAGE = 25;
+
+/** Time with a bar for its share of the whole. */
+function Share({ part, whole }: { part: number; whole: number }) {
+  const pct = whole > 0 ? Math.round((part / whole) * 100) : 0;
+  return (
+    <span className="share" title={`${pct}% of the time in this range`}>
+      <span className="share-bar" aria-hidden="true">
+        <span style={{ width: `${pct}%` }} />
+      </span>
+      {minutes(part)}
+    </span>
+  );
+}
+
 export function TimeReport() {
   const { slug = "", pid = "" } = useParams();
   const project = useProject(slug, pid);
@@ -883,10 +899,17 @@ export function TimeReport() {
   const [interval, setInterval] = useState<"day" | "week">("week");
   const [range, setRange] = useState({ from: monthAgo, to: today(), interval: "week" as "day" | "week" });
   const [exportError, setExportError] = useState<unknown>(null);
+  const [sort, setSort] = useState<"-minutes" | "minutes" | "name">("-minutes");
+  const [page, setPage] = useState(1);
   const summary = useQuery({
-    queryKey: ["time-report", slug, pid, range],
+    queryKey: ["time-report", slug, pid, range, sort, page],
     queryFn: () =>
-      unwrap(client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/summary", { params: { path: { slug, project_id: pid }, query: range } })),
+      unwrap(
+        client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/summary", {
+          params: { path: { slug, project_id: pid }, query: { ...range, sort, page, per_page: REPORT_PAGE } },
+        }),
+      ),
+    placeholderData: (prev) => prev,
   });
   const download = async () => {
     setExportError(null);
@@ -927,6 +950,7 @@ export function TimeReport() {
         onSubmit={(e) => {
           e.preventDefault();
           setRange({ from, to, interval });
+          setPage(1);
         }}
       >
         <Field label="From" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
@@ -934,6 +958,18 @@ export function TimeReport() {
         <SelectField label="By" value={interval} onChange={(e) => setInterval(e.target.value as "day" | "week")}>
           <option value="day">Day</option>
           <option value="week">Week</option>
+        </SelectField>
+        <SelectField
+          label="Sort"
+          value={sort}
+          onChange={(e) => {
+            setSort(e.target.value as typeof sort);
+            setPage(1);
+          }}
+        >
+          <option value="-minutes">Most time first</option>
+          <option value="minutes">Least time first</option>
+          <option value="name">By name</option>
         </SelectField>
         <button type="submit">Show</button>
       </form>
@@ -957,14 +993,17 @@ export function TimeReport() {
                   </tr>
                 </thead>
                 <tbody>
-                  {s.by_member.map((m) => (
+                  {s.by_member.items.map((m) => (
                     <tr key={m.user_id}>
                       <td>{m.display_name}</td>
-                      <td>{minutes(m.minutes)}</td>
+                      <td>
+                        <Share part={m.minutes} whole={s.total_minutes} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
               </table>
+              <div>
               <table aria-label="By issue">
                 <thead>
                   <tr>
@@ -974,19 +1013,35 @@ export function TimeReport() {
                   </tr>
                 </thead>
                 <tbody>
-                  {s.by_issue.map((m) => (
+                  {s.by_issue.items.map((m) => (
                     <tr key={m.issue_id}>
                       <td>
                         <Link to={`/w/${slug}/p/${pid}/issues/${m.issue_id}`}>
                           <code>{m.key}</code> {m.name}
                         </Link>
                       </td>
-                      <td>{minutes(m.minutes)}</td>
+                      <td>
+                        <Share part={m.minutes} whole={s.total_minutes} />
+                      </td>
                       <td>{minutes(m.estimate_time)}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
+              {s.by_issue.total_pages > 1 ? (
+                <div className="pager" aria-label="Issue pages">
+                  <span>
+                    {s.by_issue.total} issues · page {s.by_issue.page} of {s.by_issue.total_pages}
+                  </span>
+                  <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+                    Previous
+                  </button>
+                  <button type="button" disabled={page >= s.by_issue.total_pages} onClick={() => setPage(page + 1)}>
+                    Next
+                  </button>
+                </div>
+              ) : null}
+              </div>
               <table aria-label={`By ${range.interval}`}>
                 <thead>
                   <tr>
