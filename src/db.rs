@@ -99,6 +99,9 @@ impl WalBound {
         let _ = conn.busy_timeout(BUSY);
         match r {
             Ok((0, _, _)) => {}
+            // Another checkpoint was running (SQLite answers that at once, without waiting):
+            // the next commit tries again.
+            Ok(_) if now.elapsed() < WAL_WAIT / 2 => {}
             Ok((_, log, done)) => {
                 tracing::debug!(log, done, "wal checkpoint held up by a reader; retrying later");
                 self.next_try = now + WAL_RETRY;
@@ -435,11 +438,19 @@ pub fn spawn_checkpointer(path: &Path, every: Duration) -> anyhow::Result<()> {
 pub fn checkpoint_truncate(path: &Path) -> anyhow::Result<()> {
     let conn = open_rw(path)?;
     conn.busy_timeout(Duration::from_secs(60))?;
-    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
-    if busy != 0 {
-        anyhow::bail!("the write-ahead log could not be checkpointed: a reader or writer held it for 60 s");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    // Readers and writers are waited for by the busy handler; another checkpoint running
+    // (the writer's, the background one's) is answered busy at once, so that is retried.
+    loop {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("the write-ahead log could not be checkpointed: it was held for 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
-    Ok(())
 }
 
 /// Online backup into a new file (`VACUUM INTO`: consistent, compacted, never a file copy).
