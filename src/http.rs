@@ -237,6 +237,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .routes(routes!(health))
         .merge(crate::auth::routes::router())
         .merge(crate::workspaces::routes::router())
+        .merge(crate::org::routes::router())
         .merge(crate::work::routes::router())
         .merge(crate::issues::routes::router())
         .merge(crate::timetrack::routes::router())

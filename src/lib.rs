@@ -22,6 +22,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod issues;
 pub mod me;
+pub mod org;
 pub mod planning;
 pub mod policy;
 pub mod richtext;

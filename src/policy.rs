@@ -90,6 +90,7 @@ pub enum Access {
 use Access::*;
 
 const P: &str = "/api/v1/workspaces/{slug}/projects/{project_id}";
+const D: &str = "/api/v1/workspaces/{slug}/departments/{department_id}";
 
 /// Every route of the server: method, path as routed, access rule.
 pub const POLICY: &[(&str, &str, Access)] = &[
@@ -144,6 +145,26 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         Workspace(WsRole::Admin),
     ),
     ("POST", "/api/v1/invitations/accept", Authenticated),
+    // Departments: members see the organisation, admins shape it.
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/departments",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/departments",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/departments/tree",
+        Workspace(WsRole::Member),
+    ),
+    ("GET", D, Workspace(WsRole::Member)),
+    ("PUT", D, Workspace(WsRole::Admin)),
+    ("PATCH", D, Workspace(WsRole::Admin)),
+    ("DELETE", D, Workspace(WsRole::Admin)),
     // Projects
     ("GET", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Guest)),
     ("POST", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Member)),

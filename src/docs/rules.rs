@@ -162,6 +162,7 @@ pub const REGISTRY: &[&Rules] = &[
     &crate::workspaces::records::WORKSPACES,
     &crate::workspaces::records::WORKSPACE_MEMBERS,
     &crate::workspaces::records::INVITATIONS,
+    &crate::org::records::DEPARTMENTS,
     &crate::work::records::PROJECTS,
     &crate::work::records::PROJECT_MEMBERS,
     &crate::issues::records::STATES,

@@ -158,6 +158,16 @@ pub const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "departments",
+        kind: DocKind::Workspace,
+        shape: Shape::Fields,
+        cols: cols![
+            "workspace_id": Text, "name": Text, "code": Text, "short_name": Text,
+            "dept_code": Text, "parent_id": Text, "manager_id": Text,
+            "linked_project_id": Text, "is_active": Int, "sort_order": Int
+        ],
+    },
+    TableSpec {
         name: "projects",
         kind: DocKind::Project,
         shape: Shape::Fields,

@@ -52,6 +52,26 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
     )
     .await
     .ok(201);
+    // Two departments, one below the other, the child managed by the member.
+    let eng = app
+        .post(
+            "/api/v1/workspaces/acme/departments",
+            &o.token,
+            json!({"name": "Engineering", "code": "ENG", "short_name": "ENG", "dept_code": "1000"}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        "/api/v1/workspaces/acme/departments",
+        &o.token,
+        json!({"name": "Platform", "code": "PLAT", "short_name": "PLT", "dept_code": "1100",
+               "parent_id": eng, "manager_id": m.id}),
+    )
+    .await
+    .ok(201);
     for i in 0..5 {
         let id = app.create_project(&o, "acme", &format!("P{i}"), i % 2 == 0).await;
         app.patch(

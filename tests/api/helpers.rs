@@ -129,6 +129,9 @@ impl TestApp {
     pub async fn delete(&self, path: &str, token: &str) -> Res {
         self.call(Method::DELETE, path, Some(token), None).await
     }
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
 
     pub async fn register_raw(&self, email: &str, password: &str, name: &str) -> Res {
         self.call(

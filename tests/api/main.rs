@@ -12,6 +12,7 @@ mod helpers;
 mod issues;
 mod matrix;
 mod me;
+mod org;
 mod parity;
 mod planning;
 mod projects;

@@ -249,6 +249,7 @@ fn fill(path: &str, ctx: Ctx, w: &World, project_override: Option<&str>, slug_ov
         .replace("{link_id}", NOBODY)
         .replace("{sticky_id}", NOBODY)
         .replace("{device_id}", NOBODY)
+        .replace("{department_id}", NOBODY)
         .replace("{*rest}", "index.css")
 }
 
@@ -269,6 +270,7 @@ async fn authorization_matrix() {
         vec![
             app.dump(&format!("SELECT * FROM workspace_members WHERE {in_ws} ORDER BY id")),
             app.dump(&format!("SELECT * FROM invitations WHERE {in_ws} ORDER BY id")),
+            app.dump(&format!("SELECT * FROM departments WHERE {in_ws} ORDER BY id")),
             app.dump(&format!(
                 "SELECT * FROM projects WHERE {in_ws} AND id NOT IN {fresh} ORDER BY id"
             )),
@@ -412,6 +414,29 @@ const PINNED: &[(&str, &str, &str)] = &[
         "Workspace(Admin)",
     ),
     ("POST", "/api/v1/invitations/accept", "Authenticated"),
+    ("GET", "/api/v1/workspaces/{slug}/departments", "Workspace(Member)"),
+    ("POST", "/api/v1/workspaces/{slug}/departments", "Workspace(Admin)"),
+    ("GET", "/api/v1/workspaces/{slug}/departments/tree", "Workspace(Member)"),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/departments/{department_id}",
+        "Workspace(Member)",
+    ),
+    (
+        "PUT",
+        "/api/v1/workspaces/{slug}/departments/{department_id}",
+        "Workspace(Admin)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/departments/{department_id}",
+        "Workspace(Admin)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/departments/{department_id}",
+        "Workspace(Admin)",
+    ),
     ("GET", "/api/v1/workspaces/{slug}/projects", "Workspace(Guest)"),
     ("POST", "/api/v1/workspaces/{slug}/projects", "Workspace(Member)"),
     (

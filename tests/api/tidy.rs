@@ -36,6 +36,7 @@ fn the_layering_rules_hold() {
     let domains = [
         "auth",
         "workspaces",
+        "org",
         "work",
         "issues",
         "planning",

@@ -1,0 +1,546 @@
+//! The organisation of a workspace (seed 003): departments in a tree of at most five
+//! levels. Departments live in the workspace document (admin-write, DESIGN §4); their
+//! rules are record rules (`records.rs`), so they hold for the API and for a device alike.
+//! A department's level is computed from the tree, never stored or taken from input.
+
+pub mod records;
+pub(crate) mod routes;
+pub(crate) mod store;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::docs::{DocRef, Val, Who};
+use crate::error::{AppError, Checks};
+use crate::http::{Page, PageParams};
+use crate::time::now_rfc3339;
+use crate::workspaces::WsCtx;
+use crate::App;
+use store::DeptRow;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepartmentView {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    /// Unique among the workspace's live departments (without case).
+    pub code: String,
+    /// Upper case, unique among the workspace's live departments.
+    pub short_name: String,
+    /// Four digits, unique among the workspace's live departments.
+    pub dept_code: String,
+    /// `null` for a root department.
+    pub parent_id: Option<String>,
+    /// 1 for a root, at most 5; follows from the tree.
+    pub level: i64,
+    pub manager_id: Option<String>,
+    pub manager_name: Option<String>,
+    pub linked_project_id: Option<String>,
+    pub is_active: bool,
+    /// Position among its siblings.
+    pub sort_order: i64,
+    /// Live departments directly below it.
+    pub children_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A department with its sub-departments, in order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepartmentNode {
+    #[serde(flatten)]
+    pub department: DepartmentView,
+    /// Departments in its subtree, itself excluded.
+    pub descendants: i64,
+    #[schema(no_recursion)]
+    pub children: Vec<DepartmentNode>,
+}
+
+/// A department's fields as a request gives them; `None` leaves a field as it is (a PATCH)
+/// or at its default (a create). The three nullable ids take `Some(None)` to clear them.
+#[derive(Debug, Clone, Default)]
+pub struct DepartmentInput {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub short_name: Option<String>,
+    pub dept_code: Option<String>,
+    pub parent_id: Option<Option<String>>,
+    pub manager_id: Option<Option<String>>,
+    pub linked_project_id: Option<Option<String>>,
+    pub is_active: Option<bool>,
+    pub sort_order: Option<i64>,
+}
+
+impl DepartmentInput {
+    /// Checks the fields given (all of them, naming each bad one); `whole` (a create or a
+    /// PUT) needs name, code, short name and department code.
+    pub fn check(mut self, whole: bool) -> Result<Self, AppError> {
+        let mut c = Checks::new();
+        if let Some(n) = &self.name {
+            self.name = c.take("name", crate::workspaces::parse_name(n, 255));
+        }
+        if let Some(v) = &self.code {
+            let v = v.trim().to_string();
+            if !records::valid_code(&v) {
+                c.add("code", "must be 1 to 20 letters, digits, - or _");
+            }
+            self.code = Some(v);
+        }
+        if let Some(v) = &self.short_name {
+            let v = v.trim().to_uppercase();
+            if !records::valid_short_name(&v) {
+                c.add("short_name", "must be 1 to 10 letters or digits (kept in upper case)");
+            }
+            self.short_name = Some(v);
+        }
+        if let Some(v) = &self.dept_code {
+            let v = v.trim().to_string();
+            if !records::valid_dept_code(&v) {
+                c.add("dept_code", "must be exactly 4 digits");
+            }
+            self.dept_code = Some(v);
+        }
+        if whole {
+            for (f, v) in [
+                ("name", self.name.is_some()),
+                ("code", self.code.is_some()),
+                ("short_name", self.short_name.is_some()),
+                ("dept_code", self.dept_code.is_some()),
+            ] {
+                if !v {
+                    c.add(f, "is required");
+                }
+            }
+        }
+        if self.sort_order.is_some_and(|s| !(0..=1_000_000_000).contains(&s)) {
+            c.add("sort_order", "must be between 0 and 1000000000");
+        }
+        c.finish()?;
+        Ok(self)
+    }
+}
+
+/// Where a deleted department's children go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildrenTo {
+    Root,
+    Department(String),
+}
+
+/// Which departments a list answers.
+#[derive(Debug, Clone, Default)]
+pub struct DepartmentFilter {
+    /// Children of this department (`Some(None)`: the roots).
+    pub parent: Option<Option<String>>,
+    pub level: Option<i64>,
+    pub is_active: Option<bool>,
+    /// In the name or code, without case.
+    pub search: Option<String>,
+}
+
+/// The departments of a workspace in tree order (parents before their children, siblings
+/// by sort order, name, id), each with its level. A department whose parent is gone counts
+/// as a root, and so does one member of any cycle (the one with the smallest id) a merge
+/// may have left until it is resolved: nothing is ever hidden.
+fn arrange(rows: Vec<DeptRow>) -> Vec<(DeptRow, i64, i64)> {
+    let index: HashMap<String, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    let mut parent: Vec<Option<usize>> = rows
+        .iter()
+        .map(|r| r.parent_id.as_ref().and_then(|p| index.get(p).copied()))
+        .collect();
+    for start in 0..rows.len() {
+        let mut seen = vec![start];
+        let mut at = start;
+        while let Some(p) = parent[at] {
+            if let Some(pos) = seen.iter().position(|&s| s == p) {
+                let cycle = &seen[pos..];
+                let breaker = *cycle
+                    .iter()
+                    .min_by(|a, b| rows[**a].id.cmp(&rows[**b].id))
+                    .unwrap_or(&p);
+                parent[breaker] = None;
+                break;
+            }
+            seen.push(p);
+            at = p;
+        }
+    }
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+    let mut roots = Vec::new();
+    for (i, p) in parent.iter().enumerate() {
+        match p {
+            Some(p) => children[*p].push(i),
+            None => roots.push(i),
+        }
+    }
+    let order = |v: &mut Vec<usize>| {
+        v.sort_by(|a, b| {
+            let (x, y) = (&rows[*a], &rows[*b]);
+            x.sort_order
+                .cmp(&y.sort_order)
+                .then_with(|| x.name.to_lowercase().cmp(&y.name.to_lowercase()))
+                .then_with(|| x.id.cmp(&y.id))
+        })
+    };
+    order(&mut roots);
+    for c in &mut children {
+        order(c);
+    }
+    let mut out: Vec<(usize, i64)> = Vec::with_capacity(rows.len());
+    let mut stack: Vec<(usize, i64)> = roots.iter().rev().map(|&r| (r, 1)).collect();
+    while let Some((i, level)) = stack.pop() {
+        out.push((i, level));
+        for &c in children[i].iter().rev() {
+            stack.push((c, level + 1));
+        }
+    }
+    let counts: Vec<i64> = children.iter().map(|c| c.len() as i64).collect();
+    let mut rows: Vec<Option<DeptRow>> = rows.into_iter().map(Some).collect();
+    out.into_iter()
+        .filter_map(|(i, level)| rows[i].take().map(|r| (r, level, counts[i])))
+        .collect()
+}
+
+fn view(r: DeptRow, level: i64, children_count: i64) -> DepartmentView {
+    DepartmentView {
+        id: r.id,
+        workspace_id: r.workspace_id,
+        name: r.name,
+        code: r.code,
+        short_name: r.short_name,
+        dept_code: r.dept_code,
+        parent_id: r.parent_id,
+        level,
+        manager_id: r.manager_id,
+        manager_name: r.manager_name,
+        linked_project_id: r.linked_project_id,
+        is_active: r.is_active,
+        sort_order: r.sort_order,
+        children_count,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// The departments in tree order as views.
+fn views(c: &rusqlite::Connection, ws: &str) -> Result<Vec<DepartmentView>, AppError> {
+    Ok(arrange(store::live(c, ws)?)
+        .into_iter()
+        .map(|(r, level, n)| view(r, level, n))
+        .collect())
+}
+
+/// Nests views given in tree order (each one's parent comes before it).
+fn nest(views: Vec<DepartmentView>) -> Vec<DepartmentNode> {
+    // Built from the deepest level up: each node takes its children whole.
+    let mut slots: Vec<Option<DepartmentNode>> = views
+        .into_iter()
+        .map(|department| {
+            Some(DepartmentNode {
+                department,
+                descendants: 0,
+                children: Vec::new(),
+            })
+        })
+        .collect();
+    let index: HashMap<String, usize> = slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.as_ref().map(|n| (n.department.id.clone(), i)))
+        .collect();
+    for i in (0..slots.len()).rev() {
+        let Some(node) = &slots[i] else { continue };
+        if node.department.level == 1 {
+            continue;
+        }
+        let parent = node.department.parent_id.as_ref().and_then(|p| index.get(p)).copied();
+        // Its parent comes before it and is still in its slot (parents move after children).
+        if let Some(p) = parent.filter(|p| *p < i && slots[*p].is_some()) {
+            if let Some(node) = slots[i].take() {
+                if let Some(parent) = slots[p].as_mut() {
+                    parent.descendants += 1 + node.descendants;
+                    parent.children.insert(0, node);
+                }
+            }
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
+
+pub struct Org<'a>(pub &'a App);
+
+impl Org<'_> {
+    pub async fn list(&self, w: &WsCtx, f: DepartmentFilter, p: PageParams) -> Result<Page<DepartmentView>, AppError> {
+        let ws = w.ws.id.clone();
+        let all = self.0.readers.read(move |c| views(c, &ws)).await?;
+        let search = f.search.as_deref().map(str::to_lowercase);
+        let hits: Vec<DepartmentView> = all
+            .into_iter()
+            .filter(|d| f.parent.as_ref().is_none_or(|p| d.parent_id.as_deref() == p.as_deref()))
+            .filter(|d| f.level.is_none_or(|l| d.level == l))
+            .filter(|d| f.is_active.is_none_or(|a| d.is_active == a))
+            .filter(|d| {
+                search.as_deref().is_none_or(|s| {
+                    d.name.to_lowercase().contains(s)
+                        || d.code.to_lowercase().contains(s)
+                        || d.short_name.to_lowercase().contains(s)
+                })
+            })
+            .collect();
+        let total = hits.len() as i64;
+        let (limit, offset) = p.limit_offset();
+        let items = hits.into_iter().skip(offset as usize).take(limit as usize).collect();
+        Ok(Page::new(items, total, p))
+    }
+
+    pub async fn tree(&self, w: &WsCtx) -> Result<Vec<DepartmentNode>, AppError> {
+        let ws = w.ws.id.clone();
+        let all = self.0.readers.read(move |c| views(c, &ws)).await?;
+        Ok(nest(all))
+    }
+
+    pub async fn get(&self, w: &WsCtx, id: &str) -> Result<DepartmentView, AppError> {
+        let (ws, id) = (w.ws.id.clone(), id.to_string());
+        self.0
+            .readers
+            .read(move |c| {
+                views(c, &ws)?
+                    .into_iter()
+                    .find(|d| d.id == id)
+                    .ok_or(AppError::not_found("department"))
+            })
+            .await
+    }
+
+    /// Creates (`id` None) or changes a department; `input` was checked (`check`).
+    pub async fn save(&self, w: &WsCtx, id: Option<&str>, input: DepartmentInput) -> Result<DepartmentView, AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let (ws, actor) = (w.ws.id.clone(), w.actor.user_id.clone());
+        let existing = id.map(str::to_string);
+        let id = self
+            .0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                let text = |v: &Option<String>| Val::from(v.clone());
+                let id = match &existing {
+                    None => {
+                        let parent = input.parent_id.clone().flatten();
+                        let sort = match input.sort_order {
+                            Some(s) => s,
+                            None => store::next_sort_order(ctx.conn, &ws, parent.as_deref())?,
+                        };
+                        let id = crate::new_id();
+                        ctx.edit(&who, &DocRef::workspace(&ws), |e| {
+                            e.create(
+                                "departments",
+                                &id,
+                                &[
+                                    ("workspace_id", ws.as_str().into()),
+                                    ("name", text(&input.name)),
+                                    ("code", text(&input.code)),
+                                    ("short_name", text(&input.short_name)),
+                                    ("dept_code", text(&input.dept_code)),
+                                    ("parent_id", parent.into()),
+                                    ("manager_id", input.manager_id.clone().flatten().into()),
+                                    ("linked_project_id", input.linked_project_id.clone().flatten().into()),
+                                    ("is_active", input.is_active.unwrap_or(true).into()),
+                                    ("sort_order", sort.into()),
+                                    ("created_at", now.as_str().into()),
+                                    ("updated_at", now.as_str().into()),
+                                    ("created_by", actor.as_str().into()),
+                                    ("deleted_at", Val::Null),
+                                ],
+                            )
+                        })?;
+                        id
+                    }
+                    Some(id) => {
+                        let cur = store::department(ctx.conn, &ws, id)?.ok_or(AppError::not_found("department"))?;
+                        let mut f: Vec<(&str, Val)> = Vec::new();
+                        for (name, v) in [
+                            ("name", &input.name),
+                            ("code", &input.code),
+                            ("short_name", &input.short_name),
+                            ("dept_code", &input.dept_code),
+                        ] {
+                            if let Some(v) = v {
+                                f.push((name, v.as_str().into()));
+                            }
+                        }
+                        for (name, v) in [
+                            ("parent_id", &input.parent_id),
+                            ("manager_id", &input.manager_id),
+                            ("linked_project_id", &input.linked_project_id),
+                        ] {
+                            if let Some(v) = v {
+                                f.push((name, v.clone().into()));
+                            }
+                        }
+                        if let Some(a) = input.is_active {
+                            f.push(("is_active", a.into()));
+                        }
+                        // A move goes to the end of its new siblings unless a place is given.
+                        let moved = input.parent_id.as_ref().is_some_and(|p| *p != cur.parent_id);
+                        match input.sort_order {
+                            Some(s) => f.push(("sort_order", s.into())),
+                            None if moved => {
+                                let p = input.parent_id.clone().flatten();
+                                f.push((
+                                    "sort_order",
+                                    store::next_sort_order(ctx.conn, &ws, p.as_deref())?.into(),
+                                ));
+                            }
+                            None => {}
+                        }
+                        if !f.is_empty() {
+                            f.push(("updated_at", now.as_str().into()));
+                            ctx.edit(&who, &DocRef::workspace(&ws), |e| e.set("departments", id, &f))?;
+                        }
+                        id.clone()
+                    }
+                };
+                Ok(id)
+            })
+            .await?;
+        self.get(w, &id).await
+    }
+
+    /// Soft-deletes a department. Its children move to `children_to` first, in the same
+    /// change; without it, a department with children is refused.
+    pub async fn delete(&self, w: &WsCtx, id: &str, children_to: Option<ChildrenTo>) -> Result<(), AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let (ws, id) = (w.ws.id.clone(), id.to_string());
+        if children_to == Some(ChildrenTo::Department(id.clone())) {
+            return Err(AppError::field(
+                "children_to",
+                "must not be the department being deleted",
+            ));
+        }
+        self.0
+            .writer
+            .write(move |ctx| {
+                store::department(ctx.conn, &ws, &id)?.ok_or(AppError::not_found("department"))?;
+                let children = store::live_children(ctx.conn, &ws, &id)?;
+                let target = match (&children_to, children.is_empty()) {
+                    (_, true) => None,
+                    (None, false) => {
+                        return Err(AppError::refused(
+                            "department_has_children",
+                            format!(
+                                "{} department(s) sit below this one: say where they go (children_to: a department id or root)",
+                                children.len()
+                            ),
+                        ))
+                    }
+                    (Some(ChildrenTo::Root), false) => Some(None),
+                    (Some(ChildrenTo::Department(d)), false) => Some(Some(d.clone())),
+                };
+                let now = now_rfc3339();
+                let mut next = match &target {
+                    Some(p) => store::next_sort_order(ctx.conn, &ws, p.as_deref())?,
+                    None => 0,
+                };
+                ctx.edit(&who, &DocRef::workspace(&ws), |e| {
+                    if let Some(p) = &target {
+                        for c in &children {
+                            e.set(
+                                "departments",
+                                c,
+                                &[
+                                    ("parent_id", p.clone().into()),
+                                    ("sort_order", next.into()),
+                                    ("updated_at", now.as_str().into()),
+                                ],
+                            )?;
+                            next += 1;
+                        }
+                    }
+                    e.set(
+                        "departments",
+                        &id,
+                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                    )
+                })
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, parent: Option<&str>, sort: i64) -> DeptRow {
+        DeptRow {
+            id: id.into(),
+            workspace_id: "w".into(),
+            name: id.to_uppercase(),
+            code: id.into(),
+            short_name: id.to_uppercase(),
+            dept_code: "0000".into(),
+            parent_id: parent.map(str::to_string),
+            manager_id: None,
+            manager_name: None,
+            linked_project_id: None,
+            is_active: true,
+            sort_order: sort,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    /// What a merge can leave until it is resolved — a cycle, a parent deleted elsewhere —
+    /// still shows every department once, in a tree.
+    #[test]
+    fn arrange_shows_every_department_once_through_cycles_and_orphans() {
+        let rows = vec![
+            row("c", Some("b"), 0),
+            row("b", Some("c"), 0),
+            row("d", Some("c"), 0),
+            row("a", None, 1),
+            row("e", Some("gone"), 0),
+            row("f", Some("a"), 0),
+        ];
+        let got: Vec<(String, i64, i64)> = arrange(rows)
+            .into_iter()
+            .map(|(r, level, n)| (r.id, level, n))
+            .collect();
+        // Roots by sort order then name: b (the cycle's smallest id, sort 0), e (orphan), a.
+        assert_eq!(
+            got,
+            [
+                ("b".to_string(), 1, 1),
+                ("c".to_string(), 2, 1),
+                ("d".to_string(), 3, 0),
+                ("e".to_string(), 1, 0),
+                ("a".to_string(), 1, 1),
+                ("f".to_string(), 2, 0),
+            ]
+        );
+        let tree = nest(
+            got.iter()
+                .map(|(id, level, n)| {
+                    let mut v = view(row(id, None, 0), *level, *n);
+                    v.parent_id = match id.as_str() {
+                        "c" => Some("b".into()),
+                        "d" => Some("c".into()),
+                        "f" => Some("a".into()),
+                        _ => None,
+                    };
+                    v
+                })
+                .collect(),
+        );
+        assert_eq!(tree.len(), 3);
+        assert_eq!(
+            (
+                tree[0].descendants,
+                tree[0].children[0].children[0].department.id.as_str()
+            ),
+            (2, "d")
+        );
+    }
+}
