@@ -60,7 +60,8 @@ struct Sample {
 /// What the load works on: the seeded workspace's projects and some of their issues.
 struct World {
     base: String,
-    token: String,
+    /// Renewed by signing in again every few minutes: an access token lives 15.
+    token: std::sync::RwLock<String>,
     ws: String,
     projects: Vec<(String, Vec<String>)>,
 }
@@ -97,7 +98,8 @@ fn request(c: &reqwest::Client, w: &World, i: u64) -> (bool, reqwest::RequestBui
         (false, 2) => c.get(format!("{}/api/v1/workspaces/{}/time-tracking/summary", w.base, w.ws)),
         (false, _) => c.get(format!("{p}/issues/{iid}/activity")),
     };
-    (i.is_multiple_of(2), r.bearer_auth(&w.token))
+    let token = w.token.read().unwrap().clone();
+    (i.is_multiple_of(2), r.bearer_auth(token))
 }
 
 fn svg(samples: &[Sample], path: &Path) {
@@ -215,16 +217,19 @@ async fn main() {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let login: Value = c
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": owner, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_string();
+    let login = |c: reqwest::Client, base: String, owner: String| async move {
+        let r: Value = c
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": owner, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["access_token"].as_str().unwrap().to_string()
+    };
+    let token = login(c.clone(), base.clone(), owner.clone()).await;
     let ws_url = format!("{base}/api/v1/workspaces/{slug}");
     let list = get_json(&c, &format!("{ws_url}/projects?per_page=500"), &token).await;
     let mut projects = Vec::new();
@@ -244,10 +249,20 @@ async fn main() {
     assert!(!projects.is_empty());
     let world = Arc::new(World {
         base: base.clone(),
-        token,
+        token: std::sync::RwLock::new(token),
         ws: slug.clone(),
         projects,
     });
+    let renew = {
+        let (w, c, base, owner) = (world.clone(), c.clone(), base.clone(), owner.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(300)).await;
+                let t = login(c.clone(), base.clone(), owner.clone()).await;
+                *w.token.write().unwrap() = t;
+            }
+        })
+    };
 
     // The soak: `rate` operations started per second, at most 64 in flight.
     let ops = Arc::new(AtomicU64::new(0));
@@ -280,6 +295,11 @@ async fn main() {
             });
             next_sample += Duration::from_secs(a.sample_secs);
         }
+        // A soak whose requests fail measures nothing: stop at once and say so.
+        assert!(
+            errors.load(Ordering::Relaxed) < 50,
+            "the soak's requests fail (first errors above)"
+        );
         let Ok(permit) = sem.clone().try_acquire_owned() else {
             late.fetch_add(1, Ordering::Relaxed);
             continue;
@@ -325,6 +345,7 @@ async fn main() {
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
+    renew.abort();
     let (wal, db) = wal_and_db(dir.path());
     samples.push(Sample {
         secs: t0.elapsed().as_secs_f64(),
@@ -334,7 +355,8 @@ async fn main() {
         writes: writes.load(Ordering::Relaxed),
         reads: reads.load(Ordering::Relaxed),
     });
-    let health = get_json(&c, &format!("{base}/health"), &world.token).await;
+    let token = world.token.read().unwrap().clone();
+    let health = get_json(&c, &format!("{base}/health"), &token).await;
     let count = |sql: &str| -> i64 {
         let conn = rusqlite::Connection::open_with_flags(
             dir.path().join("keel.db"),

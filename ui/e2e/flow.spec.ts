@@ -491,6 +491,76 @@ test("devices and sync: a second instance connects to this server, takes its wor
   expect(problems).toEqual([]);
 });
 
+test("departments: a tree to build, collapse, reorder, move by drag and drop, with the rules shown first", async ({ page }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+  await signIn(page, base);
+  await page.getByRole("link", { name: "Departments" }).click();
+  await expect(page.getByText("No departments yet")).toBeVisible();
+  const tree = page.getByRole("tree", { name: "Departments" });
+  const item = (name: string) => tree.getByRole("treeitem", { name, exact: true });
+  const rowOf = (name: string) => item(name).locator(".dept-row").first();
+  const create = async (name: string, code: string, short: string, num: string, below?: string) => {
+    await (below ? page.getByRole("button", { name: `Add below ${below}` }) : page.getByRole("button", { name: "New department" })).click();
+    const d = page.getByRole("dialog", { name: "New department" });
+    await d.getByLabel("Name", { exact: true }).fill(name);
+    await d.getByLabel("Code", { exact: true }).fill(code);
+    await d.getByLabel("Short name").fill(short);
+    await d.getByLabel("Department code").fill(num);
+    await d.getByRole("button", { name: "Create department" }).click();
+    return d;
+  };
+  // The rules are shown before sending: four digits, upper case kept.
+  const first = await create("Engineering", "ENG", "eng", "10");
+  await expect(first.getByText("Exactly 4 digits")).toBeVisible();
+  await first.getByLabel("Department code").fill("1000");
+  await first.getByRole("button", { name: "Create department" }).click();
+  await expect(first).toBeHidden();
+  await expect(rowOf("Engineering")).toContainText("ENG");
+  await expect((await create("Platform", "PLAT", "PLT", "1100", "Engineering"))).toBeHidden();
+  await expect((await create("Web", "WEB", "WEB", "1110", "Platform"))).toBeHidden();
+  await expect((await create("Sales", "SALES", "SAL", "2000"))).toBeHidden();
+  await expect(item("Web")).toHaveAttribute("aria-level", "3");
+  // A code the workspace already uses: the server's answer, in words.
+  const dup = await create("Engineering again", "eng", "ENG2", "1001");
+  await expect(dup.getByRole("alert")).toContainText("Another department of this workspace uses that code.");
+  await dup.getByRole("button", { name: "Cancel" }).click();
+
+  // Collapse and expand.
+  await page.getByRole("button", { name: "Collapse Engineering" }).click();
+  await expect(item("Platform")).toBeHidden();
+  await page.getByRole("button", { name: "Expand Engineering" }).click();
+  await expect(item("Platform")).toBeVisible();
+
+  // Reorder the top level: Sales up, before Engineering.
+  await page.getByRole("button", { name: "Move Sales up" }).click();
+  await expect(tree.locator(":scope > li").first()).toHaveAttribute("aria-label", "Sales");
+
+  // Drag Sales below Web: the whole department moves, to level 4.
+  await rowOf("Sales").dragTo(rowOf("Web"));
+  await expect(item("Sales")).toHaveAttribute("aria-level", "4");
+  // Dragging Engineering below its own Web is refused before anything is sent.
+  await rowOf("Engineering").dragTo(rowOf("Web"));
+  await expect(page.getByText(/cannot go below itself/)).toBeVisible();
+  await expect(item("Engineering")).toHaveAttribute("aria-level", "1");
+  // The edit form offers only the parents a move may go to.
+  await page.getByRole("button", { name: "Edit Engineering" }).click();
+  const ed = page.getByRole("dialog", { name: "Edit department" });
+  await expect(ed.getByRole("option", { name: /Web — not possible/ })).toBeDisabled();
+  await ed.getByRole("button", { name: "Cancel" }).click();
+  await shot(page, "11-departments");
+
+  // Deleting a department with sub-departments says where they go.
+  await page.getByRole("button", { name: "Delete Platform" }).click();
+  const del = page.getByRole("dialog", { name: "Delete department" });
+  await del.getByLabel("Move its sub-departments to").selectOption("root");
+  await del.getByRole("button", { name: "Delete" }).click();
+  await expect(item("Platform")).toHaveCount(0);
+  await expect(item("Web")).toHaveAttribute("aria-level", "1");
+  await expect(item("Sales")).toHaveAttribute("aria-level", "2");
+  expect(problems).toEqual([]);
+});
+
 test("account: display name and password change", async ({ page }) => {
   const base = process.env.KEEL_URL!;
   const problems = watchConsole(page);

@@ -11,6 +11,17 @@ export const rules = {
   identifier: (v: string) => (/^[A-Z0-9]{2,12}$/.test(v) ? "" : "2–12 upper-case letters or digits"),
 };
 
+/** A department's fields, as `org::records` checks them. */
+export function deptRules(d: { name: string; code: string; short_name: string; dept_code: string }): Errors {
+  const out: Errors = {};
+  if (!d.name.trim()) out.name = "Required";
+  else if (d.name.trim().length > 255) out.name = "At most 255 characters";
+  if (!/^[A-Za-z0-9_-]{1,20}$/.test(d.code.trim())) out.code = "1–20 letters, digits, - or _";
+  if (!/^[A-Z0-9]{1,10}$/.test(d.short_name.trim().toUpperCase())) out.short_name = "1–10 letters or digits";
+  if (!/^[0-9]{4}$/.test(d.dept_code.trim())) out.dept_code = "Exactly 4 digits";
+  return out;
+}
+
 export function check(fields: Record<string, [string, (v: string) => string]>): Errors {
   const out: Errors = {};
   for (const [k, [v, rule]] of Object.entries(fields)) {

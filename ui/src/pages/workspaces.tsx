@@ -95,6 +95,7 @@ export function Shell() {
                 Projects
               </NavLink>
               <NavLink to={`/w/${slug}/members`}>Members</NavLink>
+              <NavLink to={`/w/${slug}/departments`}>Departments</NavLink>
             </nav>
           ) : null}
           <nav className="nav" aria-label="Personal">
