@@ -87,6 +87,13 @@ impl WalBound {
         std::fs::metadata(&self.wal).map_or(0, |m| m.len()) > WAL_CHECKPOINT_AT
     }
 
+    /// Whether a batch should end here so a checkpoint can run: the log is past the bound
+    /// and the writer may try now. While a reader holds a checkpoint up, batches keep
+    /// their size (one fsync for many writes) until the retry time comes.
+    fn cut_batch(&self) -> bool {
+        std::time::Instant::now() >= self.next_try && self.over()
+    }
+
     fn after_commit(&mut self, conn: &Connection) {
         let now = std::time::Instant::now();
         if now < self.next_try || !self.over() {
@@ -255,7 +262,10 @@ impl Writer {
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, publisher: Option<Publisher>) {
     let mut docs = DocCache::new();
-    let mut wal = conn.path().map(|p| WalBound::new(Path::new(p)));
+    let mut wal = conn
+        .path()
+        .filter(|p| !p.is_empty())
+        .map(|p| WalBound::new(Path::new(p)));
     while let Some(first) = rx.blocking_recv() {
         run_batch(&mut conn, &mut docs, first, &mut rx, wal.as_ref(), publisher.as_ref());
         if let Some(w) = wal.as_mut() {
@@ -294,7 +304,7 @@ fn run_batch(
     loop {
         let job = match next.take() {
             Some(j) => j,
-            None if run < MAX_BATCH && !wal.is_some_and(WalBound::over) => match rx.try_recv() {
+            None if run < MAX_BATCH && !wal.is_some_and(WalBound::cut_batch) => match rx.try_recv() {
                 Ok(j) => j,
                 Err(_) => break,
             },
@@ -436,9 +446,15 @@ pub fn spawn_checkpointer(path: &Path, every: Duration) -> anyhow::Result<()> {
 /// the writer to let it: `keel seed` between batches (one batch is far past the writer's
 /// bound), and every clean shutdown (`serve`), so a stopped server leaves no log behind.
 pub fn checkpoint_truncate(path: &Path) -> anyhow::Result<()> {
+    checkpoint_truncate_within(path, Duration::from_secs(60))
+}
+
+/// `checkpoint_truncate`, giving up after about `wait` (a clean stop should not hang on a
+/// reader: what is not folded now is folded at the next start).
+pub fn checkpoint_truncate_within(path: &Path, wait: Duration) -> anyhow::Result<()> {
     let conn = open_rw(path)?;
-    conn.busy_timeout(Duration::from_secs(60))?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    conn.busy_timeout(wait)?;
+    let deadline = std::time::Instant::now() + wait;
     // Readers and writers are waited for by the busy handler; another checkpoint running
     // (the writer's, the background one's) is answered busy at once, so that is retried.
     loop {
@@ -447,7 +463,10 @@ pub fn checkpoint_truncate(path: &Path) -> anyhow::Result<()> {
             return Ok(());
         }
         if std::time::Instant::now() > deadline {
-            anyhow::bail!("the write-ahead log could not be checkpointed: it was held for 60 s");
+            anyhow::bail!(
+                "the write-ahead log could not be checkpointed: it was held for {} s",
+                wait.as_secs()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -145,9 +145,13 @@ pub async fn serve(
     let served = http::serve(app, listener, shutdown).await;
     // A clean stop folds the log into the database and leaves it empty: the next start
     // does not replay it, and a copied data dir is whole in `keel.db` alone.
-    let folded = tokio::task::spawn_blocking(move || db::checkpoint_truncate(&db)).await?;
-    if let Err(e) = folded {
-        tracing::warn!(error = %e, "checkpoint at shutdown");
+    let folded =
+        tokio::task::spawn_blocking(move || db::checkpoint_truncate_within(&db, std::time::Duration::from_secs(5)))
+            .await;
+    match folded {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "checkpoint at shutdown"),
+        Err(e) => tracing::warn!(error = %e, "checkpoint at shutdown"),
     }
     served
 }

@@ -203,11 +203,15 @@ fn shown(vals: Option<&[Val]>, c: &Change, col: &str) -> Option<String> {
 }
 
 fn record(who: &Who, d: &DocRef, e: Event<'_>) -> Derived {
-    // The event happens when the record it follows was changed.
-    let at = e
-        .change
-        .text("updated_at")
-        .map_or_else(crate::time::now_rfc3339, str::to_string);
+    // The event happens when the record it follows was changed; a renumbering changes only
+    // the number, so it is dated when this instance resolved the merge.
+    let at = match e.verb {
+        "renumbered" => crate::time::now_rfc3339(),
+        _ => e
+            .change
+            .text("updated_at")
+            .map_or_else(crate::time::now_rfc3339, str::to_string),
+    };
     let project_id = e.change.text("project_id").unwrap_or_default().to_string();
     let by = who.user_id().map(str::to_string);
     let (id, put) = match e.verb {

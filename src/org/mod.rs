@@ -278,7 +278,12 @@ impl Org<'_> {
         let search = f.search.as_deref().map(str::to_lowercase);
         let hits: Vec<DepartmentView> = all
             .into_iter()
-            .filter(|d| f.parent.as_ref().is_none_or(|p| d.parent_id.as_deref() == p.as_deref()))
+            // By the tree as shown: a department whose parent is gone counts as a root.
+            .filter(|d| match &f.parent {
+                None => true,
+                Some(None) => d.level == 1,
+                Some(Some(p)) => d.level > 1 && d.parent_id.as_deref() == Some(p.as_str()),
+            })
             .filter(|d| f.level.is_none_or(|l| d.level == l))
             .filter(|d| f.is_active.is_none_or(|a| d.is_active == a))
             .filter(|d| {

@@ -215,12 +215,14 @@ fn page_of<T: Ranked>(mut v: Vec<T>, sort: SummarySort, p: PageParams) -> Page<T
     Page::new(items, total, p)
 }
 
-/// How a summary's long lists are cut: one sort and one page size for each of them; each
-/// list says its own total and number of pages.
+/// How a summary's long lists are cut: one sort and one page size for all of them, and a
+/// page number per list — `page` for the issues (project) or projects (workspace),
+/// `member_page` for the people; each list says its own total and number of pages.
 #[derive(Debug, Clone, Copy)]
 pub struct ListCut {
     pub sort: SummarySort,
     pub page: PageParams,
+    pub member_page: PageParams,
 }
 
 /// Logged time against the estimate of one issue.
@@ -245,9 +247,9 @@ pub struct ProjectTimeSummary {
     /// Of every log in the range, whatever page the lists show.
     pub total_minutes: i64,
     pub entries: i64,
-    /// A page of the people who logged time, sorted by `sort`.
+    /// A page (`member_page`) of the people who logged time, sorted by `sort`.
     pub by_member: Page<MemberMinutes>,
-    /// A page of the issues time was logged on, sorted by `sort`.
+    /// A page (`page`) of the issues time was logged on, sorted by `sort`.
     pub by_issue: Page<IssueMinutes>,
     pub series: Vec<PeriodMinutes>,
 }
@@ -263,9 +265,9 @@ pub struct WorkspaceTimeSummary {
     /// Of every log in the range, whatever page the lists show.
     pub total_minutes: i64,
     pub entries: i64,
-    /// A page of the projects, sorted by `sort`.
+    /// A page (`page`) of the projects, sorted by `sort`.
     pub by_project: Page<ProjectMinutes>,
-    /// A page of the people, sorted by `sort`.
+    /// A page (`member_page`) of the people, sorted by `sort`.
     pub by_member: Page<MemberMinutes>,
     pub series: Vec<PeriodMinutes>,
 }
@@ -766,7 +768,7 @@ impl TimeTracking<'_> {
                     from: r.from,
                     to: r.to,
                     interval: r.interval,
-                    by_member: page_of(by_member, cut.sort, cut.page),
+                    by_member: page_of(by_member, cut.sort, cut.member_page),
                     by_issue,
                     series,
                 })
@@ -803,7 +805,7 @@ impl TimeTracking<'_> {
                     user_id: user,
                     project_id: project,
                     by_project: page_of(s.0, cut.sort, cut.page),
-                    by_member: page_of(s.1, cut.sort, cut.page),
+                    by_member: page_of(s.1, cut.sort, cut.member_page),
                     series: s.2,
                 })
             })

@@ -169,8 +169,11 @@ pub struct RangeQuery {
     pub user_id: Option<String>,
     /// Only this project's logs (workspace summary and export).
     pub project_id: Option<String>,
+    /// The page of a list of logs; of a summary's issues (project) or projects (workspace).
     pub page: Option<u32>,
     pub per_page: Option<u32>,
+    /// The page of a summary's people.
+    pub member_page: Option<u32>,
     /// Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
     /// `name`, `-name`.
     #[param(inline)]
@@ -188,11 +191,25 @@ impl RangeQuery {
         }
         .parse()
     }
-    /// How a summary cuts its lists: `page`, `per_page` and `sort` apply to each of them.
+    /// How a summary cuts its lists (`ListCut`).
     fn cut(&self) -> Result<ListCut, AppError> {
         Ok(ListCut {
             sort: self.sort.unwrap_or_default(),
             page: self.page()?,
+            member_page: PageQuery {
+                page: self.member_page,
+                per_page: self.per_page,
+            }
+            .parse()
+            .map_err(|e| match e {
+                AppError::Validation(mut f) => {
+                    if let Some(v) = f.remove("page") {
+                        f.insert("member_page".into(), v);
+                    }
+                    AppError::Validation(f)
+                }
+                other => other,
+            })?,
         })
     }
 }

@@ -56,6 +56,16 @@ pub(crate) fn start_on(dir: &Path, bind: &str) -> Server {
     }
 }
 
+/// A test that fails midway still ends its server: no stray process outlives the test.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Server {
     pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         let mut rb = self.client.post(format!("{}{path}", self.base)).json(&body);

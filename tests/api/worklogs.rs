@@ -842,10 +842,14 @@ async fn summaries_page_and_sort_their_lists_and_keep_whole_totals() {
         expect.truncate(7);
         assert_eq!(seen, expect, "sort {sort}");
     }
-    // Members page the same way: two people, one per page, most time first.
-    let s = get("per_page=1&page=2".into()).await;
+    // Members page on their own: two people, one per page, most time first, while the
+    // issues stay on their first page.
+    let s = get("per_page=1&member_page=2".into()).await;
     assert_eq!(s["by_member"]["total"], 2);
+    assert_eq!(s["by_member"]["page"], 2);
     assert_eq!(s["by_member"]["items"][0]["user_id"].as_str(), Some(t.o.id.as_str()));
+    assert_eq!(s["by_issue"]["page"], 1);
+    assert_eq!(s["by_issue"]["items"][0]["minutes"], 300);
     assert_eq!(s["entries"], 14);
     // A page past the end is empty, not an error; bad values are refused with their codes.
     let s = get("per_page=50&page=9".into()).await;
@@ -856,6 +860,7 @@ async fn summaries_page_and_sort_their_lists_and_keep_whole_totals() {
         ("per_page=0", 422, "validation_failed"),
         ("per_page=501", 422, "validation_failed"),
         ("page=0", 422, "validation_failed"),
+        ("member_page=0", 422, "validation_failed"),
     ] {
         t.app
             .get(&format!("{p}/worklogs/summary?{r}&{q}"), &t.m.token)
@@ -931,7 +936,7 @@ fn the_openapi_document_describes_the_summaries_pages() {
             .iter()
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        for want in ["page", "per_page", "sort"] {
+        for want in ["page", "per_page", "member_page", "sort"] {
             assert!(params.contains(&want), "{path}: {params:?}");
         }
         let schema = &doc["components"]["schemas"][lists.0]["properties"];

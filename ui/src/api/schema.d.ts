@@ -2211,9 +2211,9 @@ export interface components {
             role: components["schemas"]["ProjRole"];
         };
         ProjectTimeSummary: {
-            /** @description A page of the issues time was logged on, sorted by `sort`. */
+            /** @description A page (`page`) of the issues time was logged on, sorted by `sort`. */
             by_issue: components["schemas"]["Page_IssueMinutes"];
-            /** @description A page of the people who logged time, sorted by `sort`. */
+            /** @description A page (`member_page`) of the people who logged time, sorted by `sort`. */
             by_member: components["schemas"]["Page_MemberMinutes"];
             /** Format: int64 */
             entries: number;
@@ -2517,9 +2517,9 @@ export interface components {
             workspace_id: string;
         };
         WorkspaceTimeSummary: {
-            /** @description A page of the people, sorted by `sort`. */
+            /** @description A page (`member_page`) of the people, sorted by `sort`. */
             by_member: components["schemas"]["Page_MemberMinutes"];
-            /** @description A page of the projects, sorted by `sort`. */
+            /** @description A page (`page`) of the projects, sorted by `sort`. */
             by_project: components["schemas"]["Page_ProjectMinutes"];
             /** Format: int64 */
             entries: number;
@@ -15482,8 +15482,11 @@ export interface operations {
                 user_id?: string;
                 /** @description Only this project's logs (workspace summary and export). */
                 project_id?: string;
+                /** @description The page of a list of logs; of a summary's issues (project) or projects (workspace). */
                 page?: number;
                 per_page?: number;
+                /** @description The page of a summary's people. */
+                member_page?: number;
                 /**
                  * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
                  *     `name`, `-name`.
@@ -15621,8 +15624,11 @@ export interface operations {
                 user_id?: string;
                 /** @description Only this project's logs (workspace summary and export). */
                 project_id?: string;
+                /** @description The page of a list of logs; of a summary's issues (project) or projects (workspace). */
                 page?: number;
                 per_page?: number;
+                /** @description The page of a summary's people. */
+                member_page?: number;
                 /**
                  * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
                  *     `name`, `-name`.
@@ -15760,8 +15766,11 @@ export interface operations {
                 user_id?: string;
                 /** @description Only this project's logs (workspace summary and export). */
                 project_id?: string;
+                /** @description The page of a list of logs; of a summary's issues (project) or projects (workspace). */
                 page?: number;
                 per_page?: number;
+                /** @description The page of a summary's people. */
+                member_page?: number;
                 /**
                  * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
                  *     `name`, `-name`.
@@ -17118,8 +17127,11 @@ export interface operations {
                 user_id?: string;
                 /** @description Only this project's logs (workspace summary and export). */
                 project_id?: string;
+                /** @description The page of a list of logs; of a summary's issues (project) or projects (workspace). */
                 page?: number;
                 per_page?: number;
+                /** @description The page of a summary's people. */
+                member_page?: number;
                 /**
                  * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
                  *     `name`, `-name`.
@@ -17256,8 +17268,11 @@ export interface operations {
                 user_id?: string;
                 /** @description Only this project's logs (workspace summary and export). */
                 project_id?: string;
+                /** @description The page of a list of logs; of a summary's issues (project) or projects (workspace). */
                 page?: number;
                 per_page?: number;
+                /** @description The page of a summary's people. */
+                member_page?: number;
                 /**
                  * @description Order of a summary's lists: `-minutes` (default), `minutes`, `-entries`, `entries`,
                  *     `name`, `-name`.

@@ -901,12 +901,13 @@ export function TimeReport() {
   const [exportError, setExportError] = useState<unknown>(null);
   const [sort, setSort] = useState<"-minutes" | "minutes" | "name">("-minutes");
   const [page, setPage] = useState(1);
+  const [memberPage, setMemberPage] = useState(1);
   const summary = useQuery({
-    queryKey: ["time-report", slug, pid, range, sort, page],
+    queryKey: ["time-report", slug, pid, range, sort, page, memberPage],
     queryFn: () =>
       unwrap(
         client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/worklogs/summary", {
-          params: { path: { slug, project_id: pid }, query: { ...range, sort, page, per_page: REPORT_PAGE } },
+          params: { path: { slug, project_id: pid }, query: { ...range, sort, page, member_page: memberPage, per_page: REPORT_PAGE } },
         }),
       ),
     placeholderData: (prev) => prev,
@@ -951,6 +952,7 @@ export function TimeReport() {
           e.preventDefault();
           setRange({ from, to, interval });
           setPage(1);
+          setMemberPage(1);
         }}
       >
         <Field label="From" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
@@ -965,6 +967,7 @@ export function TimeReport() {
           onChange={(e) => {
             setSort(e.target.value as typeof sort);
             setPage(1);
+            setMemberPage(1);
           }}
         >
           <option value="-minutes">Most time first</option>
@@ -985,6 +988,7 @@ export function TimeReport() {
               <strong>{minutes(s.total_minutes)}</strong> in {s.entries} work log{s.entries === 1 ? "" : "s"}
             </p>
             <div className="report-grid">
+              <div>
               <table aria-label="By member">
                 <thead>
                   <tr>
@@ -1003,6 +1007,20 @@ export function TimeReport() {
                   ))}
                 </tbody>
               </table>
+              {s.by_member.total_pages > 1 ? (
+                <div className="pager" aria-label="Member pages">
+                  <span>
+                    {s.by_member.total} people · page {s.by_member.page} of {s.by_member.total_pages}
+                  </span>
+                  <button type="button" disabled={memberPage <= 1} onClick={() => setMemberPage(memberPage - 1)}>
+                    Previous
+                  </button>
+                  <button type="button" disabled={memberPage >= s.by_member.total_pages} onClick={() => setMemberPage(memberPage + 1)}>
+                    Next
+                  </button>
+                </div>
+              ) : null}
+              </div>
               <div>
               <table aria-label="By issue">
                 <thead>
