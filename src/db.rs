@@ -72,13 +72,16 @@ pub fn file_sizes(db: &Path) -> (u64, u64) {
 struct WalBound {
     wal: PathBuf,
     next_try: std::time::Instant,
+    /// Wakes the background checkpointer (`spawn_checkpointer`), if there is one.
+    kick: Option<std::sync::mpsc::SyncSender<()>>,
 }
 
 impl WalBound {
-    fn new(db: &Path) -> Self {
+    fn new(db: &Path, kick: Option<std::sync::mpsc::SyncSender<()>>) -> Self {
         Self {
             wal: wal_path(db),
             next_try: std::time::Instant::now(),
+            kick,
         }
     }
 
@@ -95,8 +98,15 @@ impl WalBound {
     }
 
     fn after_commit(&mut self, conn: &Connection) {
+        let len = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
+        if len > WAL_CHECKPOINT_AT / 4 {
+            if let Some(k) = &self.kick {
+                // Full means it is kicked already.
+                let _ = k.try_send(());
+            }
+        }
         let now = std::time::Instant::now();
-        if now < self.next_try || !self.over() {
+        if now < self.next_try || len <= WAL_CHECKPOINT_AT {
             return;
         }
         let _ = conn.busy_timeout(WAL_WAIT);
@@ -188,7 +198,12 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(path: &Path, publisher: Option<Publisher>) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
+    /// `kick` wakes the background checkpointer (`spawn_checkpointer`) when the log grows.
+    pub fn start(
+        path: &Path,
+        publisher: Option<Publisher>,
+        kick: Option<std::sync::mpsc::SyncSender<()>>,
+    ) -> anyhow::Result<(Self, std::thread::JoinHandle<()>)> {
         let conn = open_rw(path)?;
         // Each statement in a transaction keeps an undo journal of the pages it changes
         // (statement and job savepoints): in memory, not a temporary file written through
@@ -199,7 +214,7 @@ impl Writer {
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
         let handle = std::thread::Builder::new()
             .name("keel-writer".into())
-            .spawn(move || writer_loop(conn, rx, publisher))?;
+            .spawn(move || writer_loop(conn, rx, publisher, kick))?;
         Ok((Self { tx }, handle))
     }
 
@@ -260,12 +275,17 @@ impl Writer {
     }
 }
 
-fn writer_loop(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Job>, publisher: Option<Publisher>) {
+fn writer_loop(
+    mut conn: Connection,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    publisher: Option<Publisher>,
+    kick: Option<std::sync::mpsc::SyncSender<()>>,
+) {
     let mut docs = DocCache::new();
     let mut wal = conn
         .path()
         .filter(|p| !p.is_empty())
-        .map(|p| WalBound::new(Path::new(p)));
+        .map(|p| WalBound::new(Path::new(p), kick));
     while let Some(first) = rx.blocking_recv() {
         run_batch(&mut conn, &mut docs, first, &mut rx, wal.as_ref(), publisher.as_ref());
         if let Some(w) = wal.as_mut() {
@@ -429,17 +449,24 @@ impl Readers {
 }
 
 /// Checkpoints the WAL off the request path (the writer has `wal_autocheckpoint=0`).
-pub fn spawn_checkpointer(path: &Path, every: Duration) -> anyhow::Result<()> {
+/// Runs every `every`, and at once when the writer kicks it (the answer: give the sender to
+/// `Writer::start`): the writer kicks once the log passes a quarter of the bound, so under
+/// bulk writes the copying happens here, on another core, and the writer's own TRUNCATE
+/// checkpoint finds little left to copy. The thread ends with the writer.
+pub fn spawn_checkpointer(path: &Path, every: Duration) -> anyhow::Result<std::sync::mpsc::SyncSender<()>> {
     let conn = open_rw(path)?;
+    let (kick, kicked) = std::sync::mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
         .name("keel-checkpoint".into())
         .spawn(move || loop {
-            std::thread::sleep(every);
+            if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) = kicked.recv_timeout(every) {
+                return;
+            }
             if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
                 tracing::warn!(error = %e, "wal checkpoint failed");
             }
         })?;
-    Ok(())
+    Ok(kick)
 }
 
 /// Checkpoints the whole WAL into the database and truncates it, waiting for readers and

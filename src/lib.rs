@@ -112,11 +112,13 @@ impl App {
         let hub = Arc::new(sync::Hub::default());
         let publisher_hub = hub.clone();
         let publisher: db::Publisher = Arc::new(move |batch| publisher_hub.publish(batch));
-        let (writer, _thread) = db::Writer::start(&db_path, Some(publisher))?;
+        let kick = if exclusive {
+            Some(db::spawn_checkpointer(&db_path, std::time::Duration::from_secs(1))?)
+        } else {
+            None
+        };
+        let (writer, _thread) = db::Writer::start(&db_path, Some(publisher), kick)?;
         let readers = Arc::new(db::Readers::new(&db_path, config.readers)?);
-        if exclusive {
-            db::spawn_checkpointer(&db_path, std::time::Duration::from_secs(1))?;
-        }
         Ok(App(Arc::new(AppInner {
             keys: auth::Keys::new(&secret),
             limits: auth::RateLimits::new(config.auth_per_ip_per_min, config.auth_per_account_per_min),

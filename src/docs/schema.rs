@@ -173,7 +173,8 @@ pub const TABLES: &[TableSpec] = &[
         shape: Shape::Fields,
         cols: cols![
             "workspace_id": Text, "name": Text, "identifier": Text, "description": Text,
-            "is_private": Int, "is_time_tracking_enabled": Int, "archived_at": Text
+            "is_private": Int, "is_time_tracking_enabled": Int, "archived_at": Text,
+            "linked_department_id": Text
         ],
     },
     TableSpec {

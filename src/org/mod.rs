@@ -269,6 +269,11 @@ fn nest(views: Vec<DepartmentView>) -> Vec<DepartmentNode> {
     slots.into_iter().flatten().collect()
 }
 
+/// Whether `id` is a live department of workspace `ws` (for other domains' checks).
+pub fn is_live_department(c: &rusqlite::Connection, ws: &str, id: &str) -> rusqlite::Result<bool> {
+    store::is_live(c, ws, id)
+}
+
 pub struct Org<'a>(pub &'a App);
 
 impl Org<'_> {

@@ -32,6 +32,8 @@ pub struct ProjectView {
     pub created_at: String,
     pub updated_at: String,
     pub created_by: Option<String>,
+    /// The department whose team project this is (its managers join it).
+    pub linked_department_id: Option<String>,
     /// Whether the caller is a member of this project.
     pub is_member: bool,
     /// The caller's role as a project member, if they are one.
@@ -290,6 +292,8 @@ pub struct ProjectPatch {
     pub description: Option<String>,
     pub is_private: Option<bool>,
     pub is_time_tracking_enabled: Option<bool>,
+    /// `Some(None)` clears it.
+    pub linked_department_id: Option<Option<String>>,
 }
 
 impl ProjectPatch {
@@ -307,6 +311,7 @@ impl ProjectPatch {
             description: description.and_then(|d| c.take("description", parse_description(d))),
             is_private,
             is_time_tracking_enabled: tt,
+            linked_department_id: None,
         };
         c.finish()?;
         Ok(p)
@@ -426,7 +431,18 @@ impl Projects<'_> {
                         ));
                     }
                 }
+                if let Some(Some(d)) = &patch.linked_department_id {
+                    if !crate::org::is_live_department(ctx.conn, &ws_id, d)? {
+                        return Err(AppError::field(
+                            "linked_department_id",
+                            "names no live department of this workspace",
+                        ));
+                    }
+                }
                 let mut fields: Vec<(&str, Val)> = Vec::new();
+                if let Some(v) = patch.linked_department_id {
+                    fields.push(("linked_department_id", v.into()));
+                }
                 if let Some(v) = patch.name {
                     fields.push(("name", v.into()));
                 }
@@ -604,6 +620,7 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             created_by: None,
+            linked_department_id: None,
             is_member: member_role.is_some(),
             member_role,
             is_favorite: false,

@@ -1,14 +1,17 @@
 //! The rules of a project's own records: the project and its members (`docs::rules`).
 
 use super::store;
-use crate::docs::rules::{Change, RuleCtx, Rules};
+use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
 use crate::error::AppError;
 use crate::policy::{ProjRole, WsRole};
 
 pub const PROJECTS: Rules = Rules {
     table: "projects",
     immutable: &["created_at", "created_by"],
-    refs: &[],
+    refs: &[Ref {
+        field: "linked_department_id",
+        to: Target::InWorkspace("departments"),
+    }],
     max_len: &[("name", 255), ("identifier", 12), ("description", 10_000)],
     check: check_project,
 };

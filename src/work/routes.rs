@@ -95,6 +95,10 @@ pub struct UpdateProjectBody {
     pub description: Option<String>,
     pub is_private: Option<bool>,
     pub is_time_tracking_enabled: Option<bool>,
+    /// The department whose team project this is; `null` clears it.
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub linked_department_id: Option<Option<String>>,
 }
 
 /// Updates a project (project admins).
@@ -113,6 +117,10 @@ async fn update_project(
         b.is_private,
         b.is_time_tracking_enabled,
     )?;
+    let patch = ProjectPatch {
+        linked_department_id: b.linked_department_id,
+        ..patch
+    };
     Ok(Json(Projects(&app).update(&p, patch).await?))
 }
 

@@ -6,7 +6,7 @@ use super::{ProjectMemberView, ProjectView};
 use crate::policy::ProjRole;
 
 const PROJECT_COLS: &str = "p.id, p.workspace_id, p.name, p.identifier, p.description, p.is_private,
-    p.is_time_tracking_enabled, p.archived_at, p.created_at, p.updated_at, p.created_by";
+    p.is_time_tracking_enabled, p.archived_at, p.created_at, p.updated_at, p.created_by, p.linked_department_id";
 
 /// Whether the user (SQL parameter `param`) has the project among their favorites.
 fn favorite(param: &str) -> String {
@@ -17,7 +17,7 @@ fn favorite(param: &str) -> String {
 }
 
 fn project_view(r: &Row<'_>) -> rusqlite::Result<ProjectView> {
-    let role: Option<String> = r.get(11)?;
+    let role: Option<String> = r.get(12)?;
     Ok(ProjectView {
         id: r.get(0)?,
         workspace_id: r.get(1)?,
@@ -30,8 +30,9 @@ fn project_view(r: &Row<'_>) -> rusqlite::Result<ProjectView> {
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
         created_by: r.get(10)?,
+        linked_department_id: r.get(11)?,
         is_member: role.is_some(),
-        is_favorite: r.get(12)?,
+        is_favorite: r.get(13)?,
         member_role: role.as_deref().and_then(ProjRole::parse),
     })
 }

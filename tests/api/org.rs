@@ -454,3 +454,47 @@ async fn a_device_keeps_the_rules_of_departments() {
         .unwrap();
     assert_eq!(get(&t, &other).await["level"], 2);
 }
+
+/// A project is its department's team project through `linked_department_id`: a live
+/// department of the same workspace, set and cleared by the project's admins.
+#[tokio::test]
+async fn a_project_links_to_a_department_of_its_workspace() {
+    let t = team().await;
+    let eng = dept(&t, "Engineering", 1, None).await;
+    let pid = t.app.create_project(&t.o, "acme", "WEB", false).await;
+    let p = format!("/api/v1/workspaces/acme/projects/{pid}");
+    let r = t.app.patch(&p, &t.o.token, json!({"linked_department_id": eng})).await;
+    assert_eq!(r.ok(200)["linked_department_id"], json!(eng));
+    assert_eq!(
+        t.app.get(&p, &t.o.token).await.ok(200)["linked_department_id"],
+        json!(eng)
+    );
+    // Another workspace's department, or a deleted one, is refused.
+    let stranger = t.app.register("stranger@example.com").await;
+    t.app.create_workspace(&stranger, "other").await;
+    let theirs = t
+        .app
+        .post(
+            "/api/v1/workspaces/other/departments",
+            &stranger.token,
+            json!({"name": "Theirs", "code": "T", "short_name": "T", "dept_code": "0009"}),
+        )
+        .await;
+    let theirs = id(theirs.ok(201));
+    t.app
+        .patch(&p, &t.o.token, json!({"linked_department_id": theirs}))
+        .await
+        .err(422, "validation_failed");
+    let gone = dept(&t, "Gone", 2, None).await;
+    t.app.delete(&format!("{D}/{gone}"), &t.a.token).await.ok(204);
+    t.app
+        .patch(&p, &t.o.token, json!({"linked_department_id": gone}))
+        .await
+        .err(422, "validation_failed");
+    assert_eq!(
+        t.app.get(&p, &t.o.token).await.ok(200)["linked_department_id"],
+        json!(eng)
+    );
+    let r = t.app.patch(&p, &t.o.token, json!({"linked_department_id": null})).await;
+    assert_eq!(r.ok(200)["linked_department_id"], Value::Null);
+}

@@ -2065,6 +2065,8 @@ export interface components {
                 /** @description Private projects are visible only to their members and workspace admins. */
                 is_private: boolean;
                 is_time_tracking_enabled: boolean;
+                /** @description The department whose team project this is (its managers join it). */
+                linked_department_id?: string | null;
                 member_role?: null | components["schemas"]["ProjRole"];
                 name: string;
                 updated_at: string;
@@ -2243,6 +2245,8 @@ export interface components {
             /** @description Private projects are visible only to their members and workspace admins. */
             is_private: boolean;
             is_time_tracking_enabled: boolean;
+            /** @description The department whose team project this is (its managers join it). */
+            linked_department_id?: string | null;
             member_role?: null | components["schemas"]["ProjRole"];
             name: string;
             updated_at: string;
@@ -2435,6 +2439,8 @@ export interface components {
             identifier?: string | null;
             is_private?: boolean | null;
             is_time_tracking_enabled?: boolean | null;
+            /** @description The department whose team project this is; `null` clears it. */
+            linked_department_id?: string | null;
             name?: string | null;
         };
         UpdateWorkspaceBody: {
