@@ -168,7 +168,8 @@ async fn the_wal_stays_bounded_under_load_and_is_empty_after_a_clean_stop() {
         .await;
     assert_eq!(st, 201);
     let issues = format!("/api/v1/workspaces/wal/projects/{}/issues", p["id"].as_str().unwrap());
-    let bound = keel::db::WAL_CHECKPOINT_AT + (8 << 20);
+    // The bound plus what one held-up checkpoint lets through; unbounded, this load left 90 MB.
+    let bound = keel::db::WAL_CHECKPOINT_AT + (32 << 20);
     let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = Vec::new();
