@@ -431,14 +431,6 @@ impl Projects<'_> {
                         ));
                     }
                 }
-                if let Some(Some(d)) = &patch.linked_department_id {
-                    if !crate::org::is_live_department(ctx.conn, &ws_id, d)? {
-                        return Err(AppError::field(
-                            "linked_department_id",
-                            "names no live department of this workspace",
-                        ));
-                    }
-                }
                 let mut fields: Vec<(&str, Val)> = Vec::new();
                 if let Some(v) = patch.linked_department_id {
                     fields.push(("linked_department_id", v.into()));

@@ -27,6 +27,16 @@ fn check_project(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if !cx.is_person() {
         return Ok(());
     }
+    // A team project belongs to a department that is still there (the reference rule
+    // accepts deleted records, for edits made offline before a delete).
+    if let Some(d) = c.text("linked_department_id") {
+        if c.changed("linked_department_id") && !crate::org::is_live_department(cx.conn, &cx.doc.workspace_id, d)? {
+            return Err(AppError::field(
+                "linked_department_id",
+                "names no live department of this workspace",
+            ));
+        }
+    }
     if c.is_create() && c.before.is_none() {
         // Any workspace member (not a guest) creates projects, and is their first admin.
         cx.require_ws(WsRole::Member, "creating a project")?;

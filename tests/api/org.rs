@@ -498,3 +498,51 @@ async fn a_project_links_to_a_department_of_its_workspace() {
     let r = t.app.patch(&p, &t.o.token, json!({"linked_department_id": null})).await;
     assert_eq!(r.ok(200)["linked_department_id"], Value::Null);
 }
+
+/// The live-department rule of a team project is a record rule: an admin's device that
+/// links a project to a deleted department is refused like the API, and nothing is stored.
+#[tokio::test]
+async fn a_device_cannot_link_a_project_to_a_deleted_department() {
+    let t = team().await;
+    let gone = dept(&t, "Gone", 1, None).await;
+    t.app.delete(&format!("{D}/{gone}"), &t.a.token).await.ok(204);
+    let pid = t.app.create_project(&t.o, "acme", "WEB", false).await;
+    let ws = t.app.get("/api/v1/workspaces/acme", &t.o.token).await.ok(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = keel::docs::DocRef::project(&ws, &pid);
+    let update = {
+        use yrs::updates::decoder::Decode;
+        use yrs::{Map, ReadTxn, Transact};
+        let c = rusqlite::Connection::open(t.app.app.config.db_path()).unwrap();
+        let state = keel::docs::document_state(&c, &d.id).unwrap().unwrap();
+        let doc = yrs::Doc::new();
+        doc.transact_mut()
+            .apply_update(yrs::Update::decode_v1(&state).unwrap())
+            .unwrap();
+        let sv = doc.transact().state_vector();
+        let root = doc.get_or_insert_map("projects");
+        let mut txn = doc.transact_mut();
+        let Some(yrs::Out::YMap(r)) = root.get(&txn, &pid) else {
+            panic!("no project")
+        };
+        r.insert(&mut txn, "linked_department_id", gone.clone());
+        drop(txn);
+        let update = doc.transact().encode_diff_v1(&sv);
+        update
+    };
+    let before = t.app.dump("SELECT * FROM projects ORDER BY id");
+    let owner = t.o.id.clone();
+    let r = t
+        .app
+        .app
+        .writer
+        .write(move |ctx| ctx.apply_remote(&keel::docs::Who::User(owner), &d, &update).map(|_| ()))
+        .await;
+    assert_eq!(
+        r.expect_err("a deleted department").status_and_code().1,
+        "validation_failed"
+    );
+    assert_eq!(t.app.dump("SELECT * FROM projects ORDER BY id"), before);
+}
