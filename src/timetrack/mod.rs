@@ -139,70 +139,41 @@ impl SummarySort {
     }
 }
 
-/// One row of a summary's list, as its sort sees it.
+/// One row of a summary's list, as its sort sees it: minutes, entries, name, id.
 trait Ranked {
-    fn minutes(&self) -> i64;
-    fn entries(&self) -> i64;
-    fn name(&self) -> &str;
-    fn id(&self) -> &str;
+    fn rank(&self) -> (i64, i64, &str, &str);
 }
 
 impl Ranked for MemberMinutes {
-    fn minutes(&self) -> i64 {
-        self.minutes
-    }
-    fn entries(&self) -> i64 {
-        self.entries
-    }
-    fn name(&self) -> &str {
-        &self.display_name
-    }
-    fn id(&self) -> &str {
-        &self.user_id
+    fn rank(&self) -> (i64, i64, &str, &str) {
+        (self.minutes, self.entries, &self.display_name, &self.user_id)
     }
 }
 
 impl Ranked for IssueMinutes {
-    fn minutes(&self) -> i64 {
-        self.minutes
-    }
-    fn entries(&self) -> i64 {
-        self.entries
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn id(&self) -> &str {
-        &self.issue_id
+    fn rank(&self) -> (i64, i64, &str, &str) {
+        (self.minutes, self.entries, &self.name, &self.issue_id)
     }
 }
 
 impl Ranked for ProjectMinutes {
-    fn minutes(&self) -> i64 {
-        self.minutes
-    }
-    fn entries(&self) -> i64 {
-        self.entries
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn id(&self) -> &str {
-        &self.project_id
+    fn rank(&self) -> (i64, i64, &str, &str) {
+        (self.minutes, self.entries, &self.name, &self.project_id)
     }
 }
 
 fn sort_rows<T: Ranked>(v: &mut [T], sort: SummarySort) {
     v.sort_by(|a, b| {
+        let ((am, ae, an, ai), (bm, be, bn, bi)) = (a.rank(), b.rank());
         let o = match sort {
-            SummarySort::MinutesDesc => b.minutes().cmp(&a.minutes()),
-            SummarySort::Minutes => a.minutes().cmp(&b.minutes()),
-            SummarySort::EntriesDesc => b.entries().cmp(&a.entries()),
-            SummarySort::Entries => a.entries().cmp(&b.entries()),
-            SummarySort::Name => a.name().to_lowercase().cmp(&b.name().to_lowercase()),
-            SummarySort::NameDesc => b.name().to_lowercase().cmp(&a.name().to_lowercase()),
+            SummarySort::MinutesDesc => bm.cmp(&am),
+            SummarySort::Minutes => am.cmp(&bm),
+            SummarySort::EntriesDesc => be.cmp(&ae),
+            SummarySort::Entries => ae.cmp(&be),
+            SummarySort::Name => an.to_lowercase().cmp(&bn.to_lowercase()),
+            SummarySort::NameDesc => bn.to_lowercase().cmp(&an.to_lowercase()),
         };
-        o.then_with(|| a.id().cmp(b.id()))
+        o.then_with(|| ai.cmp(bi))
     });
 }
 
