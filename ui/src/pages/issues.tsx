@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Link, NavLink, useParams, useSearchParams } from "react-router";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { client, unwrap, type Schemas } from "../api/client";
 import { fieldsOf, messageOf } from "../api/errors";
 import { session } from "../api/session";
@@ -910,7 +910,8 @@ export function TimeReport() {
           params: { path: { slug, project_id: pid }, query: { ...range, sort, page, member_page: memberPage, per_page: REPORT_PAGE } },
         }),
       ),
-    placeholderData: (prev) => prev,
+    // The current page stays on screen while the next one loads.
+    placeholderData: keepPreviousData,
   });
   const download = async () => {
     setExportError(null);
