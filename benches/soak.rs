@@ -16,10 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{get_json, machine, pct, rss_kib, seed_report, spawn, stop, Flags};
-use serde_json::{json, Value};
+use common::{get_json, login, machine, pct, rss_kib, seed_report, spawn, stop, Flags, WalPeak};
+use serde_json::json;
 
-const PASSWORD: &str = "keel-seed-password";
 const MB: f64 = 1_048_576.0;
 
 struct Args {
@@ -43,8 +42,8 @@ fn args() -> Args {
 }
 
 fn wal_and_db(dir: &Path) -> (u64, u64) {
-    let len = |p: PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
-    (len(dir.join("keel.db-wal")), len(dir.join("keel.db")))
+    let (db, wal) = keel::db::file_sizes(&dir.join("keel.db"));
+    (wal, db)
 }
 
 #[derive(Clone, Copy)]
@@ -173,17 +172,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
 
     // A bulk path first: the seed, with its log sampled every 20 ms.
-    let seed_peak = Arc::new(AtomicU64::new(0));
-    let seeding = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let sampler = {
-        let (peak, seeding, d) = (seed_peak.clone(), seeding.clone(), dir.path().to_path_buf());
-        std::thread::spawn(move || {
-            while seeding.load(Ordering::Relaxed) {
-                peak.fetch_max(wal_and_db(&d).0, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-    };
+    let seed_wal = WalPeak::start(dir.path());
     let t = Instant::now();
     let seed_args = [
         "--workspaces",
@@ -207,8 +196,7 @@ async fn main() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let seed_secs = t.elapsed().as_secs_f64();
-    seeding.store(false, Ordering::Relaxed);
-    sampler.join().unwrap();
+    let seed_peak = seed_wal.stop();
     let (owner, slug) = seed_report(&String::from_utf8_lossy(&out.stdout));
     let (seed_wal_after, seed_db) = wal_and_db(dir.path());
 
@@ -224,34 +212,12 @@ async fn main() {
     let _guard = Guard(server.id());
     // The log's peak, sampled every 20 ms all through the soak (the 5 s samples below draw
     // the curve; a checkpoint's sawtooth passes between them).
-    let soak_peak = Arc::new(AtomicU64::new(0));
-    let soaking = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let peak_sampler = {
-        let (peak, on, d) = (soak_peak.clone(), soaking.clone(), dir.path().to_path_buf());
-        std::thread::spawn(move || {
-            while on.load(Ordering::Relaxed) {
-                peak.fetch_max(wal_and_db(&d).0, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-    };
+    let soak_wal = WalPeak::start(dir.path());
     let c = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let login = |c: reqwest::Client, base: String, owner: String| async move {
-        let r: Value = c
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": owner, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["access_token"].as_str().unwrap().to_string()
-    };
-    let token = login(c.clone(), base.clone(), owner.clone()).await;
+    let token = login(&c, &base, &owner).await;
     let ws_url = format!("{base}/api/v1/workspaces/{slug}");
     let list = get_json(&c, &format!("{ws_url}/projects?per_page=500"), &token).await;
     let mut projects = Vec::new();
@@ -280,7 +246,7 @@ async fn main() {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(300)).await;
-                let t = login(c.clone(), base.clone(), owner.clone()).await;
+                let t = login(&c, &base, &owner).await;
                 *w.token.write().unwrap() = t;
             }
         })
@@ -368,8 +334,7 @@ async fn main() {
     }
     while tasks.join_next().await.is_some() {}
     renew.abort();
-    soaking.store(false, Ordering::Relaxed);
-    peak_sampler.join().unwrap();
+    let soak_peak = soak_wal.stop();
     let (wal, db) = wal_and_db(dir.path());
     samples.push(Sample {
         secs: t0.elapsed().as_secs_f64(),
@@ -430,14 +395,14 @@ async fn main() {
     println!("| --- | --- | --- |");
     println!(
         "| peak WAL during the seed (a bulk path) / after it | {:.1} MB / {:.1} MB (database {:.0} MB) | < 64 MB |",
-        seed_peak.load(Ordering::Relaxed) as f64 / MB,
+        seed_peak as f64 / MB,
         seed_wal_after as f64 / MB,
         seed_db as f64 / MB
     );
     println!(
         "| peak WAL over the soak (sampled every 20 ms; highest 5 s sample {:.1} MB) | **{:.1} MB** | < 64 MB |",
         max_wal as f64 / MB,
-        soak_peak.load(Ordering::Relaxed) as f64 / MB
+        soak_peak as f64 / MB
     );
     println!("| WAL after a clean stop (SIGTERM) | {} bytes | 0 |", wal_after_stop);
     println!(

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::{get_json, machine, seed_report, spawn_on as serve, status_kib, stop, Flags};
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "keel-seed-password";
+use common::{login, WalPeak, SEED_PASSWORD as PASSWORD};
 
 struct Args {
     keel: PathBuf,
@@ -33,19 +33,6 @@ fn args() -> Args {
         worklogs: f.num("worklogs", 100_000),
         offline: f.num("offline", 10_000),
     }
-}
-
-async fn login(c: &reqwest::Client, base: &str, email: &str) -> String {
-    let r: Value = c
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().expect("token").to_string()
 }
 
 async fn peer(c: &reqwest::Client, base: &str, token: &str) -> Value {
@@ -131,19 +118,7 @@ async fn main() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The device's write-ahead log, sampled every 20 ms while it takes everything (a bulk
     // path: the bound must hold there too).
-    let wal_peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let sampler = {
-        let (peak, on) = (wal_peak.clone(), sampling.clone());
-        let wal = device_dir.path().join("keel.db-wal");
-        std::thread::spawn(move || {
-            while on.load(std::sync::atomic::Ordering::Relaxed) {
-                let len = std::fs::metadata(&wal).map_or(0, |m| m.len());
-                peak.fetch_max(len, std::sync::atomic::Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-    };
+    let wal = WalPeak::start(device_dir.path());
     let t = Instant::now();
     let (device, dbase) = serve(&a.keel, device_dir.path(), "127.0.0.1:0");
     let dtok = login(&c, &dbase, &owner).await;
@@ -152,9 +127,8 @@ async fn main() {
     })
     .await;
     let boot_wall = t.elapsed().as_secs_f64();
-    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-    sampler.join().unwrap();
-    let device_db = std::fs::metadata(device_dir.path().join("keel.db")).map_or(0, |m| m.len());
+    let wal_peak = wal.stop();
+    let device_db = keel::db::file_sizes(&device_dir.path().join("keel.db")).0;
     let boot_ms = p["last_sync_ms"].as_u64().expect("the device synced");
     let boot_rx = p["bytes_received"].as_u64().unwrap();
     let device_peak = status_kib(device.id(), "VmHWM:");
@@ -283,7 +257,7 @@ async fn main() {
     println!(
         "| device peak WAL during the bootstrap (sampled every 20 ms; database after: {:.0} MB) | {:.1} MB | < 64 MB |",
         device_db as f64 / 1_048_576.0,
-        wal_peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1_048_576.0
+        wal_peak as f64 / 1_048_576.0
     );
     println!(
         "| device peak RSS during the bootstrap (RSS after) | {:.0} MB ({:.0} MB) | |",

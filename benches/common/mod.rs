@@ -191,3 +191,50 @@ pub async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> serde
     assert!(r.status().is_success(), "{url}: {}", r.status());
     r.json().await.unwrap()
 }
+
+/// The password `keel seed` gives every account it makes.
+pub const SEED_PASSWORD: &str = "keel-seed-password";
+
+/// Signs in as a seeded account; its access token.
+pub async fn login(c: &reqwest::Client, base: &str, email: &str) -> String {
+    let r: serde_json::Value = c
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": SEED_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().expect("token").to_string()
+}
+
+/// The highest size of a data dir's write-ahead log, sampled every 20 ms on a thread of its
+/// own until `stop` (a checkpoint's sawtooth passes between coarser samples).
+pub struct WalPeak {
+    peak: Arc<std::sync::atomic::AtomicU64>,
+    on: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl WalPeak {
+    pub fn start(dir: &Path) -> Self {
+        let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (p, o, db) = (peak.clone(), on.clone(), dir.join("keel.db"));
+        let thread = std::thread::spawn(move || {
+            while o.load(std::sync::atomic::Ordering::Relaxed) {
+                p.fetch_max(keel::db::file_sizes(&db).1, std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Self { peak, on, thread }
+    }
+
+    /// Stops sampling; the peak in bytes.
+    pub fn stop(self) -> u64 {
+        self.on.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap();
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
