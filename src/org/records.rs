@@ -49,8 +49,12 @@ pub fn valid_dept_code(s: &str) -> bool {
 }
 
 fn check_department(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    // As the API parses a name (`workspaces::parse_name`), so a device's name is held to it.
     if c.text("name").is_none_or(|n| n.trim().is_empty()) {
         return Err(AppError::field("name", "must not be empty"));
+    }
+    if c.text("name").is_some_and(|n| n.chars().any(char::is_control)) {
+        return Err(AppError::field("name", "must not contain control characters"));
     }
     if !c.text("code").is_some_and(valid_code) {
         return Err(AppError::field("code", "must be 1 to 20 letters, digits, - or _"));

@@ -429,6 +429,7 @@ async fn a_device_keeps_the_rules_of_departments() {
         (&t.a, &top, "parent_id", child.as_str(), "department_cycle"),
         (&t.a, &other, "code", "C1", "department_code_taken"),
         (&t.a, &other, "dept_code", "12", "validation_failed"),
+        (&t.a, &other, "name", "Line\u{7}break", "validation_failed"),
         (&t.m, &top, "name", "Renamed by a member", "forbidden"),
     ] {
         let update = crafted("departments", rec, field, value);
