@@ -42,8 +42,27 @@ pub enum AppError {
     Denied { code: &'static str, message: String },
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
+    /// A file whose rows break rules (an import): every row's problems, nothing written.
+    #[error("{message}")]
+    Rows {
+        code: &'static str,
+        message: String,
+        rows: Vec<RowProblem>,
+    },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+/// One problem of one row of an imported file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// The row as a spreadsheet numbers it: the header is row 1.
+    pub row: usize,
+    pub column: String,
+    /// A stable code: `required`, `invalid_value`, `unknown_email`, `unknown_department`,
+    /// `staff_id_taken`, `duplicate_row`.
+    pub code: String,
+    pub message: String,
 }
 
 impl AppError {
@@ -122,6 +141,7 @@ impl AppError {
             Self::Denied { code, .. } => (403, code),
             Self::Status { status, code, .. } => (*status, code),
             Self::Unauthorized { code, .. } => (401, code),
+            Self::Rows { code, .. } => (422, code),
             Self::Internal(_) => (500, "internal"),
         }
     }
@@ -138,11 +158,16 @@ impl AppError {
             Self::Validation(f) => f.clone(),
             _ => FieldErrors::new(),
         };
+        let rows = match self {
+            Self::Rows { rows, .. } => rows.clone(),
+            _ => Vec::new(),
+        };
         ErrorBody {
             error: ErrorDetail {
                 code: code.to_string(),
                 message,
                 fields,
+                rows,
             },
         }
     }
@@ -167,6 +192,9 @@ pub struct ErrorDetail {
     pub message: String,
     /// Field name → problem, filled for `validation_failed`.
     pub fields: FieldErrors,
+    /// Every row's problems, for an imported file that is refused (absent otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<RowProblem>,
 }
 
 impl ErrorBody {
@@ -176,6 +204,7 @@ impl ErrorBody {
                 code: code.to_string(),
                 message: message.to_string(),
                 fields: FieldErrors::new(),
+                rows: Vec::new(),
             },
         }
     }

@@ -91,6 +91,7 @@ use Access::*;
 
 const P: &str = "/api/v1/workspaces/{slug}/projects/{project_id}";
 const D: &str = "/api/v1/workspaces/{slug}/departments/{department_id}";
+const S: &str = "/api/v1/workspaces/{slug}/staff/{user_id}";
 
 /// Every route of the server: method, path as routed, access rule.
 pub const POLICY: &[(&str, &str, Access)] = &[
@@ -165,6 +166,43 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("PUT", D, Workspace(WsRole::Admin)),
     ("PATCH", D, Workspace(WsRole::Admin)),
     ("DELETE", D, Workspace(WsRole::Admin)),
+    // Staff: members see the directory (without phone, job grade and notes); admins keep it.
+    ("GET", "/api/v1/workspaces/{slug}/staff", Workspace(WsRole::Member)),
+    ("POST", "/api/v1/workspaces/{slug}/staff", Workspace(WsRole::Admin)),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/staff/stats",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/staff/export",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/staff/bulk-import",
+        Workspace(WsRole::Admin),
+    ),
+    ("GET", S, Workspace(WsRole::Member)),
+    ("PUT", S, Workspace(WsRole::Admin)),
+    ("PATCH", S, Workspace(WsRole::Admin)),
+    ("DELETE", S, Workspace(WsRole::Admin)),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/staff/{user_id}/transfer",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/staff/{user_id}/deactivate",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/staff/{user_id}/transfers",
+        Workspace(WsRole::Admin),
+    ),
     // Projects
     ("GET", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Guest)),
     ("POST", "/api/v1/workspaces/{slug}/projects", Workspace(WsRole::Member)),

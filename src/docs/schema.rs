@@ -18,15 +18,27 @@ pub enum DocKind {
     /// One person's own records in one workspace: running timers (later favorites,
     /// display properties, home preferences). Written only by that person.
     User,
+    /// A workspace's staff records that only its admins may see: the private fields of
+    /// staff profiles (phone, job grade, notes) and the history of transfers. Read and
+    /// written by workspace admins only, so none of it reaches a member's device.
+    Staff,
 }
 
 impl DocKind {
+    pub const ALL: [DocKind; 5] = [
+        DocKind::Workspace,
+        DocKind::Project,
+        DocKind::Worklogs,
+        DocKind::User,
+        DocKind::Staff,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             DocKind::Workspace => "workspace",
             DocKind::Project => "project",
             DocKind::Worklogs => "worklogs",
             DocKind::User => "user",
+            DocKind::Staff => "staff",
         }
     }
 }
@@ -70,6 +82,14 @@ impl DocRef {
         }
     }
 
+    pub fn staff(workspace_id: &str) -> Self {
+        Self {
+            id: format!("staff:{workspace_id}"),
+            kind: DocKind::Staff,
+            workspace_id: workspace_id.to_string(),
+        }
+    }
+
     /// The one parse of a document id (of workspace `ws`), the inverse of the constructors
     /// above; `None` for ids Keel never makes (a hostile peer's, or another workspace's).
     pub fn parse(id: &str, ws: &str) -> Option<Self> {
@@ -83,6 +103,7 @@ impl DocRef {
             ["project", p] if uuid(p) => Self::project(ws, p),
             ["worklogs", p, u, q] if uuid(p) && uuid(u) && is_quarter(q) => Self::worklogs(ws, p, u, q),
             ["user", w, u] if *w == ws && uuid(u) => Self::user(ws, u),
+            ["staff", w] if *w == ws => Self::staff(ws),
             _ => return None,
         };
         // Formatting gives the id back exactly: one spelling per document.
@@ -165,6 +186,33 @@ pub const TABLES: &[TableSpec] = &[
             "workspace_id": Text, "name": Text, "code": Text, "short_name": Text,
             "dept_code": Text, "parent_id": Text, "manager_id": Text,
             "linked_project_id": Text, "is_active": Int, "sort_order": Int
+        ],
+    },
+    TableSpec {
+        name: "staff_profiles",
+        kind: DocKind::Workspace,
+        shape: Shape::Fields,
+        cols: cols![
+            "workspace_id": Text, "user_id": Text, "staff_id": Text, "department_id": Text,
+            "position": Text, "date_of_joining": Text, "date_of_leaving": Text,
+            "employment_status": Text, "is_department_manager": Int
+        ],
+    },
+    TableSpec {
+        name: "staff_private",
+        kind: DocKind::Staff,
+        shape: Shape::Fields,
+        cols: cols![
+            "workspace_id": Text, "user_id": Text, "phone": Text, "job_grade": Text, "notes": Text
+        ],
+    },
+    TableSpec {
+        name: "staff_transfers",
+        kind: DocKind::Staff,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "user_id": Text, "from_department_id": Text,
+            "to_department_id": Text, "effective_date": Text, "reason": Text
         ],
     },
     TableSpec {

@@ -3,9 +3,17 @@
 //! rules are record rules (`records.rs`), so they hold for the API and for a device alike.
 //! A department's level is computed from the tree, never stored or taken from input.
 
+mod csv;
+mod import;
 pub mod records;
 pub(crate) mod routes;
+mod staff;
 pub(crate) mod store;
+
+pub use import::{ImportReport, RowAction, RowPlan};
+pub use staff::{
+    DepartmentCount, Staff, StaffFilter, StaffInput, StaffSort, StaffStats, StaffView, StatusCount, TransferView,
+};
 
 use std::collections::HashMap;
 
@@ -43,6 +51,8 @@ pub struct DepartmentView {
     pub sort_order: i64,
     /// Live departments directly below it.
     pub children_count: i64,
+    /// People working in it now (active, on probation or suspended), sub-departments aside.
+    pub staff_count: i64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -54,6 +64,8 @@ pub struct DepartmentNode {
     pub department: DepartmentView,
     /// Departments in its subtree, itself excluded.
     pub descendants: i64,
+    /// People working in it or any department below it now.
+    pub subtree_staff_count: i64,
     #[schema(no_recursion)]
     pub children: Vec<DepartmentNode>,
 }
@@ -203,7 +215,7 @@ fn arrange(rows: Vec<DeptRow>) -> Vec<(DeptRow, i64, i64)> {
         .collect()
 }
 
-fn view(r: DeptRow, level: i64, children_count: i64) -> DepartmentView {
+fn view(r: DeptRow, level: i64, children_count: i64, staff_count: i64) -> DepartmentView {
     DepartmentView {
         id: r.id,
         workspace_id: r.workspace_id,
@@ -219,17 +231,47 @@ fn view(r: DeptRow, level: i64, children_count: i64) -> DepartmentView {
         is_active: r.is_active,
         sort_order: r.sort_order,
         children_count,
+        staff_count,
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
 }
 
-/// The departments in tree order as views.
+/// The departments in tree order as views, with their staff counts.
 fn views(c: &rusqlite::Connection, ws: &str) -> Result<Vec<DepartmentView>, AppError> {
+    let staff = staff::current_counts(c, ws)?;
     Ok(arrange(store::live(c, ws)?)
         .into_iter()
-        .map(|(r, level, n)| view(r, level, n))
+        .map(|(r, level, n)| {
+            let s = staff.get(&r.id).copied().unwrap_or(0);
+            view(r, level, n, s)
+        })
         .collect())
+}
+
+/// Department `id` and every live department below it, as the tree shows them.
+fn subtree_ids(c: &rusqlite::Connection, ws: &str, id: &str) -> Result<Vec<String>, AppError> {
+    let all = arrange(store::live(c, ws)?);
+    let mut out: Vec<String> = Vec::new();
+    let mut inside = false;
+    let mut top = 0;
+    // Tree order: a subtree is the run after its root of departments deeper than it.
+    for (r, level, _) in all {
+        if inside && level <= top {
+            break;
+        }
+        if r.id == id {
+            inside = true;
+            top = level;
+        }
+        if inside {
+            out.push(r.id);
+        }
+    }
+    if out.is_empty() {
+        out.push(id.to_string());
+    }
+    Ok(out)
 }
 
 /// Nests views given in tree order (each one's parent comes before it).
@@ -239,6 +281,7 @@ fn nest(views: Vec<DepartmentView>) -> Vec<DepartmentNode> {
         .into_iter()
         .map(|department| {
             Some(DepartmentNode {
+                subtree_staff_count: department.staff_count,
                 department,
                 descendants: 0,
                 children: Vec::new(),
@@ -261,6 +304,7 @@ fn nest(views: Vec<DepartmentView>) -> Vec<DepartmentNode> {
             if let Some(node) = slots[i].take() {
                 if let Some(parent) = slots[p].as_mut() {
                     parent.descendants += 1 + node.descendants;
+                    parent.subtree_staff_count += node.subtree_staff_count;
                     parent.children.insert(0, node);
                 }
             }
@@ -418,22 +462,29 @@ impl Org<'_> {
         self.get(w, &id).await
     }
 
-    /// Soft-deletes a department. Its children move to `children_to` first, in the same
-    /// change; without it, a department with children is refused.
-    pub async fn delete(&self, w: &WsCtx, id: &str, children_to: Option<ChildrenTo>) -> Result<(), AppError> {
+    /// Soft-deletes a department. Its children move to `children_to` and its people to
+    /// `staff_to` first (each move recorded as a transfer), in the same job; without them,
+    /// a department with children or staff is refused (the record's rule).
+    pub async fn delete(
+        &self,
+        w: &WsCtx,
+        id: &str,
+        children_to: Option<ChildrenTo>,
+        staff_to: Option<ChildrenTo>,
+    ) -> Result<(), AppError> {
         let who = Who::user(&w.actor.user_id);
         let (ws, id) = (w.ws.id.clone(), id.to_string());
-        if children_to == Some(ChildrenTo::Department(id.clone())) {
-            return Err(AppError::field(
-                "children_to",
-                "must not be the department being deleted",
-            ));
+        for (field, to) in [("children_to", &children_to), ("staff_to", &staff_to)] {
+            if *to == Some(ChildrenTo::Department(id.clone())) {
+                return Err(AppError::field(field, "must not be the department being deleted"));
+            }
         }
         self.0
             .writer
             .write(move |ctx| {
                 store::department(ctx.conn, &ws, &id)?.ok_or(AppError::not_found("department"))?;
                 let children = store::live_children(ctx.conn, &ws, &id)?;
+                let people = store::current_staff_of(ctx.conn, &ws, &id)?;
                 let target = match (&children_to, children.is_empty()) {
                     (_, true) => None,
                     (None, false) => {
@@ -448,11 +499,26 @@ impl Org<'_> {
                     (Some(ChildrenTo::Root), false) => Some(None),
                     (Some(ChildrenTo::Department(d)), false) => Some(Some(d.clone())),
                 };
+                let staff_target = match (&staff_to, people.is_empty()) {
+                    (_, true) => None,
+                    (None, false) => {
+                        return Err(AppError::refused(
+                            "department_has_staff",
+                            format!(
+                                "{} person(s) work in this department: say where they go (staff_to: a department id or none)",
+                                people.len()
+                            ),
+                        ))
+                    }
+                    (Some(ChildrenTo::Root), false) => Some(None),
+                    (Some(ChildrenTo::Department(d)), false) => Some(Some(d.clone())),
+                };
                 let now = now_rfc3339();
                 let mut next = match &target {
                     Some(p) => store::next_sort_order(ctx.conn, &ws, p.as_deref())?,
                     None => 0,
                 };
+                let name = store::department(ctx.conn, &ws, &id)?.map(|d| d.name).unwrap_or_default();
                 ctx.edit(&who, &DocRef::workspace(&ws), |e| {
                     if let Some(p) = &target {
                         for c in &children {
@@ -468,12 +534,36 @@ impl Org<'_> {
                             next += 1;
                         }
                     }
+                    if let Some(to) = &staff_target {
+                        for u in &people {
+                            e.set(
+                                "staff_profiles",
+                                &records::staff_key(&ws, u),
+                                &[("department_id", to.clone().into()), ("updated_at", now.as_str().into())],
+                            )?;
+                        }
+                    }
                     e.set(
                         "departments",
                         &id,
                         &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
                     )
-                })
+                })?;
+                if let Some(to) = &staff_target {
+                    let reason = format!("Department {name} was deleted");
+                    let moves: Vec<staff::Move<'_>> = people
+                        .iter()
+                        .map(|u| staff::Move {
+                            user: u,
+                            from: Some(id.clone()),
+                            to: to.clone(),
+                            date: staff::today(),
+                            reason: reason.chars().take(500).collect(),
+                        })
+                        .collect();
+                    staff::record_moves(ctx, &who, &ws, &moves)?;
+                }
+                Ok(())
             })
             .await
     }
@@ -533,7 +623,7 @@ mod tests {
         let tree = nest(
             got.iter()
                 .map(|(id, level, n)| {
-                    let mut v = view(row(id, None, 0), *level, *n);
+                    let mut v = view(row(id, None, 0), *level, *n, 1);
                     v.parent_id = match id.as_str() {
                         "c" => Some("b".into()),
                         "d" => Some("c".into()),
@@ -548,9 +638,10 @@ mod tests {
         assert_eq!(
             (
                 tree[0].descendants,
+                tree[0].subtree_staff_count,
                 tree[0].children[0].children[0].department.id.as_str()
             ),
-            (2, "d")
+            (2, 3, "d")
         );
     }
 }

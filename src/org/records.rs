@@ -96,6 +96,13 @@ fn check_department(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
                 "move this department's children elsewhere first (children_to)",
             ));
         }
+        let staff = store::current_staff_in(cx.conn, ws, &c.id)?;
+        if staff > 0 {
+            return Err(AppError::refused(
+                "department_has_staff",
+                format!("{staff} person(s) work in this department: transfer them first (staff_to)"),
+            ));
+        }
         return Ok(());
     }
     for (field, code) in [
@@ -136,6 +143,222 @@ fn check_department(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
                 format!("departments nest at most {MAX_LEVEL} levels; this would make {depth}"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Employment statuses (seed 003), in the order the UI lists them.
+pub const STATUSES: [&str; 5] = ["active", "probation", "resigned", "suspended", "transferred"];
+
+/// Statuses of people who work here now: they count in a department's staff, and a
+/// department that has them is not deleted without saying where they go.
+pub fn is_current(status: &str) -> bool {
+    matches!(status, "active" | "probation" | "suspended")
+}
+
+/// Statuses that count as active in the active/inactive ratio.
+pub fn is_active_status(status: &str) -> bool {
+    matches!(status, "active" | "probation")
+}
+
+/// `staff_id`: 1 to 8 letters, digits, `-` or `_` ("E0042").
+pub fn valid_staff_id(s: &str) -> bool {
+    (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A phone number as people write one: up to 20 of digits, spaces and `+ - ( ) .`, with a
+/// digit in it (or empty).
+pub fn valid_phone(s: &str) -> bool {
+    s.is_empty()
+        || (s.chars().count() <= 20
+            && s.chars().any(|c| c.is_ascii_digit())
+            && s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)))
+}
+
+pub fn valid_day(s: &str) -> bool {
+    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+}
+
+/// The one key of a person's staff records in a workspace.
+pub fn staff_key(ws: &str, user: &str) -> String {
+    format!("{ws}:{user}")
+}
+
+/// A staff record is keyed by its workspace and person, whoever wrote it: one profile per
+/// member per workspace, and two admins who record one person offline write one record.
+fn check_staff_key(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    let user = c.text("user_id").unwrap_or_default();
+    if c.id != staff_key(&cx.doc.workspace_id, user) {
+        return Err(AppError::refused(
+            "wrong_scope",
+            format!("{}/{:.60} must be keyed by its workspace and person", c.spec.name, c.id),
+        ));
+    }
+    Ok(())
+}
+
+pub const STAFF_PROFILES: Rules = Rules {
+    table: "staff_profiles",
+    immutable: &["created_at", "user_id"],
+    refs: &[
+        Ref {
+            field: "user_id",
+            to: Target::Member,
+        },
+        Ref {
+            field: "department_id",
+            to: Target::InWorkspace("departments"),
+        },
+    ],
+    max_len: &[("staff_id", 8), ("position", 255), ("employment_status", 20)],
+    check: check_staff_profile,
+};
+
+fn check_staff_profile(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    check_staff_key(cx, c)?;
+    if !c.text("staff_id").is_some_and(valid_staff_id) {
+        return Err(AppError::field("staff_id", "must be 1 to 8 letters, digits, - or _"));
+    }
+    if !c.text("employment_status").is_some_and(|s| STATUSES.contains(&s)) {
+        return Err(AppError::field(
+            "employment_status",
+            "must be one of active, probation, resigned, suspended, transferred",
+        ));
+    }
+    for f in ["date_of_joining", "date_of_leaving"] {
+        if c.text(f).is_some_and(|d| !valid_day(d)) {
+            return Err(AppError::field(f, "must be a date like 2026-11-22"));
+        }
+    }
+    if let (Some(from), Some(to)) = (c.text("date_of_joining"), c.text("date_of_leaving")) {
+        if to < from {
+            return Err(AppError::field(
+                "date_of_leaving",
+                "must not be before the date of joining",
+            ));
+        }
+    }
+    if !matches!(c.int("is_department_manager"), Some(0 | 1)) {
+        return Err(AppError::field("is_department_manager", "must be true or false"));
+    }
+    if c.text("position").is_some_and(|p| p.chars().any(char::is_control)) {
+        return Err(AppError::field("position", "must not contain control characters"));
+    }
+    if !cx.is_person() {
+        return Ok(());
+    }
+    cx.require_ws(WsRole::Admin, "changing staff records")?;
+    if c.was("deleted_at").is_some() && !c.is_create() {
+        return Err(AppError::refused(
+            "record_deleted",
+            "a deleted staff record does not change",
+        ));
+    }
+    if c.is_deleted() {
+        return Ok(());
+    }
+    let ws = cx.doc.workspace_id.as_str();
+    let user = c.text("user_id").unwrap_or_default();
+    if c.is_create() && crate::workspaces::role_of(cx.conn, ws, user)?.is_none() {
+        return Err(AppError::field("user_id", "is not a member of this workspace"));
+    }
+    let staff_id = c.text("staff_id").unwrap_or_default();
+    if (c.changed("staff_id") || c.is_create()) && store::staff_id_taken(cx.conn, ws, staff_id, &c.id)? {
+        return Err(AppError::conflict(
+            "staff_id_taken",
+            format!("another staff record of this workspace has staff id {staff_id}"),
+        ));
+    }
+    if let Some(d) = c.text("department_id") {
+        if (c.changed("department_id") || c.is_create()) && !store::is_live(cx.conn, ws, d)? {
+            return Err(AppError::field(
+                "department_id",
+                "names no live department of this workspace",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub const STAFF_PRIVATE: Rules = Rules {
+    table: "staff_private",
+    immutable: &["created_at", "user_id"],
+    refs: &[Ref {
+        field: "user_id",
+        to: Target::Member,
+    }],
+    max_len: &[("phone", 20), ("job_grade", 50), ("notes", 5000)],
+    check: check_staff_private,
+};
+
+fn check_staff_private(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    check_staff_key(cx, c)?;
+    if !c.text("phone").is_some_and(valid_phone) {
+        return Err(AppError::field(
+            "phone",
+            "must be up to 20 digits, spaces or + - ( ) . with a digit in it",
+        ));
+    }
+    if c.text("job_grade").is_none_or(|g| g.chars().any(char::is_control)) {
+        return Err(AppError::field("job_grade", "must be text without control characters"));
+    }
+    if c.text("notes").is_none() {
+        return Err(AppError::field("notes", "must be text"));
+    }
+    if !cx.is_person() {
+        return Ok(());
+    }
+    cx.require_ws(WsRole::Admin, "changing staff records")
+}
+
+pub const STAFF_TRANSFERS: Rules = Rules {
+    table: "staff_transfers",
+    // A transfer is history: written once, never edited.
+    immutable: &[
+        "created_at",
+        "user_id",
+        "from_department_id",
+        "to_department_id",
+        "effective_date",
+        "reason",
+    ],
+    refs: &[
+        Ref {
+            field: "user_id",
+            to: Target::Member,
+        },
+        Ref {
+            field: "from_department_id",
+            to: Target::InWorkspace("departments"),
+        },
+        Ref {
+            field: "to_department_id",
+            to: Target::InWorkspace("departments"),
+        },
+    ],
+    max_len: &[("reason", 500), ("effective_date", 10)],
+    check: check_staff_transfer,
+};
+
+fn check_staff_transfer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if !c.text("effective_date").is_some_and(valid_day) {
+        return Err(AppError::field("effective_date", "must be a date like 2026-11-22"));
+    }
+    if c.text("from_department_id") == c.text("to_department_id") {
+        return Err(AppError::field(
+            "to_department_id",
+            "must differ from the department left",
+        ));
+    }
+    if !cx.is_person() {
+        return Ok(());
+    }
+    cx.require_ws(WsRole::Admin, "transferring staff")?;
+    if c.before.is_some() {
+        return Err(AppError::refused(
+            "immutable_field",
+            "a transfer is history and does not change",
+        ));
     }
     Ok(())
 }

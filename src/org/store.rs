@@ -139,3 +139,240 @@ pub(crate) fn next_sort_order(c: &Connection, ws: &str, parent: Option<&str>) ->
     )?
     .query_row(rusqlite::params![ws, parent], |r| r.get(0))
 }
+
+/// Whether another live staff record of the workspace has this staff id (without case).
+pub(crate) fn staff_id_taken(c: &Connection, ws: &str, staff_id: &str, except: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached(
+        "SELECT 1 FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL AND id <> ?3
+         AND staff_id = ?2 COLLATE NOCASE",
+    )?
+    .exists([ws, staff_id, except])
+}
+
+/// People working in department `id` now (live records of a current status).
+pub(crate) fn current_staff_in(c: &Connection, ws: &str, id: &str) -> rusqlite::Result<i64> {
+    c.prepare_cached(
+        "SELECT COUNT(*) FROM staff_profiles WHERE workspace_id = ?1 AND department_id = ?2
+         AND deleted_at IS NULL AND employment_status IN ('active', 'probation', 'suspended')",
+    )?
+    .query_row([ws, id], |r| r.get(0))
+}
+
+/// One staff record as stored, with its person, its department's name and (for admins'
+/// answers; the service drops them for others) the private fields.
+#[derive(Debug, Clone)]
+pub(crate) struct StaffRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub user_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub staff_id: String,
+    pub department_id: Option<String>,
+    pub department_name: Option<String>,
+    pub department_code: Option<String>,
+    pub position: String,
+    pub date_of_joining: Option<String>,
+    pub date_of_leaving: Option<String>,
+    pub employment_status: String,
+    pub is_department_manager: bool,
+    pub phone: String,
+    pub job_grade: String,
+    pub notes: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const STAFF_FROM: &str = "FROM staff_profiles s LEFT JOIN users u ON u.id = s.user_id
+     LEFT JOIN departments d ON d.id = s.department_id AND d.deleted_at IS NULL
+     LEFT JOIN staff_private p ON p.id = s.id AND p.deleted_at IS NULL";
+
+const STAFF_COLS: &str = "s.id, s.workspace_id, s.user_id, COALESCE(u.display_name, '') AS display_name,
+     COALESCE(u.email, '') AS email, s.staff_id, s.department_id,
+     d.name AS department_name, d.code AS department_code, s.position, s.date_of_joining, s.date_of_leaving, s.employment_status,
+     s.is_department_manager, COALESCE(p.phone, '') AS phone, COALESCE(p.job_grade, '') AS job_grade,
+     COALESCE(p.notes, '') AS notes, s.created_at, s.updated_at";
+
+fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRow> {
+    Ok(StaffRow {
+        id: r.get("id")?,
+        workspace_id: r.get("workspace_id")?,
+        user_id: r.get("user_id")?,
+        display_name: r.get("display_name")?,
+        email: r.get("email")?,
+        staff_id: r.get("staff_id")?,
+        department_id: r.get("department_id")?,
+        department_name: r.get("department_name")?,
+        department_code: r.get("department_code")?,
+        position: r.get("position")?,
+        date_of_joining: r.get("date_of_joining")?,
+        date_of_leaving: r.get("date_of_leaving")?,
+        employment_status: r.get("employment_status")?,
+        is_department_manager: r.get::<_, i64>("is_department_manager")? != 0,
+        phone: r.get("phone")?,
+        job_grade: r.get("job_grade")?,
+        notes: r.get("notes")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+/// The live staff record of `user` in workspace `ws`.
+pub(crate) fn staff_of(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Option<StaffRow>> {
+    c.prepare_cached(&format!(
+        "SELECT {STAFF_COLS} {STAFF_FROM} WHERE s.workspace_id = ?1 AND s.user_id = ?2 AND s.deleted_at IS NULL"
+    ))?
+    .query_row([ws, user], staff_row)
+    .optional()
+}
+
+/// Whether a staff record of `user` exists, live or deleted (a deleted one is made again
+/// under the same key).
+pub(crate) fn staff_exists(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Option<bool>> {
+    c.prepare_cached("SELECT deleted_at IS NULL FROM staff_profiles WHERE workspace_id = ?1 AND user_id = ?2")?
+        .query_row([ws, user], |r| r.get(0))
+        .optional()
+}
+
+/// Whether the private record of `id` exists (live or not).
+pub(crate) fn private_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT 1 FROM staff_private WHERE id = ?1")?
+        .exists([id])
+}
+
+/// What a staff list selects: departments (a JSON array of ids, `""` for none), statuses
+/// (a JSON array) and text to find in name, email, staff id or position (lower case).
+pub(crate) struct StaffWhere {
+    pub departments: Option<String>,
+    pub statuses: Option<String>,
+    pub search: Option<String>,
+}
+
+const STAFF_WHERE: &str = "WHERE s.workspace_id = ?1 AND s.deleted_at IS NULL
+     AND (?2 IS NULL OR COALESCE(s.department_id, '') IN (SELECT value FROM json_each(?2)))
+     AND (?3 IS NULL OR s.employment_status IN (SELECT value FROM json_each(?3)))
+     AND (?4 IS NULL OR instr(lower(u.display_name), ?4) > 0 OR instr(lower(u.email), ?4) > 0
+          OR instr(lower(s.staff_id), ?4) > 0 OR instr(lower(s.position), ?4) > 0)";
+
+/// One page of staff records in `order` (an `ORDER BY` the service picked from its list),
+/// and how many match.
+pub(crate) fn staff_page(
+    c: &Connection,
+    ws: &str,
+    w: &StaffWhere,
+    order: &str,
+    limit: i64,
+    offset: i64,
+) -> rusqlite::Result<(Vec<StaffRow>, i64)> {
+    let args = rusqlite::params![ws, w.departments, w.statuses, w.search];
+    let total = c
+        .prepare_cached(&format!("SELECT COUNT(*) {STAFF_FROM} {STAFF_WHERE}"))?
+        .query_row(args, |r| r.get(0))?;
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {STAFF_COLS} {STAFF_FROM} {STAFF_WHERE} ORDER BY {order}, s.id LIMIT ?5 OFFSET ?6"
+    ))?;
+    let rows = stmt
+        .query_map(
+            rusqlite::params![ws, w.departments, w.statuses, w.search, limit, offset],
+            staff_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+/// Live staff records per (department, status); `None` for people in no department.
+pub(crate) fn staff_counts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(Option<String>, String, i64)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT department_id, employment_status, COUNT(*) FROM staff_profiles
+         WHERE workspace_id = ?1 AND deleted_at IS NULL GROUP BY department_id, employment_status",
+    )?;
+    let rows = stmt
+        .query_map([ws], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect();
+    rows
+}
+
+/// The people with a live staff record of a current status in department `id`.
+pub(crate) fn current_staff_of(c: &Connection, ws: &str, id: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT user_id FROM staff_profiles WHERE workspace_id = ?1 AND department_id = ?2
+         AND deleted_at IS NULL AND employment_status IN ('active', 'probation', 'suspended') ORDER BY user_id",
+    )?;
+    let rows = stmt.query_map([ws, id], |r| r.get(0))?.collect();
+    rows
+}
+
+/// One transfer, with the names of the departments (if they still exist) and its author.
+#[derive(Debug, Clone)]
+pub(crate) struct TransferRow {
+    pub id: String,
+    pub user_id: String,
+    pub from_department_id: Option<String>,
+    pub from_department_name: Option<String>,
+    pub to_department_id: Option<String>,
+    pub to_department_name: Option<String>,
+    pub effective_date: String,
+    pub reason: String,
+    pub created_at: String,
+    pub created_by: Option<String>,
+    pub created_by_name: Option<String>,
+}
+
+pub(crate) fn transfers_of(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Vec<TransferRow>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT t.id, t.user_id, t.from_department_id, f.name AS from_name, t.to_department_id,
+                d.name AS to_name, t.effective_date, t.reason, t.created_at, t.created_by,
+                u.display_name AS author
+         FROM staff_transfers t
+         LEFT JOIN departments f ON f.id = t.from_department_id
+         LEFT JOIN departments d ON d.id = t.to_department_id
+         LEFT JOIN users u ON u.id = t.created_by
+         WHERE t.workspace_id = ?1 AND t.user_id = ?2 AND t.deleted_at IS NULL
+         ORDER BY t.effective_date DESC, t.created_at DESC, t.id DESC",
+    )?;
+    let rows = stmt
+        .query_map([ws, user], |r| {
+            Ok(TransferRow {
+                id: r.get("id")?,
+                user_id: r.get("user_id")?,
+                from_department_id: r.get("from_department_id")?,
+                from_department_name: r.get("from_name")?,
+                to_department_id: r.get("to_department_id")?,
+                to_department_name: r.get("to_name")?,
+                effective_date: r.get("effective_date")?,
+                reason: r.get("reason")?,
+                created_at: r.get("created_at")?,
+                created_by: r.get("created_by")?,
+                created_by_name: r.get("author")?,
+            })
+        })?
+        .collect();
+    rows
+}
+
+/// Members of a workspace by email (lower case), for imports: (email, user id).
+pub(crate) fn members_by_email(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT lower(u.email), u.id FROM workspace_members m JOIN users u ON u.id = m.user_id
+         WHERE m.workspace_id = ?1 AND m.deleted_at IS NULL",
+    )?;
+    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    rows
+}
+
+/// Every live staff record's (staff id, user id), for imports.
+pub(crate) fn staff_ids(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT staff_id, user_id FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL",
+    )?;
+    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    rows
+}
+
+/// People whose staff record in the workspace is deleted.
+pub(crate) fn deleted_staff(c: &Connection, ws: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt =
+        c.prepare_cached("SELECT user_id FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NOT NULL")?;
+    let rows = stmt.query_map([ws], |r| r.get(0))?.collect();
+    rows
+}

@@ -94,6 +94,10 @@ pub fn device_access(c: &Connection, user: &str, d: &DocRef) -> rusqlite::Result
                 write: mine,
             }
         }
+        DocKind::Staff => Access {
+            read: ws_role >= WsRole::Admin,
+            write: ws_role >= WsRole::Admin,
+        },
     })
 }
 
@@ -177,7 +181,7 @@ pub fn fuzz_one(data: &[u8]) {
     use crate::docs::{check_update, DocKind};
     match data.split_first() {
         Some((0, rest)) => {
-            for kind in [DocKind::Workspace, DocKind::Project, DocKind::Worklogs, DocKind::User] {
+            for kind in DocKind::ALL {
                 let _ = check_update(kind, rest);
             }
         }
@@ -348,7 +352,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/sync_frames");
         let data = std::fs::read(root.join("crash-446f02db")).unwrap_or_default();
         assert_eq!(data.first(), Some(&0), "a raw update input");
-        for kind in [DocKind::Workspace, DocKind::Project, DocKind::Worklogs, DocKind::User] {
+        for kind in DocKind::ALL {
             let e = crate::docs::check_update(kind, &data[1..]).map(|_| ()).unwrap_err();
             assert!(e.to_string().contains("overlap"), "{e}");
         }
@@ -373,6 +377,8 @@ mod tests {
             doc_ref(&format!("user:{w}:{p}"), w).map(|d| d.kind),
             Some(DocKind::User)
         );
+        assert_eq!(doc_ref(&format!("staff:{w}"), w).map(|d| d.kind), Some(DocKind::Staff));
+        assert!(doc_ref(&format!("staff:{p}"), w).is_none(), "another workspace's staff");
         for bad in [
             "",
             "ws",

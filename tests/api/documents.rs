@@ -64,14 +64,36 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
         .as_str()
         .unwrap()
         .to_string();
+    let plat = app
+        .post(
+            "/api/v1/workspaces/acme/departments",
+            &o.token,
+            json!({"name": "Platform", "code": "PLAT", "short_name": "PLT", "dept_code": "1100",
+                   "parent_id": eng, "manager_id": m.id}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Staff records of both, with private fields, and a transfer in the history.
+    for (u, sid, dept) in [(&o.id, "E1", &eng), (&m.id, "E2", &eng)] {
+        app.post(
+            "/api/v1/workspaces/acme/staff",
+            &o.token,
+            json!({"user_id": u, "staff_id": sid, "department_id": dept, "position": "Engineer",
+                   "phone": "+1 555 0100", "job_grade": "L3", "notes": "hired 2024"}),
+        )
+        .await
+        .ok(201);
+    }
     app.post(
-        "/api/v1/workspaces/acme/departments",
+        &format!("/api/v1/workspaces/acme/staff/{}/transfer", m.id),
         &o.token,
-        json!({"name": "Platform", "code": "PLAT", "short_name": "PLT", "dept_code": "1100",
-               "parent_id": eng, "manager_id": m.id}),
+        json!({"department_id": plat, "reason": "platform team"}),
     )
     .await
-    .ok(201);
+    .ok(200);
     for i in 0..5 {
         let id = app.create_project(&o, "acme", &format!("P{i}"), i % 2 == 0).await;
         app.patch(

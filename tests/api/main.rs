@@ -16,6 +16,7 @@ mod org;
 mod parity;
 mod planning;
 mod projects;
+mod staff;
 mod sync;
 mod tidy;
 mod tokens;

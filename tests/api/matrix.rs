@@ -271,6 +271,9 @@ async fn authorization_matrix() {
             app.dump(&format!("SELECT * FROM workspace_members WHERE {in_ws} ORDER BY id")),
             app.dump(&format!("SELECT * FROM invitations WHERE {in_ws} ORDER BY id")),
             app.dump(&format!("SELECT * FROM departments WHERE {in_ws} ORDER BY id")),
+            app.dump(&format!("SELECT * FROM staff_profiles WHERE {in_ws} ORDER BY id")),
+            app.dump(&format!("SELECT * FROM staff_private WHERE {in_ws} ORDER BY id")),
+            app.dump(&format!("SELECT * FROM staff_transfers WHERE {in_ws} ORDER BY id")),
             app.dump(&format!(
                 "SELECT * FROM projects WHERE {in_ws} AND id NOT IN {fresh} ORDER BY id"
             )),
@@ -435,6 +438,38 @@ const PINNED: &[(&str, &str, &str)] = &[
     (
         "DELETE",
         "/api/v1/workspaces/{slug}/departments/{department_id}",
+        "Workspace(Admin)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/staff", "Workspace(Member)"),
+    ("POST", "/api/v1/workspaces/{slug}/staff", "Workspace(Admin)"),
+    ("GET", "/api/v1/workspaces/{slug}/staff/stats", "Workspace(Member)"),
+    ("GET", "/api/v1/workspaces/{slug}/staff/export", "Workspace(Admin)"),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/staff/bulk-import",
+        "Workspace(Admin)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/staff/{user_id}", "Workspace(Member)"),
+    ("PUT", "/api/v1/workspaces/{slug}/staff/{user_id}", "Workspace(Admin)"),
+    ("PATCH", "/api/v1/workspaces/{slug}/staff/{user_id}", "Workspace(Admin)"),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/staff/{user_id}",
+        "Workspace(Admin)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/staff/{user_id}/transfer",
+        "Workspace(Admin)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/staff/{user_id}/deactivate",
+        "Workspace(Admin)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/staff/{user_id}/transfers",
         "Workspace(Admin)",
     ),
     ("GET", "/api/v1/workspaces/{slug}/projects", "Workspace(Guest)"),

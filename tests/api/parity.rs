@@ -75,6 +75,7 @@ fn doc_of(table: &str, id: &str, ws: &str, vals: &[Val]) -> DocRef {
         DocKind::Project => DocRef::project(ws, &t("project_id")),
         DocKind::Worklogs => DocRef::worklogs(ws, &t("project_id"), &t("logged_by"), &quarter(&t("created_at"))),
         DocKind::User => DocRef::user(ws, &t("user_id")),
+        DocKind::Staff => DocRef::staff(ws),
     }
 }
 
