@@ -561,6 +561,98 @@ test("departments: a tree to build, collapse, reorder, move by drag and drop, wi
   expect(problems).toEqual([]);
 });
 
+test("staff: a record to add, edit and transfer, an import with bad rows then a good file, export, deactivate", async ({ page }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+  await signIn(page, base);
+  await page.getByRole("link", { name: "Staff" }).click();
+  await expect(page.getByText("No staff records here")).toBeVisible();
+  // A new record: the rules are shown before sending.
+  await page.getByRole("button", { name: "Add staff record" }).click();
+  const add = page.getByRole("dialog", { name: "New staff record" });
+  await add.getByLabel("Member").selectOption({ label: `${OWNER.name} (${OWNER.email})` });
+  await add.getByLabel("Staff ID").fill("TOO-LONG-ID");
+  await add.getByLabel("Phone").fill("call me");
+  await add.getByRole("button", { name: "Create record" }).click();
+  await expect(add.getByText("1–8 letters, digits, - or _")).toBeVisible();
+  await expect(add.getByText("Up to 20 digits, spaces or + - ( ) .")).toBeVisible();
+  await add.getByLabel("Staff ID").fill("E0001");
+  await add.getByLabel("Phone").fill("+1 555 0100");
+  await add.getByLabel("Department", { exact: true }).selectOption({ label: "Engineering" });
+  await add.getByLabel("Position").fill("Founder");
+  await add.getByRole("button", { name: "Create record" }).click();
+  await expect(add).toBeHidden();
+  const table = page.getByRole("table", { name: "Staff" });
+  const row = table.getByRole("row", { name: OWNER.name });
+  await expect(row).toContainText("E0001");
+  await expect(row).toContainText("Engineering");
+  await expect(row).toContainText("+1 555 0100");
+  await expect(page.getByRole("img", { name: /1 active, 0 inactive/ })).toBeVisible();
+
+  // Edit, then transfer to Web with a reason; the history shows it.
+  await page.getByRole("button", { name: `Edit ${OWNER.name}` }).click();
+  const ed = page.getByRole("dialog", { name: "Edit staff record" });
+  await ed.getByLabel("Position").fill("CEO");
+  await ed.getByRole("button", { name: "Save" }).click();
+  await expect(ed).toBeHidden();
+  await expect(row).toContainText("CEO");
+  await page.getByRole("button", { name: `Transfer ${OWNER.name}` }).click();
+  const tr = page.getByRole("dialog", { name: "Transfer" });
+  await tr.getByLabel("New department").selectOption({ label: "Web" });
+  await tr.getByLabel("Reason").fill("Build the web team");
+  await tr.getByRole("button", { name: "Transfer" }).click();
+  await expect(tr).toBeHidden();
+  await expect(row).toContainText("Web");
+  await page.getByRole("button", { name: `Transfer ${OWNER.name}` }).click();
+  await expect(tr.getByRole("list", { name: "Transfer history" })).toContainText("Engineering → Web · Build the web team");
+  await tr.getByRole("button", { name: "Cancel" }).click();
+  // The department filter with its subtree finds them; another department does not.
+  await page.getByLabel("Department", { exact: true }).selectOption({ label: "Sales" });
+  await expect(page.getByText("No staff records here")).toBeVisible();
+  await page.getByLabel("Department", { exact: true }).selectOption({ label: "Web" });
+  await expect(row).toBeVisible();
+  await page.getByLabel("Department", { exact: true }).selectOption({ label: "All departments" });
+
+  // Import: a file with bad rows shows every problem and cannot be imported; a good one can.
+  await page.getByRole("button", { name: "Import" }).click();
+  const im = page.getByRole("dialog", { name: "Import staff" });
+  const bad = "\ufeffStaff ID;Email;Department;Employment status\r\nE0001;" + OWNER.email + ";NOPE;active\r\nE0002;nobody@example.com;ENG;retired\r\n";
+  await im.getByLabel("CSV or JSON file").setInputFiles({ name: "staff.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
+  const rowsTable = im.getByRole("table", { name: "Row problems" });
+  await expect(rowsTable).toContainText("no live department has the code nope");
+  await expect(rowsTable).toContainText("nobody@example.com is not a member");
+  await expect(rowsTable).toContainText("employment_status");
+  await expect(im.getByRole("button", { name: /^Import/ })).toBeDisabled();
+  await shot(page, "12-staff-import-problems");
+  const good = "Staff ID;Email;Department;Position;Notes\r\nE0001;" + OWNER.email + ';SALES;Chief;"two\r\nlines"\r\n';
+  await im.getByLabel("CSV or JSON file").setInputFiles({ name: "staff.csv", mimeType: "text/csv", buffer: Buffer.from(good) });
+  await expect(im.getByRole("table", { name: "Import preview" })).toContainText("update");
+  await im.getByRole("button", { name: "Import 1 rows" }).click();
+  await expect(im.getByRole("status")).toContainText("Imported 1 rows: 0 new, 1 updated");
+  await expect(im.getByLabel("Import progress").locator("progress")).toHaveAttribute("value", "4");
+  await im.getByRole("button", { name: "Done" }).click();
+  await expect(row).toContainText("Sales");
+  await expect(row).toContainText("Chief");
+
+  // Export: the file is the list, as CSV.
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export CSV" }).click();
+  const file = readFileSync((await (await download).path())!, "utf8");
+  expect(file.split("\n")[0]).toContain("staff_id,email,name,department");
+  expect(file).toContain("E0001");
+  expect(file).toContain('"two\r\nlines"');
+  await shot(page, "13-staff");
+
+  // Deactivate: resigned, and the dashboard follows.
+  await page.getByRole("button", { name: `Deactivate ${OWNER.name}` }).click();
+  const de = page.getByRole("dialog", { name: "Deactivate" });
+  await de.getByRole("button", { name: "Deactivate" }).click();
+  await expect(de).toBeHidden();
+  await expect(row).toContainText("resigned");
+  await expect(page.getByRole("img", { name: /0 active, 1 inactive/ })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
 test("account: display name and password change", async ({ page }) => {
   const base = process.env.KEEL_URL!;
   const problems = watchConsole(page);

@@ -9,6 +9,7 @@ import { Shell, WorkspaceList, Home } from "./pages/workspaces";
 import { Projects } from "./pages/projects";
 import { Members } from "./pages/members";
 import { Departments } from "./pages/org";
+import { StaffPage } from "./pages/staff";
 import { IssueDetail, IssueList, TimeReport } from "./pages/issues";
 import { Cycles, Modules, ViewIssues, Views } from "./pages/planning";
 import { WorkspaceHome } from "./pages/home";
@@ -65,6 +66,7 @@ export function App() {
         <Route path="/w/:slug" element={<Projects />} />
         <Route path="/w/:slug/members" element={<Members />} />
         <Route path="/w/:slug/departments" element={<Departments />} />
+        <Route path="/w/:slug/staff" element={<StaffPage />} />
         <Route path="/w/:slug/p/:pid" element={<IssueList />} />
         <Route path="/w/:slug/p/:pid/issues/:iid" element={<IssueDetail />} />
         <Route path="/w/:slug/p/:pid/time" element={<TimeReport />} />

@@ -22,6 +22,17 @@ export function deptRules(d: { name: string; code: string; short_name: string; d
   return out;
 }
 
+/** The server's rules of a staff record (`org::records::STAFF_PROFILES`, `STAFF_PRIVATE`). */
+export function staffRules(s: { staff_id: string; phone: string; position: string; job_grade: string }): Errors {
+  const out: Errors = {};
+  if (!/^[A-Za-z0-9_-]{1,8}$/.test(s.staff_id.trim())) out.staff_id = "1–8 letters, digits, - or _";
+  const phone = s.phone.trim();
+  if (phone && (phone.length > 20 || !/^[0-9 +().-]+$/.test(phone) || !/[0-9]/.test(phone))) out.phone = "Up to 20 digits, spaces or + - ( ) .";
+  if (s.position.trim().length > 255) out.position = "At most 255 characters";
+  if (s.job_grade.trim().length > 50) out.job_grade = "At most 50 characters";
+  return out;
+}
+
 export function check(fields: Record<string, [string, (v: string) => string]>): Errors {
   const out: Errors = {};
   for (const [k, [v, rule]] of Object.entries(fields)) {

@@ -96,6 +96,7 @@ export function Shell() {
               </NavLink>
               <NavLink to={`/w/${slug}/members`}>Members</NavLink>
               <NavLink to={`/w/${slug}/departments`}>Departments</NavLink>
+              <NavLink to={`/w/${slug}/staff`}>Staff</NavLink>
             </nav>
           ) : null}
           <nav className="nav" aria-label="Personal">
