@@ -198,29 +198,17 @@ pub fn parse_csv(text: &str) -> Result<Vec<Row>, AppError> {
     let names: Vec<String> = r.headers().map_err(bad)?.iter().map(column_name).collect();
     check_header(&names)?;
     let mut rows = Vec::new();
-    // Line numbers from byte offsets: the reader's own count is one short after a CRLF
-    // (a record's start is taken before the LF).
-    let (mut seen, mut line) = (0usize, 1usize);
-    for rec in r.records() {
+    for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(bad)?;
-        if rows.len() == MAX_ROWS {
-            return Err(too_large(MAX_ROWS));
-        }
         // A spreadsheet's trailing empty lines are no rows.
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let at = rec.position().map_or(seen, |p| p.byte() as usize).min(text.len());
-        let mut at_line_start = at;
-        while text.as_bytes().get(at_line_start) == Some(&b'\n') || text.as_bytes().get(at_line_start) == Some(&b'\r') {
-            at_line_start += 1;
+        if rows.len() == MAX_ROWS {
+            return Err(too_large(MAX_ROWS));
         }
-        line += text.as_bytes()[seen.min(at_line_start)..at_line_start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        seen = at_line_start;
-        let row = line;
+        // As a spreadsheet numbers rows: the header is 1, a cell's newlines start no row.
+        let row = i + 2;
         let cells = names.iter().cloned().zip(rec.iter().map(str::to_string)).collect();
         rows.push(Row { row, cells });
     }
@@ -312,8 +300,8 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].cells["staff_id"], "E1");
         assert_eq!(rows[0].cells["notes"], "two\r\nlines; and a semicolon");
-        // Row numbers are the spreadsheet's: the quoted newline makes E2 row 4.
-        assert_eq!((rows[0].row, rows[1].row), (2, 4));
+        // Row numbers are the spreadsheet's: a quoted newline starts no row.
+        assert_eq!((rows[0].row, rows[1].row), (2, 3));
         let plain = parse_csv("staff_id,email\nE1,a@x.io\nE2,b@x.io\n").unwrap();
         assert_eq!((plain[0].row, plain[1].row), (2, 3));
         assert_eq!(delimiter("a,b;c;d\n"), b';');

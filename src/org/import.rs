@@ -126,20 +126,33 @@ fn world(c: &Connection, ws: &str) -> Result<World, AppError> {
     })
 }
 
-/// Whether applying `i` to `r` would change nothing.
-fn unchanged(r: &StaffRow, i: &StaffInput) -> bool {
-    let same = |given: &Option<String>, cur: &str| given.as_deref().is_none_or(|g| g == cur);
-    let same_opt = |given: &Option<Option<String>>, cur: &Option<String>| given.as_ref().is_none_or(|g| g == cur);
+fn same(given: &Option<String>, cur: &str) -> bool {
+    given.as_deref().is_none_or(|g| g == cur)
+}
+
+fn same_opt(given: &Option<Option<String>>, cur: &Option<String>) -> bool {
+    given.as_ref().is_none_or(|g| g == cur)
+}
+
+/// Whether applying `i` to `r` leaves the profile (the part members' devices see) as it is.
+fn profile_unchanged(r: &StaffRow, i: &StaffInput) -> bool {
     same(&i.staff_id, &r.staff_id)
         && same_opt(&i.department_id, &r.department_id)
         && same(&i.position, &r.position)
-        && same(&i.job_grade, &r.job_grade)
-        && same(&i.phone, &r.phone)
         && same_opt(&i.date_of_joining, &r.date_of_joining)
         && same_opt(&i.date_of_leaving, &r.date_of_leaving)
         && same(&i.employment_status, &r.employment_status)
         && i.is_department_manager.is_none_or(|m| m == r.is_department_manager)
-        && same(&i.notes, &r.notes)
+}
+
+/// Whether applying `i` to `r` leaves the private fields as they are.
+fn private_unchanged(r: &StaffRow, i: &StaffInput) -> bool {
+    same(&i.job_grade, &r.job_grade) && same(&i.phone, &r.phone) && same(&i.notes, &r.notes)
+}
+
+/// Whether applying `i` to `r` would change nothing.
+fn unchanged(r: &StaffRow, i: &StaffInput) -> bool {
+    profile_unchanged(r, i) && private_unchanged(r, i)
 }
 
 /// Checks every row against the workspace; answers the rows to write and every problem.
@@ -351,12 +364,13 @@ pub(super) fn import(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, rows: &[Row]) 
                         e.create("staff_profiles", &key, &f)?;
                     }
                 }
-                Some(_) => {
+                // Only what differs is written: a change of private fields alone leaves the
+                // profile that members' devices see (and its `updated_at`) as it was.
+                Some(b) if !profile_unchanged(b, &p.input) => {
                     let (f, _) = changed_fields(&p.input, &now);
-                    if !f.is_empty() {
-                        e.set("staff_profiles", &key, &f)?;
-                    }
+                    e.set("staff_profiles", &key, &f)?;
                 }
+                Some(_) => {}
             }
         }
         Ok(())
@@ -368,7 +382,9 @@ pub(super) fn import(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, rows: &[Row]) 
             let had = private_exists.get(&p.user).copied().unwrap_or(false);
             let (_, q) = changed_fields(&p.input, &now);
             match (&p.before, had) {
-                (Some(_), true) if !q.is_empty() => e.set("staff_private", &key, &q)?,
+                (Some(b), true) if !q.is_empty() && !private_unchanged(b, &p.input) => {
+                    e.set("staff_private", &key, &q)?
+                }
                 (Some(_), true) => {}
                 (_, true) => e.set("staff_private", &key, &private_fields(ws, &p.user, &p.input, &by, &now))?,
                 (_, false) => e.create("staff_private", &key, &private_fields(ws, &p.user, &p.input, &by, &now))?,

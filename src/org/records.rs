@@ -241,6 +241,12 @@ fn check_staff_profile(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if !matches!(c.int("is_department_manager"), Some(0 | 1)) {
         return Err(AppError::field("is_department_manager", "must be true or false"));
     }
+    if c.int("is_department_manager") == Some(1) && !c.text("employment_status").is_some_and(is_current) {
+        return Err(AppError::field(
+            "is_department_manager",
+            "only a person who works here now manages a department",
+        ));
+    }
     if c.text("position").is_some_and(|p| p.chars().any(char::is_control)) {
         return Err(AppError::field("position", "must not contain control characters"));
     }
@@ -358,6 +364,39 @@ fn check_staff_transfer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         return Err(AppError::refused(
             "immutable_field",
             "a transfer is history and does not change",
+        ));
+    }
+    // Its author is whoever records it, and it records where the person works now.
+    if !cx.is_me(c.text("created_by")) {
+        return Err(AppError::refused(
+            "wrong_author",
+            "a transfer is recorded under its author's own name",
+        ));
+    }
+    let ws = cx.doc.workspace_id.as_str();
+    let user = c.text("user_id").unwrap_or_default();
+    let Some(p) = store::profile_facts(cx.conn, ws, user)? else {
+        return Err(AppError::field("user_id", "has no staff record in this workspace"));
+    };
+    if !is_current(&p.status) {
+        return Err(AppError::refused(
+            "staff_inactive",
+            format!("a person who is {} is not transferred", p.status),
+        ));
+    }
+    if p.department_id.as_deref() != c.text("to_department_id") {
+        return Err(AppError::refused(
+            "transfer_mismatch",
+            "a transfer records the department the person's record names now",
+        ));
+    }
+    if p.date_of_joining
+        .as_deref()
+        .is_some_and(|j| c.text("effective_date").is_some_and(|d| d < j))
+    {
+        return Err(AppError::field(
+            "effective_date",
+            "must not be before the date of joining",
         ));
     }
     Ok(())

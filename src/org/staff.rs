@@ -175,6 +175,17 @@ impl StaffInput {
                 c.add(f, "must be a date like 2026-11-22");
             }
         }
+        if self.is_department_manager == Some(true)
+            && self
+                .employment_status
+                .as_deref()
+                .is_some_and(|s| !records::is_current(s))
+        {
+            c.add(
+                "is_department_manager",
+                "only a person who works here now manages a department",
+            );
+        }
         if let (Some(Some(from)), Some(Some(to))) = (&self.date_of_joining, &self.date_of_leaving) {
             if to < from && records::valid_day(from) && records::valid_day(to) {
                 c.add("date_of_leaving", "must not be before the date of joining");
@@ -188,7 +199,7 @@ impl StaffInput {
 /// Which staff records a list (or an export) answers, and in which order.
 #[derive(Debug, Clone, Default)]
 pub struct StaffFilter {
-    /// In this department (`Some(None)`: in none).
+    /// In this department (`Some(None)`: in none, or in one deleted since).
     pub department: Option<Option<String>>,
     /// With the department's whole subtree.
     pub subtree: bool,

@@ -249,7 +249,7 @@ pub(crate) struct StaffWhere {
 }
 
 const STAFF_WHERE: &str = "WHERE s.workspace_id = ?1 AND s.deleted_at IS NULL
-     AND (?2 IS NULL OR COALESCE(s.department_id, '') IN (SELECT value FROM json_each(?2)))
+     AND (?2 IS NULL OR COALESCE(d.id, '') IN (SELECT value FROM json_each(?2)))
      AND (?3 IS NULL OR s.employment_status IN (SELECT value FROM json_each(?3)))
      AND (?4 IS NULL OR instr(lower(u.display_name), ?4) > 0 OR instr(lower(u.email), ?4) > 0
           OR instr(lower(s.staff_id), ?4) > 0 OR instr(lower(s.position), ?4) > 0)";
@@ -375,4 +375,26 @@ pub(crate) fn deleted_staff(c: &Connection, ws: &str) -> rusqlite::Result<Vec<St
         c.prepare_cached("SELECT user_id FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NOT NULL")?;
     let rows = stmt.query_map([ws], |r| r.get(0))?.collect();
     rows
+}
+
+/// What the rules of a transfer need of a person's live staff record.
+pub(crate) struct ProfileFacts {
+    pub department_id: Option<String>,
+    pub status: String,
+    pub date_of_joining: Option<String>,
+}
+
+pub(crate) fn profile_facts(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Option<ProfileFacts>> {
+    c.prepare_cached(
+        "SELECT department_id, employment_status, date_of_joining FROM staff_profiles
+         WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
+    )?
+    .query_row([ws, user], |r| {
+        Ok(ProfileFacts {
+            department_id: r.get(0)?,
+            status: r.get(1)?,
+            date_of_joining: r.get(2)?,
+        })
+    })
+    .optional()
 }

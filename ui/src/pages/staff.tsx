@@ -21,6 +21,8 @@ const SORTS: [string, string][] = [
   ["employment_status", "Status"],
 ];
 const PER_PAGE = 25;
+/** Statuses of people who work here now: they can be transferred. */
+const CURRENT = new Set(["active", "probation", "suspended"]);
 
 function flatten(nodes: Node[], out: Node[] = []): Node[] {
   for (const n of nodes) {
@@ -193,9 +195,11 @@ export function StaffPage() {
                         <button type="button" aria-label={`Edit ${s.display_name}`} onClick={() => setEditing(s)}>
                           Edit
                         </button>
-                        <button type="button" aria-label={`Transfer ${s.display_name}`} onClick={() => setMoving(s)}>
-                          Transfer
-                        </button>
+                        {CURRENT.has(s.employment_status) ? (
+                          <button type="button" aria-label={`Transfer ${s.display_name}`} onClick={() => setMoving(s)}>
+                            Transfer
+                          </button>
+                        ) : null}
                         {s.employment_status !== "resigned" ? (
                           <button type="button" className="danger" aria-label={`Deactivate ${s.display_name}`} onClick={() => setLeaving(s)}>
                             Deactivate
