@@ -225,6 +225,11 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         Project(ProjRole::Guest),
     ),
     (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/activity",
+        Project(ProjRole::Member),
+    ),
+    (
         "POST",
         "/api/v1/workspaces/{slug}/projects/{project_id}/members",
         Project(ProjRole::Admin),

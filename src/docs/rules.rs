@@ -168,6 +168,7 @@ pub const REGISTRY: &[&Rules] = &[
     &crate::org::records::STAFF_TRANSFERS,
     &crate::work::records::PROJECTS,
     &crate::work::records::PROJECT_MEMBERS,
+    &crate::work::records::PROJECT_ACTIVITY,
     &crate::issues::records::STATES,
     &crate::issues::records::LABELS,
     &crate::issues::records::ISSUES,
@@ -207,7 +208,7 @@ pub struct Derived {
 pub type Follower = fn(&Who, &DocRef, &[Change]) -> Vec<Derived>;
 
 /// Every follower.
-pub const FOLLOWERS: &[Follower] = &[crate::issues::activity::follow];
+pub const FOLLOWERS: &[Follower] = &[crate::issues::activity::follow, crate::work::history::follow];
 
 pub fn rules_of(table: &str) -> Option<&'static Rules> {
     REGISTRY.iter().copied().find(|r| r.table == table)

@@ -229,7 +229,19 @@ pub const TABLES: &[TableSpec] = &[
         name: "project_members",
         kind: DocKind::Project,
         shape: Shape::Fields,
-        cols: cols!["workspace_id": Text, "project_id": Text, "user_id": Text, "role": Text],
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "user_id": Text, "role": Text,
+            "manual": Int, "via_departments": Text
+        ],
+    },
+    TableSpec {
+        name: "project_activity",
+        kind: DocKind::Project,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "project_id": Text, "user_id": Text, "verb": Text,
+            "old_value": Text, "new_value": Text
+        ],
     },
     TableSpec {
         name: "states",

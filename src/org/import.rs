@@ -404,5 +404,6 @@ pub(super) fn import(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, rows: &[Row]) 
         }
         Ok(())
     })?;
+    super::managers::reconcile(ctx, who, ws, None)?;
     Ok(report(false, rows.len(), &planned, Vec::new()))
 }

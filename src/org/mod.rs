@@ -5,12 +5,14 @@
 
 mod csv;
 mod import;
+mod managers;
 pub mod records;
 pub(crate) mod routes;
 mod staff;
 pub(crate) mod store;
 
 pub use import::{ImportReport, RowAction, RowPlan};
+pub use managers::{department_names, reconcile as reconcile_managers};
 pub use staff::{
     DepartmentCount, Staff, StaffFilter, StaffInput, StaffSort, StaffStats, StaffView, StatusCount, TransferView,
 };
@@ -456,6 +458,7 @@ impl Org<'_> {
                         id.clone()
                     }
                 };
+                managers::reconcile(ctx, &who, &ws, None)?;
                 Ok(id)
             })
             .await?;
@@ -563,6 +566,7 @@ impl Org<'_> {
                         .collect();
                     staff::record_moves(ctx, &who, &ws, &moves)?;
                 }
+                managers::reconcile(ctx, &who, &ws, None)?;
                 Ok(())
             })
             .await

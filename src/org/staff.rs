@@ -459,6 +459,18 @@ pub(super) fn save_in(
     i: &StaffInput,
     create: bool,
 ) -> Result<(), AppError> {
+    save_records(ctx, who, ws, user, i, create)?;
+    super::managers::reconcile(ctx, who, ws, None).map(|_| ())
+}
+
+fn save_records(
+    ctx: &mut WriteCtx<'_>,
+    who: &Who,
+    ws: &str,
+    user: &str,
+    i: &StaffInput,
+    create: bool,
+) -> Result<(), AppError> {
     let now = now_rfc3339();
     let by = who.user_id().unwrap_or_default().to_string();
     let key = staff_key(ws, user);
@@ -618,6 +630,8 @@ impl Staff<'_> {
                         &key,
                         &[
                             ("department_id", to.clone().into()),
+                            // Moving does not make a manager of the department moved to.
+                            ("is_department_manager", false.into()),
                             ("updated_at", now.as_str().into()),
                         ],
                     )
@@ -629,7 +643,8 @@ impl Staff<'_> {
                     date,
                     reason,
                 };
-                record_moves(ctx, &who, &ws, &[m])
+                record_moves(ctx, &who, &ws, &[m])?;
+                super::managers::reconcile(ctx, &who, &ws, None).map(|_| ())
             })
             .await?;
         self.get(w, user).await
@@ -669,7 +684,8 @@ impl Staff<'_> {
                             ("updated_at", now.as_str().into()),
                         ],
                     )
-                })
+                })?;
+                super::managers::reconcile(ctx, &who, &ws, None).map(|_| ())
             })
             .await?;
         self.get(w, user).await
@@ -693,7 +709,7 @@ impl Staff<'_> {
                 if store::private_exists(ctx.conn, &key)? {
                     ctx.edit(&who, &DocRef::staff(&ws), |e| e.set("staff_private", &key, &gone))?;
                 }
-                Ok(())
+                super::managers::reconcile(ctx, &who, &ws, None).map(|_| ())
             })
             .await
     }

@@ -398,3 +398,31 @@ pub(crate) fn profile_facts(c: &Connection, ws: &str, user: &str) -> rusqlite::R
     })
     .optional()
 }
+
+/// People flagged as their department's manager, with a current status: (department, user).
+pub(crate) fn flagged_managers(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT department_id, user_id FROM staff_profiles
+         WHERE workspace_id = ?1 AND deleted_at IS NULL AND is_department_manager = 1
+         AND department_id IS NOT NULL AND employment_status IN ('active', 'probation', 'suspended')",
+    )?;
+    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    rows
+}
+
+/// People whose live staff record says they no longer work here.
+pub(crate) fn former_staff(c: &Connection, ws: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT user_id FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL
+         AND employment_status NOT IN ('active', 'probation', 'suspended')",
+    )?;
+    let rows = stmt.query_map([ws], |r| r.get(0))?.collect();
+    rows
+}
+
+/// Names of a workspace's departments (deleted ones too), by id.
+pub(crate) fn department_names(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = c.prepare_cached("SELECT id, name FROM departments WHERE workspace_id = ?1")?;
+    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    rows
+}

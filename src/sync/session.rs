@@ -752,6 +752,12 @@ impl Session {
                     crate::work::resolve_duplicate_identifiers(ctx, &d2.workspace_id)?;
                 }
             }
+            // The manager rule follows a device's change of the tree, of staff records or of
+            // a project's link where it arrives (`org::reconcile_managers`).
+            let org_doc = matches!(d2.kind, DocKind::Workspace | DocKind::Project);
+            if applied.changed && org_doc && matches!(remote, Remote::Device { .. }) {
+                crate::org::reconcile_managers(ctx, &Who::System, &d2.workspace_id, None)?;
+            }
             Ok(applied.changed)
         })
     }

@@ -2,6 +2,7 @@
 //! own yrs document holding its record and members, projected into `projects` and
 //! `project_members`.
 
+pub mod history;
 pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
@@ -51,6 +52,94 @@ pub struct ProjectMemberView {
     /// Hidden from guests.
     pub email: Option<String>,
     pub created_at: String,
+    /// A person added them (every membership made before the manager rule counts so).
+    pub added_by_hand: bool,
+    /// The departments whose management brings them in (the manager rule, seed 003).
+    pub through_departments: Vec<DepartmentRef>,
+}
+
+/// A department a membership goes through, with its name while it exists.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepartmentRef {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// Why a membership exists: added by hand, through managing departments, or both.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MembershipReason {
+    pub by_hand: bool,
+    pub departments: Vec<DepartmentRef>,
+}
+
+/// One event of a project's history: somebody joined or left it, or their role or the
+/// reason they are in it changed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectEventView {
+    pub id: String,
+    /// Whom it is about.
+    pub user_id: String,
+    pub user_name: String,
+    /// `joined`, `left`, `role_changed` or `reason_changed`.
+    pub verb: String,
+    /// The role they joined with, or have now (`role_changed`).
+    pub role: Option<String>,
+    /// The role they had (`role_changed`).
+    pub old_role: Option<String>,
+    /// Why they were in it (`left`, `reason_changed`).
+    pub before: Option<MembershipReason>,
+    /// Why they are in it (`joined`, `reason_changed`).
+    pub after: Option<MembershipReason>,
+    pub created_at: String,
+    /// Who made the change; `null` for the manager rule run by the server.
+    pub created_by: Option<String>,
+    pub created_by_name: Option<String>,
+}
+
+/// A membership record as the manager rule sees it.
+#[derive(Debug, Clone)]
+pub struct MembershipRecord {
+    pub id: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub manual: bool,
+    pub via: Vec<String>,
+    pub live: bool,
+}
+
+/// `via_departments` as stored: department ids, comma-separated, sorted.
+pub fn parse_via(v: Option<&str>) -> Vec<String> {
+    v.map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+pub fn format_via(ids: &[String]) -> Option<String> {
+    (!ids.is_empty()).then(|| ids.join(","))
+}
+
+/// One event of a project's history, as stored.
+#[derive(Debug, Clone)]
+pub struct ProjectEventRow {
+    pub id: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub verb: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub created_at: String,
+    pub created_by: Option<String>,
+    pub created_by_name: Option<String>,
+}
+
+/// The live, unarchived projects of a workspace and the department each links to.
+pub fn open_project_links(c: &rusqlite::Connection, ws: &str) -> rusqlite::Result<Vec<(String, Option<String>)>> {
+    store::open_project_links(c, ws)
+}
+
+/// Every membership record of a workspace's projects.
+pub fn membership_records(c: &rusqlite::Connection, ws: &str) -> rusqlite::Result<Vec<MembershipRecord>> {
+    store::membership_records(c, ws)
 }
 
 /// A request's project, as resolved by the policy layer.
@@ -432,6 +521,7 @@ impl Projects<'_> {
                     }
                 }
                 let mut fields: Vec<(&str, Val)> = Vec::new();
+                let relinked = patch.linked_department_id.is_some();
                 if let Some(v) = patch.linked_department_id {
                     fields.push(("linked_department_id", v.into()));
                 }
@@ -456,6 +546,10 @@ impl Projects<'_> {
                         e.set("projects", &pid, &fields)
                     })?;
                 }
+                // Its department's managers join it (or leave it) with the link.
+                if relinked {
+                    crate::org::reconcile_managers(ctx, &who, &ws_id, Some(&pid))?;
+                }
                 reload(ctx.conn, &ws_id, &pid, &uid)
             })
             .await
@@ -477,6 +571,9 @@ impl Projects<'_> {
                         &[("archived_at", at), ("updated_at", now.as_str().into())],
                     )
                 })?;
+                if !archived {
+                    crate::org::reconcile_managers(ctx, &who, &ws_id, Some(&pid))?;
+                }
                 reload(ctx.conn, &ws_id, &pid, &uid)
             })
             .await
@@ -501,13 +598,78 @@ impl Projects<'_> {
     }
 
     pub async fn members(&self, pc: &ProjCtx, p: PageParams) -> Result<Page<ProjectMemberView>, AppError> {
-        let pid = pc.project.id.clone();
+        let (ws, pid) = (pc.ws.ws.id.clone(), pc.project.id.clone());
         let show_email = pc.ws.role > WsRole::Guest;
         let (limit, offset) = p.limit_offset();
         let (items, total) = self
             .0
             .readers
-            .read(move |c| Ok(store::list_members(c, &pid, show_email, limit, offset)?))
+            .read(move |c| {
+                let (mut items, total) = store::list_members(c, &pid, show_email, limit, offset)?;
+                let names = crate::org::department_names(c, &ws)?;
+                for m in &mut items {
+                    for d in &mut m.through_departments {
+                        d.name = names.get(&d.id).cloned();
+                    }
+                }
+                Ok((items, total))
+            })
+            .await?;
+        Ok(Page::new(items, total, p))
+    }
+
+    /// The project's history, newest first.
+    pub async fn activity(&self, pc: &ProjCtx, p: PageParams) -> Result<Page<ProjectEventView>, AppError> {
+        let (ws, pid) = (pc.ws.ws.id.clone(), pc.project.id.clone());
+        let (limit, offset) = p.limit_offset();
+        let (items, total) = self
+            .0
+            .readers
+            .read(move |c| {
+                let (rows, total) = store::project_activity(c, &pid, limit, offset)?;
+                let names = crate::org::department_names(c, &ws)?;
+                let reason = |v: &Option<String>| {
+                    v.as_ref().map(|v| {
+                        let parts: Vec<&str> = v.split(',').filter(|x| !x.is_empty()).collect();
+                        MembershipReason {
+                            by_hand: parts.contains(&"hand"),
+                            departments: parts
+                                .iter()
+                                .filter(|x| **x != "hand")
+                                .map(|id| DepartmentRef {
+                                    id: (*id).to_string(),
+                                    name: names.get(*id).cloned(),
+                                })
+                                .collect(),
+                        }
+                    })
+                };
+                let items = rows
+                    .into_iter()
+                    .map(|r| {
+                        let (role, before, after) = match r.verb.as_str() {
+                            "joined" => (r.old_value.clone(), None, reason(&r.new_value)),
+                            "left" => (None, reason(&r.old_value), None),
+                            "reason_changed" => (None, reason(&r.old_value), reason(&r.new_value)),
+                            _ => (r.new_value.clone(), None, None),
+                        };
+                        ProjectEventView {
+                            id: r.id,
+                            user_id: r.user_id,
+                            user_name: r.user_name,
+                            verb: r.verb.clone(),
+                            role,
+                            old_role: (r.verb == "role_changed").then_some(r.old_value).flatten(),
+                            before,
+                            after,
+                            created_at: r.created_at,
+                            created_by: r.created_by,
+                            created_by_name: r.created_by_name,
+                        }
+                    })
+                    .collect();
+                Ok((items, total))
+            })
             .await?;
         Ok(Page::new(items, total, p))
     }
@@ -526,13 +688,30 @@ impl Projects<'_> {
             .write(move |ctx| {
                 // Who may join, with which role, is the record's rule
                 // (`records::PROJECT_MEMBERS`), the same for a device's update.
-                if store::membership(ctx.conn, &pid, &user_id)?.is_some() {
-                    return Err(AppError::conflict(
-                        "already_member",
-                        "this person is already a project member",
-                    ));
-                }
                 let now = now_rfc3339();
+                if let Some((rec, _)) = store::membership(ctx.conn, &pid, &user_id)? {
+                    // A member through a department only is now added by hand too, and stays
+                    // when the department no longer brings them.
+                    if store::membership_is_manual(ctx.conn, &rec)? {
+                        return Err(AppError::conflict(
+                            "already_member",
+                            "this person is already a project member",
+                        ));
+                    }
+                    ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
+                        e.set(
+                            "project_members",
+                            &rec,
+                            &[
+                                ("manual", 1i64.into()),
+                                ("role", role.as_str().into()),
+                                ("updated_at", now.as_str().into()),
+                            ],
+                        )
+                    })?;
+                    return store::member(ctx.conn, &pid, &user_id)?
+                        .ok_or_else(|| AppError::internal("member not projected"));
+                }
                 ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.create(
                         "project_members",

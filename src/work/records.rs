@@ -85,6 +85,30 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         .text("role")
         .and_then(ProjRole::parse)
         .ok_or_else(|| AppError::field("role", "must be guest, member or admin"))?;
+    if !matches!(c.int("manual"), None | Some(0 | 1)) {
+        return Err(AppError::field("manual", "must be true or false"));
+    }
+    let via = super::parse_via(c.text("via_departments"));
+    let uuid = |s: &String| s.len() == 36 && uuid::Uuid::parse_str(s).is_ok();
+    if via.len() > 32 || !via.iter().all(uuid) || !via.windows(2).all(|w| w[0] < w[1]) {
+        return Err(AppError::field(
+            "via_departments",
+            "must be department ids, comma-separated, in order, at most 32",
+        ));
+    }
+    if c.int("manual") == Some(0) && via.is_empty() && !c.is_deleted() {
+        return Err(AppError::field(
+            "via_departments",
+            "a membership nobody added by hand needs a department that brings it",
+        ));
+    }
+    // Only the manager rule ends a membership that departments hold: it clears them first.
+    if cx.is_person() && c.is_delete() && !via.is_empty() {
+        return Err(AppError::conflict(
+            "member_through_department",
+            "this person is a member because they manage a department linked to this project; change the department's manager instead",
+        ));
+    }
     let pid = cx.scope.project.as_deref().unwrap_or_default();
     // A membership that stays removed is nobody's change.
     let settled = c.is_deleted() && !c.is_delete();
@@ -125,4 +149,45 @@ fn may_change_member(cx: &RuleCtx<'_>, c: &Change, role: ProjRole, pid: &str) ->
         return Ok(());
     }
     cx.require_project(ProjRole::Admin, "changing project members")
+}
+
+pub const PROJECT_ACTIVITY: Rules = Rules {
+    table: "project_activity",
+    immutable: &["user_id", "verb", "old_value", "new_value", "created_at"],
+    refs: &[],
+    max_len: &[("verb", 20), ("old_value", 2000), ("new_value", 2000)],
+    check: check_project_activity,
+};
+
+/// A project's history is written once, by whoever changed the membership it records.
+fn check_project_activity(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if !matches!(
+        c.text("verb"),
+        Some("joined" | "left" | "role_changed" | "reason_changed")
+    ) {
+        return Err(AppError::field(
+            "verb",
+            "must be joined, left, role_changed or reason_changed",
+        ));
+    }
+    if !cx.is_person() {
+        return Ok(());
+    }
+    if c.before.is_some() {
+        return Err(AppError::refused(
+            "update_rejected",
+            "a project's history is never rewritten",
+        ));
+    }
+    if !cx.is_me(c.text("created_by")) {
+        return Err(AppError::refused(
+            "update_rejected",
+            "history is recorded by the one who acts",
+        ));
+    }
+    // Those who change memberships record it; anyone records their own leaving.
+    if c.text("verb") == Some("left") && cx.is_me(c.text("user_id")) {
+        return Ok(());
+    }
+    cx.require_project(ProjRole::Admin, "recording a project's history")
 }

@@ -24,6 +24,20 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(unarchive_project))
         .routes(routes!(list_project_members, add_project_member))
         .routes(routes!(change_project_member, remove_project_member))
+        .routes(routes!(project_activity))
+}
+
+/// The project's history: who joined or left it, role changes, and why each member is in
+/// it (by hand, or through managing a department), newest first (project members).
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/projects/{project_id}/activity", tag = "projects",
+    params(("slug" = String, Path), ("project_id" = String, Path), PageQuery),
+    responses((status = 200, body = Page<super::ProjectEventView>)))]
+async fn project_activity(
+    State(app): State<App>,
+    p: ProjCtx,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> Result<Json<Page<super::ProjectEventView>>, AppError> {
+    Ok(Json(Projects(&app).activity(&p, q.parse()?).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -180,7 +180,8 @@ pub(crate) fn admin_count(c: &Connection, project_id: &str) -> rusqlite::Result<
     )
 }
 
-const PM_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
+const PM_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at,
+            m.manual, m.via_departments
      FROM project_members m LEFT JOIN users u ON u.id = m.user_id
      WHERE m.project_id = ?1 AND m.deleted_at IS NULL";
 
@@ -193,6 +194,11 @@ fn pm_view(r: &Row<'_>, show_email: bool) -> rusqlite::Result<ProjectMemberView>
         display_name: r.get(3)?,
         email: if show_email { r.get(4)? } else { None },
         created_at: r.get(5)?,
+        added_by_hand: r.get::<_, Option<i64>>(6)? != Some(0),
+        through_departments: super::parse_via(r.get::<_, Option<String>>(7)?.as_deref())
+            .into_iter()
+            .map(|id| super::DepartmentRef { id, name: None })
+            .collect(),
     })
 }
 
@@ -224,4 +230,80 @@ pub(crate) fn member(c: &Connection, project_id: &str, user_id: &str) -> rusqlit
         |r| pm_view(r, true),
     )
     .optional()
+}
+
+/// The live, unarchived projects of a workspace with the department each names as its own
+/// (`linked_department_id`), for the manager rule.
+pub(crate) fn open_project_links(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(String, Option<String>)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, linked_department_id FROM projects
+         WHERE workspace_id = ?1 AND deleted_at IS NULL AND archived_at IS NULL",
+    )?;
+    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    rows
+}
+
+/// Every membership record of a workspace's projects, live or removed.
+pub(crate) fn membership_records(c: &Connection, ws: &str) -> rusqlite::Result<Vec<super::MembershipRecord>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, project_id, user_id, role, manual, via_departments, deleted_at IS NULL
+         FROM project_members WHERE workspace_id = ?1",
+    )?;
+    let rows = stmt
+        .query_map([ws], |r| {
+            Ok(super::MembershipRecord {
+                id: r.get(0)?,
+                project_id: r.get(1)?,
+                user_id: r.get(2)?,
+                role: r.get(3)?,
+                manual: r.get::<_, Option<i64>>(4)? != Some(0),
+                via: super::parse_via(r.get::<_, Option<String>>(5)?.as_deref()),
+                live: r.get(6)?,
+            })
+        })?
+        .collect();
+    rows
+}
+
+/// A project's history, newest first.
+pub(crate) fn project_activity(
+    c: &Connection,
+    project_id: &str,
+    limit: i64,
+    offset: i64,
+) -> rusqlite::Result<(Vec<super::ProjectEventRow>, i64)> {
+    let total = c
+        .prepare_cached("SELECT COUNT(*) FROM project_activity WHERE project_id = ?1 AND deleted_at IS NULL")?
+        .query_row([project_id], |r| r.get(0))?;
+    let mut stmt = c.prepare_cached(
+        "SELECT a.id, a.user_id, COALESCE(u.display_name, ''), a.verb, a.old_value, a.new_value, a.created_at,
+                a.created_by, b.display_name
+         FROM project_activity a LEFT JOIN users u ON u.id = a.user_id LEFT JOIN users b ON b.id = a.created_by
+         WHERE a.project_id = ?1 AND a.deleted_at IS NULL
+         ORDER BY a.created_at DESC, a.id DESC LIMIT ?2 OFFSET ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![project_id, limit, offset], |r| {
+            Ok(super::ProjectEventRow {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                user_name: r.get(2)?,
+                verb: r.get(3)?,
+                old_value: r.get(4)?,
+                new_value: r.get(5)?,
+                created_at: r.get(6)?,
+                created_by: r.get(7)?,
+                created_by_name: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+/// Whether a membership record was added by a person (`manual` 1 or unset).
+pub(crate) fn membership_is_manual(c: &Connection, id: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT manual FROM project_members WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, Option<i64>>(0))
+        .optional()
+        .map(|m| m.flatten() != Some(0))
 }

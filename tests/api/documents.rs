@@ -111,6 +111,23 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
         .await
         .ok(201);
     }
+    // P1 is Platform's project: its manager is in it by hand and through the department,
+    // and the project's history says so.
+    let p1 = app.dump("SELECT id FROM projects WHERE identifier = 'P1'")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.patch(
+        &format!("/api/v1/workspaces/acme/projects/{p1}"),
+        &o.token,
+        json!({"linked_department_id": plat}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        app.dump("SELECT via_departments FROM project_members WHERE manual IS NULL AND via_departments IS NOT NULL").len(),
+        1
+    );
     // A merge that gave two projects one identifier (as two offline devices can), resolved
     // by the merge rule: a renamed project and its resolved conflict.
     let twin = app.create_project(&o, "acme", "TWIN", false).await;

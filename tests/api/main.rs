@@ -10,6 +10,7 @@ mod desktop;
 mod documents;
 mod helpers;
 mod issues;
+mod managers;
 mod matrix;
 mod me;
 mod org;

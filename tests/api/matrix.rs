@@ -505,6 +505,11 @@ const PINNED: &[(&str, &str, &str)] = &[
         "Project(Guest)",
     ),
     (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/activity",
+        "Project(Member)",
+    ),
+    (
         "POST",
         "/api/v1/workspaces/{slug}/projects/{project_id}/members",
         "Project(Admin)",

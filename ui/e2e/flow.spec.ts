@@ -643,6 +643,25 @@ test("staff: a record to add, edit and transfer, an import with bad rows then a 
   expect(file).toContain('"two\r\nlines"');
   await shot(page, "13-staff");
 
+  // A manager joins the department's team project, and the project says why.
+  await page.getByRole("link", { name: "Departments" }).click();
+  await page.getByRole("button", { name: "Edit Web" }).click();
+  const dep = page.getByRole("dialog", { name: "Edit department" });
+  await dep.getByLabel("Manager").selectOption({ label: OWNER.name });
+  await dep.getByLabel("Team project").selectOption({ label: "LAUNCH · Launch Pad 2027" });
+  await dep.getByRole("button", { name: "Save" }).click();
+  await expect(dep).toBeHidden();
+  await page.getByRole("link", { name: "Projects" }).click();
+  await page.getByRole("link", { name: "Launch Pad 2027" }).click();
+  await page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Members" }).click();
+  const mrow = page.getByRole("table", { name: "Project members" }).getByRole("row", { name: OWNER.name });
+  await expect(mrow).toContainText("added by hand");
+  await expect(mrow).toContainText("manages Web");
+  await expect(mrow.getByRole("button", { name: `Remove ${OWNER.name}` })).toBeDisabled();
+  await expect(page.getByRole("list", { name: "Project history" })).toContainText("added by hand, manages Web");
+  await shot(page, "14-project-members");
+  await page.getByRole("link", { name: "Staff" }).click();
+
   // Deactivate: resigned, and the dashboard follows.
   await page.getByRole("button", { name: `Deactivate ${OWNER.name}` }).click();
   const de = page.getByRole("dialog", { name: "Deactivate" });

@@ -10,6 +10,7 @@ import { Projects } from "./pages/projects";
 import { Members } from "./pages/members";
 import { Departments } from "./pages/org";
 import { StaffPage } from "./pages/staff";
+import { ProjectMembers } from "./pages/team";
 import { IssueDetail, IssueList, TimeReport } from "./pages/issues";
 import { Cycles, Modules, ViewIssues, Views } from "./pages/planning";
 import { WorkspaceHome } from "./pages/home";
@@ -70,6 +71,7 @@ export function App() {
         <Route path="/w/:slug/p/:pid" element={<IssueList />} />
         <Route path="/w/:slug/p/:pid/issues/:iid" element={<IssueDetail />} />
         <Route path="/w/:slug/p/:pid/time" element={<TimeReport />} />
+        <Route path="/w/:slug/p/:pid/members" element={<ProjectMembers />} />
         <Route path="/w/:slug/p/:pid/cycles" element={<Cycles />} />
         <Route path="/w/:slug/p/:pid/modules" element={<Modules />} />
         <Route path="/w/:slug/p/:pid/views" element={<Views />} />

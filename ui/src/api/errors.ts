@@ -52,6 +52,7 @@ const MESSAGES: Record<string, string> = {
   department_too_deep: "Departments nest at most five levels deep.",
   department_has_children: "Say where this department's sub-departments go first.",
   department_has_staff: "Say where the people of this department go first.",
+  member_through_department: "This person is a member because they manage a department linked to this project. Change the department's manager instead.",
   staff_id_taken: "Another person of this workspace has that staff ID.",
   staff_record_exists: "This person already has a staff record here.",
   staff_already_resigned: "This person has already left.",

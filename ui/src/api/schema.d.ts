@@ -625,6 +625,26 @@ export interface paths {
         patch: operations["update_project"];
         trace?: never;
     };
+    "/api/v1/workspaces/{slug}/projects/{project_id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's history: who joined or left it, role changes, and why each member is in
+         *     it (by hand, or through managing a department), newest first (project members).
+         */
+        get: operations["project_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{slug}/projects/{project_id}/archive": {
         parameters: {
             query?: never;
@@ -1686,6 +1706,11 @@ export interface components {
              */
             subtree_staff_count: number;
         };
+        /** @description A department a membership goes through, with its name while it exists. */
+        DepartmentRef: {
+            id: string;
+            name?: string | null;
+        };
         DepartmentView: {
             /**
              * Format: int64
@@ -1972,6 +1997,11 @@ export interface components {
             role: components["schemas"]["WsRole"];
             user_id: string;
         };
+        /** @description Why a membership exists: added by hand, through managing departments, or both. */
+        MembershipReason: {
+            by_hand: boolean;
+            departments: components["schemas"]["DepartmentRef"][];
+        };
         ModuleBody: {
             description?: string | null;
             /** @description A project member who leads the module; `null` clears. */
@@ -2229,14 +2259,47 @@ export interface components {
             total_pages: number;
         };
         /** @description A page of a list: `items` plus the pagination fields. */
+        Page_ProjectEventView: {
+            items: {
+                after?: null | components["schemas"]["MembershipReason"];
+                before?: null | components["schemas"]["MembershipReason"];
+                created_at: string;
+                /** @description Who made the change; `null` for the manager rule run by the server. */
+                created_by?: string | null;
+                created_by_name?: string | null;
+                id: string;
+                /** @description The role they had (`role_changed`). */
+                old_role?: string | null;
+                /** @description The role they joined with, or have now (`role_changed`). */
+                role?: string | null;
+                /** @description Whom it is about. */
+                user_id: string;
+                user_name: string;
+                /** @description `joined`, `left`, `role_changed` or `reason_changed`. */
+                verb: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            total_pages: number;
+        };
+        /** @description A page of a list: `items` plus the pagination fields. */
         Page_ProjectMemberView: {
             items: {
+                /** @description A person added them (every membership made before the manager rule counts so). */
+                added_by_hand: boolean;
                 created_at: string;
                 display_name: string;
                 /** @description Hidden from guests. */
                 email?: string | null;
                 id: string;
                 role: components["schemas"]["ProjRole"];
+                /** @description The departments whose management brings them in (the manager rule, seed 003). */
+                through_departments: components["schemas"]["DepartmentRef"][];
                 user_id: string;
             }[];
             /** Format: int32 */
@@ -2458,13 +2521,39 @@ export interface components {
          * @enum {string}
          */
         ProjRole: "guest" | "member" | "admin";
+        /**
+         * @description One event of a project's history: somebody joined or left it, or their role or the
+         *     reason they are in it changed.
+         */
+        ProjectEventView: {
+            after?: null | components["schemas"]["MembershipReason"];
+            before?: null | components["schemas"]["MembershipReason"];
+            created_at: string;
+            /** @description Who made the change; `null` for the manager rule run by the server. */
+            created_by?: string | null;
+            created_by_name?: string | null;
+            id: string;
+            /** @description The role they had (`role_changed`). */
+            old_role?: string | null;
+            /** @description The role they joined with, or have now (`role_changed`). */
+            role?: string | null;
+            /** @description Whom it is about. */
+            user_id: string;
+            user_name: string;
+            /** @description `joined`, `left`, `role_changed` or `reason_changed`. */
+            verb: string;
+        };
         ProjectMemberView: {
+            /** @description A person added them (every membership made before the manager rule counts so). */
+            added_by_hand: boolean;
             created_at: string;
             display_name: string;
             /** @description Hidden from guests. */
             email?: string | null;
             id: string;
             role: components["schemas"]["ProjRole"];
+            /** @description The departments whose management brings them in (the manager rule, seed 003). */
+            through_departments: components["schemas"]["DepartmentRef"][];
             user_id: string;
         };
         ProjectRoleBody: {
@@ -9294,6 +9383,132 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed or a rule refused the change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    project_activity: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number (default 1). */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                slug: string;
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ProjectEventView"];
                 };
             };
             /** @description Malformed request */

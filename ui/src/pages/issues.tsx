@@ -85,6 +85,9 @@ export function ProjectTabs({ slug, pid }: { slug: string; pid: string }) {
       <NavLink to={`/w/${slug}/p/${pid}/time`} className={tab}>
         Time tracking
       </NavLink>
+      <NavLink to={`/w/${slug}/p/${pid}/members`} className={tab}>
+        Members
+      </NavLink>
     </nav>
   );
 }

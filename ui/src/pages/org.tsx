@@ -216,12 +216,17 @@ function DepartmentForm({ slug, node, parent, all, onDone }: { slug: string; nod
   const [deptCode, setDeptCode] = useState(node?.dept_code ?? "");
   const [parentId, setParentId] = useState<string>(parent ?? "");
   const [managerId, setManagerId] = useState<string>(node?.manager_id ?? "");
+  const [projectId, setProjectId] = useState<string>(node?.linked_project_id ?? "");
   const [active, setActive] = useState(node?.is_active ?? true);
   const [errors, setErrors] = useState<Errors>({});
   const qc = useQueryClient();
   const members = useQuery({
     queryKey: ["members", slug],
     queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/members", { params: { path: { slug }, query: { per_page: 500 } } })),
+  });
+  const projects = useQuery({
+    queryKey: ["projects", slug, "all"],
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects", { params: { path: { slug }, query: { per_page: 500 } } })),
   });
   const body = {
     name,
@@ -230,6 +235,7 @@ function DepartmentForm({ slug, node, parent, all, onDone }: { slug: string; nod
     dept_code: deptCode,
     parent_id: parentId || null,
     manager_id: managerId || null,
+    linked_project_id: projectId || null,
     is_active: active,
   };
   const save = useMutation({
@@ -289,6 +295,15 @@ function DepartmentForm({ slug, node, parent, all, onDone }: { slug: string; nod
           </option>
         ))}
       </SelectField>
+      <SelectField label="Team project" value={projectId} onChange={(e) => setProjectId(e.target.value)} error={errors.linked_project_id}>
+        <option value="">No team project</option>
+        {(projects.data?.items ?? []).map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.identifier} · {p.name}
+          </option>
+        ))}
+      </SelectField>
+      <p className="hint">Its managers, and the managers of the departments above it, join the team project.</p>
       <label className="check">
         <input type="checkbox" checked={active} onChange={(e) => setActive(e.target.checked)} />
         Active
