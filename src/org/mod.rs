@@ -315,6 +315,72 @@ fn nest(views: Vec<DepartmentView>) -> Vec<DepartmentNode> {
     slots.into_iter().flatten().collect()
 }
 
+/// Where a person worked over time: their department up to the first change, then each
+/// change (from its effective day on). The last change ends at the department their record
+/// names now, which is authoritative for today.
+#[derive(Debug, Clone, Default)]
+pub struct Assignment {
+    pub initial: Option<String>,
+    /// (effective day, department from that day on), in date order.
+    pub changes: Vec<(String, Option<String>)>,
+}
+
+impl Assignment {
+    /// The department on `day` (`YYYY-MM-DD`).
+    pub fn on(&self, day: &str) -> Option<&str> {
+        self.changes
+            .iter()
+            .rev()
+            .find(|(d, _)| d.as_str() <= day)
+            .map_or(self.initial.as_deref(), |(_, to)| to.as_deref())
+    }
+}
+
+/// Every staff member's assignments over time, by user (people without a staff record are
+/// in no department).
+pub fn assignments(c: &rusqlite::Connection, ws: &str) -> Result<HashMap<String, Assignment>, AppError> {
+    let (current, moves) = store::assignments(c, ws)?;
+    let mut out: HashMap<String, Assignment> = HashMap::new();
+    for (user, day, from, to) in moves {
+        let a = out.entry(user).or_default();
+        if a.changes.is_empty() {
+            a.initial = from;
+        }
+        a.changes.push((day, to));
+    }
+    for (user, dept) in current {
+        let a = out.entry(user).or_default();
+        match a.changes.last_mut() {
+            Some(last) => last.1 = dept,
+            None => a.initial = dept,
+        }
+    }
+    Ok(out)
+}
+
+/// A live department's place in the tree.
+#[derive(Debug, Clone)]
+pub struct TreePlace {
+    pub id: String,
+    pub name: String,
+    pub level: i64,
+    /// Its parent as the tree shows it (`None` for a root).
+    pub parent_id: Option<String>,
+}
+
+/// The live departments in tree order.
+pub fn tree_order(c: &rusqlite::Connection, ws: &str) -> Result<Vec<TreePlace>, AppError> {
+    Ok(arrange(store::live(c, ws)?)
+        .into_iter()
+        .map(|(r, level, _)| TreePlace {
+            parent_id: if level == 1 { None } else { r.parent_id },
+            id: r.id,
+            name: r.name,
+            level,
+        })
+        .collect())
+}
+
 /// Whether `id` is a live department of workspace `ws` (for other domains' checks).
 pub fn is_live_department(c: &rusqlite::Connection, ws: &str, id: &str) -> rusqlite::Result<bool> {
     store::is_live(c, ws, id)

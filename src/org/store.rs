@@ -426,3 +426,27 @@ pub(crate) fn department_names(c: &Connection, ws: &str) -> rusqlite::Result<Vec
     let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
     rows
 }
+
+/// Every live staff record's current department, and every transfer in date order:
+/// (user, current department) and (user, effective date, from, to).
+pub(crate) type Transfers = Vec<(String, String, Option<String>, Option<String>)>;
+
+/// (user, department the record names now).
+pub(crate) type Current = Vec<(String, Option<String>)>;
+
+pub(crate) fn assignments(c: &Connection, ws: &str) -> rusqlite::Result<(Current, Transfers)> {
+    let mut stmt = c.prepare_cached(
+        "SELECT user_id, department_id FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL",
+    )?;
+    let current = stmt
+        .query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = c.prepare_cached(
+        "SELECT user_id, effective_date, from_department_id, to_department_id FROM staff_transfers
+         WHERE workspace_id = ?1 AND deleted_at IS NULL ORDER BY user_id, effective_date, created_at, id",
+    )?;
+    let moves = stmt
+        .query_map([ws], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((current, moves))
+}

@@ -10,6 +10,8 @@ pub mod records;
 pub(crate) mod routes;
 pub(crate) mod store;
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -241,6 +243,106 @@ pub struct WorkspaceTimeSummary {
     /// A page (`member_page`) of the people, sorted by `sort`.
     pub by_member: Page<MemberMinutes>,
     pub series: Vec<PeriodMinutes>,
+    /// Time by department, each person's minutes counted in the department they were in on
+    /// the day they worked (transfers included), in tree order, departments without time
+    /// left out; the last entry (`department_id` null) is time of people in no department
+    /// (or in one deleted since).
+    pub by_department: Vec<DepartmentMinutes>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DepartmentMinutes {
+    pub department_id: Option<String>,
+    pub name: String,
+    pub level: i64,
+    pub parent_id: Option<String>,
+    /// Logged while in this department itself.
+    pub minutes: i64,
+    /// Logged in this department and every department below it.
+    pub subtree_minutes: i64,
+}
+
+fn day_before(day: &str) -> String {
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.pred_opt())
+        .map_or_else(|| day.to_string(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+/// Time by department over a range, from each person's total (`members`) and, for people
+/// moved within the range, their minutes before and after each move.
+fn by_department(
+    c: &rusqlite::Connection,
+    ws: &str,
+    r: &Range,
+    project: Option<&str>,
+    members: &[MemberMinutes],
+) -> Result<Vec<DepartmentMinutes>, AppError> {
+    let who = crate::org::assignments(c, ws)?;
+    let tree = crate::org::tree_order(c, ws)?;
+    let index: HashMap<&str, usize> = tree.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
+    let mut own = vec![0i64; tree.len()];
+    let mut none = 0i64;
+    let mut add = |dept: Option<&str>, minutes: i64| match dept.and_then(|d| index.get(d)) {
+        Some(&i) => own[i] += minutes,
+        None => none += minutes,
+    };
+    for m in members {
+        let Some(a) = who.get(&m.user_id) else {
+            add(None, m.minutes);
+            continue;
+        };
+        let moves: Vec<&(String, Option<String>)> = a
+            .changes
+            .iter()
+            .filter(|(d, _)| d.as_str() > r.from.as_str() && d.as_str() <= r.to.as_str())
+            .collect();
+        if moves.is_empty() {
+            add(a.on(&r.from), m.minutes);
+            continue;
+        }
+        let (mut start, mut dept) = (r.from.clone(), a.on(&r.from).map(str::to_string));
+        for (day, to) in moves {
+            let n = store::minutes_of(c, ws, &m.user_id, project, &start, &day_before(day))?;
+            add(dept.as_deref(), n);
+            start = day.clone();
+            dept = to.clone();
+        }
+        add(
+            dept.as_deref(),
+            store::minutes_of(c, ws, &m.user_id, project, &start, &r.to)?,
+        );
+    }
+    let mut sub = own.clone();
+    for i in (0..tree.len()).rev() {
+        if let Some(&p) = tree[i].parent_id.as_deref().and_then(|p| index.get(p)) {
+            sub[p] += sub[i];
+        }
+    }
+    let mut out: Vec<DepartmentMinutes> = tree
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| sub[*i] > 0)
+        .map(|(i, d)| DepartmentMinutes {
+            department_id: Some(d.id),
+            name: d.name,
+            level: d.level,
+            parent_id: d.parent_id,
+            minutes: own[i],
+            subtree_minutes: sub[i],
+        })
+        .collect();
+    if none > 0 {
+        out.push(DepartmentMinutes {
+            department_id: None,
+            name: "No department".into(),
+            level: 1,
+            parent_id: None,
+            minutes: none,
+            subtree_minutes: none,
+        });
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -767,7 +869,9 @@ impl TimeTracking<'_> {
             .readers
             .read(move |c| {
                 let s = store::workspace_summary(c, &ws, &r, user.as_deref(), project.as_deref())?;
+                let by_department = by_department(c, &ws, &r, project.as_deref(), &s.1)?;
                 Ok(WorkspaceTimeSummary {
+                    by_department,
                     total_minutes: s.0.iter().map(|p| p.minutes).sum(),
                     entries: s.0.iter().map(|p| p.entries).sum(),
                     from: r.from,

@@ -463,3 +463,53 @@ pub(crate) fn running_timer(c: &Connection, uid: &str) -> rusqlite::Result<Optio
         t
     }))
 }
+
+/// Minutes one person logged in the workspace (or in one project) from `from` to `to`,
+/// both included: from the rollups (whole months, then the days at the edges), or from the
+/// project's logs.
+pub(crate) fn minutes_of(
+    c: &Connection,
+    ws: &str,
+    user: &str,
+    project: Option<&str>,
+    from: &str,
+    to: &str,
+) -> rusqlite::Result<i64> {
+    if from > to {
+        return Ok(0);
+    }
+    if let Some(p) = project {
+        return c
+            .prepare_cached(
+                "SELECT COALESCE(SUM(duration_minutes), 0) FROM worklogs WHERE workspace_id = ?1 AND project_id = ?2
+                 AND logged_by = ?3 AND logged_at >= ?4 AND logged_at <= ?5 AND deleted_at IS NULL",
+            )?
+            .query_row(params![ws, p, user, from, to], |r| r.get(0));
+    }
+    let s = spans(&Range {
+        from: from.to_string(),
+        to: to.to_string(),
+        interval: Interval::Day,
+    });
+    c.prepare_cached(
+        "SELECT COALESCE((SELECT SUM(minutes) FROM worklog_user_month
+                           WHERE workspace_id = ?1 AND user_id = ?2 AND month > ?3 AND month < ?4), 0)
+              + COALESCE((SELECT SUM(minutes) FROM worklog_user_day
+                           WHERE workspace_id = ?1 AND user_id = ?2 AND day >= ?5 AND day <= ?6), 0)
+              + COALESCE((SELECT SUM(minutes) FROM worklog_user_day
+                           WHERE workspace_id = ?1 AND user_id = ?2 AND day >= ?7 AND day <= ?8), 0)",
+    )?
+    .query_row(
+        params![
+            ws,
+            user,
+            s.months.0,
+            s.months.1,
+            s.days[0].0,
+            s.days[0].1,
+            s.days[1].0,
+            s.days[1].1
+        ],
+        |r| r.get(0),
+    )
+}

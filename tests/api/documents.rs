@@ -125,7 +125,8 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
     .await
     .ok(200);
     assert_eq!(
-        app.dump("SELECT via_departments FROM project_members WHERE manual IS NULL AND via_departments IS NOT NULL").len(),
+        app.dump("SELECT via_departments FROM project_members WHERE manual IS NULL AND via_departments IS NOT NULL")
+            .len(),
         1
     );
     // A merge that gave two projects one identifier (as two offline devices can), resolved

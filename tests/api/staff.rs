@@ -859,3 +859,153 @@ async fn a_device_keeps_the_rules_of_staff_records() {
         "Lead"
     );
 }
+
+/// Time by department counts each minute where its person worked on that day: a transfer
+/// in the middle of the range splits their time, a department's subtree adds up, people
+/// without a department are shown apart — checked against the raw logs.
+#[tokio::test]
+async fn time_by_department_follows_transfers_and_adds_up_subtrees() {
+    let t = team().await;
+    let eng = dept(&t, "eng", 1, None).await;
+    let plat = dept(&t, "plat", 2, Some(&eng)).await;
+    let ops = dept(&t, "ops", 3, None).await;
+    for (u, sid, d) in [(&t.m, "M1", &plat), (&t.o, "O1", &eng)] {
+        t.app
+            .post(
+                S,
+                &t.o.token,
+                json!({"user_id": u.id, "staff_id": sid, "department_id": d, "date_of_joining": "2025-01-01"}),
+            )
+            .await
+            .ok(201);
+    }
+    let pid = t.app.create_project(&t.o, "acme", "WEB", false).await;
+    let base = format!("/api/v1/workspaces/acme/projects/{pid}");
+    for u in [&t.m, &t.a] {
+        t.app
+            .post(
+                &format!("{base}/members"),
+                &t.o.token,
+                json!({"user_id": u.id, "role": "member"}),
+            )
+            .await
+            .ok(201);
+    }
+    let issue = t
+        .app
+        .post(&format!("{base}/issues"), &t.o.token, json!({"name": "Work"}))
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = |u: &User, day: &str, minutes: i64| {
+        let (token, day, path) = (
+            u.token.clone(),
+            day.to_string(),
+            format!("{base}/issues/{issue}/worklogs"),
+        );
+        let app = &t.app;
+        async move {
+            app.post(&path, &token, json!({"duration_minutes": minutes, "logged_at": day}))
+                .await
+                .ok(201);
+        }
+    };
+    log(&t.m, "2026-01-10", 30).await;
+    log(&t.m, "2026-02-15", 60).await;
+    log(&t.m, "2026-03-20", 90).await;
+    log(&t.a, "2026-01-05", 45).await;
+    log(&t.o, "2026-03-01", 15).await;
+    t.app
+        .post(
+            &format!("{S}/{}/transfer", t.m.id),
+            &t.o.token,
+            json!({"department_id": ops, "effective_date": "2026-02-01"}),
+        )
+        .await
+        .ok(200);
+    let by_dept = |q: &str| {
+        let q = q.to_string();
+        let t = &t;
+        async move {
+            let r = t
+                .app
+                .get(
+                    &format!("/api/v1/workspaces/acme/time-tracking/summary?{q}"),
+                    &t.o.token,
+                )
+                .await;
+            let b = r.ok(200).clone();
+            let total = b["total_minutes"].as_i64().unwrap();
+            let rows: Vec<(Option<String>, i64, i64)> = b["by_department"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["department_id"].as_str().map(str::to_string),
+                        d["minutes"].as_i64().unwrap(),
+                        d["subtree_minutes"].as_i64().unwrap(),
+                    )
+                })
+                .collect();
+            // Every minute is in exactly one department (or none).
+            assert_eq!(rows.iter().map(|r| r.1).sum::<i64>(), total, "{q}");
+            rows
+        }
+    };
+    let q1 = "from=2026-01-01&to=2026-03-31";
+    assert_eq!(
+        by_dept(q1).await,
+        vec![
+            (Some(eng.clone()), 15, 45),
+            (Some(plat.clone()), 30, 30),
+            (Some(ops.clone()), 150, 150),
+            (None, 45, 45),
+        ]
+    );
+    // A range that starts after the move: all of the mover's time is Ops'.
+    assert_eq!(
+        by_dept("from=2026-02-10&to=2026-03-31").await,
+        vec![(Some(eng.clone()), 15, 15), (Some(ops.clone()), 150, 150)]
+    );
+    // The move's own day belongs to the department moved to; the day before, to the old one.
+    log(&t.m, "2026-01-31", 5).await;
+    log(&t.m, "2026-02-01", 7).await;
+    assert_eq!(
+        by_dept("from=2026-01-31&to=2026-02-01").await,
+        vec![
+            (Some(eng.clone()), 0, 5),
+            (Some(plat.clone()), 5, 5),
+            (Some(ops.clone()), 7, 7)
+        ]
+    );
+    // With a project filter, from that project's logs.
+    assert_eq!(
+        by_dept(&format!("{q1}&project_id={pid}")).await,
+        vec![
+            (Some(eng.clone()), 15, 50),
+            (Some(plat.clone()), 35, 35),
+            (Some(ops.clone()), 157, 157),
+            (None, 45, 45),
+        ]
+    );
+    // A member sees their own time by department.
+    let mine = t
+        .app
+        .get(
+            &format!("/api/v1/workspaces/acme/time-tracking/summary?{q1}"),
+            &t.m.token,
+        )
+        .await
+        .ok(200)["by_department"]
+        .clone();
+    let ops_row = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["department_id"] == json!(ops))
+        .unwrap();
+    assert_eq!(ops_row["minutes"], 157);
+}

@@ -641,6 +641,8 @@ test("staff: a record to add, edit and transfer, an import with bad rows then a 
   expect(file.split("\n")[0]).toContain("staff_id,email,name,department");
   expect(file).toContain("E0001");
   expect(file).toContain('"two\r\nlines"');
+  // The time logged earlier (by a person in no department then) shows by department.
+  await expect(page.getByRole("list", { name: "Hours per department" })).toBeVisible();
   await shot(page, "13-staff");
 
   // A manager joins the department's team project, and the project says why.

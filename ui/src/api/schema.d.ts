@@ -1692,6 +1692,23 @@ export interface components {
             /** Format: int64 */
             subtree_active: number;
         };
+        DepartmentMinutes: {
+            department_id?: string | null;
+            /** Format: int64 */
+            level: number;
+            /**
+             * Format: int64
+             * @description Logged while in this department itself.
+             */
+            minutes: number;
+            name: string;
+            parent_id?: string | null;
+            /**
+             * Format: int64
+             * @description Logged in this department and every department below it.
+             */
+            subtree_minutes: number;
+        };
         /** @description A department with its sub-departments, in order. */
         DepartmentNode: components["schemas"]["DepartmentView"] & {
             children: components["schemas"]["DepartmentNode"][];
@@ -2996,6 +3013,13 @@ export interface components {
             workspace_id: string;
         };
         WorkspaceTimeSummary: {
+            /**
+             * @description Time by department, each person's minutes counted in the department they were in on
+             *     the day they worked (transfers included), in tree order, departments without time
+             *     left out; the last entry (`department_id` null) is time of people in no department
+             *     (or in one deleted since).
+             */
+            by_department: components["schemas"]["DepartmentMinutes"][];
             /** @description A page (`member_page`) of the people, sorted by `sort`. */
             by_member: components["schemas"]["Page_MemberMinutes"];
             /** @description A page (`page`) of the projects, sorted by `sort`. */

@@ -116,6 +116,7 @@ export function StaffPage() {
       </header>
       <ErrorNote error={exportError} />
       {stats.data ? <StaffDashboard stats={stats.data} /> : null}
+      <TimeByDepartment slug={slug} />
       <div className="filters">
         <Field label="Search" type="search" placeholder="Name, email, staff ID, position" value={search} onChange={(e) => filter(() => setSearch(e.target.value))} />
         <SelectField label="Department" value={department} onChange={(e) => filter(() => setDepartment(e.target.value))}>
@@ -660,5 +661,40 @@ function ImportForm({ slug, onDone }: { slug: string; onDone: () => void }) {
         ) : null}
       </div>
     </div>
+  );
+}
+
+function hours(minutes: number): string {
+  return `${(minutes / 60).toFixed(minutes % 60 ? 1 : 0)} h`;
+}
+
+/** The last 30 days' time by department: each minute where its person worked that day. */
+function TimeByDepartment({ slug }: { slug: string }) {
+  const summary = useQuery({
+    queryKey: ["time-by-department", slug],
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/time-tracking/summary", { params: { path: { slug }, query: { per_page: 1 } } })),
+  });
+  const rows = summary.data?.by_department ?? [];
+  if (!summary.data || rows.length === 0) return null;
+  const max = Math.max(1, ...rows.map((d) => d.subtree_minutes));
+  return (
+    <section className="card" aria-label="Time by department">
+      <p className="eyebrow">
+        Time by department, {summary.data.from} to {summary.data.to} ({hours(summary.data.total_minutes)})
+      </p>
+      <ul className="plain dept-bars" aria-label="Hours per department">
+        {rows.map((d) => (
+          <li key={d.department_id ?? "none"} style={{ paddingLeft: `${(d.level - 1) * 0.9}rem` }} aria-label={`${d.name}: ${hours(d.subtree_minutes)}`}>
+            <span className="dept-bar-name">{d.name}</span>
+            <span className="dept-bar" title={`${hours(d.minutes)} in the department itself`}>
+              <span className="all" style={{ width: `${(d.subtree_minutes / max) * 100}%` }}>
+                <span className="active" style={{ width: `${d.subtree_minutes ? (d.minutes / d.subtree_minutes) * 100 : 0}%` }} />
+              </span>
+            </span>
+            <span className="muted">{hours(d.subtree_minutes)}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
