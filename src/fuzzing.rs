@@ -51,6 +51,8 @@ fn world() -> Option<&'static Mutex<World>> {
                 projects: 2,
                 issues: 6,
                 worklogs: 8,
+                departments: 6,
+                staff: 4,
                 password: "fuzz-password".into(),
             };
             crate::seed::run(&app, &args).ok()?;

@@ -25,6 +25,13 @@ pub struct SeedArgs {
     /// Work logs on those issues, by the projects' members over the last two years.
     #[arg(long, default_value_t = 0)]
     pub worklogs: u32,
+    /// Departments in the first workspace: a tree of up to five levels.
+    #[arg(long, default_value_t = 0)]
+    pub departments: u32,
+    /// Staff records in the first workspace (one per member, up to the members there are),
+    /// spread over the departments, every seventh with a transfer in the last two years.
+    #[arg(long, default_value_t = 0)]
+    pub staff: u32,
     /// Password of every seeded account.
     #[arg(long, default_value = "keel-seed-password")]
     pub password: String,
@@ -85,12 +92,14 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
         .map_err(|e| anyhow::anyhow!("seed users: {e}"))?;
     let owner = user_ids[0].clone();
     let mut first_slug = String::new();
+    let mut first_ws = String::new();
     for w in 0..a.workspaces {
         let slug = format!("seed-{run_tag}-{w}");
+        let ws_id = crate::new_id();
         if w == 0 {
             first_slug = slug.clone();
+            first_ws = ws_id.clone();
         }
-        let ws_id = crate::new_id();
         let (uids, owner, projects) = (user_ids.clone(), owner.clone(), a.projects);
         app.writer
             .write_blocking(move |ctx| {
@@ -181,6 +190,9 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
     if a.issues > 0 && a.workspaces > 0 {
         work::seed(app, &first_slug, a.issues, a.worklogs)?;
     }
+    if a.workspaces > 0 && (a.departments > 0 || a.staff > 0) {
+        org::seed(app, &first_ws, &user_ids, a.departments, a.staff)?;
+    }
     crate::db::checkpoint_truncate(&app.config.db_path())?;
     Ok(SeedReport {
         users: n_users,
@@ -196,6 +208,153 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
         owner_email: emails[0].clone(),
         first_slug,
     })
+}
+
+/// Departments and staff records for the org benchmarks, through the write path.
+mod org {
+    use super::*;
+
+    /// Records per writer job: a job is the writer's unit, and the WAL bound's.
+    const CHUNK: usize = 1000;
+
+    pub(super) fn seed(app: &App, ws: &str, users: &[String], departments: u32, staff: u32) -> anyhow::Result<()> {
+        // A tree of up to five levels, filled breadth first: 8 roots, 5 children each.
+        let n = departments.min(9999) as usize;
+        let mut depts: Vec<(String, Option<String>, usize)> = Vec::with_capacity(n);
+        for i in 0..n {
+            let (parent, level) = if i < 8 {
+                (None, 1)
+            } else {
+                let p = (i - 8) / 5;
+                (Some(depts[p].0.clone()), depts[p].2 + 1)
+            };
+            if level > 5 {
+                break;
+            }
+            depts.push((crate::new_id(), parent, level));
+        }
+        let now = now_rfc3339();
+        for (c, chunk) in depts.chunks(CHUNK).enumerate() {
+            let (ws, now, chunk) = (ws.to_string(), now.clone(), chunk.to_vec());
+            app.writer
+                .write_blocking(move |ctx| {
+                    ctx.edit(&Who::System, &DocRef::workspace(&ws), |e| {
+                        for (k, (id, parent, _)) in chunk.iter().enumerate() {
+                            let i = c * CHUNK + k;
+                            e.create(
+                                "departments",
+                                id,
+                                &[
+                                    ("workspace_id", ws.as_str().into()),
+                                    ("name", format!("Department {i}").into()),
+                                    ("code", format!("D{i}").into()),
+                                    ("short_name", format!("S{i}").into()),
+                                    ("dept_code", format!("{i:04}").into()),
+                                    ("parent_id", parent.clone().into()),
+                                    ("manager_id", Val::Null),
+                                    ("linked_project_id", Val::Null),
+                                    ("is_active", true.into()),
+                                    ("sort_order", (i as i64).into()),
+                                    ("created_at", now.as_str().into()),
+                                    ("updated_at", now.as_str().into()),
+                                    ("created_by", Val::Null),
+                                    ("deleted_at", Val::Null),
+                                ],
+                            )?;
+                        }
+                        Ok(())
+                    })
+                })
+                .map_err(|e| anyhow::anyhow!("seed departments: {e}"))?;
+        }
+        let people: Vec<(usize, String)> = users.iter().take(staff as usize).cloned().enumerate().collect();
+        let statuses = [
+            "active",
+            "active",
+            "active",
+            "probation",
+            "active",
+            "suspended",
+            "resigned",
+            "active",
+        ];
+        let today = chrono::Utc::now().date_naive();
+        for chunk in people.chunks(CHUNK) {
+            let (ws, now, chunk) = (ws.to_string(), now.clone(), chunk.to_vec());
+            let ids: Vec<String> = depts.iter().map(|d| d.0.clone()).collect();
+            app.writer
+                .write_blocking(move |ctx| {
+                    let dept = |i: usize| (!ids.is_empty()).then(|| ids[(i * 7919) % ids.len()].clone());
+                    ctx.edit(&Who::System, &DocRef::workspace(&ws), |e| {
+                        for (i, u) in &chunk {
+                            let joined = today - chrono::Days::new(800 + (*i as u64 % 1500));
+                            e.create(
+                                "staff_profiles",
+                                &crate::org::records::staff_key(&ws, u),
+                                &[
+                                    ("workspace_id", ws.as_str().into()),
+                                    ("user_id", u.as_str().into()),
+                                    ("staff_id", format!("E{i:06}").into()),
+                                    ("department_id", dept(*i).into()),
+                                    ("position", ["Engineer", "Designer", "Analyst", "Manager"][i % 4].into()),
+                                    ("date_of_joining", joined.format("%Y-%m-%d").to_string().into()),
+                                    ("date_of_leaving", Val::Null),
+                                    ("employment_status", statuses[i % statuses.len()].into()),
+                                    ("is_department_manager", false.into()),
+                                    ("created_at", now.as_str().into()),
+                                    ("updated_at", now.as_str().into()),
+                                    ("created_by", Val::Null),
+                                    ("deleted_at", Val::Null),
+                                ],
+                            )?;
+                        }
+                        Ok(())
+                    })?;
+                    ctx.edit(&Who::System, &DocRef::staff(&ws), |e| {
+                        for (i, u) in &chunk {
+                            e.create(
+                                "staff_private",
+                                &crate::org::records::staff_key(&ws, u),
+                                &[
+                                    ("workspace_id", ws.as_str().into()),
+                                    ("user_id", u.as_str().into()),
+                                    ("phone", format!("+1 555 {:04}", i % 10_000).into()),
+                                    ("job_grade", format!("L{}", i % 7 + 1).into()),
+                                    ("notes", "".into()),
+                                    ("created_at", now.as_str().into()),
+                                    ("updated_at", now.as_str().into()),
+                                    ("created_by", Val::Null),
+                                    ("deleted_at", Val::Null),
+                                ],
+                            )?;
+                            // Every seventh moved to where they are now, some time in the last two years.
+                            if i % 7 == 3 {
+                                let at = today - chrono::Days::new(30 + (*i as u64 * 37) % 700);
+                                e.create(
+                                    "staff_transfers",
+                                    &crate::new_id(),
+                                    &[
+                                        ("workspace_id", ws.as_str().into()),
+                                        ("user_id", u.as_str().into()),
+                                        ("from_department_id", dept(i + 1).into()),
+                                        ("to_department_id", dept(*i).into()),
+                                        ("effective_date", at.format("%Y-%m-%d").to_string().into()),
+                                        ("reason", "Seeded".into()),
+                                        ("created_at", now.as_str().into()),
+                                        ("updated_at", now.as_str().into()),
+                                        ("created_by", Val::Null),
+                                        ("deleted_at", Val::Null),
+                                    ],
+                                )?;
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .map_err(|e| anyhow::anyhow!("seed staff: {e}"))?;
+        }
+        Ok(())
+    }
 }
 
 /// Issues and work logs at scale, through the write path (one edit per batch of records).

@@ -207,6 +207,14 @@ pub const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "org_conflicts",
+        kind: DocKind::Staff,
+        shape: Shape::Atomic,
+        cols: cols![
+            "workspace_id": Text, "kind": Text, "record_id": Text, "old_value": Text, "new_value": Text
+        ],
+    },
+    TableSpec {
         name: "staff_transfers",
         kind: DocKind::Staff,
         shape: Shape::Atomic,

@@ -404,6 +404,9 @@ pub(super) fn import(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, rows: &[Row]) 
         }
         Ok(())
     })?;
+    for p in &todo {
+        super::records::check_staff(ctx.conn, ws, &p.user, p.before.is_none())?;
+    }
     super::managers::reconcile(ctx, who, ws, None)?;
     Ok(report(false, rows.len(), &planned, Vec::new()))
 }

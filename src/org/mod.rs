@@ -6,6 +6,7 @@
 mod csv;
 mod import;
 mod managers;
+mod merges;
 pub mod records;
 pub(crate) mod routes;
 mod staff;
@@ -13,6 +14,7 @@ pub(crate) mod store;
 
 pub use import::{ImportReport, RowAction, RowPlan};
 pub use managers::{department_names, reconcile as reconcile_managers};
+pub use merges::resolve as resolve_merges;
 pub use staff::{
     DepartmentCount, Staff, StaffFilter, StaffInput, StaffSort, StaffStats, StaffView, StatusCount, TransferView,
 };
@@ -447,6 +449,18 @@ impl Org<'_> {
             .write(move |ctx| {
                 let now = now_rfc3339();
                 let text = |v: &Option<String>| Val::from(v.clone());
+                // The tree's rules, for what this change sets (`records::check_tree`).
+                let mut fields: Vec<&str> = Vec::new();
+                for (f, given) in [
+                    ("code", input.code.is_some()),
+                    ("short_name", input.short_name.is_some()),
+                    ("dept_code", input.dept_code.is_some()),
+                    ("parent_id", existing.is_none() || input.parent_id.is_some()),
+                ] {
+                    if given {
+                        fields.push(f);
+                    }
+                }
                 let id = match &existing {
                     None => {
                         let parent = input.parent_id.clone().flatten();
@@ -524,6 +538,7 @@ impl Org<'_> {
                         id.clone()
                     }
                 };
+                records::check_tree(ctx.conn, &ws, &id, &fields)?;
                 managers::reconcile(ctx, &who, &ws, None)?;
                 Ok(id)
             })
@@ -631,6 +646,16 @@ impl Org<'_> {
                         })
                         .collect();
                     staff::record_moves(ctx, &who, &ws, &moves)?;
+                }
+                // Where the children and people went must hold the rules too.
+                if target.is_some() {
+                    for c in &children {
+                        records::check_tree(ctx.conn, &ws, c, &["parent_id"])?;
+                    }
+                }
+                records::check_tree(ctx.conn, &ws, &id, &[])?;
+                for u in &people {
+                    records::check_staff(ctx.conn, &ws, u, false)?;
                 }
                 managers::reconcile(ctx, &who, &ws, None)?;
                 Ok(())

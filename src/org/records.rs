@@ -87,16 +87,24 @@ fn check_department(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             "a deleted department does not change",
         ));
     }
-    let ws = cx.doc.workspace_id.as_str();
-    if c.is_deleted() {
-        // Its children go first (the request says where), in the same change.
-        if !store::live_children(cx.conn, ws, &c.id)?.is_empty() {
+    Ok(())
+}
+
+/// The rules of the tree that other departments decide — codes unique among live
+/// departments, a live parent, no cycle, at most five levels, no delete that leaves
+/// children or staff behind — checked by the services inside their job, on the state as it
+/// would be (a refusal rolls the job back). They are not record rules: two devices' valid
+/// offline edits can break them together, and a merge is repaired (`merges`), not refused.
+pub(super) fn check_tree(c: &rusqlite::Connection, ws: &str, id: &str, fields: &[&str]) -> Result<(), AppError> {
+    let Some(d) = store::department(c, ws, id)? else {
+        // Deleted: nothing may be left below it.
+        if !store::live_children(c, ws, id)?.is_empty() {
             return Err(AppError::refused(
                 "department_has_children",
                 "move this department's children elsewhere first (children_to)",
             ));
         }
-        let staff = store::current_staff_in(cx.conn, ws, &c.id)?;
+        let staff = store::current_staff_in(c, ws, id)?;
         if staff > 0 {
             return Err(AppError::refused(
                 "department_has_staff",
@@ -104,31 +112,29 @@ fn check_department(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             ));
         }
         return Ok(());
-    }
-    for (field, code) in [
-        ("code", "department_code_taken"),
-        ("short_name", "department_short_name_taken"),
-        ("dept_code", "department_dept_code_taken"),
+    };
+    for (field, code, value) in [
+        ("code", "department_code_taken", &d.code),
+        ("short_name", "department_short_name_taken", &d.short_name),
+        ("dept_code", "department_dept_code_taken", &d.dept_code),
     ] {
-        let value = c.text(field).unwrap_or_default();
-        if (c.changed(field) || c.is_create()) && store::taken(cx.conn, ws, field, value, &c.id)? {
+        if fields.contains(&field) && store::taken(c, ws, field, value, id)? {
             return Err(AppError::conflict(
                 code,
                 format!("another department of this workspace has {field} {value}"),
             ));
         }
     }
-    if c.changed("parent_id") || c.is_create() {
-        if let Some(parent) = c.text("parent_id") {
-            if !store::is_live(cx.conn, ws, parent)? {
+    if fields.contains(&"parent_id") {
+        if let Some(parent) = &d.parent_id {
+            if !store::is_live(c, ws, parent)? {
                 return Err(AppError::field(
                     "parent_id",
                     "names no live department of this workspace",
                 ));
             }
         }
-        // The rows of the whole change are written: the tree as it would be.
-        let above = store::ancestors(cx.conn, ws, &c.id)?;
+        let above = store::ancestors(c, ws, id)?;
         if above.cycle {
             return Err(AppError::refused(
                 "department_cycle",
@@ -136,7 +142,7 @@ fn check_department(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             ));
         }
         let level = above.ids.len() as i64 + 1;
-        let depth = level + store::height(cx.conn, ws, &c.id)? - 1;
+        let depth = level + store::height(c, ws, id)? - 1;
         if depth > MAX_LEVEL {
             return Err(AppError::refused(
                 "department_too_deep",
@@ -263,23 +269,38 @@ fn check_staff_profile(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if c.is_deleted() {
         return Ok(());
     }
-    let ws = cx.doc.workspace_id.as_str();
-    let user = c.text("user_id").unwrap_or_default();
-    if c.is_create() && crate::workspaces::role_of(cx.conn, ws, user)?.is_none() {
+    Ok(())
+}
+
+/// The rules of a staff record that other records decide — its person a member now, its
+/// staff id unique among live records, its department live, one flagged manager per
+/// department — checked by the services inside their job on the state as it would be.
+/// Not record rules, for the reason `check_tree` gives (`merges` repairs what a merge breaks).
+pub(super) fn check_staff(c: &rusqlite::Connection, ws: &str, user: &str, create: bool) -> Result<(), AppError> {
+    let key = staff_key(ws, user);
+    if create && crate::workspaces::role_of(c, ws, user)?.is_none() {
         return Err(AppError::field("user_id", "is not a member of this workspace"));
     }
-    let staff_id = c.text("staff_id").unwrap_or_default();
-    if (c.changed("staff_id") || c.is_create()) && store::staff_id_taken(cx.conn, ws, staff_id, &c.id)? {
+    let Some(p) = store::profile_facts(c, ws, user)? else {
+        return Ok(());
+    };
+    if store::staff_id_taken(c, ws, &p.staff_id, &key)? {
         return Err(AppError::conflict(
             "staff_id_taken",
-            format!("another staff record of this workspace has staff id {staff_id}"),
+            format!("another staff record of this workspace has staff id {}", p.staff_id),
         ));
     }
-    if let Some(d) = c.text("department_id") {
-        if (c.changed("department_id") || c.is_create()) && !store::is_live(cx.conn, ws, d)? {
+    if let Some(d) = &p.department_id {
+        if is_current(&p.status) && !store::is_live(c, ws, d)? {
             return Err(AppError::field(
                 "department_id",
                 "names no live department of this workspace",
+            ));
+        }
+        if p.manager && is_current(&p.status) && store::flagged_manager_other_than(c, ws, d, user)? {
+            return Err(AppError::conflict(
+                "department_manager_taken",
+                "another person is flagged as this department's manager; unflag them first",
             ));
         }
     }
@@ -366,37 +387,42 @@ fn check_staff_transfer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             "a transfer is history and does not change",
         ));
     }
-    // Its author is whoever records it, and it records where the person works now.
+    // Its author is whoever records it.
     if !cx.is_me(c.text("created_by")) {
         return Err(AppError::refused(
             "wrong_author",
             "a transfer is recorded under its author's own name",
         ));
     }
-    let ws = cx.doc.workspace_id.as_str();
-    let user = c.text("user_id").unwrap_or_default();
-    let Some(p) = store::profile_facts(cx.conn, ws, user)? else {
-        return Err(AppError::field("user_id", "has no staff record in this workspace"));
-    };
-    if !is_current(&p.status) {
-        return Err(AppError::refused(
-            "staff_inactive",
-            format!("a person who is {} is not transferred", p.status),
-        ));
+    Ok(())
+}
+
+pub const ORG_CONFLICTS: Rules = Rules {
+    table: "org_conflicts",
+    immutable: &["kind", "record_id", "old_value", "new_value", "created_at"],
+    refs: &[],
+    max_len: &[("kind", 40)],
+    check: check_org_conflict,
+};
+
+/// A resolved conflict is this instance's record of a repair (`merges`), under the key
+/// derived from it; a person (an admin's instance relaying its own resolution) may write
+/// only that.
+fn check_org_conflict(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if !cx.is_person() {
+        return Ok(());
     }
-    if p.department_id.as_deref() != c.text("to_department_id") {
+    cx.require_ws(WsRole::Admin, "recording resolved conflicts")?;
+    let key = super::merges::key_of(
+        c.text("kind").unwrap_or_default(),
+        c.text("record_id").unwrap_or_default(),
+        c.text("old_value"),
+        c.text("new_value"),
+    );
+    if c.id != key || c.text("created_by").is_some() {
         return Err(AppError::refused(
-            "transfer_mismatch",
-            "a transfer records the department the person's record names now",
-        ));
-    }
-    if p.date_of_joining
-        .as_deref()
-        .is_some_and(|j| c.text("effective_date").is_some_and(|d| d < j))
-    {
-        return Err(AppError::field(
-            "effective_date",
-            "must not be before the date of joining",
+            "update_rejected",
+            "a resolved conflict is recorded under its own key",
         ));
     }
     Ok(())

@@ -460,6 +460,7 @@ pub(super) fn save_in(
     create: bool,
 ) -> Result<(), AppError> {
     save_records(ctx, who, ws, user, i, create)?;
+    records::check_staff(ctx.conn, ws, user, create)?;
     super::managers::reconcile(ctx, who, ws, None).map(|_| ())
 }
 
@@ -644,6 +645,7 @@ impl Staff<'_> {
                     reason,
                 };
                 record_moves(ctx, &who, &ws, &[m])?;
+                records::check_staff(ctx.conn, &ws, &u, false)?;
                 super::managers::reconcile(ctx, &who, &ws, None).map(|_| ())
             })
             .await?;

@@ -377,23 +377,25 @@ pub(crate) fn deleted_staff(c: &Connection, ws: &str) -> rusqlite::Result<Vec<St
     rows
 }
 
-/// What the rules of a transfer need of a person's live staff record.
+/// What the rules of a staff record need of a person's live record.
 pub(crate) struct ProfileFacts {
+    pub staff_id: String,
     pub department_id: Option<String>,
     pub status: String,
-    pub date_of_joining: Option<String>,
+    pub manager: bool,
 }
 
 pub(crate) fn profile_facts(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Option<ProfileFacts>> {
     c.prepare_cached(
-        "SELECT department_id, employment_status, date_of_joining FROM staff_profiles
+        "SELECT department_id, employment_status, staff_id, is_department_manager FROM staff_profiles
          WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
     )?
     .query_row([ws, user], |r| {
         Ok(ProfileFacts {
             department_id: r.get(0)?,
             status: r.get(1)?,
-            date_of_joining: r.get(2)?,
+            staff_id: r.get(2)?,
+            manager: r.get::<_, i64>(3)? != 0,
         })
     })
     .optional()
@@ -449,4 +451,36 @@ pub(crate) fn assignments(c: &Connection, ws: &str) -> rusqlite::Result<(Current
         .query_map([ws], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((current, moves))
+}
+
+/// Whether someone other than `user` working in department `d` now is flagged its manager.
+pub(crate) fn flagged_manager_other_than(c: &Connection, ws: &str, d: &str, user: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached(
+        "SELECT 1 FROM staff_profiles WHERE workspace_id = ?1 AND department_id = ?2 AND user_id <> ?3
+         AND deleted_at IS NULL AND is_department_manager = 1
+         AND employment_status IN ('active', 'probation', 'suspended')",
+    )?
+    .exists([ws, d, user])
+}
+
+/// Every live staff record as the merge repairs see it.
+pub(crate) fn staff_facts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<super::merges::Person>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, staff_id, department_id, employment_status IN ('active', 'probation', 'suspended'),
+                is_department_manager, updated_at
+         FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL",
+    )?;
+    let rows = stmt
+        .query_map([ws], |r| {
+            Ok(super::merges::Person {
+                key: r.get(0)?,
+                staff_id: r.get(1)?,
+                department_id: r.get(2)?,
+                current: r.get(3)?,
+                manager: r.get::<_, i64>(4)? != 0,
+                updated_at: r.get(5)?,
+            })
+        })?
+        .collect();
+    rows
 }

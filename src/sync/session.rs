@@ -756,6 +756,10 @@ impl Session {
             // a project's link where it arrives (`org::reconcile_managers`).
             let org_doc = matches!(d2.kind, DocKind::Workspace | DocKind::Project);
             if applied.changed && org_doc && matches!(remote, Remote::Device { .. }) {
+                // What two devices' offline edits broke together is repaired first.
+                if d2.kind == DocKind::Workspace {
+                    crate::org::resolve_merges(ctx, &d2.workspace_id)?;
+                }
                 crate::org::reconcile_managers(ctx, &Who::System, &d2.workspace_id, None)?;
             }
             Ok(applied.changed)

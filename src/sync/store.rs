@@ -303,10 +303,14 @@ pub(crate) fn pending(c: &Connection, acked_seq: i64) -> rusqlite::Result<i64> {
 pub struct ConflictView {
     /// `issue_number`: two devices gave two issues one number, the later one moved to a new
     /// number. `project_identifier`: two devices created projects with one identifier, the
-    /// later one took a derived identifier.
+    /// later one took a derived identifier. The organisation's (`org::merges`):
+    /// `department_code_taken`, `department_short_name_taken`, `department_dept_code_taken`,
+    /// `department_cycle`, `department_too_deep`, `department_parent_deleted`,
+    /// `staff_id_taken`, `staff_department_deleted`, `department_manager_taken`.
     pub kind: String,
-    pub project_id: String,
-    /// The issue (`issue_number`) or the project (`project_identifier`) that changed.
+    /// The project of a project's conflict; `null` for the organisation's.
+    pub project_id: Option<String>,
+    /// The issue, project, department or staff record that changed.
     pub record_id: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
@@ -321,6 +325,9 @@ pub(crate) fn conflicts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<Confli
          WHERE workspace_id = ?1 AND verb = 'renumbered' AND deleted_at IS NULL
          UNION ALL
          SELECT kind, project_id, record_id, old_value, new_value, created_at, id FROM sync_conflicts
+         WHERE workspace_id = ?1 AND deleted_at IS NULL
+         UNION ALL
+         SELECT kind, NULL, record_id, old_value, new_value, created_at, id FROM org_conflicts
          WHERE workspace_id = ?1 AND deleted_at IS NULL
          ORDER BY 6 DESC, 7 LIMIT 500",
     )?

@@ -148,6 +148,35 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
         })
         .await
         .unwrap();
+    // And a merge that gave two departments one code (as two offline devices can),
+    // repaired: a derived code and its resolved conflict in the staff document.
+    let dup = app
+        .post(
+            "/api/v1/workspaces/acme/departments",
+            &o.token,
+            json!({"name": "Sales", "code": "SALES", "short_name": "SAL", "dept_code": "2000"}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ws2 = app.get("/api/v1/workspaces/acme", &o.token).await.ok(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let repaired = app
+        .app
+        .writer
+        .write(move |ctx| {
+            ctx.edit(&keel::docs::Who::System, &keel::docs::DocRef::workspace(&ws2), |e| {
+                e.set("departments", &dup, &[("code", "ENG".into())])
+            })?;
+            keel::org::resolve_merges(ctx, &ws2)
+        })
+        .await
+        .unwrap();
+    assert_eq!(repaired, 1);
     let id = app.create_project(&o, "acme", "GONE", false).await;
     app.delete(&format!("/api/v1/workspaces/acme/projects/{id}"), &o.token)
         .await

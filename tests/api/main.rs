@@ -13,6 +13,7 @@ mod issues;
 mod managers;
 mod matrix;
 mod me;
+mod merges;
 mod org;
 mod parity;
 mod planning;

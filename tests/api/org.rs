@@ -426,8 +426,7 @@ async fn a_device_keeps_the_rules_of_departments() {
     };
     let before = departments(&t);
     for (who, rec, field, value, code) in [
-        (&t.a, &top, "parent_id", child.as_str(), "department_cycle"),
-        (&t.a, &other, "code", "C1", "department_code_taken"),
+        (&t.a, &top, "parent_id", top.as_str(), "department_cycle"),
         (&t.a, &other, "dept_code", "12", "validation_failed"),
         (&t.a, &other, "name", "Line\u{7}break", "validation_failed"),
         (&t.m, &top, "name", "Renamed by a member", "forbidden"),
@@ -447,13 +446,56 @@ async fn a_device_keeps_the_rules_of_departments() {
     // The same rule that the API enforces lets a good change through.
     let update = crafted("departments", &other, "parent_id", &top);
     let user = t.a.id.clone();
+    let d2 = d.clone();
     t.app
         .app
         .writer
-        .write(move |ctx| ctx.apply_remote(&keel::docs::Who::User(user), &d, &update).map(|_| ()))
+        .write(move |ctx| ctx.apply_remote(&keel::docs::Who::User(user), &d2, &update).map(|_| ()))
         .await
         .unwrap();
     assert_eq!(get(&t, &other).await["level"], 2);
+
+    // What another device's edit could have made valid is taken, then repaired where it
+    // arrives, as sync does (`org::resolve_merges`): a cycle is broken at its smallest id,
+    // a code held twice stays with the first department and the other takes a derived one.
+    for (rec, field, value) in [(&top, "parent_id", child.as_str()), (&other, "code", "c1")] {
+        let update = crafted("departments", rec, field, value);
+        let (user, dd) = (t.a.id.clone(), d.clone());
+        let ws2 = ws.clone();
+        let n = t
+            .app
+            .app
+            .writer
+            .write(move |ctx| {
+                ctx.apply_remote(&keel::docs::Who::User(user), &dd, &update)?;
+                keel::org::resolve_merges(ctx, &ws2)
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{field}: one repair");
+    }
+    let (top_v, child_v, other_v) = (get(&t, &top).await, get(&t, &child).await, get(&t, &other).await);
+    let smallest = if top < child { &top_v } else { &child_v };
+    assert_eq!(smallest["level"], 1, "the cycle breaks at its smallest id");
+    assert_eq!(top_v["code"], "C1");
+    let derived = other_v["code"].as_str().unwrap();
+    assert!(derived.starts_with("c1-") && derived.len() == 7, "{derived}");
+    let conflicts = t
+        .app
+        .get("/api/v1/workspaces/acme/sync/conflicts", &t.o.token)
+        .await
+        .ok(200)
+        .clone();
+    let kinds: Vec<&str> = conflicts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"department_cycle") && kinds.contains(&"department_code_taken"),
+        "{kinds:?}"
+    );
 }
 
 /// A project is its department's team project through `linked_department_id`: a live

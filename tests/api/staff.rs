@@ -802,7 +802,7 @@ async fn a_device_keeps_the_rules_of_staff_records() {
     let m_key = format!("{ws}:{}", t.m.id);
     let before = staff_rows(&t);
     for (who, d, table, field, value, code) in [
-        (&t.a, &wsd, "staff_profiles", "staff_id", "e2", "staff_id_taken"),
+        (&t.a, &wsd, "staff_profiles", "staff_id", "e2!", "validation_failed"),
         (
             &t.a,
             &wsd,
@@ -845,19 +845,41 @@ async fn a_device_keeps_the_rules_of_staff_records() {
     // The same rule lets an admin's good change through.
     let update = crafted(&wsd, "staff_profiles", &m_key, "position", "Lead");
     let user = t.a.id.clone();
+    let w2 = wsd.clone();
     t.app
         .app
         .writer
-        .write(move |ctx| {
-            ctx.apply_remote(&keel::docs::Who::User(user), &wsd, &update)
-                .map(|_| ())
-        })
+        .write(move |ctx| ctx.apply_remote(&keel::docs::Who::User(user), &w2, &update).map(|_| ()))
         .await
         .unwrap();
     assert_eq!(
         t.app.get(&format!("{S}/{}", t.m.id), &t.m.token).await.ok(200)["position"],
         "Lead"
     );
+    // A staff id another device could have freed meanwhile is taken, then repaired where it
+    // arrives (as sync does): the first record keeps it, the other takes a derived one.
+    let update = crafted(&wsd, "staff_profiles", &m_key, "staff_id", "e2");
+    let (user, ws2) = (t.a.id.clone(), ws.clone());
+    let n = t
+        .app
+        .app
+        .writer
+        .write(move |ctx| {
+            ctx.apply_remote(&keel::docs::Who::User(user), &wsd, &update)?;
+            keel::org::resolve_merges(ctx, &ws2)
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let ids = t.app.dump("SELECT id, staff_id FROM staff_profiles ORDER BY id");
+    let held: Vec<String> = ids
+        .iter()
+        .map(|r| r["staff_id"].as_str().unwrap().to_lowercase())
+        .collect();
+    // The admin's record (the smaller key) keeps E2.
+    assert_eq!(held[0], "e2", "{ids:?}");
+    assert_ne!(held[0], held[1], "no staff id held twice: {ids:?}");
+    assert!(held[1].starts_with("e2") && held[1].len() == 7, "{ids:?}");
 }
 
 /// Time by department counts each minute where its person worked on that day: a transfer

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::cli::{keel, register, start_on, Server};
 use crate::helpers::dump_db;
 
-const PASSWORD: &str = "password-123";
+pub(crate) const PASSWORD: &str = "password-123";
 
 /// The rows that must be identical on every instance that reads the project: the
 /// projection of every shared document (workspace, projects, work logs), taken from the
@@ -23,7 +23,7 @@ fn tables() -> Vec<&'static str> {
         .collect()
 }
 
-fn canonical(dir: &Path) -> Vec<(String, Vec<Value>)> {
+pub(crate) fn canonical(dir: &Path) -> Vec<(String, Vec<Value>)> {
     tables()
         .iter()
         .map(|t| {
@@ -35,7 +35,7 @@ fn canonical(dir: &Path) -> Vec<(String, Vec<Value>)> {
         .collect()
 }
 
-async fn login(s: &Server, email: &str) -> String {
+pub(crate) async fn login(s: &Server, email: &str) -> String {
     let (st, b) = s
         .post(
             "/api/v1/auth/login",
@@ -48,7 +48,7 @@ async fn login(s: &Server, email: &str) -> String {
 }
 
 /// Waits (bounded) until `f` holds, polling every 100 ms.
-async fn eventually<F, Fut>(what: &str, limit: Duration, mut f: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, limit: Duration, mut f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -63,7 +63,7 @@ where
     panic!("{what}: not within {limit:?}");
 }
 
-fn pair(dir: &Path, url: &str, email: &str, name: &str) {
+pub(crate) fn pair(dir: &Path, url: &str, email: &str, name: &str) {
     let out = keel(
         dir,
         &["sync", "connect", url, "--email", email, "--name", name],

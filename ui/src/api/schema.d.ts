@@ -1594,13 +1594,17 @@ export interface components {
             /**
              * @description `issue_number`: two devices gave two issues one number, the later one moved to a new
              *     number. `project_identifier`: two devices created projects with one identifier, the
-             *     later one took a derived identifier.
+             *     later one took a derived identifier. The organisation's (`org::merges`):
+             *     `department_code_taken`, `department_short_name_taken`, `department_dept_code_taken`,
+             *     `department_cycle`, `department_too_deep`, `department_parent_deleted`,
+             *     `staff_id_taken`, `staff_department_deleted`, `department_manager_taken`.
              */
             kind: string;
             new_value?: string | null;
             old_value?: string | null;
-            project_id: string;
-            /** @description The issue (`issue_number`) or the project (`project_identifier`) that changed. */
+            /** @description The project of a project's conflict; `null` for the organisation's. */
+            project_id?: string | null;
+            /** @description The issue, project, department or staff record that changed. */
             record_id: string;
             resolved_at: string;
         };
