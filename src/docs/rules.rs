@@ -167,6 +167,7 @@ pub const REGISTRY: &[&Rules] = &[
     &crate::org::records::STAFF_PRIVATE,
     &crate::org::records::STAFF_TRANSFERS,
     &crate::org::records::ORG_CONFLICTS,
+    &crate::org::records::STAFF_PENDING,
     &crate::work::records::PROJECTS,
     &crate::work::records::PROJECT_MEMBERS,
     &crate::work::records::PROJECT_ACTIVITY,

@@ -207,6 +207,12 @@ pub const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "staff_pending",
+        kind: DocKind::Staff,
+        shape: Shape::Atomic,
+        cols: cols!["workspace_id": Text, "email": Text, "data": Text],
+    },
+    TableSpec {
         name: "org_conflicts",
         kind: DocKind::Staff,
         shape: Shape::Atomic,

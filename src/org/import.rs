@@ -30,6 +30,8 @@ pub enum RowAction {
     Create,
     Update,
     Unchanged,
+    /// Not a member yet: invited, with the record prepared for when they accept.
+    Invite,
 }
 
 /// One row as the import reads it.
@@ -57,6 +59,17 @@ pub struct ImportReport {
     pub errors: Vec<RowProblem>,
     /// The first rows as they would be written (at most `PREVIEW_ROWS`).
     pub preview: Vec<RowPlan>,
+    /// People invited (`invite`): each invitation's secret, shown once, to send them.
+    pub invited: Vec<Invited>,
+}
+
+/// One person an import invited.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Invited {
+    pub row: usize,
+    pub email: String,
+    /// The invitation's secret (`POST /invitations/accept`), shown only in this answer.
+    pub token: String,
 }
 
 /// Rows a report shows.
@@ -156,7 +169,7 @@ fn unchanged(r: &StaffRow, i: &StaffInput) -> bool {
 }
 
 /// Checks every row against the workspace; answers the rows to write and every problem.
-fn plan(c: &Connection, ws: &str, rows: &[Row]) -> Result<(Vec<Planned>, Vec<RowProblem>), AppError> {
+fn plan(c: &Connection, ws: &str, rows: &[Row], invite: bool) -> Result<(Vec<Planned>, Vec<RowProblem>), AppError> {
     let w = world(c, ws)?;
     let mut out = Vec::with_capacity(rows.len());
     let mut problems = Vec::new();
@@ -171,14 +184,29 @@ fn plan(c: &Connection, ws: &str, rows: &[Row]) -> Result<(Vec<Planned>, Vec<Row
         if email.is_empty() {
             problems.push(problem(at, "email", "required", "an email is required"));
         }
-        let user = w.members.get(&email).cloned();
+        let mut user = w.members.get(&email).cloned();
+        let mut invited = false;
         if user.is_none() && !email.is_empty() {
-            problems.push(problem(
-                at,
-                "email",
-                "unknown_email",
-                format!("{email:.80} is not a member of this workspace: add them as a member first"),
-            ));
+            if !invite {
+                problems.push(problem(
+                    at,
+                    "email",
+                    "unknown_email",
+                    format!("{email:.80} is not a member of this workspace: add them first, or import with invite"),
+                ));
+            } else if crate::auth::parse_email(&email).is_err() {
+                problems.push(problem(at, "email", "invalid_value", "must be an email address"));
+            } else if crate::workspaces::is_invited(c, ws, &email)? {
+                problems.push(problem(
+                    at,
+                    "email",
+                    "already_invited",
+                    format!("{email:.80} has a pending invitation already"),
+                ));
+            } else {
+                invited = true;
+                user = Some(String::new());
+            }
         }
         if let Some(first) = emails_seen.insert(email.clone(), at).filter(|_| !email.is_empty()) {
             problems.push(problem(
@@ -285,6 +313,7 @@ fn plan(c: &Connection, ws: &str, rows: &[Row]) -> Result<(Vec<Planned>, Vec<Row
         }
         let Some(user) = user else { continue };
         let action = match existing {
+            _ if invited => RowAction::Invite,
             None => RowAction::Create,
             Some(e) if unchanged(e, &input) => RowAction::Unchanged,
             Some(_) => RowAction::Update,
@@ -317,18 +346,25 @@ fn report(dry_run: bool, rows: usize, planned: &[Planned], errors: Vec<RowProble
         unchanged: count(RowAction::Unchanged),
         errors,
         preview: planned.iter().take(PREVIEW_ROWS).map(|p| p.plan.clone()).collect(),
+        invited: Vec::new(),
     }
 }
 
 /// Checks the rows without writing anything.
-pub(super) fn dry_run(c: &Connection, ws: &str, rows: &[Row]) -> Result<ImportReport, AppError> {
-    let (planned, errors) = plan(c, ws, rows)?;
+pub(super) fn dry_run(c: &Connection, ws: &str, rows: &[Row], invite: bool) -> Result<ImportReport, AppError> {
+    let (planned, errors) = plan(c, ws, rows, invite)?;
     Ok(report(true, rows.len(), &planned, errors))
 }
 
 /// Checks the rows and, when every row is clean, writes them all in this job.
-pub(super) fn import(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, rows: &[Row]) -> Result<ImportReport, AppError> {
-    let (planned, errors) = plan(ctx.conn, ws, rows)?;
+pub(super) fn import(
+    ctx: &mut WriteCtx<'_>,
+    who: &Who,
+    ws: &str,
+    rows: &[Row],
+    invite: bool,
+) -> Result<ImportReport, AppError> {
+    let (planned, errors) = plan(ctx.conn, ws, rows, invite)?;
     if !errors.is_empty() {
         let bad: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
         return Err(AppError::Rows {
@@ -345,7 +381,7 @@ pub(super) fn import(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, rows: &[Row]) 
     let by = who.user_id().unwrap_or_default().to_string();
     let todo: Vec<&Planned> = planned
         .iter()
-        .filter(|p| p.plan.action != RowAction::Unchanged)
+        .filter(|p| !matches!(p.plan.action, RowAction::Unchanged | RowAction::Invite))
         .collect();
     let mut private_exists: HashMap<String, bool> = HashMap::new();
     for p in &todo {
@@ -407,6 +443,34 @@ pub(super) fn import(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, rows: &[Row]) 
     for p in &todo {
         super::records::check_staff(ctx.conn, ws, &p.user, p.before.is_none())?;
     }
+    // People not yet members: invited, their record waiting with the invitation.
+    let mut invited = Vec::new();
+    for p in planned.iter().filter(|p| p.plan.action == RowAction::Invite) {
+        let (inv, token) = crate::workspaces::invite_in(ctx, who, ws, &p.plan.email, crate::policy::WsRole::Member)?;
+        let data = serde_json::to_string(&p.input).map_err(AppError::internal)?;
+        ctx.edit(who, &DocRef::staff(ws), |e| {
+            e.create(
+                "staff_pending",
+                &inv,
+                &[
+                    ("workspace_id", ws.into()),
+                    ("email", p.plan.email.as_str().into()),
+                    ("data", data.into()),
+                    ("created_at", now.as_str().into()),
+                    ("updated_at", now.as_str().into()),
+                    ("created_by", by.as_str().into()),
+                    ("deleted_at", crate::docs::Val::Null),
+                ],
+            )
+        })?;
+        invited.push(Invited {
+            row: p.plan.row,
+            email: p.plan.email.clone(),
+            token,
+        });
+    }
     super::managers::reconcile(ctx, who, ws, None)?;
-    Ok(report(false, rows.len(), &planned, Vec::new()))
+    let mut r = report(false, rows.len(), &planned, Vec::new());
+    r.invited = invited;
+    Ok(r)
 }

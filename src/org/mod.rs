@@ -12,7 +12,7 @@ pub(crate) mod routes;
 mod staff;
 pub(crate) mod store;
 
-pub use import::{ImportReport, RowAction, RowPlan};
+pub use import::{ImportReport, Invited, RowAction, RowPlan};
 pub use managers::{department_names, reconcile as reconcile_managers};
 pub use merges::resolve as resolve_merges;
 pub use staff::{
@@ -381,6 +381,30 @@ pub fn tree_order(c: &rusqlite::Connection, ws: &str) -> Result<Vec<TreePlace>, 
             level,
         })
         .collect())
+}
+
+/// Makes the staff record an import prepared for invitation `inv` the person's, now that
+/// `user` accepted it (in the accepting job, as this instance: the invitee is no admin). A
+/// staff id or department that changed meanwhile is repaired like a merge (`merges`).
+pub fn apply_pending_staff(ctx: &mut crate::db::WriteCtx<'_>, ws: &str, inv: &str, user: &str) -> Result<(), AppError> {
+    let Some(data) = store::pending_staff(ctx.conn, ws, inv)? else {
+        return Ok(());
+    };
+    let now = now_rfc3339();
+    ctx.edit(&Who::System, &DocRef::staff(ws), |e| {
+        e.set(
+            "staff_pending",
+            inv,
+            &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+        )
+    })?;
+    if store::staff_of(ctx.conn, ws, user)?.is_some() {
+        return Ok(());
+    }
+    let input: StaffInput = serde_json::from_str(&data).map_err(AppError::internal)?;
+    staff::save_records(ctx, &Who::System, ws, user, &input, true)?;
+    merges::resolve(ctx, ws)?;
+    managers::reconcile(ctx, &Who::System, ws, None).map(|_| ())
 }
 
 /// Whether `id` is a live department of workspace `ws` (for other domains' checks).

@@ -427,3 +427,32 @@ fn check_org_conflict(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     }
     Ok(())
 }
+
+pub const STAFF_PENDING: Rules = Rules {
+    table: "staff_pending",
+    immutable: &["email", "created_at"],
+    refs: &[],
+    max_len: &[("email", 320), ("data", 20_000)],
+    check: check_staff_pending,
+};
+
+/// A staff record waiting for its invitee: keyed by a pending invitation of this
+/// workspace, written by admins.
+fn check_staff_pending(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if c.text("data")
+        .is_none_or(|d| serde_json::from_str::<super::StaffInput>(d).is_err())
+    {
+        return Err(AppError::field("data", "must be a staff record's fields as JSON"));
+    }
+    if !cx.is_person() {
+        return Ok(());
+    }
+    cx.require_ws(WsRole::Admin, "preparing staff records")?;
+    if c.is_create() && !cx.in_workspace("invitations", &c.id)? {
+        return Err(AppError::refused(
+            "wrong_scope",
+            "a pending staff record is keyed by an invitation of this workspace",
+        ));
+    }
+    Ok(())
+}

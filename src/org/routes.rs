@@ -575,6 +575,9 @@ pub struct ImportQuery {
     pub dry_run: Option<bool>,
     /// `csv` or `json`; by default from the content type, else from the file's first character.
     pub format: Option<String>,
+    /// Invite the emails that are not members yet (as members); their records wait for them
+    /// and are made when they accept. Without it, such rows are problems (`unknown_email`).
+    pub invite: Option<bool>,
 }
 
 /// Imports staff records from a CSV or JSON file sent as the body (workspace admins): all
@@ -594,7 +597,14 @@ async fn import_staff(
 ) -> Result<Json<ImportReport>, AppError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let r = Staff(&app)
-        .import(&w, &body, q.format.as_deref(), ct, q.dry_run.unwrap_or(false))
+        .import(
+            &w,
+            &body,
+            q.format.as_deref(),
+            ct,
+            q.dry_run.unwrap_or(false),
+            q.invite.unwrap_or(false),
+        )
         .await?;
     Ok(Json(r))
 }

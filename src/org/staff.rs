@@ -80,7 +80,7 @@ fn staff_view(r: StaffRow, admin: bool) -> StaffView {
 
 /// A staff record's fields as a request (or an import row) gives them; `None` leaves a
 /// field as it is (a PATCH) or at its default (a create). Nullable fields take `Some(None)`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct StaffInput {
     pub staff_id: Option<String>,
     pub department_id: Option<Option<String>>,
@@ -464,7 +464,7 @@ pub(super) fn save_in(
     super::managers::reconcile(ctx, who, ws, None).map(|_| ())
 }
 
-fn save_records(
+pub(super) fn save_records(
     ctx: &mut WriteCtx<'_>,
     who: &Who,
     ws: &str,
@@ -763,6 +763,7 @@ impl Staff<'_> {
         format: Option<&str>,
         content_type: Option<&str>,
         dry_run: bool,
+        invite: bool,
     ) -> Result<super::ImportReport, AppError> {
         let text = super::csv::text_of(body)?;
         let rows = match super::csv::format_of(format, content_type, text)? {
@@ -774,13 +775,13 @@ impl Staff<'_> {
             return self
                 .0
                 .readers
-                .read(move |c| super::import::dry_run(c, &ws, &rows))
+                .read(move |c| super::import::dry_run(c, &ws, &rows, invite))
                 .await;
         }
         let who = Who::user(&w.actor.user_id);
         self.0
             .writer
-            .write(move |ctx| super::import::import(ctx, &who, &ws, &rows))
+            .write(move |ctx| super::import::import(ctx, &who, &ws, &rows, invite))
             .await
     }
 

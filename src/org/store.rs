@@ -484,3 +484,10 @@ pub(crate) fn staff_facts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<supe
         .collect();
     rows
 }
+
+/// The fields of the staff record waiting for invitation `inv`, if any.
+pub(crate) fn pending_staff(c: &Connection, ws: &str, inv: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached("SELECT data FROM staff_pending WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL")?
+        .query_row([ws, inv], |r| r.get(0))
+        .optional()
+}

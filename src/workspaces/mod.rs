@@ -374,49 +374,15 @@ impl Workspaces<'_> {
         let who = Who::user(&w.actor.user_id);
         let email = parse_email(email).map_err(|e| AppError::field("email", e))?;
         check_grant(w.role, role)?;
-        let (ws_id, actor_id) = (w.ws.id.clone(), w.actor.user_id.clone());
-        let token = random_token("keel_inv_");
-        let hash = sha256_hex(&token);
-        let mut view = self
+        let ws_id = w.ws.id.clone();
+        let (mut view, token) = self
             .0
             .writer
             .write(move |ctx| {
-                let now_t = now();
-                let now = rfc3339(now_t);
-                if let Some(uid) = store::user_id_by_email(ctx.conn, &email)? {
-                    if store::membership(ctx.conn, &ws_id, &uid)?.is_some() {
-                        return Err(AppError::conflict("already_member", "this person is already a member"));
-                    }
-                }
-                if store::pending_invitation_for(ctx.conn, &ws_id, &email, &now)? {
-                    return Err(AppError::conflict(
-                        "already_invited",
-                        "this email already has a pending invitation",
-                    ));
-                }
-                let id = crate::new_id();
-                let expires = rfc3339(now_t + chrono::Duration::days(INVITATION_DAYS));
-                ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
-                    e.create(
-                        "invitations",
-                        &id,
-                        &[
-                            ("workspace_id", ws_id.as_str().into()),
-                            ("email", email.as_str().into()),
-                            ("role", role.as_str().into()),
-                            ("token_hash", hash.into()),
-                            ("expires_at", expires.into()),
-                            ("accepted_at", Val::Null),
-                            ("accepted_by", Val::Null),
-                            ("created_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                            ("created_by", actor_id.as_str().into()),
-                            ("deleted_at", Val::Null),
-                        ],
-                    )
-                })?;
-                store::invitation_in(ctx.conn, &ws_id, &id)?
-                    .ok_or_else(|| AppError::internal("invitation not projected"))
+                let (id, token) = invite_in(ctx, &who, &ws_id, &email, role)?;
+                let view = store::invitation_in(ctx.conn, &ws_id, &id)?
+                    .ok_or_else(|| AppError::internal("invitation not projected"))?;
+                Ok((view, token))
             })
             .await?;
         view.token = Some(token);
@@ -488,12 +454,69 @@ impl Workspaces<'_> {
                         ],
                     )
                 })?;
+                // A staff record an import prepared for this invitation is theirs now.
+                crate::org::apply_pending_staff(ctx, &ws_id, &inv.id, &actor.user_id)?;
                 store::workspace_with_role(ctx.conn, &slug, &actor.user_id)?
                     .map(|(w, _)| w)
                     .ok_or(AppError::not_found("workspace"))
             })
             .await
     }
+}
+
+/// Invites `email` (parsed) to workspace `ws_id` with `role`, as `who`, in the caller's
+/// job: refused when they are a member or have a pending invitation. Answers the
+/// invitation's id and its secret token (shown once).
+pub fn invite_in(
+    ctx: &mut crate::db::WriteCtx<'_>,
+    who: &Who,
+    ws_id: &str,
+    email: &str,
+    role: WsRole,
+) -> Result<(String, String), AppError> {
+    let token = random_token("keel_inv_");
+    let hash = sha256_hex(&token);
+    let now_t = now();
+    let now = rfc3339(now_t);
+    if let Some(uid) = store::user_id_by_email(ctx.conn, email)? {
+        if store::membership(ctx.conn, ws_id, &uid)?.is_some() {
+            return Err(AppError::conflict("already_member", "this person is already a member"));
+        }
+    }
+    if store::pending_invitation_for(ctx.conn, ws_id, email, &now)? {
+        return Err(AppError::conflict(
+            "already_invited",
+            "this email already has a pending invitation",
+        ));
+    }
+    let id = crate::new_id();
+    let expires = rfc3339(now_t + chrono::Duration::days(INVITATION_DAYS));
+    let by = who.user_id().unwrap_or_default().to_string();
+    ctx.edit(who, &DocRef::workspace(ws_id), |e| {
+        e.create(
+            "invitations",
+            &id,
+            &[
+                ("workspace_id", ws_id.into()),
+                ("email", email.into()),
+                ("role", role.as_str().into()),
+                ("token_hash", hash.into()),
+                ("expires_at", expires.into()),
+                ("accepted_at", Val::Null),
+                ("accepted_by", Val::Null),
+                ("created_at", now.as_str().into()),
+                ("updated_at", now.as_str().into()),
+                ("created_by", by.as_str().into()),
+                ("deleted_at", Val::Null),
+            ],
+        )
+    })?;
+    Ok((id, token))
+}
+
+/// Whether `email` has a pending invitation to `ws_id`.
+pub fn is_invited(c: &rusqlite::Connection, ws_id: &str, email: &str) -> rusqlite::Result<bool> {
+    store::pending_invitation_for(c, ws_id, email, &now_rfc3339())
 }
 
 /// The key of a person's membership record in a workspace: derived from both, so two

@@ -111,6 +111,14 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
         .await
         .ok(201);
     }
+    // Someone invited by an import, whose staff record waits for them.
+    app.post(
+        "/api/v1/workspaces/acme/staff/bulk-import?invite=true",
+        &o.token,
+        json!([{"staff_id": "E9", "email": "newhire@example.com", "position": "Designer"}]),
+    )
+    .await
+    .ok(200);
     // P1 is Platform's project: its manager is in it by hand and through the department,
     // and the project's history says so.
     let p1 = app.dump("SELECT id FROM projects WHERE identifier = 'P1'")[0]["id"]

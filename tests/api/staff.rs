@@ -1031,3 +1031,76 @@ async fn time_by_department_follows_transfers_and_adds_up_subtrees() {
         .unwrap();
     assert_eq!(ops_row["minutes"], 157);
 }
+
+/// An import may invite the people who are not members yet: their records wait with the
+/// invitations and become theirs when they accept; a staff id taken meanwhile is repaired.
+#[tokio::test]
+async fn an_import_invites_unknown_people_and_their_records_wait_for_them() {
+    let t = team().await;
+    let eng = dept(&t, "eng", 1, None).await;
+    let file = "staff_id,email,department,position,phone\nN1,newcomer@example.com,eng,Engineer,+1 555 0101\n\
+                N2,member@example.com,eng,Lead,\n";
+    // Without asking to invite, the unknown email is a row problem.
+    upload(&t, "", "text/csv", file).await.err(422, "import_invalid");
+    let r = upload(&t, "?invite=true&dry_run=true", "text/csv", file).await;
+    assert_eq!(r.ok(200)["preview"][0]["action"], "invite");
+    assert_eq!(r.ok(200)["invited"], json!([]), "a dry run invites nobody");
+    let r = upload(&t, "?invite=true", "text/csv", file).await;
+    let rep = r.ok(200).clone();
+    assert_eq!(
+        (&rep["created"], &rep["invited"][0]["email"]),
+        (&json!(1), &json!("newcomer@example.com"))
+    );
+    let token = rep["invited"][0]["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.app.dump("SELECT * FROM staff_profiles").len(),
+        1,
+        "the invitee has no record yet"
+    );
+    // Inviting again while the invitation is pending is a row problem.
+    let r = upload(&t, "?invite=true", "text/csv", file).await;
+    r.err(422, "import_invalid");
+    assert!(
+        r.body["error"]["rows"].to_string().contains("already_invited"),
+        "{}",
+        r.body
+    );
+    // Meanwhile someone else takes N1.
+    t.app
+        .post(S, &t.o.token, json!({"user_id": t.a.id, "staff_id": "N1"}))
+        .await
+        .ok(201);
+    let newcomer = t.app.register("newcomer@example.com").await;
+    t.app
+        .post("/api/v1/invitations/accept", &newcomer.token, json!({"token": token}))
+        .await
+        .ok(200);
+    let s = t
+        .app
+        .get(&format!("{S}/{}", newcomer.id), &t.o.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (&s["department_id"], &s["position"], &s["phone"]),
+        (&json!(eng), &json!("Engineer"), &json!("+1 555 0101"))
+    );
+    let ids: Vec<String> = t
+        .app
+        .dump("SELECT lower(staff_id) AS s FROM staff_profiles WHERE deleted_at IS NULL")
+        .iter()
+        .map(|r| r["s"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids.iter().collect::<std::collections::HashSet<_>>().len(),
+        ids.len(),
+        "{ids:?}"
+    );
+    let conflicts = t
+        .app
+        .get("/api/v1/workspaces/acme/sync/conflicts", &t.o.token)
+        .await
+        .ok(200)
+        .clone();
+    assert!(conflicts.to_string().contains("staff_id_taken"), "{conflicts}");
+}

@@ -1840,6 +1840,8 @@ export interface components {
             dry_run: boolean;
             /** @description Every problem of every row (a dry run only; an import with problems is refused). */
             errors: components["schemas"]["RowProblem"][];
+            /** @description People invited (`invite`): each invitation's secret, shown once, to send them. */
+            invited: components["schemas"]["Invited"][];
             /** @description The first rows as they would be written (at most `PREVIEW_ROWS`). */
             preview: components["schemas"]["RowPlan"][];
             /** @description Rows in the file. */
@@ -1873,6 +1875,13 @@ export interface components {
         InviteBody: {
             email: string;
             role: components["schemas"]["WsRole"];
+        };
+        /** @description One person an import invited. */
+        Invited: {
+            email: string;
+            row: number;
+            /** @description The invitation's secret (`POST /invitations/accept`), shown only in this answer. */
+            token: string;
         };
         IssueBody: {
             /** @description The whole list of assignees (project members); replaces the current one. */
@@ -2680,7 +2689,7 @@ export interface components {
          * @description What happens to one row.
          * @enum {string}
          */
-        RowAction: "create" | "update" | "unchanged";
+        RowAction: "create" | "update" | "unchanged" | "invite";
         /** @description One row as the import reads it. */
         RowPlan: {
             action: components["schemas"]["RowAction"];
@@ -17411,6 +17420,11 @@ export interface operations {
                 dry_run?: boolean;
                 /** @description `csv` or `json`; by default from the content type, else from the file's first character. */
                 format?: string;
+                /**
+                 * @description Invite the emails that are not members yet (as members); their records wait for them
+                 *     and are made when they accept. Without it, such rows are problems (`unknown_email`).
+                 */
+                invite?: boolean;
             };
             header?: never;
             path: {

@@ -1,9 +1,9 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { client, unwrap, type Schemas } from "../api/client";
+import { ApiError, client, unwrap, type Schemas } from "../api/client";
 import { fieldsOf } from "../api/errors";
-import { Empty, ErrorNote, Field, Modal, SelectField, Spinner, formatDate, useTitle } from "../components";
+import { Empty, ErrorNote, Field, Modal, Secret, SelectField, Spinner, formatDate, useTitle } from "../components";
 import { staffRules, type Errors } from "../validate";
 import { useWorkspace } from "./workspaces";
 
@@ -21,6 +21,12 @@ const SORTS: [string, string][] = [
   ["employment_status", "Status"],
 ];
 const PER_PAGE = 25;
+
+/** Today in the browser's time zone, as YYYY-MM-DD. */
+function localDay(): string {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
 /** Statuses of people who work here now: they can be transferred. */
 const CURRENT = new Set(["active", "probation", "suspended"]);
 
@@ -307,6 +313,13 @@ function StaffForm({ slug, staff, departments, onDone }: { slug: string; staff: 
     queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/members", { params: { path: { slug }, query: { per_page: 500 } } })),
     enabled: !staff,
   });
+  // Who has a record already (a person has one per workspace).
+  const records = useQuery({
+    queryKey: ["staff", slug, "all-ids"],
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/staff", { params: { path: { slug }, query: { per_page: 500 } } })),
+    enabled: !staff,
+  });
+  const haveRecords = new Set((records.data?.items ?? []).map((r) => r.user_id));
   const body = {
     staff_id: staffId,
     department_id: departmentId || null,
@@ -349,11 +362,13 @@ function StaffForm({ slug, staff, departments, onDone }: { slug: string; staff: 
       ) : (
         <SelectField label="Member" value={userId} onChange={(e) => setUserId(e.target.value)} error={errors.user_id}>
           <option value="">Choose a member</option>
-          {(members.data?.items ?? []).map((m) => (
-            <option key={m.user_id} value={m.user_id}>
-              {m.display_name} {m.email ? `(${m.email})` : ""}
-            </option>
-          ))}
+          {(members.data?.items ?? [])
+            .filter((m) => !haveRecords.has(m.user_id))
+            .map((m) => (
+              <option key={m.user_id} value={m.user_id}>
+                {m.display_name} {m.email ? `(${m.email})` : ""}
+              </option>
+            ))}
         </SelectField>
       )}
       <Field label="Staff ID" value={staffId} autoFocus onChange={(e) => setStaffId(e.target.value)} error={errors.staff_id} hint="Up to 8 letters, digits, - or _; unique in the workspace" />
@@ -404,7 +419,7 @@ function StaffForm({ slug, staff, departments, onDone }: { slug: string; staff: 
 
 function TransferForm({ slug, staff, departments, onDone }: { slug: string; staff: Staff; departments: Node[]; onDone: () => void }) {
   const [to, setTo] = useState("");
-  const [date, setDate] = useState(new Date().toISOString().slice(0, 10));
+  const [date, setDate] = useState(localDay());
   const [reason, setReason] = useState("");
   const [errors, setErrors] = useState<Errors>({});
   const qc = useQueryClient();
@@ -477,7 +492,7 @@ function TransferForm({ slug, staff, departments, onDone }: { slug: string; staf
 }
 
 function DeactivateForm({ slug, staff, onDone }: { slug: string; staff: Staff; onDone: () => void }) {
-  const [date, setDate] = useState(new Date().toISOString().slice(0, 10));
+  const [date, setDate] = useState(localDay());
   const qc = useQueryClient();
   const leave = useMutation({
     mutationFn: () =>
@@ -524,11 +539,12 @@ function ImportForm({ slug, onDone }: { slug: string; onDone: () => void }) {
   const [done, setDone] = useState<Report | null>(null);
   const [step, setStep] = useState(0);
   const [error, setError] = useState<unknown>(null);
+  const [invite, setInvite] = useState(false);
   const qc = useQueryClient();
   const send = (text: string, name: string, dryRun: boolean) =>
     unwrap(
       client.POST("/api/v1/workspaces/{slug}/staff/bulk-import", {
-        params: { path: { slug }, query: { dry_run: dryRun } },
+        params: { path: { slug }, query: { dry_run: dryRun, invite } },
         body: text,
         bodySerializer: (b: string) => b,
         headers: { "content-type": name.toLowerCase().endsWith(".json") ? "application/json" : "text/csv" },
@@ -562,6 +578,8 @@ function ImportForm({ slug, onDone }: { slug: string; onDone: () => void }) {
     } catch (e) {
       setError(e);
       setStep(2);
+      // The workspace changed since the preview: check again, so every row's problem shows.
+      if (e instanceof ApiError && e.code === "import_invalid") setReport(await send(file.text, file.name, true).catch(() => null));
     }
   };
   const labels = ["", "Reading and checking the file…", "Checked", "Importing…", "Imported"];
@@ -574,6 +592,19 @@ function ImportForm({ slug, onDone }: { slug: string; onDone: () => void }) {
         <input id="staff-file" type="file" accept=".csv,.json,text/csv,application/json" onChange={(e) => void choose(e.target.files?.[0])} />
         <p className="hint">Columns: staff_id, email (required), department (its code), position, job_grade, phone, date_of_joining, date_of_leaving, employment_status, is_department_manager, notes.</p>
       </div>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={invite}
+          onChange={(e) => {
+            setInvite(e.target.checked);
+            setReport(null);
+            setStep(0);
+            setFile(null);
+          }}
+        />
+        Invite people who are not members yet (their records wait until they accept)
+      </label>
       {step ? (
         <div className="progress" aria-label="Import progress">
           <progress max={4} value={step} /> <span>{labels[step]}</span>
@@ -647,8 +678,20 @@ function ImportForm({ slug, onDone }: { slug: string; onDone: () => void }) {
       ) : null}
       {done ? (
         <p role="status">
-          Imported {done.rows} rows: {done.created} new, {done.updated} updated, {done.unchanged} unchanged.
+          Imported {done.rows} rows: {done.created} new, {done.updated} updated, {done.unchanged} unchanged
+          {done.invited.length ? `, ${done.invited.length} invited` : ""}.
         </p>
+      ) : null}
+      {done && done.invited.length ? (
+        <div className="stack" aria-label="Invitations">
+          <p>Send each person their invitation link (shown only now):</p>
+          {done.invited.map((i) => (
+            <div key={i.row}>
+              <span className="strong">{i.email}</span>
+              <Secret label={`Invitation link for ${i.email}`} value={`${location.origin}/invite#token=${i.token}`} />
+            </div>
+          ))}
+        </div>
       ) : null}
       <div className="form-actions">
         <button type="button" onClick={onDone}>
