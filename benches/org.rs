@@ -123,7 +123,13 @@ async fn main() {
         .iter()
         .map(|n| n["id"].as_str().unwrap().to_string())
         .collect();
-    let list = get_json(&client, &format!("{ws}/departments?level=4&per_page=50"), &token).await;
+    let deepest = if a.departments > 248 { 4 } else { 2 };
+    let list = get_json(
+        &client,
+        &format!("{ws}/departments?level={deepest}&per_page=50"),
+        &token,
+    )
+    .await;
     let deep: Vec<String> = list["items"]
         .as_array()
         .unwrap()

@@ -6,9 +6,11 @@
 //! hold: a membership someone added by hand stays when its departments go.
 //!
 //! The wanted memberships are a function of the workspace's state, so `reconcile` may run
-//! after any change and writes only the difference, in the caller's job. It runs where
-//! changes are made: after the API's org, staff and project-link changes (as their actor),
-//! and after a device's update of a workspace or project document (as this instance).
+//! after any change and writes only the difference, in the caller's job. It runs on the
+//! side that sees every device's changes: after the API's org, staff and project-link
+//! changes (as their actor), and after a device's update of a workspace or project
+//! document (as this instance); an instance that syncs the workspace from a server leaves
+//! it to the server.
 //! The history of each change is the project history's follower (`work::history`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -106,6 +108,12 @@ struct Write {
 /// Brings the workspace's project memberships in line with the manager rule, as `who`,
 /// in the caller's job; `only` limits it to one project. Answers how many it changed.
 pub fn reconcile(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, only: Option<&str>) -> Result<usize, AppError> {
+    // One side keeps the rule: the server, where every device's changes arrive. An instance
+    // that syncs this workspace from a server leaves it to that server (two sides writing
+    // the same membership would write it twice, each dated and signed its own way).
+    if crate::sync::has_upstream(ctx.conn, ws)? {
+        return Ok(0);
+    }
     let want = wanted(ctx.conn, ws)?;
     let records = crate::work::membership_records(ctx.conn, ws)?;
     // One record per (project, user): the live one, else the last removed under the key.

@@ -13,8 +13,8 @@
 //! - a department below level five: it moves up under its ancestor at level four;
 //! - a parent deleted: the department becomes a root; a current staff record in a deleted
 //!   department gets none;
-//! - two flagged managers of one department: the one flagged last (`updated_at`, then the
-//!   smallest id) stays its manager.
+//! - two flagged managers of one department: the one with the smallest key stays its
+//!   manager.
 //!
 //! Each repair is written as this instance's change and recorded in `org_conflicts` (the
 //! admin-only staff document) under a key derived from it, listed for admins with the
@@ -42,6 +42,10 @@ pub(crate) struct Repair {
     /// The conflict's kind, as listed.
     pub kind: &'static str,
 }
+
+/// Derived values tried for one record before giving up (a field whose every value is
+/// taken).
+const MAX_ROUNDS: u32 = 20_000;
 
 fn fnv(s: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
@@ -92,9 +96,14 @@ fn unique(field: &'static str, kind: &'static str, table: &'static str, rows: &[
         for (id, value) in g.into_iter().skip(1) {
             let mut round = 0;
             let mut new = derived(field, value, id, round);
-            while held.contains(&new.to_lowercase()) {
+            while held.contains(&new.to_lowercase()) && round < MAX_ROUNDS {
                 round += 1;
                 new = derived(field, value, id, round);
+            }
+            if held.contains(&new.to_lowercase()) {
+                // Every value of the field's form is taken (10,000 department codes): the
+                // duplicate stays, and the services keep refusing new ones.
+                continue;
             }
             held.insert(new.to_lowercase());
             out.push(Repair {
@@ -193,7 +202,6 @@ pub(crate) struct Person {
     pub department_id: Option<String>,
     pub current: bool,
     pub manager: bool,
-    pub updated_at: String,
 }
 
 pub(crate) fn staff_repairs(people: &[Person], live_departments: &HashSet<String>) -> Vec<Repair> {
@@ -222,15 +230,17 @@ pub(crate) fn staff_repairs(people: &[Person], live_departments: &HashSet<String
         if g.len() < 2 {
             continue;
         }
-        // The one flagged last stays: newest `updated_at`, then the smallest key.
-        g.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.key.cmp(&b.key)));
+        // The smallest key stays: a fact of the state alone, whatever edits came after.
+        g.sort_by(|a, b| a.key.cmp(&b.key));
+        let dept = g[0].department_id.clone();
         for p in g.into_iter().skip(1) {
             out.push(Repair {
                 table: "staff_profiles",
                 id: p.key.clone(),
                 field: "is_department_manager",
-                old: Some("true".into()),
-                new: Some("false".into()),
+                // The department they were flagged for, so the record names the clash.
+                old: dept.clone(),
+                new: None,
                 kind: "department_manager_taken",
             });
         }
@@ -276,7 +286,8 @@ pub(crate) fn repairs(c: &rusqlite::Connection, ws: &str) -> Result<Vec<Repair>,
 
 fn value(field: &str, v: &Option<String>) -> Val {
     match (field, v.as_deref()) {
-        ("is_department_manager", Some(b)) => (b == "true").into(),
+        // The only repair of the flag clears it.
+        ("is_department_manager", _) => false.into(),
         (_, Some(s)) => s.into(),
         (_, None) => Val::Null,
     }
@@ -314,9 +325,26 @@ pub fn resolve(ctx: &mut WriteCtx<'_>, ws: &str) -> Result<usize, AppError> {
         }
         Ok(())
     })?;
+    record(ctx, ws, &repairs, &now)?;
+    Ok(repairs.len())
+}
+
+/// Records repairs as resolved conflicts (once per key), as this instance.
+pub(super) fn record(ctx: &mut WriteCtx<'_>, ws: &str, repairs: &[Repair], now: &str) -> Result<(), AppError> {
+    let known: HashSet<String> = repairs
+        .iter()
+        .map(conflict_key)
+        .filter(|k| store::conflict_recorded(ctx.conn, k).unwrap_or(false))
+        .collect();
+    if repairs.iter().all(|r| known.contains(&conflict_key(r))) {
+        return Ok(());
+    }
     ctx.edit(&Who::System, &DocRef::staff(ws), |e| {
-        for r in &repairs {
+        for r in repairs {
             let key = conflict_key(r);
+            if known.contains(&key) {
+                continue;
+            }
             e.put(
                 "org_conflicts",
                 &key,
@@ -326,16 +354,26 @@ pub fn resolve(ctx: &mut WriteCtx<'_>, ws: &str) -> Result<usize, AppError> {
                     ("record_id", r.id.as_str().into()),
                     ("old_value", r.old.clone().into()),
                     ("new_value", r.new.clone().into()),
-                    ("created_at", now.as_str().into()),
-                    ("updated_at", now.as_str().into()),
+                    ("created_at", now.into()),
+                    ("updated_at", now.into()),
                     ("created_by", Val::Null),
                     ("deleted_at", Val::Null),
                 ],
             )?;
         }
         Ok(())
-    })?;
-    Ok(repairs.len())
+    })
+}
+
+/// A staff id for record `key` derived from `taken`, that no live record holds.
+pub(super) fn free_staff_id(c: &rusqlite::Connection, ws: &str, taken: &str, key: &str) -> Result<String, AppError> {
+    for round in 0..MAX_ROUNDS {
+        let v = derived("staff_id", taken, key, round);
+        if !store::staff_id_taken(c, ws, &v, key)? {
+            return Ok(v);
+        }
+    }
+    Err(AppError::internal("no free staff id"))
 }
 
 /// The key a repair is recorded under: the same on every peer that makes it.

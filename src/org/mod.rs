@@ -391,17 +391,45 @@ pub fn apply_pending_staff(ctx: &mut crate::db::WriteCtx<'_>, ws: &str, inv: &st
         return Ok(());
     };
     let now = now_rfc3339();
+    // The waiting fields (a phone, notes) go with it.
     ctx.edit(&Who::System, &DocRef::staff(ws), |e| {
         e.set(
             "staff_pending",
             inv,
-            &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+            &[
+                ("data", "{}".into()),
+                ("deleted_at", now.as_str().into()),
+                ("updated_at", now.as_str().into()),
+            ],
         )
     })?;
     if store::staff_of(ctx.conn, ws, user)?.is_some() {
         return Ok(());
     }
-    let input: StaffInput = serde_json::from_str(&data).map_err(AppError::internal)?;
+    let mut input: StaffInput = serde_json::from_str(&data).map_err(AppError::internal)?;
+    // What the workspace gave away meanwhile stays with its holder: the newcomer takes a
+    // derived staff id (recorded as a resolved conflict) and no manager flag already held.
+    let key = records::staff_key(ws, user);
+    if let Some(sid) = input.staff_id.clone() {
+        if store::staff_id_taken(ctx.conn, ws, &sid, &key)? {
+            let free = merges::free_staff_id(ctx.conn, ws, &sid, &key)?;
+            let repair = merges::Repair {
+                table: "staff_profiles",
+                id: key.clone(),
+                field: "staff_id",
+                old: Some(sid),
+                new: Some(free.clone()),
+                kind: "staff_id_taken",
+            };
+            merges::record(ctx, ws, &[repair], &now)?;
+            input.staff_id = Some(free);
+        }
+    }
+    if let (Some(true), Some(Some(d))) = (input.is_department_manager, &input.department_id) {
+        if store::flagged_manager_other_than(ctx.conn, ws, d, user)? {
+            input.is_department_manager = Some(false);
+        }
+    }
     staff::save_records(ctx, &Who::System, ws, user, &input, true)?;
     merges::resolve(ctx, ws)?;
     managers::reconcile(ctx, &Who::System, ws, None).map(|_| ())

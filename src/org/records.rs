@@ -399,7 +399,8 @@ fn check_staff_transfer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 pub const ORG_CONFLICTS: Rules = Rules {
     table: "org_conflicts",
-    immutable: &["kind", "record_id", "old_value", "new_value", "created_at"],
+    // Two instances that make the same repair write one record; when each dated it.
+    immutable: &["kind", "record_id", "old_value", "new_value"],
     refs: &[],
     max_len: &[("kind", 40)],
     check: check_org_conflict,

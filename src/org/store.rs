@@ -220,17 +220,17 @@ fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRow> {
 /// The live staff record of `user` in workspace `ws`.
 pub(crate) fn staff_of(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Option<StaffRow>> {
     c.prepare_cached(&format!(
-        "SELECT {STAFF_COLS} {STAFF_FROM} WHERE s.workspace_id = ?1 AND s.user_id = ?2 AND s.deleted_at IS NULL"
+        "SELECT {STAFF_COLS} {STAFF_FROM} WHERE s.id = ?1 AND s.deleted_at IS NULL"
     ))?
-    .query_row([ws, user], staff_row)
+    .query_row([super::records::staff_key(ws, user)], staff_row)
     .optional()
 }
 
 /// Whether a staff record of `user` exists, live or deleted (a deleted one is made again
 /// under the same key).
 pub(crate) fn staff_exists(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Option<bool>> {
-    c.prepare_cached("SELECT deleted_at IS NULL FROM staff_profiles WHERE workspace_id = ?1 AND user_id = ?2")?
-        .query_row([ws, user], |r| r.get(0))
+    c.prepare_cached("SELECT deleted_at IS NULL FROM staff_profiles WHERE id = ?1")?
+        .query_row([super::records::staff_key(ws, user)], |r| r.get(0))
         .optional()
 }
 
@@ -388,9 +388,9 @@ pub(crate) struct ProfileFacts {
 pub(crate) fn profile_facts(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Option<ProfileFacts>> {
     c.prepare_cached(
         "SELECT department_id, employment_status, staff_id, is_department_manager FROM staff_profiles
-         WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
+         WHERE id = ?1 AND deleted_at IS NULL",
     )?
-    .query_row([ws, user], |r| {
+    .query_row([super::records::staff_key(ws, user)], |r| {
         Ok(ProfileFacts {
             department_id: r.get(0)?,
             status: r.get(1)?,
@@ -467,7 +467,7 @@ pub(crate) fn flagged_manager_other_than(c: &Connection, ws: &str, d: &str, user
 pub(crate) fn staff_facts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<super::merges::Person>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, staff_id, department_id, employment_status IN ('active', 'probation', 'suspended'),
-                is_department_manager, updated_at
+                is_department_manager
          FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL",
     )?;
     let rows = stmt
@@ -478,7 +478,6 @@ pub(crate) fn staff_facts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<supe
                 department_id: r.get(2)?,
                 current: r.get(3)?,
                 manager: r.get::<_, i64>(4)? != 0,
-                updated_at: r.get(5)?,
             })
         })?
         .collect();
@@ -490,4 +489,10 @@ pub(crate) fn pending_staff(c: &Connection, ws: &str, inv: &str) -> rusqlite::Re
     c.prepare_cached("SELECT data FROM staff_pending WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL")?
         .query_row([ws, inv], |r| r.get(0))
         .optional()
+}
+
+/// Whether a resolved conflict is recorded under `key` already.
+pub(crate) fn conflict_recorded(c: &Connection, key: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT 1 FROM org_conflicts WHERE id = ?1")?
+        .exists([key])
 }

@@ -161,6 +161,12 @@ pub fn revoke_all_devices(c: &Connection, user: &str) -> rusqlite::Result<Vec<St
     store::revoke_devices_of(c, user)
 }
 
+/// Whether this instance syncs workspace `ws` from a server it connects to: the rules
+/// that the side which sees every device's changes keeps (the manager rule) run there.
+pub fn has_upstream(c: &Connection, ws: &str) -> rusqlite::Result<bool> {
+    store::has_upstream(c, ws)
+}
+
 pub async fn conflicts(app: &App, ws: &str) -> Result<Vec<store::ConflictView>, AppError> {
     let w = ws.to_string();
     app.readers.read(move |c| Ok(store::conflicts(c, &w)?)).await

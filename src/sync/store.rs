@@ -343,3 +343,9 @@ pub(crate) fn conflicts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<Confli
     })?
     .collect()
 }
+
+/// Whether this instance syncs workspace `ws` from a server it connects to.
+pub(crate) fn has_upstream(c: &Connection, ws: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT 1 FROM peer_workspaces WHERE workspace_id = ?1")?
+        .exists([ws])
+}

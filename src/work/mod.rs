@@ -712,12 +712,21 @@ impl Projects<'_> {
                     return store::member(ctx.conn, &pid, &user_id)?
                         .ok_or_else(|| AppError::internal("member not projected"));
                 }
+                // A membership removed before is made again under its key.
+                let key = member_key(&pid, &user_id);
+                let revive = store::record_exists(ctx.conn, &key)?;
                 ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
-                    e.create(
-                        "project_members",
-                        &member_key(&pid, &user_id),
-                        &member_fields(&ws_id, &pid, &user_id, role, &by, &now),
-                    )
+                    let f = member_fields(&ws_id, &pid, &user_id, role, &by, &now);
+                    if revive {
+                        e.set("project_members", &key, &f)?;
+                        e.set(
+                            "project_members",
+                            &key,
+                            &[("manual", Val::Null), ("via_departments", Val::Null)],
+                        )
+                    } else {
+                        e.create("project_members", &key, &f)
+                    }
                 })?;
                 store::member(ctx.conn, &pid, &user_id)?.ok_or_else(|| AppError::internal("member not projected"))
             })
@@ -739,11 +748,16 @@ impl Projects<'_> {
                 let (rec, _) =
                     store::membership(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))?;
                 // A guest's ceiling and the last admin are the record's rules.
+                // A role given by a person is theirs to keep: the membership is now by hand too.
                 ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.set(
                         "project_members",
                         &rec,
-                        &[("role", role.as_str().into()), ("updated_at", now_rfc3339().into())],
+                        &[
+                            ("role", role.as_str().into()),
+                            ("manual", 1i64.into()),
+                            ("updated_at", now_rfc3339().into()),
+                        ],
                     )
                 })?;
                 store::member(ctx.conn, &pid, &user_id)?.ok_or(AppError::not_found("project member"))

@@ -89,11 +89,21 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         return Err(AppError::field("manual", "must be true or false"));
     }
     let via = super::parse_via(c.text("via_departments"));
-    let uuid = |s: &String| s.len() == 36 && uuid::Uuid::parse_str(s).is_ok();
-    if via.len() > 32 || !via.iter().all(uuid) || !via.windows(2).all(|w| w[0] < w[1]) {
+    let id_like = |s: &String| (1..=64).contains(&s.len()) && !s.contains(char::is_whitespace);
+    if via.len() > 2000 || !via.iter().all(id_like) || !via.windows(2).all(|w| w[0] < w[1]) {
         return Err(AppError::field(
             "via_departments",
-            "must be department ids, comma-separated, in order, at most 32",
+            "must be department ids, comma-separated, in order",
+        ));
+    }
+    // A membership made from now on has the key derived from its project and person, so
+    // nobody holds the key the manager rule will write (`work::member_key`).
+    let pid_now = cx.scope.project.as_deref().unwrap_or_default();
+    if cx.is_person() && c.before.is_none() && c.id != super::member_key(pid_now, c.text("user_id").unwrap_or_default())
+    {
+        return Err(AppError::refused(
+            "wrong_scope",
+            "a project membership is keyed by its project and person",
         ));
     }
     if c.int("manual") == Some(0) && via.is_empty() && !c.is_deleted() {

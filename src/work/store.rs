@@ -307,3 +307,9 @@ pub(crate) fn membership_is_manual(c: &Connection, id: &str) -> rusqlite::Result
         .optional()
         .map(|m| m.flatten() != Some(0))
 }
+
+/// Whether a membership record exists under `id`, live or removed.
+pub(crate) fn record_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT 1 FROM project_members WHERE id = ?1")?
+        .exists([id])
+}

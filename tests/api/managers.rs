@@ -212,3 +212,58 @@ async fn managers_join_their_departments_projects_and_leave_them_except_by_hand(
     assert_eq!(has(&members(&t, &api).await, &t.g.id), None);
     assert_eq!(has(&members(&t, &web).await, &t.g.id), Some((false, names)));
 }
+
+/// A membership removed by hand can be made again (under its key), and a role given by a
+/// person keeps the membership when its department no longer brings it.
+#[tokio::test]
+async fn removed_members_come_back_and_a_promoted_manager_stays() {
+    let t = team().await;
+    let web = t.app.create_project(&t.o, "acme", "WEB", false).await;
+    t.app
+        .post(&pm(&web), &t.o.token, json!({"user_id": t.m.id, "role": "member"}))
+        .await
+        .ok(201);
+    assert_eq!(
+        t.app
+            .delete(&format!("{}/{}", pm(&web), t.m.id), &t.o.token)
+            .await
+            .status,
+        204
+    );
+    t.app
+        .post(&pm(&web), &t.o.token, json!({"user_id": t.m.id, "role": "member"}))
+        .await
+        .ok(201);
+    assert_eq!(has(&members(&t, &web).await, &t.m.id), Some((true, vec![])));
+    // Through a department, then made admin by a person: the role is theirs to keep.
+    let eng = t
+        .app
+        .post(
+            D,
+            &t.o.token,
+            json!({"name": "Engineering", "code": "ENG", "short_name": "ENG", "dept_code": "0001",
+                   "linked_project_id": web, "manager_id": t.a.id}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        has(&members(&t, &web).await, &t.a.id),
+        Some((false, vec!["Engineering".to_string()]))
+    );
+    t.app
+        .patch(
+            &format!("{}/{}", pm(&web), t.a.id),
+            &t.o.token,
+            json!({"role": "admin"}),
+        )
+        .await
+        .ok(200);
+    t.app
+        .patch(&format!("{D}/{eng}"), &t.o.token, json!({"manager_id": null}))
+        .await
+        .ok(200);
+    assert_eq!(has(&members(&t, &web).await, &t.a.id), Some((true, vec![])));
+}
