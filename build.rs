@@ -22,6 +22,12 @@ fn main() {
     for s in SOURCES {
         println!("cargo:rerun-if-changed={}", ui.join(s).display());
     }
+    // `refinery::embed_migrations!` reads this folder when the crate compiles: a new
+    // migration must rebuild it (cargo watches only what a build script names).
+    println!(
+        "cargo:rerun-if-changed={}",
+        Path::new(&root).join("migrations").display()
+    );
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
     if Command::new(npm).arg("--version").output().is_err() {
         fail("npm was not found. Keel embeds its web UI, built from ui/ with Node.js 20+ and npm: install them (Debian: apt install nodejs npm) and build again.");

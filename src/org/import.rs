@@ -117,11 +117,7 @@ struct World {
 }
 
 fn world(c: &Connection, ws: &str) -> Result<World, AppError> {
-    let everyone = store::StaffWhere {
-        departments: None,
-        statuses: None,
-        search: None,
-    };
+    let everyone = store::StaffWhere::default();
     let (rows, _) = store::staff_page(c, ws, &everyone, "s.id", i64::MAX, 0)?;
     let staff: HashMap<String, StaffRow> = rows.into_iter().map(|r| (r.user_id.clone(), r)).collect();
     Ok(World {

@@ -536,10 +536,9 @@ fn staff_where(c: &rusqlite::Connection, ws: &str, f: &StaffFilter) -> Result<St
         Some(Some(d)) if f.subtree => Some(super::subtree_ids(c, ws, d)?),
         Some(Some(d)) => Some(vec![d.clone()]),
     };
-    let json = |v: &Vec<String>| serde_json::to_string(v).map_err(AppError::internal);
     Ok(StaffWhere {
-        departments: departments.as_ref().map(json).transpose()?,
-        statuses: (!f.statuses.is_empty()).then(|| json(&f.statuses)).transpose()?,
+        departments,
+        statuses: (!f.statuses.is_empty()).then(|| f.statuses.clone()),
         search: f.search.as_deref().map(str::to_lowercase),
     })
 }

@@ -240,19 +240,58 @@ pub(crate) fn private_exists(c: &Connection, id: &str) -> rusqlite::Result<bool>
         .exists([id])
 }
 
-/// What a staff list selects: departments (a JSON array of ids, `""` for none), statuses
-/// (a JSON array) and text to find in name, email, staff id or position (lower case).
+/// What a staff list selects: departments (ids; `""` for none, or one deleted since),
+/// statuses, and text to find in name, email, staff id or position (lower case). Only the
+/// filters given become SQL, so each list's statement can use its index.
+#[derive(Default)]
 pub(crate) struct StaffWhere {
-    pub departments: Option<String>,
-    pub statuses: Option<String>,
+    pub departments: Option<Vec<String>>,
+    pub statuses: Option<Vec<String>>,
     pub search: Option<String>,
 }
 
-const STAFF_WHERE: &str = "WHERE s.workspace_id = ?1 AND s.deleted_at IS NULL
-     AND (?2 IS NULL OR COALESCE(d.id, '') IN (SELECT value FROM json_each(?2)))
-     AND (?3 IS NULL OR s.employment_status IN (SELECT value FROM json_each(?3)))
-     AND (?4 IS NULL OR instr(lower(u.display_name), ?4) > 0 OR instr(lower(u.email), ?4) > 0
-          OR instr(lower(s.staff_id), ?4) > 0 OR instr(lower(s.position), ?4) > 0)";
+impl StaffWhere {
+    fn sql(&self, ws: &str) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value;
+        let mut cond = String::from("WHERE s.workspace_id = ?1 AND s.deleted_at IS NULL");
+        let mut ps = vec![Value::Text(ws.to_string())];
+        let json = |v: &[String]| Value::Text(serde_json::to_string(v).unwrap_or_else(|_| "[]".into()));
+        if let Some(ds) = &self.departments {
+            let ids: Vec<String> = ds.iter().filter(|d| !d.is_empty()).cloned().collect();
+            let mut any: Vec<String> = Vec::new();
+            if !ids.is_empty() {
+                ps.push(json(&ids));
+                any.push(format!(
+                    "s.department_id IN (SELECT value FROM json_each(?{}))",
+                    ps.len()
+                ));
+            }
+            if ds.iter().any(String::is_empty) {
+                any.push("s.department_id IS NULL OR d.id IS NULL".into());
+            }
+            if any.is_empty() {
+                any.push("0".into());
+            }
+            cond.push_str(&format!(" AND ({})", any.join(" OR ")));
+        }
+        if let Some(st) = &self.statuses {
+            ps.push(json(st));
+            cond.push_str(&format!(
+                " AND s.employment_status IN (SELECT value FROM json_each(?{}))",
+                ps.len()
+            ));
+        }
+        if let Some(q) = &self.search {
+            ps.push(Value::Text(q.clone()));
+            let n = ps.len();
+            cond.push_str(&format!(
+                " AND (instr(lower(u.display_name), ?{n}) > 0 OR instr(lower(u.email), ?{n}) > 0
+                  OR instr(lower(s.staff_id), ?{n}) > 0 OR instr(lower(s.position), ?{n}) > 0)"
+            ));
+        }
+        (cond, ps)
+    }
+}
 
 /// One page of staff records in `order` (an `ORDER BY` the service picked from its list),
 /// and how many match.
@@ -264,18 +303,20 @@ pub(crate) fn staff_page(
     limit: i64,
     offset: i64,
 ) -> rusqlite::Result<(Vec<StaffRow>, i64)> {
-    let args = rusqlite::params![ws, w.departments, w.statuses, w.search];
+    let (cond, mut ps) = w.sql(ws);
     let total = c
-        .prepare_cached(&format!("SELECT COUNT(*) {STAFF_FROM} {STAFF_WHERE}"))?
-        .query_row(args, |r| r.get(0))?;
+        .prepare_cached(&format!("SELECT COUNT(*) {STAFF_FROM} {cond}"))?
+        .query_row(rusqlite::params_from_iter(ps.iter()), |r| r.get(0))?;
+    let n = ps.len();
+    ps.push(rusqlite::types::Value::Integer(limit));
+    ps.push(rusqlite::types::Value::Integer(offset));
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {STAFF_COLS} {STAFF_FROM} {STAFF_WHERE} ORDER BY {order}, s.id LIMIT ?5 OFFSET ?6"
+        "SELECT {STAFF_COLS} {STAFF_FROM} {cond} ORDER BY {order}, s.id LIMIT ?{} OFFSET ?{}",
+        n + 1,
+        n + 2
     ))?;
     let rows = stmt
-        .query_map(
-            rusqlite::params![ws, w.departments, w.statuses, w.search, limit, offset],
-            staff_row,
-        )?
+        .query_map(rusqlite::params_from_iter(ps.iter()), staff_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((rows, total))
 }
