@@ -191,12 +191,14 @@ fn arrange(rows: Vec<DeptRow>) -> Vec<(DeptRow, i64, i64)> {
             None => roots.push(i),
         }
     }
+    // Sibling order: sort order, name without case, id (each name lowered once).
+    let lower: Vec<String> = rows.iter().map(|r| r.name.to_lowercase()).collect();
     let order = |v: &mut Vec<usize>| {
         v.sort_by(|a, b| {
             let (x, y) = (&rows[*a], &rows[*b]);
             x.sort_order
                 .cmp(&y.sort_order)
-                .then_with(|| x.name.to_lowercase().cmp(&y.name.to_lowercase()))
+                .then_with(|| lower[*a].cmp(&lower[*b]))
                 .then_with(|| x.id.cmp(&y.id))
         })
     };
