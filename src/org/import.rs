@@ -407,7 +407,7 @@ pub(super) fn import(
         }
         Ok(())
     })?;
-    let today = crate::timetrack::today().format("%Y-%m-%d").to_string();
+    let today = super::staff::today();
     ctx.edit(who, &DocRef::staff(ws), |e| {
         for p in &todo {
             let key = staff_key(ws, &p.user);

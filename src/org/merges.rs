@@ -378,13 +378,7 @@ pub(super) fn free_staff_id(c: &rusqlite::Connection, ws: &str, taken: &str, key
 
 /// The key a repair is recorded under: the same on every peer that makes it.
 pub fn conflict_key(r: &Repair) -> String {
-    format!(
-        "{}:{}:{}:{}",
-        r.kind,
-        r.id,
-        r.old.as_deref().unwrap_or(""),
-        r.new.as_deref().unwrap_or("")
-    )
+    key_of(r.kind, &r.id, r.old.as_deref(), r.new.as_deref())
 }
 
 /// The key of an `org_conflicts` record from its fields (for the record's rule).

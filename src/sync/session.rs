@@ -754,13 +754,23 @@ impl Session {
             }
             // The manager rule follows a device's change of the tree, of staff records or of
             // a project's link where it arrives (`org::reconcile_managers`).
-            let org_doc = matches!(d2.kind, DocKind::Workspace | DocKind::Project);
-            if applied.changed && org_doc && matches!(remote, Remote::Device { .. }) {
+            // Only an update of what they read runs them: an issue edit scans no tree.
+            let touched = |tables: &[&str]| applied.touched.iter().any(|(t, _)| tables.contains(t));
+            if applied.changed && matches!(remote, Remote::Device { .. }) {
                 // What two devices' offline edits broke together is repaired first.
-                if d2.kind == DocKind::Workspace {
+                if touched(&["departments", "staff_profiles"]) {
                     crate::org::resolve_merges(ctx, &d2.workspace_id)?;
                 }
-                crate::org::reconcile_managers(ctx, &Who::System, &d2.workspace_id, None)?;
+                let org = [
+                    "departments",
+                    "staff_profiles",
+                    "projects",
+                    "project_members",
+                    "workspace_members",
+                ];
+                if touched(&org) {
+                    crate::org::reconcile_managers(ctx, &Who::System, &d2.workspace_id, None)?;
+                }
             }
             Ok(applied.changed)
         })
