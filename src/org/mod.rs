@@ -408,7 +408,14 @@ pub fn apply_pending_staff(ctx: &mut crate::db::WriteCtx<'_>, ws: &str, inv: &st
     if store::staff_of(ctx.conn, ws, user)?.is_some() {
         return Ok(());
     }
-    let mut input: StaffInput = serde_json::from_str(&data).map_err(AppError::internal)?;
+    // Fields a device wrote that do not make a record (its rule checks only their shape)
+    // never stop the person from joining: the record is then not made.
+    let Some(mut input) = serde_json::from_str::<StaffInput>(&data)
+        .ok()
+        .and_then(|i| i.check(true).ok())
+    else {
+        return Ok(());
+    };
     // What the workspace gave away meanwhile stays with its holder: the newcomer takes a
     // derived staff id (recorded as a resolved conflict) and no manager flag already held.
     let key = records::staff_key(ws, user);

@@ -1104,3 +1104,43 @@ async fn an_import_invites_unknown_people_and_their_records_wait_for_them() {
         .clone();
     assert!(conflicts.to_string().contains("staff_id_taken"), "{conflicts}");
 }
+
+/// A waiting record that does not make one (a device may write any well-formed fields)
+/// never keeps its invitee from joining.
+#[tokio::test]
+async fn a_broken_waiting_record_does_not_stop_the_invitee_joining() {
+    let t = team().await;
+    let r = upload(&t, "?invite=true", "text/csv", "staff_id,email\nN1,late@example.com\n").await;
+    let token = r.ok(200)["invited"][0]["token"].as_str().unwrap().to_string();
+    let inv = t.app.dump("SELECT id FROM staff_pending")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ws = t.app.get("/api/v1/workspaces/acme", &t.o.token).await.ok(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.app
+        .app
+        .writer
+        .write(move |ctx| {
+            ctx.edit(&keel::docs::Who::System, &keel::docs::DocRef::staff(&ws), |e| {
+                e.set(
+                    "staff_pending",
+                    &inv,
+                    &[("data", r#"{"staff_id": "not valid!"}"#.into())],
+                )
+            })
+        })
+        .await
+        .unwrap();
+    let late = t.app.register("late@example.com").await;
+    t.app
+        .post("/api/v1/invitations/accept", &late.token, json!({"token": token}))
+        .await
+        .ok(200);
+    t.app
+        .get(&format!("{S}/{}", late.id), &t.o.token)
+        .await
+        .err(404, "not_found");
+}
