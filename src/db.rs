@@ -399,6 +399,21 @@ fn run_batch(
     }
 }
 
+/// A connection of the reader pool: read-only, and reading the database file through a
+/// memory map (pages still in the WAL are read as before). With the default 2 MiB page
+/// cache a list joining 10,000 staff records to their people read most pages again from
+/// the kernel at every request (pread: a third of its time); the map shares the kernel's
+/// page cache instead, without copies, for every reader at once. The file never shrinks
+/// under a running server (no VACUUM in place; restore refuses to run beside it).
+fn open_reader(path: &Path) -> anyhow::Result<Connection> {
+    let conn = open_ro(path)?;
+    conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
+    Ok(conn)
+}
+
+/// How much of the database file a reader maps (more is read as before).
+const READER_MMAP_BYTES: i64 = 1 << 30;
+
 /// Read-only connections. Readers never wait on the writer (WAL); the semaphore bounds how
 /// many blocking reads run at once.
 pub struct Readers {
@@ -411,7 +426,7 @@ impl Readers {
     pub fn new(path: &Path, size: usize) -> anyhow::Result<Self> {
         let mut idle = Vec::with_capacity(size);
         for _ in 0..size {
-            idle.push(open_ro(path)?);
+            idle.push(open_reader(path)?);
         }
         Ok(Self {
             path: path.to_path_buf(),
@@ -435,7 +450,7 @@ impl Readers {
         tokio::task::spawn_blocking(move || {
             let conn = match this.idle.lock().map(|mut v| v.pop()) {
                 Ok(Some(c)) => c,
-                _ => open_ro(&this.path)?,
+                _ => open_reader(&this.path)?,
             };
             let r = f(&conn);
             if let Ok(mut v) = this.idle.lock() {

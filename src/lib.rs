@@ -58,6 +58,8 @@ pub struct AppInner {
     pub one_time: auth::OneTimeTokens,
     /// Hands committed document updates to sync connections.
     pub sync: Arc<sync::Hub>,
+    /// The department trees last made (`org::TreeCache`).
+    pub org_trees: org::TreeCache,
     /// Held while the app runs: the exclusive lock on the data dir, when taken.
     _lock: Option<File>,
 }
@@ -128,6 +130,7 @@ impl App {
             },
             one_time: auth::OneTimeTokens::default(),
             sync: hub,
+            org_trees: org::TreeCache::default(),
             writer,
             readers,
             config,

@@ -21,6 +21,8 @@ pub use staff::{
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -156,16 +158,46 @@ pub struct DepartmentFilter {
     pub search: Option<String>,
 }
 
+/// What `arrange` reads of a department: a whole row, or only its place.
+trait Placed {
+    fn id(&self) -> &str;
+    fn parent_id(&self) -> Option<&str>;
+    fn name(&self) -> &str;
+    fn sort_order(&self) -> i64;
+}
+
+macro_rules! placed {
+    ($t:ty) => {
+        impl Placed for $t {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn parent_id(&self) -> Option<&str> {
+                self.parent_id.as_deref()
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn sort_order(&self) -> i64 {
+                self.sort_order
+            }
+        }
+    };
+}
+placed!(DeptRow);
+placed!(store::PlaceRow);
+
 /// The departments of a workspace in tree order (parents before their children, siblings
 /// by sort order, name, id), each with its level. A department whose parent is gone counts
 /// as a root, and so does one member of any cycle (the one with the smallest id) a merge
 /// may have left until it is resolved: nothing is ever hidden.
-fn arrange(rows: Vec<DeptRow>) -> Vec<(DeptRow, i64, i64)> {
-    let index: HashMap<String, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+fn arrange<R: Placed>(rows: Vec<R>) -> Vec<(R, i64, i64)> {
+    let index: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
     let mut parent: Vec<Option<usize>> = rows
         .iter()
-        .map(|r| r.parent_id.as_ref().and_then(|p| index.get(p).copied()))
+        .map(|r| r.parent_id().and_then(|p| index.get(p).copied()))
         .collect();
+    drop(index);
     for start in 0..rows.len() {
         let mut seen = vec![start];
         let mut at = start;
@@ -174,7 +206,7 @@ fn arrange(rows: Vec<DeptRow>) -> Vec<(DeptRow, i64, i64)> {
                 let cycle = &seen[pos..];
                 let breaker = *cycle
                     .iter()
-                    .min_by(|a, b| rows[**a].id.cmp(&rows[**b].id))
+                    .min_by(|a, b| rows[**a].id().cmp(rows[**b].id()))
                     .unwrap_or(&p);
                 parent[breaker] = None;
                 break;
@@ -192,14 +224,14 @@ fn arrange(rows: Vec<DeptRow>) -> Vec<(DeptRow, i64, i64)> {
         }
     }
     // Sibling order: sort order, name without case, id (each name lowered once).
-    let lower: Vec<String> = rows.iter().map(|r| r.name.to_lowercase()).collect();
+    let lower: Vec<String> = rows.iter().map(|r| r.name().to_lowercase()).collect();
     let order = |v: &mut Vec<usize>| {
         v.sort_by(|a, b| {
             let (x, y) = (&rows[*a], &rows[*b]);
-            x.sort_order
-                .cmp(&y.sort_order)
+            x.sort_order()
+                .cmp(&y.sort_order())
                 .then_with(|| lower[*a].cmp(&lower[*b]))
-                .then_with(|| x.id.cmp(&y.id))
+                .then_with(|| x.id().cmp(y.id()))
         })
     };
     order(&mut roots);
@@ -215,7 +247,7 @@ fn arrange(rows: Vec<DeptRow>) -> Vec<(DeptRow, i64, i64)> {
         }
     }
     let counts: Vec<i64> = children.iter().map(|c| c.len() as i64).collect();
-    let mut rows: Vec<Option<DeptRow>> = rows.into_iter().map(Some).collect();
+    let mut rows: Vec<Option<R>> = rows.into_iter().map(Some).collect();
     out.into_iter()
         .filter_map(|(i, level)| rows[i].take().map(|r| (r, level, counts[i])))
         .collect()
@@ -257,7 +289,7 @@ fn views(c: &rusqlite::Connection, ws: &str) -> Result<Vec<DepartmentView>, AppE
 
 /// Department `id` and every live department below it, as the tree shows them.
 fn subtree_ids(c: &rusqlite::Connection, ws: &str, id: &str) -> Result<Vec<String>, AppError> {
-    let all = arrange(store::live(c, ws)?);
+    let all = arrange(store::places(c, ws)?);
     let mut out: Vec<String> = Vec::new();
     let mut inside = false;
     let mut top = 0;
@@ -374,7 +406,7 @@ pub struct TreePlace {
 
 /// The live departments in tree order.
 pub fn tree_order(c: &rusqlite::Connection, ws: &str) -> Result<Vec<TreePlace>, AppError> {
-    Ok(arrange(store::live(c, ws)?)
+    Ok(arrange(store::places(c, ws)?)
         .into_iter()
         .map(|(r, level, _)| TreePlace {
             parent_id: if level == 1 { None } else { r.parent_id },
@@ -449,6 +481,33 @@ pub fn is_live_department(c: &rusqlite::Connection, ws: &str, id: &str) -> rusql
     store::is_live(c, ws, id)
 }
 
+/// The department trees last made, per workspace, as JSON, with the organisation version
+/// each was made at (V017): a version that moved makes the tree again. A reader on an older
+/// snapshot than the cached tree's makes its own and leaves the newer one in place.
+#[derive(Default)]
+pub struct TreeCache(std::sync::Mutex<HashMap<String, (i64, Bytes)>>);
+
+/// More workspaces than this and the cache starts over (each tree is at most a few MB).
+const TREE_CACHE_WORKSPACES: usize = 64;
+
+impl TreeCache {
+    fn get(&self, ws: &str, version: i64) -> Option<Bytes> {
+        let m = self.0.lock().ok()?;
+        m.get(ws).filter(|(v, _)| *v == version).map(|(_, b)| b.clone())
+    }
+
+    fn put(&self, ws: &str, version: i64, json: Bytes) {
+        let Ok(mut m) = self.0.lock() else { return };
+        if m.get(ws).is_some_and(|(v, _)| *v > version) {
+            return;
+        }
+        if m.len() >= TREE_CACHE_WORKSPACES && !m.contains_key(ws) {
+            m.clear();
+        }
+        m.insert(ws.to_string(), (version, json));
+    }
+}
+
 pub struct Org<'a>(pub &'a App);
 
 impl Org<'_> {
@@ -480,10 +539,26 @@ impl Org<'_> {
         Ok(Page::new(items, total, p))
     }
 
-    pub async fn tree(&self, w: &WsCtx) -> Result<Vec<DepartmentNode>, AppError> {
+    /// The tree as JSON (`Vec<DepartmentNode>`), from the cache while the workspace's
+    /// organisation keeps its version (`TreeCache`).
+    pub async fn tree_json(&self, w: &WsCtx) -> Result<Bytes, AppError> {
         let ws = w.ws.id.clone();
-        let all = self.0.readers.read(move |c| views(c, &ws)).await?;
-        Ok(nest(all))
+        let app = self.0.clone();
+        self.0
+            .readers
+            .read(move |c| {
+                // Read in the same snapshot as the tree it stands for.
+                let version = store::org_version(c, &ws)?;
+                if let Some(json) = app.org_trees.get(&ws, version) {
+                    return Ok(json);
+                }
+                let json = Bytes::from(
+                    serde_json::to_vec(&nest(views(c, &ws)?)).map_err(|e| AppError::internal(e.to_string()))?,
+                );
+                app.org_trees.put(&ws, version, json.clone());
+                Ok(json)
+            })
+            .await
     }
 
     pub async fn get(&self, w: &WsCtx, id: &str) -> Result<DepartmentView, AppError> {

@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -96,8 +96,9 @@ async fn list_departments(
 /// The whole tree, nested, with each department's number of descendants (workspace members).
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/departments/tree", tag = "org",
     params(("slug" = String, Path)), responses((status = 200, body = Vec<DepartmentNode>)))]
-async fn department_tree(State(app): State<App>, w: WsCtx) -> Result<Json<Vec<DepartmentNode>>, AppError> {
-    Ok(Json(Org(&app).tree(&w).await?))
+async fn department_tree(State(app): State<App>, w: WsCtx) -> Result<Response, AppError> {
+    let json = Org(&app).tree_json(&w).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -25,6 +25,9 @@ fn dump_all(app: &TestApp) -> Vec<Vec<serde_json::Value>> {
     out.push(app.dump(
         "SELECT c.id FROM comments_fts f JOIN issue_comments c ON c.rowid = f.rowid WHERE comments_fts MATCH 'haystack' ORDER BY c.id",
     ));
+    out.push(app.dump(
+        "SELECT s.id, f.name FROM staff_search f JOIN staff_profiles s ON s.rowid = f.rowid WHERE staff_search MATCH '\"ngine\"' ORDER BY s.id",
+    ));
     out
 }
 
@@ -372,6 +375,7 @@ async fn rebuilt_projection_equals_the_original_row_for_row() {
     c.execute("DELETE FROM workspace_members", []).unwrap();
     c.execute("UPDATE worklog_user_day SET minutes = 0", []).unwrap();
     c.execute("DELETE FROM issues WHERE name = 'needle 1'", []).unwrap();
+    c.execute("DELETE FROM staff_search", []).unwrap();
     drop(c);
     assert_ne!(dump_all(&app), before);
     keel::docs::rebuild_projection_blocking(&app.app).unwrap();

@@ -589,3 +589,124 @@ async fn a_device_cannot_link_a_project_to_a_deleted_department() {
     );
     assert_eq!(t.app.dump("SELECT * FROM projects ORDER BY id"), before);
 }
+
+/// Every department of a tree, depth first, with what the tree says of it.
+fn flatten(nodes: &Value, out: &mut Vec<Value>) {
+    for n in nodes.as_array().unwrap() {
+        let mut plain = n.clone();
+        let children = plain.as_object_mut().unwrap().remove("children").unwrap();
+        for derived in ["descendants", "subtree_staff_count"] {
+            plain.as_object_mut().unwrap().remove(derived);
+        }
+        out.push(plain);
+        flatten(&children, out);
+    }
+}
+
+/// The tree is kept in memory between changes of what it shows (V017's version); after
+/// each kind of change, from any writer, it says what the list (never kept) says.
+#[tokio::test]
+async fn the_kept_tree_follows_every_change_of_what_it_shows() {
+    let t = team().await;
+    let same = |why: &'static str| {
+        let t = &t;
+        async move {
+            let mut tree = Vec::new();
+            flatten(t.app.get(&format!("{D}/tree"), &t.m.token).await.ok(200), &mut tree);
+            let mut list: Vec<Value> = t.app.get(&format!("{D}?per_page=100"), &t.m.token).await.ok(200)["items"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let key = |v: &Value| v["id"].as_str().unwrap().to_string();
+            tree.sort_by_key(key);
+            list.sort_by_key(key);
+            assert_eq!(tree, list, "{why}");
+            tree
+        }
+    };
+    let version = || {
+        t.app.dump("SELECT version FROM org_versions")[0]["version"]
+            .as_i64()
+            .unwrap()
+    };
+    let a = dept(&t, "Alpha", 1, None).await;
+    let b = dept(&t, "Beta", 2, Some(&a)).await;
+    let first = same("two departments").await;
+    assert_eq!(first.len(), 2);
+
+    // Work outside the organisation leaves its version (and the kept tree) alone.
+    let v = version();
+    let p = t.app.create_project(&t.o, "acme", "WEB", false).await;
+    t.app
+        .post(
+            &format!("/api/v1/workspaces/acme/projects/{p}/issues"),
+            &t.o.token,
+            json!({"name": "x"}),
+        )
+        .await
+        .ok(201);
+    assert_eq!(version(), v);
+    assert_eq!(same("an issue later").await, first);
+
+    t.app
+        .patch(&format!("{D}/{b}"), &t.a.token, json!({"name": "Beta Two"}))
+        .await
+        .ok(200);
+    assert_eq!(
+        same("a rename")
+            .await
+            .iter()
+            .filter(|d| d["name"] == "Beta Two")
+            .count(),
+        1
+    );
+    t.app
+        .post(
+            "/api/v1/workspaces/acme/staff",
+            &t.o.token,
+            json!({"user_id": t.m.id, "staff_id": "E1", "department_id": b}),
+        )
+        .await
+        .ok(201);
+    let counted = same("a staff record").await;
+    assert_eq!(
+        counted.iter().find(|d| d["id"] == b.as_str()).unwrap()["staff_count"],
+        1
+    );
+    t.app
+        .patch(&format!("{D}/{a}"), &t.a.token, json!({"manager_id": t.m.id}))
+        .await
+        .ok(200);
+    same("a manager").await;
+    t.app
+        .patch(
+            "/api/v1/users/me",
+            &t.m.token,
+            json!({"display_name": "Renamed Manager"}),
+        )
+        .await
+        .ok(200);
+    let renamed = same("the manager's new name").await;
+    assert_eq!(
+        renamed.iter().find(|d| d["id"] == a.as_str()).unwrap()["manager_name"],
+        "Renamed Manager"
+    );
+    t.app
+        .patch(
+            &format!("/api/v1/workspaces/acme/staff/{}", t.m.id),
+            &t.o.token,
+            json!({"employment_status": "resigned"}),
+        )
+        .await
+        .ok(200);
+    let left = same("a leaver").await;
+    assert_eq!(left.iter().find(|d| d["id"] == b.as_str()).unwrap()["staff_count"], 0);
+    t.app.delete(&format!("{D}/{b}?staff_to={a}"), &t.a.token).await.ok(204);
+    assert_eq!(same("a delete").await.len(), 1);
+    // Any writer moves the version: here a plain SQL statement on the projection.
+    let c = rusqlite::Connection::open(t.app.dir.path().join("keel.db")).unwrap();
+    c.execute("UPDATE departments SET name = 'Written elsewhere' WHERE id = ?1", [&a])
+        .unwrap();
+    drop(c);
+    assert_eq!(same("another writer").await[0]["name"], "Written elsewhere");
+}

@@ -1144,3 +1144,126 @@ async fn a_broken_waiting_record_does_not_stop_the_invitee_joining() {
         .await
         .err(404, "not_found");
 }
+
+/// The search finds three characters or more through the trigram index (V016), in any of
+/// the four fields, without case (also outside ASCII), and follows renames, deletes, a
+/// rebuild and a backup; one or two characters fall back to comparing every record.
+#[tokio::test]
+async fn staff_search_finds_any_field_without_case_and_follows_every_change() {
+    let t = team().await;
+    let mut people: Vec<User> = Vec::new();
+    for (email, name, sid, position) in [
+        ("angstrom@example.com", "Åsa Ångström", "SE-001", "Physicist"),
+        ("zoe@example.com", "Zoë Brontë", "UK-002", "Staff Engineer"),
+        ("quote@example.com", "Dan \"the man\" O'Neil", "US-003", "Designer"),
+        ("li@example.com", "Li Wei", "CN-004", "Data engineer"),
+    ] {
+        let b = t
+            .app
+            .register_raw(email, "a-long-enough-password", name)
+            .await
+            .ok(201)
+            .clone();
+        let u = User {
+            id: b["user"]["id"].as_str().unwrap().to_string(),
+            email: email.to_string(),
+            password: "a-long-enough-password".to_string(),
+            token: b["access_token"].as_str().unwrap().to_string(),
+            refresh: b["refresh_token"].as_str().unwrap().to_string(),
+        };
+        t.app.add_member(&t.o, "acme", &u, "member").await;
+        t.app
+            .post(
+                S,
+                &t.o.token,
+                json!({"user_id": u.id, "staff_id": sid, "position": position}),
+            )
+            .await
+            .ok(201);
+        people.push(u);
+    }
+    let find = |q: &str| {
+        let (t, q) = (&t, q.to_string());
+        async move {
+            let url = format!("{S}?search={}&sort=staff_id", urlencode(&q));
+            let b = t.app.get(&url, &t.o.token).await.ok(200).clone();
+            let ids: Vec<String> = b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["staff_id"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(b["total"].as_u64().unwrap() as usize, ids.len(), "{q}");
+            ids
+        }
+    };
+    // Each field, any case, outside ASCII too (the index folds Unicode case).
+    assert_eq!(find("ÅNGSTRÖM").await, ["SE-001"]);
+    assert_eq!(find("brontË").await, ["UK-002"]);
+    assert_eq!(find("ENGINEER").await, ["CN-004", "UK-002"]);
+    assert_eq!(find("uk-0").await, ["UK-002"]);
+    assert_eq!(find("quote@exa").await, ["US-003"]);
+    // Quotes in the text are text, not query syntax; a phrase does not run across fields.
+    assert_eq!(find("\"the man\"").await, ["US-003"]);
+    assert_eq!(find("o'neil").await, ["US-003"]);
+    assert!(find("engineer zoë").await.is_empty());
+    assert!(find("Physicist SE").await.is_empty());
+    // Two characters: every record is compared (ASCII case).
+    assert_eq!(find("WE").await, ["CN-004"]);
+    assert_eq!(find("%").await, Vec::<String>::new());
+
+    // A new name is found, the old one no longer; a deleted record is not found.
+    t.app
+        .patch(
+            "/api/v1/users/me",
+            &people[3].token,
+            json!({"display_name": "Wei Zhang"}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(find("zhang").await, ["CN-004"]);
+    assert!(find("li wei").await.is_empty());
+    t.app.delete(&format!("{S}/{}", people[0].id), &t.o.token).await.ok(204);
+    assert!(find("ångström").await.is_empty());
+    // Made again under the same key, it is found again.
+    t.app
+        .post(S, &t.o.token, json!({"user_id": people[0].id, "staff_id": "SE-009"}))
+        .await
+        .ok(201);
+    assert_eq!(find("ångström").await, ["SE-009"]);
+
+    // A rebuild of the projection and an online backup keep what the index finds.
+    let indexed = |c: &rusqlite::Connection| -> Vec<(String, String)> {
+        let mut st = c
+            .prepare(
+                "SELECT s.id, f.name FROM staff_search f JOIN staff_profiles s ON s.rowid = f.rowid
+                 WHERE staff_search MATCH '\"example\"' ORDER BY s.id",
+            )
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let db = t.app.dir.path().join("keel.db");
+    let before = indexed(&rusqlite::Connection::open(&db).unwrap());
+    assert_eq!(before.len(), 4);
+    keel::docs::rebuild_projection_blocking(&t.app.app).unwrap();
+    assert_eq!(indexed(&rusqlite::Connection::open(&db).unwrap()), before);
+    let copy = tempfile::tempdir().unwrap();
+    keel::db::backup_into(&db, &copy.path().join("keel.db")).unwrap();
+    assert_eq!(
+        indexed(&rusqlite::Connection::open(copy.path().join("keel.db")).unwrap()),
+        before
+    );
+    assert_eq!(find("zhang").await, ["CN-004"]);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
