@@ -20,6 +20,7 @@ pub use staff::{
 };
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -288,22 +289,22 @@ fn views(c: &rusqlite::Connection, ws: &str) -> Result<Vec<DepartmentView>, AppE
 }
 
 /// Department `id` and every live department below it, as the tree shows them.
-fn subtree_ids(c: &rusqlite::Connection, ws: &str, id: &str) -> Result<Vec<String>, AppError> {
-    let all = arrange(store::places(c, ws)?);
+fn subtree_ids(c: &rusqlite::Connection, ws: &str, id: &str, kept: &TreeCache) -> Result<Vec<String>, AppError> {
+    let all = tree_order(c, ws, kept)?;
     let mut out: Vec<String> = Vec::new();
     let mut inside = false;
     let mut top = 0;
     // Tree order: a subtree is the run after its root of departments deeper than it.
-    for (r, level, _) in all {
-        if inside && level <= top {
+    for d in all.iter() {
+        if inside && d.level <= top {
             break;
         }
-        if r.id == id {
+        if d.id == id {
             inside = true;
-            top = level;
+            top = d.level;
         }
         if inside {
-            out.push(r.id);
+            out.push(d.id.clone());
         }
     }
     if out.is_empty() {
@@ -404,17 +405,25 @@ pub struct TreePlace {
     pub parent_id: Option<String>,
 }
 
-/// The live departments in tree order.
-pub fn tree_order(c: &rusqlite::Connection, ws: &str) -> Result<Vec<TreePlace>, AppError> {
-    Ok(arrange(store::places(c, ws)?)
-        .into_iter()
-        .map(|(r, level, _)| TreePlace {
-            parent_id: if level == 1 { None } else { r.parent_id },
-            id: r.id,
-            name: r.name,
-            level,
-        })
-        .collect())
+/// The live departments in tree order, kept like the tree (`TreeCache`).
+pub fn tree_order(c: &rusqlite::Connection, ws: &str, kept: &TreeCache) -> Result<Arc<Vec<TreePlace>>, AppError> {
+    let version = store::org_version(c, ws)?;
+    if let Some(places) = kept.places.get(ws, version) {
+        return Ok(places);
+    }
+    let places: Arc<Vec<TreePlace>> = Arc::new(
+        arrange(store::places(c, ws)?)
+            .into_iter()
+            .map(|(r, level, _)| TreePlace {
+                parent_id: if level == 1 { None } else { r.parent_id },
+                id: r.id,
+                name: r.name,
+                level,
+            })
+            .collect(),
+    );
+    kept.places.put(ws, version, places.clone());
+    Ok(places)
 }
 
 /// Makes the staff record an import prepared for invitation `inv` the person's, now that
@@ -481,22 +490,35 @@ pub fn is_live_department(c: &rusqlite::Connection, ws: &str, id: &str) -> rusql
     store::is_live(c, ws, id)
 }
 
-/// The department trees last made, per workspace, as JSON, with the organisation version
-/// each was made at (V017): a version that moved makes the tree again. A reader on an older
-/// snapshot than the cached tree's makes its own and leaves the newer one in place.
+/// What was last made of each workspace's tree — its JSON, and its order for the staff
+/// list's subtrees and time by department — with the organisation version each was made
+/// at (V017): a version that moved makes it again. A reader on an older snapshot than the
+/// kept copy's makes its own and leaves the newer one in place.
 #[derive(Default)]
-pub struct TreeCache(std::sync::Mutex<HashMap<String, (i64, Bytes)>>);
+pub struct TreeCache {
+    json: Kept<Bytes>,
+    places: Kept<Arc<Vec<TreePlace>>>,
+}
 
-/// More workspaces than this and the cache starts over (each tree is at most a few MB).
+/// More workspaces than this and a cache starts over (each tree is at most a few MB).
 const TREE_CACHE_WORKSPACES: usize = 64;
 
-impl TreeCache {
-    fn get(&self, ws: &str, version: i64) -> Option<Bytes> {
+/// One value per workspace, with the version it was made at.
+struct Kept<T>(std::sync::Mutex<HashMap<String, (i64, T)>>);
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(HashMap::new()))
+    }
+}
+
+impl<T: Clone> Kept<T> {
+    fn get(&self, ws: &str, version: i64) -> Option<T> {
         let m = self.0.lock().ok()?;
-        m.get(ws).filter(|(v, _)| *v == version).map(|(_, b)| b.clone())
+        m.get(ws).filter(|(v, _)| *v == version).map(|(_, t)| t.clone())
     }
 
-    fn put(&self, ws: &str, version: i64, json: Bytes) {
+    fn put(&self, ws: &str, version: i64, value: T) {
         let Ok(mut m) = self.0.lock() else { return };
         if m.get(ws).is_some_and(|(v, _)| *v > version) {
             return;
@@ -504,7 +526,7 @@ impl TreeCache {
         if m.len() >= TREE_CACHE_WORKSPACES && !m.contains_key(ws) {
             m.clear();
         }
-        m.insert(ws.to_string(), (version, json));
+        m.insert(ws.to_string(), (version, value));
     }
 }
 
@@ -549,13 +571,13 @@ impl Org<'_> {
             .read(move |c| {
                 // Read in the same snapshot as the tree it stands for.
                 let version = store::org_version(c, &ws)?;
-                if let Some(json) = app.org_trees.get(&ws, version) {
+                if let Some(json) = app.org_trees.json.get(&ws, version) {
                     return Ok(json);
                 }
                 let json = Bytes::from(
                     serde_json::to_vec(&nest(views(c, &ws)?)).map_err(|e| AppError::internal(e.to_string()))?,
                 );
-                app.org_trees.put(&ws, version, json.clone());
+                app.org_trees.json.put(&ws, version, json.clone());
                 Ok(json)
             })
             .await

@@ -529,11 +529,16 @@ pub(super) fn save_records(
 }
 
 /// The list's `WHERE` from a filter: a department's subtree is resolved here, from the tree.
-fn staff_where(c: &rusqlite::Connection, ws: &str, f: &StaffFilter) -> Result<StaffWhere, AppError> {
+fn staff_where(
+    c: &rusqlite::Connection,
+    ws: &str,
+    f: &StaffFilter,
+    kept: &super::TreeCache,
+) -> Result<StaffWhere, AppError> {
     let departments = match &f.department {
         None => None,
         Some(None) => Some(vec![String::new()]),
-        Some(Some(d)) if f.subtree => Some(super::subtree_ids(c, ws, d)?),
+        Some(Some(d)) if f.subtree => Some(super::subtree_ids(c, ws, d, kept)?),
         Some(Some(d)) => Some(vec![d.clone()]),
     };
     Ok(StaffWhere {
@@ -550,11 +555,12 @@ impl Staff<'_> {
         let ws = w.ws.id.clone();
         let admin = w.role >= WsRole::Admin;
         let (limit, offset) = p.limit_offset();
+        let app = self.0.clone();
         let (rows, total) = self
             .0
             .readers
             .read(move |c| {
-                let wh = staff_where(c, &ws, &f)?;
+                let wh = staff_where(c, &ws, &f, &app.org_trees)?;
                 Ok(store::staff_page(c, &ws, &wh, f.sort.order_by(), limit, offset)?)
             })
             .await?;
@@ -787,11 +793,12 @@ impl Staff<'_> {
     /// The list's records as CSV (every page), safe to open in a spreadsheet.
     pub async fn export(&self, w: &WsCtx, f: StaffFilter) -> Result<Vec<u8>, AppError> {
         let ws = w.ws.id.clone();
+        let app = self.0.clone();
         let rows = self
             .0
             .readers
             .read(move |c| {
-                let wh = staff_where(c, &ws, &f)?;
+                let wh = staff_where(c, &ws, &f, &app.org_trees)?;
                 Ok(store::staff_page(c, &ws, &wh, f.sort.order_by(), i64::MAX, 0)?.0)
             })
             .await?;

@@ -277,9 +277,10 @@ fn by_department(
     r: &Range,
     project: Option<&str>,
     members: &[MemberMinutes],
+    kept: &crate::org::TreeCache,
 ) -> Result<Vec<DepartmentMinutes>, AppError> {
     let who = crate::org::assignments(c, ws)?;
-    let tree = crate::org::tree_order(c, ws)?;
+    let tree = crate::org::tree_order(c, ws, kept)?;
     let index: HashMap<&str, usize> = tree.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
     let mut own = vec![0i64; tree.len()];
     let mut none = 0i64;
@@ -320,14 +321,14 @@ fn by_department(
         }
     }
     let mut out: Vec<DepartmentMinutes> = tree
-        .into_iter()
+        .iter()
         .enumerate()
         .filter(|(i, _)| sub[*i] > 0)
         .map(|(i, d)| DepartmentMinutes {
-            department_id: Some(d.id),
-            name: d.name,
+            department_id: Some(d.id.clone()),
+            name: d.name.clone(),
             level: d.level,
-            parent_id: d.parent_id,
+            parent_id: d.parent_id.clone(),
             minutes: own[i],
             subtree_minutes: sub[i],
         })
@@ -865,11 +866,12 @@ impl TimeTracking<'_> {
         } else {
             Some(w.actor.user_id.clone())
         };
+        let app = self.0.clone();
         self.0
             .readers
             .read(move |c| {
                 let s = store::workspace_summary(c, &ws, &r, user.as_deref(), project.as_deref())?;
-                let by_department = by_department(c, &ws, &r, project.as_deref(), &s.1)?;
+                let by_department = by_department(c, &ws, &r, project.as_deref(), &s.1, &app.org_trees)?;
                 Ok(WorkspaceTimeSummary {
                     by_department,
                     total_minutes: s.0.iter().map(|p| p.minutes).sum(),

@@ -673,6 +673,23 @@ async fn the_kept_tree_follows_every_change_of_what_it_shows() {
         counted.iter().find(|d| d["id"] == b.as_str()).unwrap()["staff_count"],
         1
     );
+    // The kept order of the tree also answers the staff list's subtrees.
+    let in_a = || async {
+        let url = format!("/api/v1/workspaces/acme/staff?department={a}&subtree=true");
+        t.app.get(&url, &t.o.token).await.ok(200)["total"].as_i64().unwrap()
+    };
+    assert_eq!(in_a().await, 1);
+    t.app
+        .patch(&format!("{D}/{b}"), &t.a.token, json!({"parent_id": null}))
+        .await
+        .ok(200);
+    assert_eq!(in_a().await, 0);
+    same("a move").await;
+    t.app
+        .patch(&format!("{D}/{b}"), &t.a.token, json!({"parent_id": a}))
+        .await
+        .ok(200);
+    assert_eq!(in_a().await, 1);
     t.app
         .patch(&format!("{D}/{a}"), &t.a.token, json!({"manager_id": t.m.id}))
         .await
