@@ -628,6 +628,16 @@ impl Staff<'_> {
                         "must not be before the date of joining",
                     ));
                 }
+                // History is added at its end: a move dated before the last one would make
+                // the department a person was in before it, and their time there, wrong.
+                if let Some(last) = store::transfers_of(ctx.conn, &ws, &u)?.first() {
+                    if date < last.effective_date {
+                        return Err(AppError::field(
+                            "effective_date",
+                            format!("must not be before the last transfer ({})", last.effective_date),
+                        ));
+                    }
+                }
                 let now = now_rfc3339();
                 let key = staff_key(&ws, &u);
                 ctx.edit(&who, &DocRef::workspace(&ws), |e| {

@@ -233,6 +233,26 @@ async fn transfers_keep_their_history_and_deactivation_keeps_the_person_and_time
         let r = t.app.post(&format!("{p}/transfer"), &t.o.token, body.clone()).await;
         assert_eq!(r.code(), code, "{body}");
     }
+    // History grows at its end: a move dated before the last one is refused, unwritten.
+    let before = staff_rows(&t);
+    let r = t
+        .app
+        .post(
+            &format!("{p}/transfer"),
+            &t.o.token,
+            json!({"department_id": eng, "effective_date": "2025-05-31"}),
+        )
+        .await;
+    r.err(422, "validation_failed");
+    assert!(
+        r.body["error"]["fields"]["effective_date"]
+            .as_str()
+            .unwrap()
+            .contains("2025-06-01"),
+        "{}",
+        r.body
+    );
+    assert_eq!(staff_rows(&t), before);
     // A department changed by an edit is a transfer too.
     t.app
         .patch(&p, &t.o.token, json!({"department_id": null}))
