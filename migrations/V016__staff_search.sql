@@ -46,7 +46,13 @@ CREATE TRIGGER staff_search_person_update AFTER UPDATE OF display_name, email ON
     FROM staff_profiles s WHERE s.user_id = new.id;
 END;
 
--- A person's records, for the two triggers above.
+CREATE TRIGGER staff_search_person_delete AFTER DELETE ON users BEGIN
+    DELETE FROM staff_search WHERE rowid IN (SELECT rowid FROM staff_profiles WHERE user_id = old.id);
+    INSERT INTO staff_search(rowid, staff_id, position, name, email)
+    SELECT s.rowid, s.staff_id, s.position, '', '' FROM staff_profiles s WHERE s.user_id = old.id;
+END;
+
+-- A person's records, for the three triggers above.
 CREATE INDEX staff_by_user ON staff_profiles(user_id);
 
 -- The staff list by department(s) reads its page's people and their count from this index

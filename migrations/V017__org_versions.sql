@@ -9,6 +9,11 @@ CREATE TABLE org_versions (
     version      INTEGER NOT NULL
 ) STRICT;
 
+-- Every workspace that already has an organisation starts at 1, so the triggers below
+-- (which move existing versions) cover it from the first change.
+INSERT INTO org_versions(workspace_id, version)
+SELECT workspace_id, 1 FROM departments UNION SELECT workspace_id, 1 FROM staff_profiles;
+
 CREATE TRIGGER org_version_department_insert AFTER INSERT ON departments BEGIN
     INSERT INTO org_versions(workspace_id, version) VALUES (new.workspace_id, 1)
     ON CONFLICT(workspace_id) DO UPDATE SET version = version + 1;

@@ -452,7 +452,18 @@ impl Readers {
                 Ok(Some(c)) => c,
                 _ => open_reader(&this.path)?,
             };
-            let r = f(&conn);
+            // One read transaction: every statement of `f` sees the same snapshot (a list's
+            // count and its page, a kept tree's version and the tree it stands for).
+            let r = match conn.execute_batch("BEGIN") {
+                Ok(()) => {
+                    let r = f(&conn);
+                    if !conn.is_autocommit() {
+                        let _ = conn.execute_batch("ROLLBACK");
+                    }
+                    r
+                }
+                Err(e) => Err(e.into()),
+            };
             if let Ok(mut v) = this.idle.lock() {
                 v.push(conn);
             }
@@ -570,4 +581,61 @@ pub fn restore_from(src: &Path, dest: &Path) -> anyhow::Result<()> {
     }
     dest_conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database upgraded past V016 and V017 with an organisation already in it: its staff
+    /// are found by the search index from the start, and its version moves at the first
+    /// change (a manager's new name), so no kept tree stays stale.
+    #[test]
+    fn an_upgrade_indexes_and_versions_the_organisation_already_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keel.db");
+        let mut conn = open_rw(&path).unwrap();
+        embedded::migrations::runner()
+            .set_target(refinery::Target::Version(15))
+            .run(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, email, display_name, password_hash, is_instance_admin, created_at, updated_at)
+                 VALUES ('u', 'ada@example.com', 'Ada Lovelace', 'h', 0, 't', 't');
+             INSERT INTO departments (id, workspace_id, name, code, short_name, dept_code, manager_id, created_at, updated_at)
+                 VALUES ('d', 'w', 'Engines', 'ENG', 'ENG', '0001', 'u', 't', 't');
+             INSERT INTO staff_profiles (id, workspace_id, user_id, staff_id, department_id, position, employment_status, created_at, updated_at)
+                 VALUES ('w:u', 'w', 'u', 'E1', 'd', 'Analyst', 'active', 't', 't');",
+        )
+        .unwrap();
+        drop(conn);
+        migrate(&path).unwrap();
+        let c = open_rw(&path).unwrap();
+        let version = |c: &Connection| -> i64 {
+            c.query_row("SELECT version FROM org_versions WHERE workspace_id = 'w'", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        let found = |c: &Connection, q: &str| -> Vec<String> {
+            let mut st = c
+                .prepare(
+                    "SELECT s.id FROM staff_search f JOIN staff_profiles s ON s.rowid = f.rowid
+                     WHERE staff_search MATCH ?1",
+                )
+                .unwrap();
+            st.query_map([q], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(version(&c), 1);
+        assert_eq!(found(&c, "\"lovelace\""), ["w:u"]);
+        assert_eq!(found(&c, "\"analy\""), ["w:u"]);
+        c.execute("UPDATE users SET display_name = 'Ada King' WHERE id = 'u'", [])
+            .unwrap();
+        assert_eq!(version(&c), 2);
+        assert_eq!(found(&c, "\"king\""), ["w:u"]);
+        assert!(found(&c, "\"lovelace\"").is_empty());
+    }
 }

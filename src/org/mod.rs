@@ -500,7 +500,8 @@ pub struct TreeCache {
     places: Kept<Arc<Vec<TreePlace>>>,
 }
 
-/// More workspaces than this and a cache starts over (each tree is at most a few MB).
+/// Workspaces kept at most; another one takes an existing one's place (each tree is at
+/// most a few MB).
 const TREE_CACHE_WORKSPACES: usize = 64;
 
 /// One value per workspace, with the version it was made at.
@@ -524,7 +525,10 @@ impl<T: Clone> Kept<T> {
             return;
         }
         if m.len() >= TREE_CACHE_WORKSPACES && !m.contains_key(ws) {
-            m.clear();
+            // Room for this one: another workspace's copy goes (it is made again if read).
+            if let Some(other) = m.keys().next().cloned() {
+                m.remove(&other);
+            }
         }
         m.insert(ws.to_string(), (version, value));
     }
@@ -569,7 +573,7 @@ impl Org<'_> {
         self.0
             .readers
             .read(move |c| {
-                // Read in the same snapshot as the tree it stands for.
+                // Read in the same snapshot as the tree it stands for (`Readers::read`).
                 let version = store::org_version(c, &ws)?;
                 if let Some(json) = app.org_trees.json.get(&ws, version) {
                     return Ok(json);

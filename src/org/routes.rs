@@ -294,6 +294,9 @@ impl StaffQuery {
         };
         if self.search.as_deref().is_some_and(|s| s.chars().count() > 255) {
             c.add("search", "must be at most 255 characters");
+        } else if self.search.as_deref().is_some_and(|s| s.chars().any(char::is_control)) {
+            // A NUL would end the full-text query early (an SQLite error, not a search).
+            c.add("search", "must not contain control characters");
         }
         if self.subtree == Some(true) && self.department.as_deref().is_none_or(|d| d == "none") {
             c.add("subtree", "needs a department");

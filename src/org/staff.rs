@@ -544,7 +544,9 @@ fn staff_where(
     Ok(StaffWhere {
         departments,
         statuses: (!f.statuses.is_empty()).then(|| f.statuses.clone()),
-        search: f.search.as_deref().map(str::to_lowercase),
+        // As typed: the trigram index and LIKE both ignore case themselves (lowering
+        // first would change some letters, such as İ, into two).
+        search: f.search.clone(),
     })
 }
 
@@ -622,6 +624,12 @@ impl Staff<'_> {
                     ));
                 }
                 let date = date.unwrap_or_else(today);
+                // The move takes effect now (the record's department changes now), and a
+                // later move by an edit, an import or a department's delete is dated today:
+                // a transfer dated ahead would put that history out of order.
+                if date > today() {
+                    return Err(AppError::field("effective_date", "must not be in the future"));
+                }
                 if cur.date_of_joining.as_deref().is_some_and(|j| date.as_str() < j) {
                     return Err(AppError::field(
                         "effective_date",
@@ -683,6 +691,12 @@ impl Staff<'_> {
                     ));
                 }
                 let date = date.unwrap_or_else(today);
+                // The move takes effect now (the record's department changes now), and a
+                // later move by an edit, an import or a department's delete is dated today:
+                // a transfer dated ahead would put that history out of order.
+                if date > today() {
+                    return Err(AppError::field("effective_date", "must not be in the future"));
+                }
                 if cur.date_of_joining.as_deref().is_some_and(|j| date.as_str() < j) {
                     return Err(AppError::field(
                         "date_of_leaving",

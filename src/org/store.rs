@@ -268,7 +268,7 @@ pub(crate) fn private_exists(c: &Connection, id: &str) -> rusqlite::Result<bool>
 }
 
 /// What a staff list selects: departments (ids; `""` for none, or one deleted since),
-/// statuses, and text to find in name, email, staff id or position (lower case). Only the
+/// statuses, and text to find in name, email, staff id or position (any case). Only the
 /// filters given become SQL, so each list's statement can use its index.
 #[derive(Default)]
 pub(crate) struct StaffWhere {
@@ -372,27 +372,26 @@ pub(crate) fn staff_page(
     let n = ps.len();
     ps.push(rusqlite::types::Value::Integer(limit));
     ps.push(rusqlite::types::Value::Integer(offset));
-    // People, not record ids: a workspace's records are one per person, and the person is
-    // in the department index, so a list by department needs no record row (V016).
-    let people: Vec<String> = c
+    // Row ids, not record keys: every index holds the row id, so a list by department
+    // reads its page from the department index alone (V016).
+    let picked: Vec<i64> = c
         .prepare_cached(&format!(
-            "SELECT s.user_id {from} {cond} ORDER BY {order}, s.user_id LIMIT ?{} OFFSET ?{}",
+            "SELECT s.rowid {from} {cond} ORDER BY {order}, s.user_id LIMIT ?{} OFFSET ?{}",
             n + 1,
             n + 2
         ))?
         .query_map(rusqlite::params_from_iter(ps.iter()), |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    // Each record's key follows from its person (a record rule, for devices too).
-    let keys: Vec<String> = people.iter().map(|u| super::records::staff_key(ws, u)).collect();
-    let json = serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into());
-    let mut rows: Vec<StaffRow> = c
+    let json = serde_json::to_string(&picked).unwrap_or_else(|_| "[]".into());
+    let mut rows: Vec<(i64, StaffRow)> = c
         .prepare_cached(&format!(
-            "SELECT {STAFF_COLS} {STAFF_FROM} WHERE s.id IN (SELECT value FROM json_each(?1))"
+            "SELECT s.rowid, {STAFF_COLS} {STAFF_FROM} WHERE s.rowid IN (SELECT value FROM json_each(?1))"
         ))?
-        .query_map([json], staff_row)?
+        .query_map([json], |r| Ok((r.get(0)?, staff_row(r)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let at: std::collections::HashMap<&str, usize> = people.iter().enumerate().map(|(i, u)| (u.as_str(), i)).collect();
-    rows.sort_by_key(|r| at.get(r.user_id.as_str()).copied().unwrap_or(usize::MAX));
+    let at: std::collections::HashMap<i64, usize> = picked.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|(id, _)| at.get(id).copied().unwrap_or(usize::MAX));
+    let rows: Vec<StaffRow> = rows.into_iter().map(|(_, r)| r).collect();
     Ok((rows, total))
 }
 

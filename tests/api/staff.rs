@@ -233,6 +233,20 @@ async fn transfers_keep_their_history_and_deactivation_keeps_the_person_and_time
         let r = t.app.post(&format!("{p}/transfer"), &t.o.token, body.clone()).await;
         assert_eq!(r.code(), code, "{body}");
     }
+    // A move takes effect now: one dated ahead is refused.
+    let ahead = (chrono::Utc::now().date_naive() + chrono::Days::new(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    let r = t
+        .app
+        .post(
+            &format!("{p}/transfer"),
+            &t.o.token,
+            json!({"department_id": eng, "effective_date": ahead}),
+        )
+        .await;
+    r.err(422, "validation_failed");
+    assert!(r.body["error"]["fields"].get("effective_date").is_some(), "{}", r.body);
     // History grows at its end: a move dated before the last one is refused, unwritten.
     let before = staff_rows(&t);
     let r = t
@@ -1231,6 +1245,12 @@ async fn staff_search_finds_any_field_without_case_and_follows_every_change() {
     // Two characters: every record is compared (ASCII case).
     assert_eq!(find("WE").await, ["CN-004"]);
     assert_eq!(find("%").await, Vec::<String>::new());
+    // Control characters are refused, not searched for (a NUL would end the query early).
+    for q in ["abc%00", "ab%00c", "%07bell"] {
+        let r = t.app.get(&format!("{S}?search={q}"), &t.o.token).await;
+        r.err(422, "validation_failed");
+        assert!(r.body["error"]["fields"].get("search").is_some(), "{q}");
+    }
 
     // A new name is found, the old one no longer; a deleted record is not found.
     t.app
