@@ -340,7 +340,7 @@ impl StaffWhere {
 }
 
 /// One page of staff records in `order` (an `ORDER BY` the service picked from its list),
-/// and how many match. The page's people are picked first, joining only the tables the
+/// and how many match. The page's rows are picked first, joining only the tables the
 /// filters and the order need; only the page's records are then read whole (reading every
 /// match with its person, department and private fields before sorting cost 20 ms at
 /// 10,000 staff).
