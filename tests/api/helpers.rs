@@ -144,9 +144,12 @@ impl TestApp {
     }
 
     pub async fn register(&self, email: &str) -> User {
-        let r = self
-            .register_raw(email, PASSWORD, email.split('@').next().unwrap_or("x"))
-            .await;
+        self.register_named(email, email.split('@').next().unwrap_or("x")).await
+    }
+
+    /// An account with the display name `name`.
+    pub async fn register_named(&self, email: &str, name: &str) -> User {
+        let r = self.register_raw(email, PASSWORD, name).await;
         let b = r.ok(201).clone();
         User {
             id: b["user"]["id"].as_str().expect("id").to_string(),

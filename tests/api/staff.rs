@@ -1192,19 +1192,7 @@ async fn staff_search_finds_any_field_without_case_and_follows_every_change() {
         ("quote@example.com", "Dan \"the man\" O'Neil", "US-003", "Designer"),
         ("li@example.com", "Li Wei", "CN-004", "Data engineer"),
     ] {
-        let b = t
-            .app
-            .register_raw(email, "a-long-enough-password", name)
-            .await
-            .ok(201)
-            .clone();
-        let u = User {
-            id: b["user"]["id"].as_str().unwrap().to_string(),
-            email: email.to_string(),
-            password: "a-long-enough-password".to_string(),
-            token: b["access_token"].as_str().unwrap().to_string(),
-            refresh: b["refresh_token"].as_str().unwrap().to_string(),
-        };
+        let u = t.app.register_named(email, name).await;
         t.app.add_member(&t.o, "acme", &u, "member").await;
         t.app
             .post(
