@@ -60,10 +60,10 @@ pub(crate) fn places(c: &Connection, ws: &str) -> rusqlite::Result<Vec<PlaceRow>
     let rows = stmt
         .query_map([ws], |r| {
             Ok(PlaceRow {
-                id: r.get(0)?,
-                parent_id: r.get(1)?,
-                name: r.get(2)?,
-                sort_order: r.get(3)?,
+                id: r.get("id")?,
+                parent_id: r.get("parent_id")?,
+                name: r.get("name")?,
+                sort_order: r.get("sort_order")?,
             })
         })?
         .collect();
