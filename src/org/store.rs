@@ -280,7 +280,12 @@ pub(crate) struct StaffWhere {
 impl StaffWhere {
     fn sql(&self, ws: &str) -> (String, Vec<rusqlite::types::Value>) {
         use rusqlite::types::Value;
-        let mut cond = String::from("WHERE s.workspace_id = ?1 AND s.deleted_at IS NULL");
+        // A full-text match leads: the unary `+` keeps SQLite from walking every record of
+        // the workspace by index to test each against the match (5 ms at 10,000 records,
+        // against 3 ms for looking up 2,500 matches by row id).
+        let fts = self.search.as_ref().is_some_and(|q| q.chars().count() >= 3);
+        let lead = if fts { "+" } else { "" };
+        let mut cond = format!("WHERE {lead}s.workspace_id = ?1 AND s.deleted_at IS NULL");
         let mut ps = vec![Value::Text(ws.to_string())];
         let json = |v: &[String]| Value::Text(serde_json::to_string(v).unwrap_or_else(|_| "[]".into()));
         if let Some(ds) = &self.departments {
@@ -309,7 +314,7 @@ impl StaffWhere {
             ));
         }
         if let Some(q) = &self.search {
-            if q.chars().count() >= 3 {
+            if fts {
                 // The trigram index (V016) finds the records holding `q` in any of the four
                 // fields, as one phrase (quotes doubled), without case.
                 ps.push(Value::Text(format!("\"{}\"", q.replace('"', "\"\""))));
