@@ -111,7 +111,11 @@ impl WalBound {
         }
         let _ = conn.busy_timeout(WAL_WAIT);
         let r = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, i64>("busy")?,
+                r.get::<_, i64>("log")?,
+                r.get::<_, i64>("checkpointed")?,
+            ))
         });
         let _ = conn.busy_timeout(BUSY);
         match r {
@@ -511,7 +515,7 @@ pub fn checkpoint_truncate_within(path: &Path, wait: Duration) -> anyhow::Result
     // Readers and writers are waited for by the busy handler; another checkpoint running
     // (the writer's, the background one's) is answered busy at once, so that is retried.
     loop {
-        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get("busy"))?;
         if busy == 0 {
             return Ok(());
         }

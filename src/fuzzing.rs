@@ -149,7 +149,7 @@ pub fn fuzz_records(data: &[u8]) -> Outcome {
         let (Some(user), Some(d)) = (b.pick(&w.users).cloned(), b.pick(&w.docs).cloned()) else {
             return out;
         };
-        let tables: Vec<&crate::docs::TableSpec> = TABLES.iter().filter(|t| t.kind == d.kind).collect();
+        let tables: Vec<&crate::docs::TableSpec> = TABLES.iter().copied().filter(|t| t.kind == d.kind).collect();
         let Some(spec) = b.pick(&tables).copied() else { continue };
         let rows = &pools[spec.name];
         // The key: a record of this table (here or elsewhere), a new one, a derived one, or junk.

@@ -3,9 +3,12 @@
 use std::fmt;
 use std::time::Instant;
 
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Who};
 use crate::error::AppError;
+use crate::org::records::{departments, staff_private, staff_profiles, staff_transfers};
 use crate::time::now_rfc3339;
+use crate::work::records::{project_members, projects};
+use crate::workspaces::records::{workspace_members, workspaces};
 use crate::App;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -107,32 +110,32 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                 let wd = DocRef::workspace(&ws_id);
                 ctx.edit(&Who::System, &wd, |e| {
                     e.create(
-                        "workspaces",
+                        workspaces::SPEC,
                         &ws_id,
                         &[
-                            ("name", format!("Seed workspace {w}").into()),
-                            ("slug", slug.as_str().into()),
-                            ("display_id", format!("WK-S{:08}", w as u64 * 7919 % 100_000_000).into()),
-                            ("plan", "free".into()),
-                            ("created_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                            ("created_by", owner.as_str().into()),
-                            ("deleted_at", Val::Null),
+                            workspaces::name.to(format!("Seed workspace {w}")),
+                            workspaces::slug.to(slug.as_str()),
+                            workspaces::display_id.to(format!("WK-S{:08}", w as u64 * 7919 % 100_000_000)),
+                            workspaces::plan.to("free"),
+                            workspaces::created_at.to(now.as_str()),
+                            workspaces::updated_at.to(now.as_str()),
+                            workspaces::created_by.to(owner.as_str()),
+                            workspaces::deleted_at.null(),
                         ],
                     )?;
                     for (i, uid) in uids.iter().enumerate() {
                         let role = if i == 0 { "owner" } else { role_for(i as u32) };
                         e.create(
-                            "workspace_members",
+                            workspace_members::SPEC,
                             &crate::workspaces::member_key(&ws_id, uid),
                             &[
-                                ("workspace_id", ws_id.as_str().into()),
-                                ("user_id", uid.as_str().into()),
-                                ("role", role.into()),
-                                ("created_at", now.as_str().into()),
-                                ("updated_at", now.as_str().into()),
-                                ("created_by", owner.as_str().into()),
-                                ("deleted_at", Val::Null),
+                                workspace_members::workspace_id.to(ws_id.as_str()),
+                                workspace_members::user_id.to(uid.as_str()),
+                                workspace_members::role.to(role),
+                                workspace_members::created_at.to(now.as_str()),
+                                workspace_members::updated_at.to(now.as_str()),
+                                workspace_members::created_by.to(owner.as_str()),
+                                workspace_members::deleted_at.null(),
                             ],
                         )?;
                     }
@@ -142,20 +145,20 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                     let pid = crate::new_id();
                     ctx.edit(&Who::System, &DocRef::project(&ws_id, &pid), |e| {
                         e.create(
-                            "projects",
+                            projects::SPEC,
                             &pid,
                             &[
-                                ("workspace_id", ws_id.as_str().into()),
-                                ("name", format!("Project {p}").into()),
-                                ("identifier", format!("P{p}").into()),
-                                ("description", "".into()),
-                                ("is_private", (p % 5 == 4).into()),
-                                ("is_time_tracking_enabled", true.into()),
-                                ("archived_at", Val::Null),
-                                ("created_at", now.as_str().into()),
-                                ("updated_at", now.as_str().into()),
-                                ("created_by", owner.as_str().into()),
-                                ("deleted_at", Val::Null),
+                                projects::workspace_id.to(ws_id.as_str()),
+                                projects::name.to(format!("Project {p}")),
+                                projects::identifier.to(format!("P{p}")),
+                                projects::description.to(""),
+                                projects::is_private.to(p % 5 == 4),
+                                projects::is_time_tracking_enabled.to(true),
+                                projects::archived_at.null(),
+                                projects::created_at.to(now.as_str()),
+                                projects::updated_at.to(now.as_str()),
+                                projects::created_by.to(owner.as_str()),
+                                projects::deleted_at.null(),
                             ],
                         )?;
                         // The owner administers every project; a rotating tenth of the
@@ -166,17 +169,17 @@ pub fn run(app: &App, a: &SeedArgs) -> anyhow::Result<SeedReport> {
                             }
                             let role = if i == 0 { "admin" } else { "member" };
                             e.create(
-                                "project_members",
+                                project_members::SPEC,
                                 &crate::work::member_key(&pid, uid),
                                 &[
-                                    ("workspace_id", ws_id.as_str().into()),
-                                    ("project_id", pid.as_str().into()),
-                                    ("user_id", uid.as_str().into()),
-                                    ("role", role.into()),
-                                    ("created_at", now.as_str().into()),
-                                    ("updated_at", now.as_str().into()),
-                                    ("created_by", owner.as_str().into()),
-                                    ("deleted_at", Val::Null),
+                                    project_members::workspace_id.to(ws_id.as_str()),
+                                    project_members::project_id.to(pid.as_str()),
+                                    project_members::user_id.to(uid.as_str()),
+                                    project_members::role.to(role),
+                                    project_members::created_at.to(now.as_str()),
+                                    project_members::updated_at.to(now.as_str()),
+                                    project_members::created_by.to(owner.as_str()),
+                                    project_members::deleted_at.null(),
                                 ],
                             )?;
                         }
@@ -242,23 +245,23 @@ mod org {
                         for (k, (id, parent, _)) in chunk.iter().enumerate() {
                             let i = c * CHUNK + k;
                             e.create(
-                                "departments",
+                                departments::SPEC,
                                 id,
                                 &[
-                                    ("workspace_id", ws.as_str().into()),
-                                    ("name", format!("Department {i}").into()),
-                                    ("code", format!("D{i}").into()),
-                                    ("short_name", format!("S{i}").into()),
-                                    ("dept_code", format!("{i:04}").into()),
-                                    ("parent_id", parent.clone().into()),
-                                    ("manager_id", Val::Null),
-                                    ("linked_project_id", Val::Null),
-                                    ("is_active", true.into()),
-                                    ("sort_order", (i as i64).into()),
-                                    ("created_at", now.as_str().into()),
-                                    ("updated_at", now.as_str().into()),
-                                    ("created_by", Val::Null),
-                                    ("deleted_at", Val::Null),
+                                    departments::workspace_id.to(ws.as_str()),
+                                    departments::name.to(format!("Department {i}")),
+                                    departments::code.to(format!("D{i}")),
+                                    departments::short_name.to(format!("S{i}")),
+                                    departments::dept_code.to(format!("{i:04}")),
+                                    departments::parent_id.to(parent.clone()),
+                                    departments::manager_id.null(),
+                                    departments::linked_project_id.null(),
+                                    departments::is_active.to(true),
+                                    departments::sort_order.to(i as i64),
+                                    departments::created_at.to(now.as_str()),
+                                    departments::updated_at.to(now.as_str()),
+                                    departments::created_by.null(),
+                                    departments::deleted_at.null(),
                                 ],
                             )?;
                         }
@@ -289,22 +292,22 @@ mod org {
                         for (i, u) in &chunk {
                             let joined = today - chrono::Days::new(800 + (*i as u64 % 1500));
                             e.create(
-                                "staff_profiles",
+                                staff_profiles::SPEC,
                                 &crate::org::records::staff_key(&ws, u),
                                 &[
-                                    ("workspace_id", ws.as_str().into()),
-                                    ("user_id", u.as_str().into()),
-                                    ("staff_id", format!("E{i:06}").into()),
-                                    ("department_id", dept(*i).into()),
-                                    ("position", ["Engineer", "Designer", "Analyst", "Manager"][i % 4].into()),
-                                    ("date_of_joining", joined.format("%Y-%m-%d").to_string().into()),
-                                    ("date_of_leaving", Val::Null),
-                                    ("employment_status", statuses[i % statuses.len()].into()),
-                                    ("is_department_manager", false.into()),
-                                    ("created_at", now.as_str().into()),
-                                    ("updated_at", now.as_str().into()),
-                                    ("created_by", Val::Null),
-                                    ("deleted_at", Val::Null),
+                                    staff_profiles::workspace_id.to(ws.as_str()),
+                                    staff_profiles::user_id.to(u.as_str()),
+                                    staff_profiles::staff_id.to(format!("E{i:06}")),
+                                    staff_profiles::department_id.to(dept(*i)),
+                                    staff_profiles::position.to(["Engineer", "Designer", "Analyst", "Manager"][i % 4]),
+                                    staff_profiles::date_of_joining.to(joined.format("%Y-%m-%d").to_string()),
+                                    staff_profiles::date_of_leaving.null(),
+                                    staff_profiles::employment_status.to(statuses[i % statuses.len()]),
+                                    staff_profiles::is_department_manager.to(false),
+                                    staff_profiles::created_at.to(now.as_str()),
+                                    staff_profiles::updated_at.to(now.as_str()),
+                                    staff_profiles::created_by.null(),
+                                    staff_profiles::deleted_at.null(),
                                 ],
                             )?;
                         }
@@ -313,37 +316,37 @@ mod org {
                     ctx.edit(&Who::System, &DocRef::staff(&ws), |e| {
                         for (i, u) in &chunk {
                             e.create(
-                                "staff_private",
+                                staff_private::SPEC,
                                 &crate::org::records::staff_key(&ws, u),
                                 &[
-                                    ("workspace_id", ws.as_str().into()),
-                                    ("user_id", u.as_str().into()),
-                                    ("phone", format!("+1 555 {:04}", i % 10_000).into()),
-                                    ("job_grade", format!("L{}", i % 7 + 1).into()),
-                                    ("notes", "".into()),
-                                    ("created_at", now.as_str().into()),
-                                    ("updated_at", now.as_str().into()),
-                                    ("created_by", Val::Null),
-                                    ("deleted_at", Val::Null),
+                                    staff_private::workspace_id.to(ws.as_str()),
+                                    staff_private::user_id.to(u.as_str()),
+                                    staff_private::phone.to(format!("+1 555 {:04}", i % 10_000)),
+                                    staff_private::job_grade.to(format!("L{}", i % 7 + 1)),
+                                    staff_private::notes.to(""),
+                                    staff_private::created_at.to(now.as_str()),
+                                    staff_private::updated_at.to(now.as_str()),
+                                    staff_private::created_by.null(),
+                                    staff_private::deleted_at.null(),
                                 ],
                             )?;
                             // Every seventh moved to where they are now, some time in the last two years.
                             if i % 7 == 3 {
                                 let at = today - chrono::Days::new(30 + (*i as u64 * 37) % 700);
                                 e.create(
-                                    "staff_transfers",
+                                    staff_transfers::SPEC,
                                     &crate::new_id(),
                                     &[
-                                        ("workspace_id", ws.as_str().into()),
-                                        ("user_id", u.as_str().into()),
-                                        ("from_department_id", dept(i + 1).into()),
-                                        ("to_department_id", dept(*i).into()),
-                                        ("effective_date", at.format("%Y-%m-%d").to_string().into()),
-                                        ("reason", "Seeded".into()),
-                                        ("created_at", now.as_str().into()),
-                                        ("updated_at", now.as_str().into()),
-                                        ("created_by", Val::Null),
-                                        ("deleted_at", Val::Null),
+                                        staff_transfers::workspace_id.to(ws.as_str()),
+                                        staff_transfers::user_id.to(u.as_str()),
+                                        staff_transfers::from_department_id.to(dept(i + 1)),
+                                        staff_transfers::to_department_id.to(dept(*i)),
+                                        staff_transfers::effective_date.to(at.format("%Y-%m-%d").to_string()),
+                                        staff_transfers::reason.to("Seeded"),
+                                        staff_transfers::created_at.to(now.as_str()),
+                                        staff_transfers::updated_at.to(now.as_str()),
+                                        staff_transfers::created_by.null(),
+                                        staff_transfers::deleted_at.null(),
                                     ],
                                 )?;
                             }
@@ -364,7 +367,9 @@ mod work {
 
     use crate::docs::{DocRef, Val};
     use crate::error::AppError;
+    use crate::issues::records::{issue_assignees, issues};
     use crate::time::now_rfc3339;
+    use crate::timetrack::records::worklogs;
     use crate::App;
 
     const WORDS: [&str; 24] = [
@@ -490,42 +495,46 @@ mod work {
                             for (id, seq, name, html, state, done, prio, assignee, est) in &batch {
                                 let text = crate::richtext::parse(html).map(|r| r.text).unwrap_or_default();
                                 e.create(
-                                    "issues",
+                                    issues::SPEC,
                                     id,
                                     &[
-                                        ("workspace_id", ws.as_str().into()),
-                                        ("project_id", pid.as_str().into()),
-                                        ("sequence_id", (*seq).into()),
-                                        ("name", name.as_str().into()),
-                                        ("description_html", html.as_str().into()),
-                                        ("description_text", text.into()),
-                                        ("state_id", state.as_str().into()),
-                                        ("priority", (*prio).into()),
-                                        ("estimate_point", Val::Null),
-                                        ("estimate_time", (*est).into()),
-                                        ("start_date", Val::Null),
-                                        ("target_date", Val::Null),
-                                        ("parent_id", Val::Null),
-                                        ("sort_order", (*seq * 65_536).into()),
-                                        ("completed_at", if *done { Val::from(now.as_str()) } else { Val::Null }),
-                                        ("created_at", now.as_str().into()),
-                                        ("updated_at", now.as_str().into()),
-                                        ("created_by", owner.as_str().into()),
-                                        ("deleted_at", Val::Null),
+                                        issues::workspace_id.to(ws.as_str()),
+                                        issues::project_id.to(pid.as_str()),
+                                        issues::sequence_id.to(*seq),
+                                        issues::name.to(name.as_str()),
+                                        issues::description_html.to(html.as_str()),
+                                        issues::description_text.to(text),
+                                        issues::state_id.to(state.as_str()),
+                                        issues::priority.to(*prio),
+                                        issues::estimate_point.null(),
+                                        issues::estimate_time.to(*est),
+                                        issues::start_date.null(),
+                                        issues::target_date.null(),
+                                        issues::parent_id.null(),
+                                        issues::sort_order.to(*seq * 65_536),
+                                        issues::completed_at.to(if *done {
+                                            Val::from(now.as_str())
+                                        } else {
+                                            Val::Null
+                                        }),
+                                        issues::created_at.to(now.as_str()),
+                                        issues::updated_at.to(now.as_str()),
+                                        issues::created_by.to(owner.as_str()),
+                                        issues::deleted_at.null(),
                                     ],
                                 )?;
                                 e.put(
-                                    "issue_assignees",
+                                    issue_assignees::SPEC,
                                     &format!("{id}:{assignee}"),
                                     &[
-                                        ("workspace_id", ws.as_str().into()),
-                                        ("project_id", pid.as_str().into()),
-                                        ("issue_id", id.as_str().into()),
-                                        ("user_id", assignee.as_str().into()),
-                                        ("created_at", now.as_str().into()),
-                                        ("updated_at", now.as_str().into()),
-                                        ("created_by", owner.as_str().into()),
-                                        ("deleted_at", Val::Null),
+                                        issue_assignees::workspace_id.to(ws.as_str()),
+                                        issue_assignees::project_id.to(pid.as_str()),
+                                        issue_assignees::issue_id.to(id.as_str()),
+                                        issue_assignees::user_id.to(assignee.as_str()),
+                                        issue_assignees::created_at.to(now.as_str()),
+                                        issue_assignees::updated_at.to(now.as_str()),
+                                        issue_assignees::created_by.to(owner.as_str()),
+                                        issue_assignees::deleted_at.null(),
                                     ],
                                 )?;
                             }
@@ -578,20 +587,20 @@ mod work {
                             |e| {
                                 for (id, issue, minutes, day) in &batch {
                                     e.create(
-                                        "worklogs",
+                                        worklogs::SPEC,
                                         id,
                                         &[
-                                            ("workspace_id", ws.as_str().into()),
-                                            ("project_id", pid.as_str().into()),
-                                            ("issue_id", issue.as_str().into()),
-                                            ("logged_by", user.as_str().into()),
-                                            ("duration_minutes", (*minutes).into()),
-                                            ("description", "seeded".into()),
-                                            ("logged_at", day.as_str().into()),
-                                            ("created_at", now.as_str().into()),
-                                            ("updated_at", now.as_str().into()),
-                                            ("created_by", user.as_str().into()),
-                                            ("deleted_at", Val::Null),
+                                            worklogs::workspace_id.to(ws.as_str()),
+                                            worklogs::project_id.to(pid.as_str()),
+                                            worklogs::issue_id.to(issue.as_str()),
+                                            worklogs::logged_by.to(user.as_str()),
+                                            worklogs::duration_minutes.to(*minutes),
+                                            worklogs::description.to("seeded"),
+                                            worklogs::logged_at.to(day.as_str()),
+                                            worklogs::created_at.to(now.as_str()),
+                                            worklogs::updated_at.to(now.as_str()),
+                                            worklogs::created_by.to(user.as_str()),
+                                            worklogs::deleted_at.null(),
                                         ],
                                     )?;
                                 }

@@ -93,7 +93,7 @@ pub(crate) fn credentials_by_id(c: &Connection, id: &str) -> rusqlite::Result<Op
     c.query_row(
         "SELECT password_hash, has_password FROM users WHERE id = ?1 AND deleted_at IS NULL",
         [id],
-        |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
+        |r| Ok((r.get("password_hash")?, r.get::<_, i64>("has_password")? != 0)),
     )
     .optional()
 }
@@ -219,7 +219,15 @@ pub(crate) fn rotate_refresh(
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
              WHERE t.token_hash = ?1",
             [hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                Ok((
+                    r.get("session_id")?,
+                    r.get("used_at")?,
+                    r.get("expires_at")?,
+                    r.get("user_id")?,
+                    r.get("revoked_at")?,
+                ))
+            },
         )
         .optional()?;
     let Some((session_id, used_at, expires_at, user_id, revoked_at)) = row else {
@@ -256,10 +264,10 @@ pub(crate) fn actor_by_session(c: &Connection, user_id: &str, session_id: &str) 
         params![session_id, user_id],
         |r| {
             Ok(Actor {
-                user_id: r.get(0)?,
-                email: r.get(1)?,
-                display_name: r.get(2)?,
-                is_instance_admin: r.get::<_, i64>(3)? != 0,
+                user_id: r.get("id")?,
+                email: r.get("email")?,
+                display_name: r.get("display_name")?,
+                is_instance_admin: r.get::<_, i64>("is_instance_admin")? != 0,
                 via: AuthVia::Session {
                     session_id: session_id.to_string(),
                 },
@@ -276,20 +284,22 @@ pub(crate) fn actor_by_api_token(
     now: &str,
 ) -> rusqlite::Result<Option<(Actor, Option<String>)>> {
     c.query_row(
-        "SELECT u.id, u.email, u.display_name, u.is_instance_admin, t.id, t.last_used_at
+        "SELECT u.id, u.email, u.display_name, u.is_instance_admin, t.id AS token_id, t.last_used_at
          FROM api_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = ?1 AND t.revoked_at IS NULL
            AND (t.expires_at IS NULL OR t.expires_at > ?2) AND u.deleted_at IS NULL",
         params![hash, now],
         |r| {
             let actor = Actor {
-                user_id: r.get(0)?,
-                email: r.get(1)?,
-                display_name: r.get(2)?,
-                is_instance_admin: r.get::<_, i64>(3)? != 0,
-                via: AuthVia::ApiToken { token_id: r.get(4)? },
+                user_id: r.get("id")?,
+                email: r.get("email")?,
+                display_name: r.get("display_name")?,
+                is_instance_admin: r.get::<_, i64>("is_instance_admin")? != 0,
+                via: AuthVia::ApiToken {
+                    token_id: r.get("token_id")?,
+                },
             };
-            Ok((actor, r.get(5)?))
+            Ok((actor, r.get("last_used_at")?))
         },
     )
     .optional()
@@ -345,11 +355,11 @@ pub(crate) fn list_api_tokens(
     let items = stmt
         .query_map(params![user_id, limit, offset], |r| {
             Ok(ApiTokenView {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                created_at: r.get(2)?,
-                expires_at: r.get(3)?,
-                last_used_at: r.get(4)?,
+                id: r.get("id")?,
+                name: r.get("name")?,
+                created_at: r.get("created_at")?,
+                expires_at: r.get("expires_at")?,
+                last_used_at: r.get("last_used_at")?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

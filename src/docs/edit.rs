@@ -10,8 +10,11 @@ pub struct Edit<'t> {
     touched: Vec<(&'static str, String)>,
 }
 
-pub(super) fn atomic_value(fields: &[(&str, Val)]) -> Any {
-    let m: HashMap<String, Any> = fields.iter().map(|(k, v)| (k.to_string(), v.to_any())).collect();
+pub(super) fn atomic_value(fields: &[Set]) -> Any {
+    let m: HashMap<String, Any> = fields
+        .iter()
+        .map(|f| (f.name().to_string(), f.val().to_any()))
+        .collect();
     Any::from(m)
 }
 
@@ -39,77 +42,80 @@ impl Edit<'_> {
         )
     }
 
-    /// The table's root in this document and its shape; refuses a table of another kind
-    /// of document and a field the table does not have (a misspelt field would be written to
-    /// the document and silently dropped by the projection).
-    fn root(&self, table: &'static str, fields: &[(&str, Val)]) -> Result<(&MapRef, Shape), AppError> {
-        let spec = table_spec(table).ok_or_else(|| AppError::internal(format!("unknown table {table}")))?;
-        if let Some((f, _)) = fields.iter().find(|(f, _)| !spec.cols.iter().any(|(n, _)| n == f)) {
-            return Err(AppError::internal(format!("table {table} has no field {f}")));
+    /// The table's root in this document; refuses a table of another kind of document and
+    /// a field of another table (fields are typed per table, `record::Field`, but one table's
+    /// field could still be handed to another's edit).
+    fn root(&self, spec: &'static TableSpec, fields: &[Set]) -> Result<MapRef, AppError> {
+        let table = spec.name;
+        if let Some(f) = fields.iter().find(|f| f.table() != table) {
+            return Err(AppError::internal(format!(
+                "table {table} has no field {} (it is {}'s)",
+                f.name(),
+                f.table()
+            )));
         }
-        let root = self
-            .roots
+        self.roots
             .get(table)
-            .ok_or_else(|| AppError::internal(format!("table {table} is not in this document")))?;
-        Ok((root, spec.shape))
+            .cloned()
+            .ok_or_else(|| AppError::internal(format!("table {table} is not in this document")))
     }
 
     /// Creates a record. Only its creator ever creates a record under its UUID v7 key.
-    pub fn create(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
-        let (root, shape) = self.root(table, fields)?;
-        let root = root.clone();
+    pub fn create(&mut self, spec: &'static TableSpec, id: &str, fields: &[Set]) -> Result<(), AppError> {
+        let root = self.root(spec, fields)?;
         if root.get(&self.txn, id).is_some() {
-            return Err(AppError::internal(format!("record {table}/{id} exists")));
+            return Err(AppError::internal(format!("record {}/{id} exists", spec.name)));
         }
-        match shape {
+        match spec.shape {
             Shape::Fields => {
-                let prelim: MapPrelim = fields.iter().map(|(k, v)| (k.to_string(), v.to_any())).collect();
+                let prelim: MapPrelim = fields
+                    .iter()
+                    .map(|f| (f.name().to_string(), f.val().to_any()))
+                    .collect();
                 root.insert(&mut self.txn, id.to_string(), prelim);
             }
             Shape::Atomic => {
                 root.insert(&mut self.txn, id.to_string(), atomic_value(fields));
             }
         }
-        self.touched.push((table, id.to_string()));
+        self.touched.push((spec.name, id.to_string()));
         Ok(())
     }
 
     /// Writes an atomic record whole, whether or not it exists: for link records whose key
     /// is derived from what they link (`{issue}:{user}`), so two devices adding the same
     /// link write the same key and yrs keeps one value.
-    pub fn put(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
-        let (root, shape) = self.root(table, fields)?;
-        if shape != Shape::Atomic {
-            return Err(AppError::internal(format!("put on field-shaped table {table}")));
+    pub fn put(&mut self, spec: &'static TableSpec, id: &str, fields: &[Set]) -> Result<(), AppError> {
+        let root = self.root(spec, fields)?;
+        if spec.shape != Shape::Atomic {
+            return Err(AppError::internal(format!("put on field-shaped table {}", spec.name)));
         }
-        let root = root.clone();
         root.insert(&mut self.txn, id.to_string(), atomic_value(fields));
-        self.touched.push((table, id.to_string()));
+        self.touched.push((spec.name, id.to_string()));
         Ok(())
     }
 
     /// Sets fields of an existing record. A field-shaped record changes only those fields,
     /// so concurrent edits of different fields merge; an atomic record is replaced whole
     /// by its current value with these fields changed.
-    pub fn set(&mut self, table: &'static str, id: &str, fields: &[(&str, Val)]) -> Result<(), AppError> {
-        let (root, shape) = self.root(table, fields)?;
-        let root = root.clone();
-        match (root.get(&self.txn, id), shape) {
+    pub fn set(&mut self, spec: &'static TableSpec, id: &str, fields: &[Set]) -> Result<(), AppError> {
+        let root = self.root(spec, fields)?;
+        match (root.get(&self.txn, id), spec.shape) {
             (Some(Out::YMap(rec)), Shape::Fields) => {
-                for (k, v) in fields {
-                    rec.insert(&mut self.txn, k.to_string(), v.to_any());
+                for f in fields {
+                    rec.insert(&mut self.txn, f.name().to_string(), f.val().to_any());
                 }
             }
             (Some(Out::Any(Any::Map(cur))), Shape::Atomic) => {
                 let mut m: HashMap<String, Any> = cur.as_ref().clone();
-                for (k, v) in fields {
-                    m.insert(k.to_string(), v.to_any());
+                for f in fields {
+                    m.insert(f.name().to_string(), f.val().to_any());
                 }
                 root.insert(&mut self.txn, id.to_string(), Any::from(m));
             }
-            _ => return Err(AppError::internal(format!("record {table}/{id} missing"))),
+            _ => return Err(AppError::internal(format!("record {}/{id} missing", spec.name))),
         }
-        self.touched.push((table, id.to_string()));
+        self.touched.push((spec.name, id.to_string()));
         Ok(())
     }
 }
@@ -166,6 +172,7 @@ impl WriteCtx<'_> {
         // Root refs are taken before the transaction opens (taking them inside deadlocks).
         let roots: HashMap<&'static str, MapRef> = TABLES
             .iter()
+            .copied()
             .filter(|t| t.kind == d.kind)
             .map(|t| (t.name, loaded.doc.get_or_insert_map(t.name)))
             .collect();
@@ -187,9 +194,9 @@ impl WriteCtx<'_> {
         if !derived.is_empty() {
             for r in &derived {
                 if r.put {
-                    edit.put(r.table, &r.id, &r.fields)?;
+                    edit.put(r.spec, &r.id, &r.fields)?;
                 } else {
-                    edit.create(r.table, &r.id, &r.fields)?;
+                    edit.create(r.spec, &r.id, &r.fields)?;
                 }
             }
             changes.extend(edit.project_touched(conn, (d, who), roles)?);

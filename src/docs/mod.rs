@@ -13,6 +13,7 @@
 mod cache;
 mod edit;
 mod projection;
+pub mod record;
 mod remote;
 pub mod rules;
 mod schema;
@@ -35,6 +36,8 @@ use crate::error::AppError;
 pub use cache::*;
 pub use edit::*;
 pub use projection::*;
+pub(crate) use record::table;
+pub use record::{Field, Set};
 pub use remote::*;
 pub use rules::{Change, Who};
 pub use schema::*;

@@ -127,6 +127,7 @@ pub fn rebuild_projection(conn: &Connection) -> anyhow::Result<u64> {
         let doc = doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
         let specs: Vec<(&TableSpec, MapRef)> = TABLES
             .iter()
+            .copied()
             .filter(|t| t.kind.as_str() == id.1)
             .map(|t| (t, doc.get_or_insert_map(t.name)))
             .collect();

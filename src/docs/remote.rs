@@ -92,6 +92,7 @@ impl WriteCtx<'_> {
             let old = doc_from_parts(parts.snapshot.as_deref(), &parts.updates).map_err(AppError::Internal)?;
             let roots: Vec<(&TableSpec, MapRef)> = TABLES
                 .iter()
+                .copied()
                 .filter(|t| t.kind == d.kind)
                 .map(|t| (t, old.get_or_insert_map(t.name)))
                 .collect();
@@ -134,6 +135,7 @@ pub(super) fn integrate(doc: &Doc, kind: DocKind, decoded: Update) -> Result<Opt
     // Root refs first, outside any transaction (taking them inside deadlocks).
     let roots: Vec<(&'static str, MapRef)> = TABLES
         .iter()
+        .copied()
         .filter(|t| t.kind == kind)
         .map(|t| (t.name, doc.get_or_insert_map(t.name)))
         .collect();

@@ -22,7 +22,7 @@
 
 use rusqlite::Connection;
 
-use super::{DocKind, DocRef, TableSpec, Val};
+use super::{DocKind, DocRef, Set, TableSpec, Val};
 use crate::error::AppError;
 use crate::policy::{ProjRole, WsRole};
 
@@ -196,9 +196,9 @@ pub const REGISTRY: &[&Rules] = &[
 /// that made them, in the same document and transaction, checked by its own table's rules.
 #[derive(Debug, Clone)]
 pub struct Derived {
-    pub table: &'static str,
+    pub spec: &'static TableSpec,
     pub id: String,
-    pub fields: Vec<(&'static str, Val)>,
+    pub fields: Vec<Set>,
     /// Written whole under a key derived from what it records (`Edit::put`), so peers that
     /// derive the same record write one; otherwise created under a new key.
     pub put: bool,
@@ -579,6 +579,7 @@ pub fn check_invariants(conn: &Connection) -> anyhow::Result<Result<(), String>>
         let doc = super::doc_from_parts(parts.snapshot.as_deref(), &parts.updates)?;
         let roots: Vec<(&'static TableSpec, yrs::MapRef)> = super::TABLES
             .iter()
+            .copied()
             .filter(|t| t.kind == d.kind)
             .map(|t| (t, doc.get_or_insert_map(t.name)))
             .collect();

@@ -1,5 +1,6 @@
 //! Which documents there are (`DocKind`, `DocRef` with its one parse), which tables they
-//! hold (`TableSpec`, `TABLES`: kind, shape, columns) and the values of fields (`Val`).
+//! hold (`TableSpec`; `TABLES` lists the specs each domain declares with `table!`) and the
+//! values of fields (`Val`).
 
 use super::*;
 
@@ -134,7 +135,7 @@ pub enum Shape {
 }
 
 /// A projected table: which document kind holds its records and which fields become columns.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct TableSpec {
     pub name: &'static str,
     pub kind: DocKind,
@@ -142,288 +143,44 @@ pub struct TableSpec {
     pub cols: &'static [(&'static str, Col)],
 }
 
-pub(super) const BASE: [(&str, Col); 4] = [
-    ("created_at", Col::Text),
-    ("updated_at", Col::Text),
-    ("created_by", Col::Text),
-    ("deleted_at", Col::Text),
-];
-
-macro_rules! cols {
-    ($($name:literal : $ty:ident),* $(,)?) => {
-        &[$(($name, Col::$ty),)* BASE[0], BASE[1], BASE[2], BASE[3]]
-    };
-}
-
-/// Every projected table. `rebuild_projection` rewrites exactly these.
-pub const TABLES: &[TableSpec] = &[
-    TableSpec {
-        name: "workspaces",
-        kind: DocKind::Workspace,
-        shape: Shape::Fields,
-        cols: cols!["name": Text, "slug": Text, "display_id": Text, "plan": Text],
-    },
-    TableSpec {
-        name: "workspace_members",
-        kind: DocKind::Workspace,
-        shape: Shape::Fields,
-        cols: cols!["workspace_id": Text, "user_id": Text, "role": Text],
-    },
-    TableSpec {
-        name: "invitations",
-        kind: DocKind::Workspace,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "email": Text, "role": Text, "token_hash": Text,
-            "expires_at": Text, "accepted_at": Text, "accepted_by": Text
-        ],
-    },
-    TableSpec {
-        name: "departments",
-        kind: DocKind::Workspace,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "name": Text, "code": Text, "short_name": Text,
-            "dept_code": Text, "parent_id": Text, "manager_id": Text,
-            "linked_project_id": Text, "is_active": Int, "sort_order": Int
-        ],
-    },
-    TableSpec {
-        name: "staff_profiles",
-        kind: DocKind::Workspace,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "user_id": Text, "staff_id": Text, "department_id": Text,
-            "position": Text, "date_of_joining": Text, "date_of_leaving": Text,
-            "employment_status": Text, "is_department_manager": Int
-        ],
-    },
-    TableSpec {
-        name: "staff_private",
-        kind: DocKind::Staff,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "user_id": Text, "phone": Text, "job_grade": Text, "notes": Text
-        ],
-    },
-    TableSpec {
-        name: "staff_pending",
-        kind: DocKind::Staff,
-        shape: Shape::Atomic,
-        cols: cols!["workspace_id": Text, "email": Text, "data": Text],
-    },
-    TableSpec {
-        name: "org_conflicts",
-        kind: DocKind::Staff,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "kind": Text, "record_id": Text, "old_value": Text, "new_value": Text
-        ],
-    },
-    TableSpec {
-        name: "staff_transfers",
-        kind: DocKind::Staff,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "user_id": Text, "from_department_id": Text,
-            "to_department_id": Text, "effective_date": Text, "reason": Text
-        ],
-    },
-    TableSpec {
-        name: "projects",
-        kind: DocKind::Project,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "name": Text, "identifier": Text, "description": Text,
-            "is_private": Int, "is_time_tracking_enabled": Int, "archived_at": Text,
-            "linked_department_id": Text
-        ],
-    },
-    TableSpec {
-        name: "project_members",
-        kind: DocKind::Project,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "user_id": Text, "role": Text,
-            "manual": Int, "via_departments": Text
-        ],
-    },
-    TableSpec {
-        name: "project_activity",
-        kind: DocKind::Project,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "user_id": Text, "verb": Text,
-            "old_value": Text, "new_value": Text
-        ],
-    },
-    TableSpec {
-        name: "states",
-        kind: DocKind::Project,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "name": Text, "color": Text,
-            "state_group": Text, "sequence": Int, "is_default": Int
-        ],
-    },
-    TableSpec {
-        name: "labels",
-        kind: DocKind::Project,
-        shape: Shape::Fields,
-        cols: cols!["workspace_id": Text, "project_id": Text, "name": Text, "color": Text],
-    },
-    TableSpec {
-        name: "issues",
-        kind: DocKind::Project,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "sequence_id": Int, "name": Text,
-            "description_html": Text, "description_text": Text, "state_id": Text,
-            "priority": Text, "estimate_point": Int, "estimate_time": Int, "start_date": Text,
-            "target_date": Text, "parent_id": Text, "sort_order": Int, "completed_at": Text,
-            "cycle_id": Text, "module_id": Text
-        ],
-    },
-    TableSpec {
-        name: "issue_assignees",
-        kind: DocKind::Project,
-        shape: Shape::Atomic,
-        cols: cols!["workspace_id": Text, "project_id": Text, "issue_id": Text, "user_id": Text],
-    },
-    TableSpec {
-        name: "issue_labels",
-        kind: DocKind::Project,
-        shape: Shape::Atomic,
-        cols: cols!["workspace_id": Text, "project_id": Text, "issue_id": Text, "label_id": Text],
-    },
-    TableSpec {
-        name: "issue_comments",
-        kind: DocKind::Project,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "issue_id": Text, "comment_html": Text,
-            "comment_text": Text, "edited_at": Text
-        ],
-    },
-    TableSpec {
-        name: "issue_activity",
-        kind: DocKind::Project,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "issue_id": Text, "verb": Text,
-            "field": Text, "old_value": Text, "new_value": Text
-        ],
-    },
-    TableSpec {
-        name: "sync_conflicts",
-        kind: DocKind::Project,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "kind": Text, "record_id": Text,
-            "old_value": Text, "new_value": Text
-        ],
-    },
-    TableSpec {
-        name: "worklogs",
-        kind: DocKind::Worklogs,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "issue_id": Text, "logged_by": Text,
-            "duration_minutes": Int, "description": Text, "logged_at": Text
-        ],
-    },
-    TableSpec {
-        name: "cycles",
-        kind: DocKind::Project,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "name": Text, "description": Text,
-            "start_date": Text, "end_date": Text
-        ],
-    },
-    TableSpec {
-        name: "modules",
-        kind: DocKind::Project,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "name": Text, "description": Text,
-            "status": Text, "lead_id": Text, "start_date": Text, "target_date": Text
-        ],
-    },
-    TableSpec {
-        name: "issue_views",
-        kind: DocKind::Project,
-        shape: Shape::Fields,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "name": Text, "description": Text,
-            "query": Text, "is_private": Int
-        ],
-    },
-    TableSpec {
-        name: "favorites",
-        kind: DocKind::User,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "user_id": Text, "entity_type": Text, "entity_id": Text,
-            "project_id": Text
-        ],
-    },
-    TableSpec {
-        name: "user_properties",
-        kind: DocKind::User,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "user_id": Text, "entity_type": Text, "entity_id": Text,
-            "project_id": Text, "filters": Text, "display_filters": Text,
-            "display_properties": Text, "rich_filters": Text, "extra": Text
-        ],
-    },
-    TableSpec {
-        name: "home_preferences",
-        kind: DocKind::User,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "user_id": Text, "key": Text, "is_enabled": Int,
-            "sort_order": Int, "config": Text
-        ],
-    },
-    TableSpec {
-        name: "quick_links",
-        kind: DocKind::User,
-        shape: Shape::Atomic,
-        cols: cols!["workspace_id": Text, "user_id": Text, "title": Text, "url": Text, "sort_order": Int],
-    },
-    TableSpec {
-        name: "recent_visits",
-        kind: DocKind::User,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "user_id": Text, "entity_type": Text, "entity_id": Text,
-            "project_id": Text, "visited_at": Text
-        ],
-    },
-    TableSpec {
-        name: "stickies",
-        kind: DocKind::User,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "user_id": Text, "name": Text, "description_html": Text,
-            "color": Text, "sort_order": Int
-        ],
-    },
-    TableSpec {
-        name: "timers",
-        kind: DocKind::User,
-        shape: Shape::Atomic,
-        cols: cols![
-            "workspace_id": Text, "project_id": Text, "issue_id": Text, "user_id": Text,
-            "description": Text, "started_at": Text
-        ],
-    },
+/// Every projected table, each declared by its own domain (`records.rs`, `table!`).
+/// `rebuild_projection` rewrites exactly these.
+pub const TABLES: &[&TableSpec] = &[
+    crate::workspaces::records::workspaces::SPEC,
+    crate::workspaces::records::workspace_members::SPEC,
+    crate::workspaces::records::invitations::SPEC,
+    crate::org::records::departments::SPEC,
+    crate::org::records::staff_profiles::SPEC,
+    crate::org::records::staff_private::SPEC,
+    crate::org::records::staff_pending::SPEC,
+    crate::org::records::org_conflicts::SPEC,
+    crate::org::records::staff_transfers::SPEC,
+    crate::work::records::projects::SPEC,
+    crate::work::records::project_members::SPEC,
+    crate::work::records::project_activity::SPEC,
+    crate::issues::records::states::SPEC,
+    crate::issues::records::labels::SPEC,
+    crate::issues::records::issues::SPEC,
+    crate::issues::records::issue_assignees::SPEC,
+    crate::issues::records::issue_labels::SPEC,
+    crate::issues::records::issue_comments::SPEC,
+    crate::issues::records::issue_activity::SPEC,
+    crate::issues::records::sync_conflicts::SPEC,
+    crate::timetrack::records::worklogs::SPEC,
+    crate::planning::records::cycles::SPEC,
+    crate::planning::records::modules::SPEC,
+    crate::planning::records::issue_views::SPEC,
+    crate::me::records::favorites::SPEC,
+    crate::me::records::user_properties::SPEC,
+    crate::me::records::home_preferences::SPEC,
+    crate::me::records::quick_links::SPEC,
+    crate::me::records::recent_visits::SPEC,
+    crate::me::records::stickies::SPEC,
+    crate::timetrack::records::timers::SPEC,
 ];
 
 pub fn table_spec(name: &str) -> Option<&'static TableSpec> {
-    TABLES.iter().find(|t| t.name == name)
+    TABLES.iter().copied().find(|t| t.name == name)
 }
 
 /// A field value written into a record.
@@ -437,6 +194,11 @@ pub enum Val {
 impl From<&str> for Val {
     fn from(s: &str) -> Self {
         Val::Text(s.to_string())
+    }
+}
+impl From<&String> for Val {
+    fn from(s: &String) -> Self {
+        Val::Text(s.clone())
     }
 }
 impl From<String> for Val {

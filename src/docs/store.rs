@@ -58,7 +58,7 @@ pub(crate) fn doc_state(conn: &Connection, id: &str) -> rusqlite::Result<Option<
     conn.query_row(
         "SELECT state_vector, local_seq FROM documents WHERE id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get("state_vector")?, r.get("local_seq")?)),
     )
     .optional()
 }
@@ -85,7 +85,7 @@ pub(crate) fn compact(conn: &Connection, doc_id: &str, snapshot: &[u8]) -> rusql
 pub(crate) fn document_ids(conn: &Connection) -> rusqlite::Result<Vec<(String, String, String)>> {
     let mut stmt = conn.prepare("SELECT id, kind, workspace_id FROM documents ORDER BY id")?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([], |r| Ok((r.get("id")?, r.get("kind")?, r.get("workspace_id")?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
@@ -207,9 +207,10 @@ pub(crate) fn upsert_rows(conn: &Connection, spec: &TableSpec, rows: &[(&str, &[
     Ok(())
 }
 
-fn row_vals(r: &rusqlite::Row<'_>, from: usize, n: usize) -> rusqlite::Result<Vec<Val>> {
-    (from..from + n)
-        .map(|i| {
+/// The values of a row at result columns `cols` (found by name, `column_indexes`).
+fn row_vals(r: &rusqlite::Row<'_>, cols: &[usize]) -> rusqlite::Result<Vec<Val>> {
+    cols.iter()
+        .map(|&i| {
             Ok(match r.get_ref(i)? {
                 rusqlite::types::ValueRef::Null => Val::Null,
                 rusqlite::types::ValueRef::Integer(n) => Val::Int(n),
@@ -220,6 +221,12 @@ fn row_vals(r: &rusqlite::Row<'_>, from: usize, n: usize) -> rusqlite::Result<Ve
             })
         })
         .collect()
+}
+
+/// Where each of `spec.cols` is among a statement's result columns, looked up by name once
+/// per statement rather than once per row and column.
+fn column_indexes(stmt: &rusqlite::Statement<'_>, spec: &TableSpec) -> rusqlite::Result<Vec<usize>> {
+    spec.cols.iter().map(|(name, _)| stmt.column_index(name)).collect()
 }
 
 /// The text of a read of `n` rows of `spec` by id.
@@ -260,9 +267,10 @@ pub(crate) fn read_rows(
         };
         let (now, later) = rest.split_at(n);
         let mut stmt = conn.prepare_cached(&select_sql(spec, n))?;
+        let cols = column_indexes(&stmt, spec)?;
         let mut rows = stmt.query(params_from_iter(now.iter()))?;
         while let Some(r) = rows.next()? {
-            out.insert(r.get::<_, String>(0)?, row_vals(r, 1, spec.cols.len())?);
+            out.insert(r.get::<_, String>("id")?, row_vals(r, &cols)?);
         }
         rest = later;
     }

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 
 use crate::docs::rules::Derived;
 use crate::docs::{Change, DocKind, DocRef, Val, Who};
+use crate::issues::records::issue_activity;
 
 /// The issue fields whose change the history records, and the name it records them by.
 const TRACKED: &[(&str, &str)] = &[
@@ -227,21 +228,21 @@ fn record(who: &Who, d: &DocRef, e: Event<'_>) -> Derived {
         _ => (crate::new_id(), false),
     };
     Derived {
-        table: "issue_activity",
+        spec: issue_activity::SPEC,
         id,
         put,
         fields: vec![
-            ("workspace_id", d.workspace_id.as_str().into()),
-            ("project_id", project_id.into()),
-            ("issue_id", e.issue_id.into()),
-            ("verb", e.verb.into()),
-            ("field", e.field.into()),
-            ("old_value", e.old.into()),
-            ("new_value", e.new.into()),
-            ("created_at", at.as_str().into()),
-            ("updated_at", at.into()),
-            ("created_by", by.into()),
-            ("deleted_at", Val::Null),
+            issue_activity::workspace_id.to(d.workspace_id.as_str()),
+            issue_activity::project_id.to(project_id),
+            issue_activity::issue_id.to(e.issue_id),
+            issue_activity::verb.to(e.verb),
+            issue_activity::field.to(e.field),
+            issue_activity::old_value.to(e.old),
+            issue_activity::new_value.to(e.new),
+            issue_activity::created_at.to(at.as_str()),
+            issue_activity::updated_at.to(at),
+            issue_activity::created_by.to(by),
+            issue_activity::deleted_at.null(),
         ],
     }
 }

@@ -18,9 +18,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::WriteCtx;
-use crate::docs::{DocRef, Edit, Val, Who};
+use crate::docs::record::{col, Field};
+use crate::docs::{DocRef, Edit, Set, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
+use crate::issues::records::{issue_assignees, issue_comments, issue_labels, issues, labels, states};
 use crate::policy::ProjRole;
 use crate::time::now_rfc3339;
 use crate::work::ProjCtx;
@@ -406,7 +408,7 @@ pub fn renumber_duplicates(ctx: &mut WriteCtx<'_>, ws_id: &str, pid: &str) -> Re
     ctx.edit(&who, &DocRef::project(ws_id, pid), |e| {
         for (id, _, new) in &changes {
             // The history records it (`activity`), under a key derived from the change.
-            e.set("issues", id, &[("sequence_id", (*new).into())])?;
+            e.set(issues::SPEC, id, &[issues::sequence_id.to(*new)])?;
         }
         Ok(())
     })?;
@@ -415,15 +417,6 @@ pub fn renumber_duplicates(ctx: &mut WriteCtx<'_>, ws_id: &str, pid: &str) -> Re
 
 // ---------------------------------------------------------------------------------------
 // Record fields
-
-fn base<'a>(now: &'a str, by: Option<&'a str>) -> [(&'static str, Val); 4] {
-    [
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-        ("created_by", by.into()),
-        ("deleted_at", Val::Null),
-    ]
-}
 
 /// The default states every project starts with (Plane's set).
 pub const DEFAULT_STATES: [(&str, &str, StateGroup); 5] = [
@@ -438,17 +431,17 @@ pub const DEFAULT_STATES: [(&str, &str, StateGroup); 5] = [
 /// first issue of a project that has none).
 pub fn create_default_states(e: &mut Edit<'_>, ws: &str, pid: &str, by: &str, now: &str) -> Result<(), AppError> {
     for (i, (name, color, group)) in DEFAULT_STATES.iter().enumerate() {
-        let mut f: Vec<(&str, Val)> = vec![
-            ("workspace_id", ws.into()),
-            ("project_id", pid.into()),
-            ("name", (*name).into()),
-            ("color", (*color).into()),
-            ("state_group", group.as_str().into()),
-            ("sequence", ((i as i64 + 1) * 1000).into()),
-            ("is_default", (i == 0).into()),
+        let mut f: Vec<Set> = vec![
+            states::workspace_id.to(ws),
+            states::project_id.to(pid),
+            states::name.to(*name),
+            states::color.to(*color),
+            states::state_group.to(group.as_str()),
+            states::sequence.to((i as i64 + 1) * 1000),
+            states::is_default.to(i == 0),
         ];
-        f.extend(base(now, Some(by)));
-        e.create("states", &crate::new_id(), &f)?;
+        f.extend(states::SPEC.base(now, Some(by)));
+        e.create(states::SPEC, &crate::new_id(), &f)?;
     }
     Ok(())
 }
@@ -611,23 +604,23 @@ impl Issues<'_> {
                 let current_default = store::default_state(ctx.conn, &pid)?;
                 let make_default = s.is_default == Some(true) || current_default.is_none();
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
-                    let mut f: Vec<(&str, Val)> = vec![
-                        ("workspace_id", ws.as_str().into()),
-                        ("project_id", pid.as_str().into()),
-                        ("name", name.as_str().into()),
-                        ("color", s.color.clone().unwrap_or_else(|| "#a3a3a3".into()).into()),
-                        ("state_group", group.as_str().into()),
-                        ("sequence", sequence.into()),
-                        ("is_default", make_default.into()),
+                    let mut f: Vec<Set> = vec![
+                        states::workspace_id.to(ws.as_str()),
+                        states::project_id.to(pid.as_str()),
+                        states::name.to(name.as_str()),
+                        states::color.to(s.color.clone().unwrap_or_else(|| "#a3a3a3".into())),
+                        states::state_group.to(group.as_str()),
+                        states::sequence.to(sequence),
+                        states::is_default.to(make_default),
                     ];
-                    f.extend(base(&now, Some(&uid)));
-                    e.create("states", &id, &f)?;
+                    f.extend(states::SPEC.base(&now, Some(&uid)));
+                    e.create(states::SPEC, &id, &f)?;
                     if make_default {
                         if let Some(old) = &current_default {
                             e.set(
-                                "states",
+                                states::SPEC,
                                 old,
-                                &[("is_default", false.into()), ("updated_at", now.as_str().into())],
+                                &[states::is_default.to(false), states::updated_at.to(now.as_str())],
                             )?;
                         }
                     }
@@ -656,27 +649,27 @@ impl Issues<'_> {
                     }
                 }
                 let now = now_rfc3339();
-                let mut f: Vec<(&str, Val)> = Vec::new();
+                let mut f: Vec<Set> = Vec::new();
                 if let Some(v) = &s.name {
-                    f.push(("name", v.as_str().into()));
+                    f.push(states::name.to(v.as_str()));
                 }
                 if let Some(v) = &s.color {
-                    f.push(("color", v.as_str().into()));
+                    f.push(states::color.to(v.as_str()));
                 }
                 if let Some(v) = s.group {
-                    f.push(("state_group", v.as_str().into()));
+                    f.push(states::state_group.to(v.as_str()));
                 }
                 if let Some(v) = s.sequence {
-                    f.push(("sequence", v.into()));
+                    f.push(states::sequence.to(v));
                 }
                 let make_default = s.is_default == Some(true) && !cur.is_default;
                 if make_default {
-                    f.push(("is_default", true.into()));
+                    f.push(states::is_default.to(true));
                 }
                 if f.is_empty() {
                     return Ok(cur);
                 }
-                f.push(("updated_at", now.as_str().into()));
+                f.push(states::updated_at.to(now.as_str()));
                 let old_default = if make_default {
                     store::default_state(ctx.conn, &pid)?
                 } else {
@@ -690,18 +683,18 @@ impl Issues<'_> {
                     _ => None,
                 };
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
-                    e.set("states", &sid, &f)?;
+                    e.set(states::SPEC, &sid, &f)?;
                     if let Some(old) = &old_default {
                         e.set(
-                            "states",
+                            states::SPEC,
                             old,
-                            &[("is_default", false.into()), ("updated_at", now.as_str().into())],
+                            &[states::is_default.to(false), states::updated_at.to(now.as_str())],
                         )?;
                     }
                     if let Some((completed, issues)) = &completion {
                         let at: Val = if *completed { now.as_str().into() } else { Val::Null };
                         for iid in issues {
-                            e.set("issues", iid, &[("completed_at", at.clone())])?;
+                            e.set(issues::SPEC, iid, &[issues::completed_at.to(at.clone())])?;
                         }
                     }
                     Ok(())
@@ -735,9 +728,9 @@ impl Issues<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
-                        "states",
+                        states::SPEC,
                         &sid,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[states::deleted_at.to(now.as_str()), states::updated_at.to(now.as_str())],
                     )
                 })
             })
@@ -780,24 +773,24 @@ impl Issues<'_> {
                 let id = lid.clone().unwrap_or_else(crate::new_id);
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| match &lid {
                     None => {
-                        let mut f: Vec<(&str, Val)> = vec![
-                            ("workspace_id", ws.as_str().into()),
-                            ("project_id", pid.as_str().into()),
-                            ("name", name.clone().unwrap_or_default().into()),
-                            ("color", color.clone().unwrap_or_else(|| "#6b7280".into()).into()),
+                        let mut f: Vec<Set> = vec![
+                            labels::workspace_id.to(ws.as_str()),
+                            labels::project_id.to(pid.as_str()),
+                            labels::name.to(name.clone().unwrap_or_default()),
+                            labels::color.to(color.clone().unwrap_or_else(|| "#6b7280".into())),
                         ];
-                        f.extend(base(&now, Some(&uid)));
-                        e.create("labels", &id, &f)
+                        f.extend(labels::SPEC.base(&now, Some(&uid)));
+                        e.create(labels::SPEC, &id, &f)
                     }
                     Some(l) => {
-                        let mut f: Vec<(&str, Val)> = vec![("updated_at", now.as_str().into())];
+                        let mut f: Vec<Set> = vec![labels::updated_at.to(now.as_str())];
                         if let Some(n) = &name {
-                            f.push(("name", n.as_str().into()));
+                            f.push(labels::name.to(n.as_str()));
                         }
                         if let Some(c) = &color {
-                            f.push(("color", c.as_str().into()));
+                            f.push(labels::color.to(c.as_str()));
                         }
-                        e.set("labels", l, &f)
+                        e.set(labels::SPEC, l, &f)
                     }
                 })?;
                 store::label(ctx.conn, &pid, &id)?.ok_or_else(|| AppError::internal("label not projected"))
@@ -818,15 +811,18 @@ impl Issues<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
-                        "labels",
+                        labels::SPEC,
                         &lid,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[labels::deleted_at.to(now.as_str()), labels::updated_at.to(now.as_str())],
                     )?;
                     for link in &links {
                         e.set(
-                            "issue_labels",
+                            issue_labels::SPEC,
                             link,
-                            &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                            &[
+                                issue_labels::deleted_at.to(now.as_str()),
+                                issue_labels::updated_at.to(now.as_str()),
+                            ],
                         )?;
                     }
                     Ok(())
@@ -902,32 +898,32 @@ impl Issues<'_> {
                     .as_ref()
                     .map_or((String::new(), String::new()), |d| (d.html.clone(), d.text.clone()));
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
-                    let mut f: Vec<(&str, Val)> = vec![
-                        ("workspace_id", ws.as_str().into()),
-                        ("project_id", pid.as_str().into()),
-                        ("sequence_id", number.into()),
-                        ("name", input.name.clone().unwrap_or_default().into()),
-                        ("description_html", html.into()),
-                        ("description_text", text.into()),
-                        ("state_id", state.id.as_str().into()),
-                        ("priority", input.priority.unwrap_or(Priority::None).as_str().into()),
-                        ("estimate_point", input.estimate_point.flatten().into()),
-                        ("estimate_time", input.estimate_time.flatten().into()),
-                        ("start_date", input.start_date.clone().flatten().into()),
-                        ("target_date", input.target_date.clone().flatten().into()),
-                        ("parent_id", input.parent_id.clone().flatten().into()),
-                        ("cycle_id", input.cycle_id.clone().flatten().into()),
-                        ("module_id", input.module_id.clone().flatten().into()),
-                        ("sort_order", sort_order.into()),
-                        ("completed_at", completed),
+                    let mut f: Vec<Set> = vec![
+                        issues::workspace_id.to(ws.as_str()),
+                        issues::project_id.to(pid.as_str()),
+                        issues::sequence_id.to(number),
+                        issues::name.to(input.name.clone().unwrap_or_default()),
+                        issues::description_html.to(html),
+                        issues::description_text.to(text),
+                        issues::state_id.to(state.id.as_str()),
+                        issues::priority.to(input.priority.unwrap_or(Priority::None).as_str()),
+                        issues::estimate_point.to(input.estimate_point.flatten()),
+                        issues::estimate_time.to(input.estimate_time.flatten()),
+                        issues::start_date.to(input.start_date.clone().flatten()),
+                        issues::target_date.to(input.target_date.clone().flatten()),
+                        issues::parent_id.to(input.parent_id.clone().flatten()),
+                        issues::cycle_id.to(input.cycle_id.clone().flatten()),
+                        issues::module_id.to(input.module_id.clone().flatten()),
+                        issues::sort_order.to(sort_order),
+                        issues::completed_at.to(completed),
                     ];
-                    f.extend(base(&now, Some(&uid)));
-                    e.create("issues", &id, &f)?;
+                    f.extend(issues::SPEC.base(&now, Some(&uid)));
+                    e.create(issues::SPEC, &id, &f)?;
                     for a in input.assignee_ids.iter().flatten() {
-                        put_link(e, "issue_assignees", &ws, &pid, &id, "user_id", a, &uid, &now, true)?;
+                        put_link(e, Link::Assignee, &ws, &pid, &id, a, &uid, &now, true)?;
                     }
                     for l in input.label_ids.iter().flatten() {
-                        put_link(e, "issue_labels", &ws, &pid, &id, "label_id", l, &uid, &now, true)?;
+                        put_link(e, Link::Label, &ws, &pid, &id, l, &uid, &now, true)?;
                     }
                     Ok(())
                 })?;
@@ -966,59 +962,59 @@ impl Issues<'_> {
                     }
                 }
                 let now = now_rfc3339();
-                let mut f: Vec<(&str, Val)> = Vec::new();
+                let mut f: Vec<Set> = Vec::new();
                 if let Some(n) = &input.name {
                     if *n != cur.name {
-                        f.push(("name", n.as_str().into()));
+                        f.push(issues::name.to(n.as_str()));
                     }
                 }
                 if let Some(d) = &input.description {
                     if d.html != cur.description_html {
-                        f.push(("description_html", d.html.as_str().into()));
-                        f.push(("description_text", d.text.as_str().into()));
+                        f.push(issues::description_html.to(d.html.as_str()));
+                        f.push(issues::description_text.to(d.text.as_str()));
                     }
                 }
                 if let Some(s) = &state {
-                    f.push(("state_id", s.id.as_str().into()));
+                    f.push(issues::state_id.to(s.id.as_str()));
                     let was = cur.state_group == Some(StateGroup::Completed);
                     let is = s.group == StateGroup::Completed;
                     if is && !was {
-                        f.push(("completed_at", now.as_str().into()));
+                        f.push(issues::completed_at.to(now.as_str()));
                     } else if was && !is {
-                        f.push(("completed_at", Val::Null));
+                        f.push(issues::completed_at.null());
                     }
                 }
                 if let Some(p) = input.priority {
                     if p != cur.priority {
-                        f.push(("priority", p.as_str().into()));
+                        f.push(issues::priority.to(p.as_str()));
                     }
                 }
                 if let Some(v) = input.estimate_point {
                     if v != cur.estimate_point {
-                        f.push(("estimate_point", v.into()));
+                        f.push(issues::estimate_point.to(v));
                     }
                 }
                 if let Some(v) = input.estimate_time {
                     if v != cur.estimate_time {
-                        f.push(("estimate_time", v.into()));
+                        f.push(issues::estimate_time.to(v));
                     }
                 }
                 for (name, new, old) in [
-                    ("start_date", &input.start_date, &cur.start_date),
-                    ("target_date", &input.target_date, &cur.target_date),
-                    ("parent_id", &input.parent_id, &cur.parent_id),
-                    ("cycle_id", &input.cycle_id, &cur.cycle_id),
-                    ("module_id", &input.module_id, &cur.module_id),
+                    (issues::start_date, &input.start_date, &cur.start_date),
+                    (issues::target_date, &input.target_date, &cur.target_date),
+                    (issues::parent_id, &input.parent_id, &cur.parent_id),
+                    (issues::cycle_id, &input.cycle_id, &cur.cycle_id),
+                    (issues::module_id, &input.module_id, &cur.module_id),
                 ] {
                     if let Some(v) = new {
                         if v != old {
-                            f.push((name, v.clone().into()));
+                            f.push(name.to(v.clone()));
                         }
                     }
                 }
                 if let Some(v) = input.sort_order {
                     if v != cur.sort_order {
-                        f.push(("sort_order", v.into()));
+                        f.push(issues::sort_order.to(v));
                     }
                 }
                 let diff = |want: &Option<Vec<String>>, have: &[String]| -> (Vec<String>, Vec<String>) {
@@ -1033,20 +1029,20 @@ impl Issues<'_> {
                 if f.is_empty() && !links_change {
                     return Ok(cur);
                 }
-                f.push(("updated_at", now.as_str().into()));
+                f.push(issues::updated_at.to(now.as_str()));
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
-                    e.set("issues", &iid, &f)?;
+                    e.set(issues::SPEC, &iid, &f)?;
                     for a in &add_a {
-                        put_link(e, "issue_assignees", &ws, &pid, &iid, "user_id", a, &uid, &now, true)?;
+                        put_link(e, Link::Assignee, &ws, &pid, &iid, a, &uid, &now, true)?;
                     }
                     for a in &rm_a {
-                        put_link(e, "issue_assignees", &ws, &pid, &iid, "user_id", a, &uid, &now, false)?;
+                        put_link(e, Link::Assignee, &ws, &pid, &iid, a, &uid, &now, false)?;
                     }
                     for l in &add_l {
-                        put_link(e, "issue_labels", &ws, &pid, &iid, "label_id", l, &uid, &now, true)?;
+                        put_link(e, Link::Label, &ws, &pid, &iid, l, &uid, &now, true)?;
                     }
                     for l in &rm_l {
-                        put_link(e, "issue_labels", &ws, &pid, &iid, "label_id", l, &uid, &now, false)?;
+                        put_link(e, Link::Label, &ws, &pid, &iid, l, &uid, &now, false)?;
                     }
                     Ok(())
                 })?;
@@ -1077,20 +1073,20 @@ impl Issues<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
-                        "issues",
+                        issues::SPEC,
                         &iid,
                         &[
-                            ("deleted_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                            ("description_html", "".into()),
-                            ("description_text", "".into()),
+                            issues::deleted_at.to(now.as_str()),
+                            issues::updated_at.to(now.as_str()),
+                            issues::description_html.to(""),
+                            issues::description_text.to(""),
                         ],
                     )?;
                     for c in &children {
                         e.set(
-                            "issues",
+                            issues::SPEC,
                             c,
-                            &[("parent_id", Val::Null), ("updated_at", now.as_str().into())],
+                            &[issues::parent_id.null(), issues::updated_at.to(now.as_str())],
                         )?;
                     }
                     Ok(())
@@ -1148,16 +1144,16 @@ impl Issues<'_> {
                 let id = crate::new_id();
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
-                    let mut f: Vec<(&str, Val)> = vec![
-                        ("workspace_id", ws.as_str().into()),
-                        ("project_id", pid.as_str().into()),
-                        ("issue_id", iid.as_str().into()),
-                        ("comment_html", body.html.as_str().into()),
-                        ("comment_text", body.text.as_str().into()),
-                        ("edited_at", Val::Null),
+                    let mut f: Vec<Set> = vec![
+                        issue_comments::workspace_id.to(ws.as_str()),
+                        issue_comments::project_id.to(pid.as_str()),
+                        issue_comments::issue_id.to(iid.as_str()),
+                        issue_comments::comment_html.to(body.html.as_str()),
+                        issue_comments::comment_text.to(body.text.as_str()),
+                        issue_comments::edited_at.null(),
                     ];
-                    f.extend(base(&now, Some(&uid)));
-                    e.create("issue_comments", &id, &f)
+                    f.extend(issue_comments::SPEC.base(&now, Some(&uid)));
+                    e.create(issue_comments::SPEC, &id, &f)
                 })?;
                 store::comment(ctx.conn, &iid, &id)?.ok_or_else(|| AppError::internal("comment not projected"))
             })
@@ -1194,13 +1190,13 @@ impl Issues<'_> {
                         }
                         ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                             e.set(
-                                "issue_comments",
+                                issue_comments::SPEC,
                                 &cid,
                                 &[
-                                    ("comment_html", b.html.as_str().into()),
-                                    ("comment_text", b.text.as_str().into()),
-                                    ("edited_at", now.as_str().into()),
-                                    ("updated_at", now.as_str().into()),
+                                    issue_comments::comment_html.to(b.html.as_str()),
+                                    issue_comments::comment_text.to(b.text.as_str()),
+                                    issue_comments::edited_at.to(now.as_str()),
+                                    issue_comments::updated_at.to(now.as_str()),
                                 ],
                             )
                         })?;
@@ -1215,13 +1211,13 @@ impl Issues<'_> {
                         }
                         ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                             e.set(
-                                "issue_comments",
+                                issue_comments::SPEC,
                                 &cid,
                                 &[
-                                    ("comment_html", "".into()),
-                                    ("comment_text", "".into()),
-                                    ("deleted_at", now.as_str().into()),
-                                    ("updated_at", now.as_str().into()),
+                                    issue_comments::comment_html.to(""),
+                                    issue_comments::comment_text.to(""),
+                                    issue_comments::deleted_at.to(now.as_str()),
+                                    issue_comments::updated_at.to(now.as_str()),
                                 ],
                             )
                         })?;
@@ -1239,38 +1235,57 @@ pub fn issues_in(c: &rusqlite::Connection, column: &str, id: &str) -> rusqlite::
 }
 
 /// Takes every issue out of a cycle or module being deleted (inside its project's edit).
-pub fn clear_field(e: &mut Edit<'_>, issues: &[String], column: &'static str, now: &str) -> Result<(), AppError> {
-    for iid in issues {
-        e.set("issues", iid, &[(column, Val::Null), ("updated_at", now.into())])?;
+pub fn clear_field(e: &mut Edit<'_>, ids: &[String], column: Field<col::Text>, now: &str) -> Result<(), AppError> {
+    for iid in ids {
+        e.set(issues::SPEC, iid, &[column.null(), issues::updated_at.to(now)])?;
     }
     Ok(())
+}
+
+/// The two kinds of link record of an issue, each under the key `{issue}:{target}`.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    Assignee,
+    Label,
 }
 
 /// Adds (`live`) or removes a link record (assignee, label) under its derived key.
 #[allow(clippy::too_many_arguments)]
 fn put_link(
     e: &mut Edit<'_>,
-    table: &'static str,
+    link: Link,
     ws: &str,
     pid: &str,
     iid: &str,
-    col: &'static str,
     target: &str,
     by: &str,
     now: &str,
     live: bool,
 ) -> Result<(), AppError> {
-    let mut f: Vec<(&str, Val)> = vec![
-        ("workspace_id", ws.into()),
-        ("project_id", pid.into()),
-        ("issue_id", iid.into()),
-        (col, target.into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-        ("created_by", by.into()),
-    ];
-    f.push(("deleted_at", if live { Val::Null } else { now.into() }));
-    e.put(table, &format!("{iid}:{target}"), &f)
+    let deleted = if live { Val::Null } else { now.into() };
+    // The two tables have the same fields but for the one naming the target.
+    macro_rules! link {
+        ($t:ident, $target:ident) => {
+            (
+                $t::SPEC,
+                [
+                    $t::workspace_id.to(ws),
+                    $t::project_id.to(pid),
+                    $t::issue_id.to(iid),
+                    $t::$target.to(target),
+                    $t::created_at.to(now),
+                    $t::updated_at.to(now),
+                    $t::created_by.to(by),
+                    $t::deleted_at.to(deleted),
+                ],
+            )
+        };
+    }
+    let (spec, f) = match link {
+        Link::Assignee => link!(issue_assignees, user_id),
+        Link::Label => link!(issue_labels, label_id),
+    };
+    e.put(spec, &format!("{iid}:{target}"), &f)
 }
 
 /// Checks that assignees are project members, labels are the project's, and the parent is

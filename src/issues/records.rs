@@ -6,6 +6,88 @@ use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
 use crate::error::AppError;
 use crate::policy::ProjRole;
 
+crate::docs::table! {
+    /// A workflow state of a project's issues.
+    pub mod states in Project as Fields {
+        workspace_id: Text,
+        project_id: Text,
+        name: Text,
+        color: Text,
+        state_group: Text,
+        sequence: Int,
+        is_default: Int,
+    }
+    /// A label of a project's issues.
+    pub mod labels in Project as Fields {
+        workspace_id: Text,
+        project_id: Text,
+        name: Text,
+        color: Text,
+    }
+    /// An issue (work item) of a project.
+    pub mod issues in Project as Fields {
+        workspace_id: Text,
+        project_id: Text,
+        sequence_id: Int,
+        name: Text,
+        description_html: Text,
+        description_text: Text,
+        state_id: Text,
+        priority: Text,
+        estimate_point: Int,
+        estimate_time: Int,
+        start_date: Text,
+        target_date: Text,
+        parent_id: Text,
+        sort_order: Int,
+        completed_at: Text,
+        cycle_id: Text,
+        module_id: Text,
+    }
+    /// A person assigned to an issue (key `{issue}:{user}`).
+    pub mod issue_assignees in Project as Atomic {
+        workspace_id: Text,
+        project_id: Text,
+        issue_id: Text,
+        user_id: Text,
+    }
+    /// A label on an issue (key `{issue}:{label}`).
+    pub mod issue_labels in Project as Atomic {
+        workspace_id: Text,
+        project_id: Text,
+        issue_id: Text,
+        label_id: Text,
+    }
+    /// A comment on an issue.
+    pub mod issue_comments in Project as Atomic {
+        workspace_id: Text,
+        project_id: Text,
+        issue_id: Text,
+        comment_html: Text,
+        comment_text: Text,
+        edited_at: Text,
+    }
+    /// An entry of an issue's history, derived from its changes (`issues::activity`).
+    pub mod issue_activity in Project as Atomic {
+        workspace_id: Text,
+        project_id: Text,
+        issue_id: Text,
+        verb: Text,
+        field: Text,
+        old_value: Text,
+        new_value: Text,
+    }
+    /// A merge of offline issue edits that Keel resolved (a renumbered issue).
+    pub mod sync_conflicts in Project as Atomic {
+        workspace_id: Text,
+        project_id: Text,
+        kind: Text,
+        record_id: Text,
+        old_value: Text,
+        new_value: Text,
+    }
+}
+
 const fn in_project(field: &'static str, table: &'static str) -> Ref {
     Ref {
         field,
@@ -25,7 +107,7 @@ fn no_change_after_delete(c: &Change) -> Result<(), AppError> {
 }
 
 pub const STATES: Rules = Rules {
-    table: "states",
+    table: states::SPEC.name,
     immutable: &["created_at", "created_by"],
     refs: &[],
     max_len: &[("name", 255), ("color", 7), ("state_group", 20)],
@@ -69,7 +151,7 @@ fn check_state(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const LABELS: Rules = Rules {
-    table: "labels",
+    table: labels::SPEC.name,
     immutable: &["created_at", "created_by"],
     refs: &[],
     max_len: &[("name", 255), ("color", 7)],
@@ -82,7 +164,7 @@ pub const LABELS: Rules = Rules {
 };
 
 pub const ISSUES: Rules = Rules {
-    table: "issues",
+    table: issues::SPEC.name,
     immutable: &["created_at", "created_by"],
     refs: &[
         in_project("state_id", "states"),
@@ -153,7 +235,7 @@ fn check_link(cx: &RuleCtx<'_>, c: &Change, what: &str, key_field: &str) -> Resu
 }
 
 pub const ISSUE_ASSIGNEES: Rules = Rules {
-    table: "issue_assignees",
+    table: issue_assignees::SPEC.name,
     immutable: &["issue_id", "user_id"],
     refs: &[
         in_project("issue_id", "issues"),
@@ -167,7 +249,7 @@ pub const ISSUE_ASSIGNEES: Rules = Rules {
 };
 
 pub const ISSUE_LABELS: Rules = Rules {
-    table: "issue_labels",
+    table: issue_labels::SPEC.name,
     immutable: &["issue_id", "label_id"],
     refs: &[in_project("issue_id", "issues"), in_project("label_id", "labels")],
     max_len: &[],
@@ -175,7 +257,7 @@ pub const ISSUE_LABELS: Rules = Rules {
 };
 
 pub const ISSUE_COMMENTS: Rules = Rules {
-    table: "issue_comments",
+    table: issue_comments::SPEC.name,
     immutable: &["issue_id", "created_at", "created_by"],
     refs: &[in_project("issue_id", "issues")],
     max_len: &[
@@ -215,7 +297,7 @@ fn check_comment(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const ISSUE_ACTIVITY: Rules = Rules {
-    table: "issue_activity",
+    table: issue_activity::SPEC.name,
     immutable: &["issue_id", "verb", "field", "old_value", "new_value", "created_by"],
     refs: &[in_project("issue_id", "issues")],
     max_len: &[("verb", 32), ("field", 64)],
@@ -266,7 +348,7 @@ fn check_activity(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const SYNC_CONFLICTS: Rules = Rules {
-    table: "sync_conflicts",
+    table: sync_conflicts::SPEC.name,
     immutable: &["kind", "record_id", "old_value", "new_value"],
     refs: &[],
     max_len: &[("kind", 32)],

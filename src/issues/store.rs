@@ -13,17 +13,17 @@ use super::{
 const STATE_COLS: &str = "id, project_id, name, color, state_group, sequence, is_default, created_at, updated_at";
 
 fn state_view(r: &Row<'_>) -> rusqlite::Result<StateView> {
-    let g: String = r.get(4)?;
+    let g: String = r.get("state_group")?;
     Ok(StateView {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        name: r.get(2)?,
-        color: r.get(3)?,
+        id: r.get("id")?,
+        project_id: r.get("project_id")?,
+        name: r.get("name")?,
+        color: r.get("color")?,
         group: StateGroup::parse(&g).unwrap_or(StateGroup::Backlog),
-        sequence: r.get(5)?,
-        is_default: r.get::<_, i64>(6)? != 0,
-        created_at: r.get(7)?,
-        updated_at: r.get(8)?,
+        sequence: r.get("sequence")?,
+        is_default: r.get::<_, i64>("is_default")? != 0,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
     })
 }
 
@@ -83,12 +83,12 @@ const LABEL_COLS: &str = "id, project_id, name, color, created_at, updated_at";
 
 fn label_view(r: &Row<'_>) -> rusqlite::Result<LabelView> {
     Ok(LabelView {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        name: r.get(2)?,
-        color: r.get(3)?,
-        created_at: r.get(4)?,
-        updated_at: r.get(5)?,
+        id: r.get("id")?,
+        project_id: r.get("project_id")?,
+        name: r.get("name")?,
+        color: r.get("color")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
     })
 }
 
@@ -129,12 +129,13 @@ pub(crate) fn label_links(c: &Connection, lid: &str) -> rusqlite::Result<Vec<Str
 const ISSUE_SELECT: &str = "SELECT i.id, i.workspace_id, i.project_id, i.sequence_id, p.identifier, i.name,
     i.description_html, i.state_id, s.state_group, i.priority,
     (SELECT group_concat(user_id) FROM (SELECT user_id FROM issue_assignees
-        WHERE issue_id = i.id AND deleted_at IS NULL ORDER BY user_id)),
+        WHERE issue_id = i.id AND deleted_at IS NULL ORDER BY user_id)) AS assignee_ids,
     (SELECT group_concat(label_id) FROM (SELECT label_id FROM issue_labels
-        WHERE issue_id = i.id AND deleted_at IS NULL ORDER BY label_id)),
+        WHERE issue_id = i.id AND deleted_at IS NULL ORDER BY label_id)) AS label_ids,
     i.estimate_point, i.estimate_time, i.start_date, i.target_date, i.parent_id, i.sort_order,
     i.completed_at,
-    (SELECT COALESCE(SUM(duration_minutes), 0) FROM worklogs WHERE issue_id = i.id AND deleted_at IS NULL),
+    (SELECT COALESCE(SUM(duration_minutes), 0) FROM worklogs WHERE issue_id = i.id AND deleted_at IS NULL)
+        AS logged_minutes,
     i.created_at, i.updated_at, i.created_by, i.cycle_id, i.module_id
     FROM issues i JOIN projects p ON p.id = i.project_id LEFT JOIN states s ON s.id = i.state_id";
 
@@ -144,36 +145,36 @@ fn split_ids(v: Option<String>) -> Vec<String> {
 }
 
 fn issue_view(r: &Row<'_>) -> rusqlite::Result<IssueView> {
-    let ident: String = r.get(4)?;
-    let seq: i64 = r.get(3)?;
-    let group: Option<String> = r.get(8)?;
-    let prio: String = r.get(9)?;
+    let ident: String = r.get("identifier")?;
+    let seq: i64 = r.get("sequence_id")?;
+    let group: Option<String> = r.get("state_group")?;
+    let prio: String = r.get("priority")?;
     Ok(IssueView {
-        id: r.get(0)?,
-        workspace_id: r.get(1)?,
-        project_id: r.get(2)?,
+        id: r.get("id")?,
+        workspace_id: r.get("workspace_id")?,
+        project_id: r.get("project_id")?,
         sequence_id: seq,
         key: format!("{ident}-{seq}"),
-        name: r.get(5)?,
-        description_html: r.get(6)?,
-        state_id: r.get(7)?,
+        name: r.get("name")?,
+        description_html: r.get("description_html")?,
+        state_id: r.get("state_id")?,
         state_group: group.as_deref().and_then(StateGroup::parse),
         priority: Priority::parse(&prio).unwrap_or(Priority::None),
-        assignee_ids: split_ids(r.get(10)?),
-        label_ids: split_ids(r.get(11)?),
-        estimate_point: r.get(12)?,
-        estimate_time: r.get(13)?,
-        start_date: r.get(14)?,
-        target_date: r.get(15)?,
-        parent_id: r.get(16)?,
-        sort_order: r.get(17)?,
-        completed_at: r.get(18)?,
-        logged_minutes: r.get(19)?,
-        created_at: r.get(20)?,
-        updated_at: r.get(21)?,
-        created_by: r.get(22)?,
-        cycle_id: r.get(23)?,
-        module_id: r.get(24)?,
+        assignee_ids: split_ids(r.get("assignee_ids")?),
+        label_ids: split_ids(r.get("label_ids")?),
+        estimate_point: r.get("estimate_point")?,
+        estimate_time: r.get("estimate_time")?,
+        start_date: r.get("start_date")?,
+        target_date: r.get("target_date")?,
+        parent_id: r.get("parent_id")?,
+        sort_order: r.get("sort_order")?,
+        completed_at: r.get("completed_at")?,
+        logged_minutes: r.get("logged_minutes")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        created_by: r.get("created_by")?,
+        cycle_id: r.get("cycle_id")?,
+        module_id: r.get("module_id")?,
     })
 }
 
@@ -354,13 +355,14 @@ pub(crate) fn list_issues(
                 GroupBy::Module => ("i.module_id", ""),
             };
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {key}, COUNT(DISTINCT i.id) {from} {join} WHERE {cond} GROUP BY 1 ORDER BY 1"
+                "SELECT {key} AS group_key, COUNT(DISTINCT i.id) AS issue_count {from} {join} WHERE {cond}
+                 GROUP BY 1 ORDER BY 1"
             ))?;
             let rows = stmt
                 .query_map(params_from_iter(w.params.iter()), |r| {
                     Ok(GroupCount {
-                        key: r.get(0)?,
-                        count: r.get(1)?,
+                        key: r.get("group_key")?,
+                        count: r.get("issue_count")?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -423,7 +425,9 @@ pub(crate) fn number_count(c: &Connection, pid: &str, number: i64) -> rusqlite::
 
 pub(crate) fn numbers(c: &Connection, pid: &str) -> rusqlite::Result<Vec<(String, i64)>> {
     let mut stmt = c.prepare_cached("SELECT id, sequence_id FROM issues WHERE project_id = ?1")?;
-    let rows = stmt.query_map([pid], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    let rows = stmt
+        .query_map([pid], |r| Ok((r.get("id")?, r.get("sequence_id")?)))?
+        .collect();
     rows
 }
 
@@ -461,20 +465,20 @@ pub(crate) fn is_project_member(c: &Connection, pid: &str, uid: &str) -> rusqlit
 
 // Comments and activity ----------------------------------------------------------------
 
-const COMMENT_SELECT: &str = "SELECT c.id, c.issue_id, c.comment_html, c.created_by, COALESCE(u.display_name, ''),
-    c.created_at, c.updated_at, c.edited_at
+const COMMENT_SELECT: &str = "SELECT c.id, c.issue_id, c.comment_html, c.created_by,
+    COALESCE(u.display_name, '') AS actor_name, c.created_at, c.updated_at, c.edited_at
     FROM issue_comments c LEFT JOIN users u ON u.id = c.created_by";
 
 fn comment_view(r: &Row<'_>) -> rusqlite::Result<CommentView> {
     Ok(CommentView {
-        id: r.get(0)?,
-        issue_id: r.get(1)?,
-        comment_html: r.get(2)?,
-        actor_id: r.get(3)?,
-        actor_name: r.get(4)?,
-        created_at: r.get(5)?,
-        updated_at: r.get(6)?,
-        edited_at: r.get(7)?,
+        id: r.get("id")?,
+        issue_id: r.get("issue_id")?,
+        comment_html: r.get("comment_html")?,
+        actor_id: r.get("created_by")?,
+        actor_name: r.get("actor_name")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        edited_at: r.get("edited_at")?,
     })
 }
 
@@ -517,22 +521,22 @@ pub(crate) fn activity(
     })?;
     let mut stmt = c.prepare_cached(
         "SELECT a.id, a.issue_id, a.verb, a.field, a.old_value, a.new_value, a.created_by,
-                COALESCE(u.display_name, ''), a.created_at
+                COALESCE(u.display_name, '') AS actor_name, a.created_at
          FROM issue_activity a LEFT JOIN users u ON u.id = a.created_by
          WHERE a.issue_id = ?1 ORDER BY a.created_at, a.id LIMIT ?2 OFFSET ?3",
     )?;
     let items = stmt
         .query_map(params![iid, limit, offset], |r| {
             Ok(ActivityView {
-                id: r.get(0)?,
-                issue_id: r.get(1)?,
-                verb: r.get(2)?,
-                field: r.get(3)?,
-                old_value: r.get(4)?,
-                new_value: r.get(5)?,
-                actor_id: r.get(6)?,
-                actor_name: r.get(7)?,
-                created_at: r.get(8)?,
+                id: r.get("id")?,
+                issue_id: r.get("issue_id")?,
+                verb: r.get("verb")?,
+                field: r.get("field")?,
+                old_value: r.get("old_value")?,
+                new_value: r.get("new_value")?,
+                actor_id: r.get("created_by")?,
+                actor_name: r.get("actor_name")?,
+                created_at: r.get("created_at")?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Who};
 use crate::error::{AppError, Checks};
+use crate::me::records::{favorites, home_preferences, quick_links, recent_visits, stickies, user_properties};
 use crate::time::now_rfc3339;
 use crate::workspaces::WsCtx;
 use crate::App;
@@ -295,15 +296,35 @@ fn doc(w: &WsCtx) -> DocRef {
     DocRef::user(&w.ws.id, &w.actor.user_id)
 }
 
-fn base<'a>(w: &'a WsCtx, now: &'a str) -> Vec<(&'static str, Val)> {
-    vec![
-        ("workspace_id", w.ws.id.as_str().into()),
-        ("user_id", w.actor.user_id.as_str().into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-        ("created_by", w.actor.user_id.as_str().into()),
-        ("deleted_at", Val::Null),
-    ]
+/// The fields every record of a person's document starts with, for table `$t`: theirs, in
+/// this workspace, made now.
+macro_rules! base {
+    ($t:ident, $w:expr, $now:expr) => {
+        vec![
+            $t::workspace_id.to($w.ws.id.as_str()),
+            $t::user_id.to($w.actor.user_id.as_str()),
+            $t::created_at.to($now),
+            $t::updated_at.to($now),
+            $t::created_by.to($w.actor.user_id.as_str()),
+            $t::deleted_at.null(),
+        ]
+    };
+}
+
+/// The person's two kinds of note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    QuickLink,
+    Sticky,
+}
+
+impl Note {
+    fn spec(self) -> &'static crate::docs::TableSpec {
+        match self {
+            Note::QuickLink => quick_links::SPEC,
+            Note::Sticky => stickies::SPEC,
+        }
+    }
 }
 
 /// Whether the person still sees a project, asked once per project: favorites and recents
@@ -359,14 +380,14 @@ pub fn visit(app: &App, w: &WsCtx, entity_type: &'static str, entity_id: &str, p
             .write(move |ctx| {
                 let key = store::recent_slot(ctx.conn, &w.ws.id, &w.actor.user_id, entity_type, &id, RECENT_SLOTS)?;
                 let now = now_rfc3339();
-                let mut f = base(&w, &now);
+                let mut f = base!(recent_visits, w, &now);
                 f.extend([
-                    ("entity_type", entity_type.into()),
-                    ("entity_id", id.as_str().into()),
-                    ("project_id", pid.clone().into()),
-                    ("visited_at", now.as_str().into()),
+                    recent_visits::entity_type.to(entity_type),
+                    recent_visits::entity_id.to(id.as_str()),
+                    recent_visits::project_id.to(pid.clone()),
+                    recent_visits::visited_at.to(now.as_str()),
                 ]);
-                ctx.edit(&who, &doc(&w), |e| e.put("recent_visits", &key, &f))
+                ctx.edit(&who, &doc(&w), |e| e.put(recent_visits::SPEC, &key, &f))
             })
             .await;
         if let Err(e) = r {
@@ -408,9 +429,12 @@ impl Me<'_> {
                     let now = now_rfc3339();
                     return ctx.edit(&who, &doc(&w), |e| {
                         e.set(
-                            "favorites",
+                            favorites::SPEC,
                             &key,
-                            &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                            &[
+                                favorites::deleted_at.to(now.as_str()),
+                                favorites::updated_at.to(now.as_str()),
+                            ],
                         )
                     });
                 }
@@ -433,13 +457,13 @@ impl Me<'_> {
                 crate::work::project_for_user(ctx.conn, &w.ws.id, &project_id, &uid)?
                     .ok_or(AppError::not_found("favorite target"))?;
                 let now = now_rfc3339();
-                let mut f = base(&w, &now);
+                let mut f = base!(favorites, w, &now);
                 f.extend([
-                    ("entity_type", t.as_str().into()),
-                    ("entity_id", id.as_str().into()),
-                    ("project_id", project_id.as_str().into()),
+                    favorites::entity_type.to(t.as_str()),
+                    favorites::entity_id.to(id.as_str()),
+                    favorites::project_id.to(project_id.as_str()),
                 ]);
-                ctx.edit(&who, &doc(&w), |e| e.put("favorites", &key, &f))
+                ctx.edit(&who, &doc(&w), |e| e.put(favorites::SPEC, &key, &f))
             })
             .await
     }
@@ -482,22 +506,19 @@ impl Me<'_> {
                     .unwrap_or_else(|| default_properties(entity, &id));
                 let now = now_rfc3339();
                 let pick = |new: &Option<Value>, old: &Value| new.clone().unwrap_or_else(|| old.clone()).to_string();
-                let mut f = base(&w2, &now);
+                let mut f = base!(user_properties, w2, &now);
                 f.extend([
-                    ("entity_type", entity.as_str().into()),
-                    ("entity_id", id.as_str().into()),
-                    ("project_id", pid.clone().into()),
-                    ("filters", pick(&p.filters, &cur.filters).into()),
-                    ("display_filters", pick(&p.display_filters, &cur.display_filters).into()),
-                    (
-                        "display_properties",
-                        pick(&p.display_properties, &cur.display_properties).into(),
-                    ),
-                    ("rich_filters", pick(&p.rich_filters, &cur.rich_filters).into()),
-                    ("extra", pick(&p.extra, &cur.extra).into()),
+                    user_properties::entity_type.to(entity.as_str()),
+                    user_properties::entity_id.to(id.as_str()),
+                    user_properties::project_id.to(pid.clone()),
+                    user_properties::filters.to(pick(&p.filters, &cur.filters)),
+                    user_properties::display_filters.to(pick(&p.display_filters, &cur.display_filters)),
+                    user_properties::display_properties.to(pick(&p.display_properties, &cur.display_properties)),
+                    user_properties::rich_filters.to(pick(&p.rich_filters, &cur.rich_filters)),
+                    user_properties::extra.to(pick(&p.extra, &cur.extra)),
                 ]);
                 let key = format!("{}:{}:{id}", w2.actor.user_id, entity.as_str());
-                ctx.edit(&who, &doc(&w2), |e| e.put("user_properties", &key, &f))
+                ctx.edit(&who, &doc(&w2), |e| e.put(user_properties::SPEC, &key, &f))
             })
             .await?;
         self.properties(w, entity, entity_id).await
@@ -545,16 +566,16 @@ impl Me<'_> {
                     .find(|p| p.key == key)
                     .ok_or_else(|| AppError::internal("home preference without default"))?;
                 let now = now_rfc3339();
-                let mut f = base(&w2, &now);
+                let mut f = base!(home_preferences, w2, &now);
                 f.extend([
-                    ("key", key.as_str().into()),
-                    ("is_enabled", is_enabled.unwrap_or(cur.is_enabled).into()),
-                    ("sort_order", sort_order.unwrap_or(cur.sort_order).into()),
-                    ("config", config.unwrap_or(cur.config).to_string().into()),
+                    home_preferences::key.to(key.as_str()),
+                    home_preferences::is_enabled.to(is_enabled.unwrap_or(cur.is_enabled)),
+                    home_preferences::sort_order.to(sort_order.unwrap_or(cur.sort_order)),
+                    home_preferences::config.to(config.unwrap_or(cur.config).to_string()),
                 ]);
                 ctx.edit(&who, &doc(&w2), |e| {
                     e.put(
-                        "home_preferences",
+                        home_preferences::SPEC,
                         &format!("{}:{}:home:{key}", w2.ws.id, w2.actor.user_id),
                         &f,
                     )
@@ -596,12 +617,12 @@ impl Me<'_> {
         self.0.readers.read(move |c| Ok(store::stickies(c, &ws, &uid)?)).await
     }
 
-    /// Creates, changes (`Some(id)`) or deletes (`delete`) a quick link (`table` =
-    /// `quick_links`) or a sticky (`stickies`) of the person. Answers the record's id.
+    /// Creates, changes (`Some(id)`) or deletes (`delete`) a quick link or a sticky of the
+    /// person. Answers the record's id.
     pub async fn save_note(
         &self,
         w: &WsCtx,
-        table: &'static str,
+        note: Note,
         id: Option<&str>,
         n: NoteInput,
         delete: bool,
@@ -609,58 +630,82 @@ impl Me<'_> {
         let who = Who::user(&w.actor.user_id);
         let w2 = w.clone();
         let existing = id.map(str::to_string);
+        let table = note.spec().name;
         self.0
             .writer
             .write(move |ctx| {
                 let uid = w2.actor.user_id.clone();
                 if let Some(id) = &existing {
                     if !store::note_exists(ctx.conn, table, &w2.ws.id, &uid, id)? {
-                        return Err(AppError::not_found(if table == "stickies" {
-                            "sticky"
-                        } else {
-                            "quick link"
+                        return Err(AppError::not_found(match note {
+                            Note::Sticky => "sticky",
+                            Note::QuickLink => "quick link",
                         }));
                     }
                 }
                 let now = now_rfc3339();
                 let id = existing.clone().unwrap_or_else(crate::new_id);
-                let mut f: Vec<(&str, Val)> = vec![("updated_at", now.as_str().into())];
-                if delete {
-                    f.push(("deleted_at", now.as_str().into()));
-                }
-                let title_col = if table == "stickies" { "name" } else { "title" };
-                // A link without a title is called by its address.
-                let title = n.title.clone().filter(|t| !t.is_empty() || table == "stickies");
-                match (title, existing.is_none()) {
-                    (Some(t), _) => f.push((title_col, t.into())),
-                    (None, true) => f.push((title_col, n.url.clone().unwrap_or_default().into())),
-                    (None, false) => {}
-                }
-                if let Some(u) = &n.url {
-                    f.push(("url", u.as_str().into()));
-                }
-                if let Some(h) = &n.html {
-                    f.push(("description_html", h.as_str().into()));
-                } else if existing.is_none() && table == "stickies" {
-                    f.push(("description_html", "".into()));
-                }
-                if let Some(c) = &n.color {
-                    f.push(("color", c.clone().into()));
-                }
+                let new = existing.is_none();
                 let next = store::max_note_order(ctx.conn, table, &w2.ws.id, &uid)?.saturating_add(1000);
-                match n.sort_order {
-                    Some(s) => f.push(("sort_order", s.into())),
-                    None if existing.is_none() => f.push(("sort_order", next.into())),
-                    None => {}
+                let sort = match n.sort_order {
+                    Some(s) => Some(s),
+                    None if new => Some(next),
+                    None => None,
+                };
+                // What both kinds share: when changed, deleted, their place.
+                macro_rules! common {
+                    ($t:ident) => {{
+                        let mut f = if new {
+                            base!($t, w2, &now)
+                        } else {
+                            vec![$t::updated_at.to(now.as_str())]
+                        };
+                        if delete {
+                            f.push($t::deleted_at.to(now.as_str()));
+                        }
+                        if let Some(s) = sort {
+                            f.push($t::sort_order.to(s));
+                        }
+                        f
+                    }};
                 }
+                let f = match note {
+                    Note::QuickLink => {
+                        let mut f = common!(quick_links);
+                        // A link without a title is called by its address.
+                        match (n.title.clone().filter(|t| !t.is_empty()), new) {
+                            (Some(t), _) => f.push(quick_links::title.to(t)),
+                            (None, true) => f.push(quick_links::title.to(n.url.clone().unwrap_or_default())),
+                            (None, false) => {}
+                        }
+                        if let Some(u) = &n.url {
+                            f.push(quick_links::url.to(u.as_str()));
+                        }
+                        f
+                    }
+                    Note::Sticky => {
+                        let mut f = common!(stickies);
+                        match (n.title.clone(), new) {
+                            (Some(t), _) => f.push(stickies::name.to(t)),
+                            (None, true) => f.push(stickies::name.to("")),
+                            (None, false) => {}
+                        }
+                        match (&n.html, new) {
+                            (Some(h), _) => f.push(stickies::description_html.to(h.as_str())),
+                            (None, true) => f.push(stickies::description_html.to("")),
+                            (None, false) => {}
+                        }
+                        if let Some(c) = &n.color {
+                            f.push(stickies::color.to(c.clone()));
+                        }
+                        f
+                    }
+                };
                 ctx.edit(&who, &doc(&w2), |e| {
-                    if existing.is_some() {
-                        e.set(table, &id, &f)
+                    if new {
+                        e.create(note.spec(), &id, &f)
                     } else {
-                        let mut all = base(&w2, &now);
-                        all.retain(|(k, _)| *k != "updated_at");
-                        all.extend(f.clone());
-                        e.create(table, &id, &all)
+                        e.set(note.spec(), &id, &f)
                     }
                 })?;
                 Ok(id)

@@ -7,6 +7,65 @@ use crate::docs::rules::{Change, RuleCtx, Rules};
 use crate::error::AppError;
 use crate::policy::WsRole;
 
+crate::docs::table! {
+    /// Something a person marked as a favourite.
+    pub mod favorites in User as Atomic {
+        workspace_id: Text,
+        user_id: Text,
+        entity_type: Text,
+        entity_id: Text,
+        project_id: Text,
+    }
+    /// A person's display settings for a list (filters, properties).
+    pub mod user_properties in User as Atomic {
+        workspace_id: Text,
+        user_id: Text,
+        entity_type: Text,
+        entity_id: Text,
+        project_id: Text,
+        filters: Text,
+        display_filters: Text,
+        display_properties: Text,
+        rich_filters: Text,
+        extra: Text,
+    }
+    /// A person's choice of a home-page widget.
+    pub mod home_preferences in User as Atomic {
+        workspace_id: Text,
+        user_id: Text,
+        key: Text,
+        is_enabled: Int,
+        sort_order: Int,
+        config: Text,
+    }
+    /// A person's link on their home page.
+    pub mod quick_links in User as Atomic {
+        workspace_id: Text,
+        user_id: Text,
+        title: Text,
+        url: Text,
+        sort_order: Int,
+    }
+    /// Something a person opened recently.
+    pub mod recent_visits in User as Atomic {
+        workspace_id: Text,
+        user_id: Text,
+        entity_type: Text,
+        entity_id: Text,
+        project_id: Text,
+        visited_at: Text,
+    }
+    /// A person's sticky note.
+    pub mod stickies in User as Atomic {
+        workspace_id: Text,
+        user_id: Text,
+        name: Text,
+        description_html: Text,
+        color: Text,
+        sort_order: Int,
+    }
+}
+
 /// Only the owner writes their records, while they are in the workspace.
 fn mine(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if cx.is_person() && !cx.is_me(c.text("user_id")) {
@@ -51,7 +110,7 @@ fn entity_here(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const FAVORITES: Rules = Rules {
-    table: "favorites",
+    table: favorites::SPEC.name,
     immutable: &[],
     refs: &[],
     max_len: &[("entity_type", 16)],
@@ -59,7 +118,7 @@ pub const FAVORITES: Rules = Rules {
 };
 
 pub const USER_PROPERTIES: Rules = Rules {
-    table: "user_properties",
+    table: user_properties::SPEC.name,
     immutable: &[],
     refs: &[],
     max_len: &[("entity_type", 16)],
@@ -67,7 +126,7 @@ pub const USER_PROPERTIES: Rules = Rules {
 };
 
 pub const RECENT_VISITS: Rules = Rules {
-    table: "recent_visits",
+    table: recent_visits::SPEC.name,
     immutable: &[],
     refs: &[],
     max_len: &[("entity_type", 16)],
@@ -75,7 +134,7 @@ pub const RECENT_VISITS: Rules = Rules {
 };
 
 pub const HOME_PREFERENCES: Rules = Rules {
-    table: "home_preferences",
+    table: home_preferences::SPEC.name,
     immutable: &[],
     refs: &[],
     max_len: &[("key", 64)],
@@ -83,7 +142,7 @@ pub const HOME_PREFERENCES: Rules = Rules {
 };
 
 pub const QUICK_LINKS: Rules = Rules {
-    table: "quick_links",
+    table: quick_links::SPEC.name,
     immutable: &[],
     refs: &[],
     max_len: &[("title", 255), ("url", 2048)],
@@ -91,7 +150,7 @@ pub const QUICK_LINKS: Rules = Rules {
 };
 
 pub const STICKIES: Rules = Rules {
-    table: "stickies",
+    table: stickies::SPEC.name,
     immutable: &[],
     refs: &[],
     max_len: &[

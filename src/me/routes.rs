@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    FavoriteType, FavoriteView, HomePreferenceView, Me, NoteInput, PropEntity, QuickLinkView, RecentVisitView,
+    FavoriteType, FavoriteView, HomePreferenceView, Me, Note, NoteInput, PropEntity, QuickLinkView, RecentVisitView,
     StickyView, UserPropertiesPatch, UserPropertiesView,
 };
 use crate::error::AppError;
@@ -268,7 +268,7 @@ async fn create_quick_link(
     AppJson(b): AppJson<QuickLinkBody>,
 ) -> Result<(StatusCode, Json<QuickLinkView>), AppError> {
     let n = NoteInput::quick_link(b.title.as_deref(), b.url.as_deref(), b.sort_order, true)?;
-    let id = Me(&app).save_note(&w, "quick_links", None, n, false).await?;
+    let id = Me(&app).save_note(&w, Note::QuickLink, None, n, false).await?;
     Ok((StatusCode::CREATED, Json(one_link(&app, &w, &id).await?)))
 }
 
@@ -283,7 +283,7 @@ async fn update_quick_link(
     AppJson(b): AppJson<QuickLinkBody>,
 ) -> Result<Json<QuickLinkView>, AppError> {
     let n = NoteInput::quick_link(b.title.as_deref(), b.url.as_deref(), b.sort_order, false)?;
-    Me(&app).save_note(&w, "quick_links", Some(&id), n, false).await?;
+    Me(&app).save_note(&w, Note::QuickLink, Some(&id), n, false).await?;
     Ok(Json(one_link(&app, &w, &id).await?))
 }
 
@@ -296,7 +296,7 @@ async fn delete_quick_link(
     AppPath((_, id)): AppPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     Me(&app)
-        .save_note(&w, "quick_links", Some(&id), NoteInput::default(), true)
+        .save_note(&w, Note::QuickLink, Some(&id), NoteInput::default(), true)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -370,7 +370,7 @@ async fn create_sticky(
     AppJson(b): AppJson<StickyBody>,
 ) -> Result<(StatusCode, Json<StickyView>), AppError> {
     let id = Me(&app)
-        .save_note(&w, "stickies", None, parse_sticky(&b)?, false)
+        .save_note(&w, Note::Sticky, None, parse_sticky(&b)?, false)
         .await?;
     Ok((StatusCode::CREATED, Json(one_sticky(&app, &w, &id).await?)))
 }
@@ -386,7 +386,7 @@ async fn update_sticky(
     AppJson(b): AppJson<StickyBody>,
 ) -> Result<Json<StickyView>, AppError> {
     Me(&app)
-        .save_note(&w, "stickies", Some(&id), parse_sticky(&b)?, false)
+        .save_note(&w, Note::Sticky, Some(&id), parse_sticky(&b)?, false)
         .await?;
     Ok(Json(one_sticky(&app, &w, &id).await?))
 }
@@ -400,7 +400,7 @@ async fn delete_sticky(
     AppPath((_, id)): AppPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     Me(&app)
-        .save_note(&w, "stickies", Some(&id), NoteInput::default(), true)
+        .save_note(&w, Note::Sticky, Some(&id), NoteInput::default(), true)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -31,19 +31,19 @@ const LIVE: &str = "CASE x.entity_type
 
 pub(crate) fn favorites(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<Vec<FavoriteView>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT x.entity_type, x.entity_id, x.project_id, COALESCE({NAME_OF}, ''), x.created_at
+        "SELECT x.entity_type, x.entity_id, x.project_id, COALESCE({NAME_OF}, '') AS name, x.created_at
          FROM favorites x WHERE x.workspace_id = ?1 AND x.user_id = ?2 AND x.deleted_at IS NULL AND {LIVE}
          ORDER BY x.created_at, x.id"
     ))?;
     let rows = stmt
         .query_map([ws, uid], |r| {
-            let t: String = r.get(0)?;
+            let t: String = r.get("entity_type")?;
             Ok(FavoriteView {
                 entity_type: FavoriteType::parse(&t).unwrap_or(FavoriteType::Project),
-                entity_id: r.get(1)?,
-                project_id: r.get(2)?,
-                name: r.get(3)?,
-                created_at: r.get(4)?,
+                entity_id: r.get("entity_id")?,
+                project_id: r.get("project_id")?,
+                name: r.get("name")?,
+                created_at: r.get("created_at")?,
             })
         })?
         .collect();
@@ -80,11 +80,11 @@ pub(crate) fn properties(
             Ok(UserPropertiesView {
                 entity_type: entity,
                 entity_id: id.to_string(),
-                filters: json_col(r.get(0)?),
-                display_filters: json_col(r.get(1)?),
-                display_properties: json_col(r.get(2)?),
-                rich_filters: json_col(r.get(3)?),
-                extra: json_col(r.get(4)?),
+                filters: json_col(r.get("filters")?),
+                display_filters: json_col(r.get("display_filters")?),
+                display_properties: json_col(r.get("display_properties")?),
+                rich_filters: json_col(r.get("rich_filters")?),
+                extra: json_col(r.get("extra")?),
                 is_saved: true,
             })
         },
@@ -100,10 +100,10 @@ pub(crate) fn home_preferences(c: &Connection, ws: &str, uid: &str) -> rusqlite:
     let rows = stmt
         .query_map([ws, uid], |r| {
             Ok(HomePreferenceView {
-                key: r.get(0)?,
-                is_enabled: r.get::<_, i64>(1)? != 0,
-                sort_order: r.get(2)?,
-                config: json_col(r.get(3)?),
+                key: r.get("key")?,
+                is_enabled: r.get::<_, i64>("is_enabled")? != 0,
+                sort_order: r.get("sort_order")?,
+                config: json_col(r.get("config")?),
             })
         })?
         .collect();
@@ -118,11 +118,11 @@ pub(crate) fn quick_links(c: &Connection, ws: &str, uid: &str) -> rusqlite::Resu
     let rows = stmt
         .query_map([ws, uid], |r| {
             Ok(QuickLinkView {
-                id: r.get(0)?,
-                title: r.get(1)?,
-                url: r.get(2)?,
-                sort_order: r.get(3)?,
-                created_at: r.get(4)?,
+                id: r.get("id")?,
+                title: r.get("title")?,
+                url: r.get("url")?,
+                sort_order: r.get("sort_order")?,
+                created_at: r.get("created_at")?,
             })
         })?
         .collect();
@@ -137,13 +137,13 @@ pub(crate) fn stickies(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<
     let rows = stmt
         .query_map([ws, uid], |r| {
             Ok(StickyView {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                description_html: r.get(2)?,
-                color: r.get(3)?,
-                sort_order: r.get(4)?,
-                created_at: r.get(5)?,
-                updated_at: r.get(6)?,
+                id: r.get("id")?,
+                name: r.get("name")?,
+                description_html: r.get("description_html")?,
+                color: r.get("color")?,
+                sort_order: r.get("sort_order")?,
+                created_at: r.get("created_at")?,
+                updated_at: r.get("updated_at")?,
             })
         })?
         .collect();
@@ -190,7 +190,7 @@ pub(crate) fn recents(
     limit: i64,
 ) -> rusqlite::Result<Vec<RecentVisitView>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT x.entity_type, x.entity_id, x.project_id, COALESCE({NAME_OF}, ''), x.visited_at
+        "SELECT x.entity_type, x.entity_id, x.project_id, COALESCE({NAME_OF}, '') AS name, x.visited_at
          FROM recent_visits x WHERE x.workspace_id = ?1 AND x.user_id = ?2 AND x.deleted_at IS NULL
            AND (?3 IS NULL OR x.entity_type = ?3) AND {LIVE}
          ORDER BY x.visited_at DESC, x.id LIMIT ?4"
@@ -198,11 +198,11 @@ pub(crate) fn recents(
     let rows = stmt
         .query_map(params![ws, uid, entity_type, limit], |r| {
             Ok(RecentVisitView {
-                entity_type: r.get(0)?,
-                entity_id: r.get(1)?,
-                project_id: r.get(2)?,
-                name: r.get(3)?,
-                visited_at: r.get(4)?,
+                entity_type: r.get("entity_type")?,
+                entity_id: r.get("entity_id")?,
+                project_id: r.get("project_id")?,
+                name: r.get("name")?,
+                visited_at: r.get("visited_at")?,
             })
         })?
         .collect();
@@ -250,7 +250,9 @@ pub(crate) fn recent_slot(
          ORDER BY visited_at DESC, id",
     )?;
     let rows: Vec<(String, String, String)> = stmt
-        .query_map([ws, uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([ws, uid], |r| {
+            Ok((r.get("id")?, r.get("entity_type")?, r.get("entity_id")?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     if let Some((id, ..)) = rows.iter().find(|(_, t, e)| t == entity_type && e == entity_id) {
         return Ok(id.clone());

@@ -21,6 +21,7 @@ use super::store::{self, StaffRow};
 use crate::db::WriteCtx;
 use crate::docs::{DocRef, Who};
 use crate::error::{AppError, RowProblem};
+use crate::org::records::{staff_pending, staff_private, staff_profiles, staff_transfers};
 use crate::time::now_rfc3339;
 
 /// What happens to one row.
@@ -391,16 +392,16 @@ pub(super) fn import(
                 None => {
                     let f = profile_fields(ws, &p.user, &p.input, &by, &now);
                     if p.deleted {
-                        e.set("staff_profiles", &key, &f)?;
+                        e.set(staff_profiles::SPEC, &key, &f)?;
                     } else {
-                        e.create("staff_profiles", &key, &f)?;
+                        e.create(staff_profiles::SPEC, &key, &f)?;
                     }
                 }
                 // Only what differs is written: a change of private fields alone leaves the
                 // profile that members' devices see (and its `updated_at`) as it was.
                 Some(b) if !profile_unchanged(b, &p.input) => {
                     let (f, _) = changed_fields(&p.input, &now);
-                    e.set("staff_profiles", &key, &f)?;
+                    e.set(staff_profiles::SPEC, &key, &f)?;
                 }
                 Some(_) => {}
             }
@@ -415,11 +416,19 @@ pub(super) fn import(
             let (_, q) = changed_fields(&p.input, &now);
             match (&p.before, had) {
                 (Some(b), true) if !q.is_empty() && !private_unchanged(b, &p.input) => {
-                    e.set("staff_private", &key, &q)?
+                    e.set(staff_private::SPEC, &key, &q)?
                 }
                 (Some(_), true) => {}
-                (_, true) => e.set("staff_private", &key, &private_fields(ws, &p.user, &p.input, &by, &now))?,
-                (_, false) => e.create("staff_private", &key, &private_fields(ws, &p.user, &p.input, &by, &now))?,
+                (_, true) => e.set(
+                    staff_private::SPEC,
+                    &key,
+                    &private_fields(ws, &p.user, &p.input, &by, &now),
+                )?,
+                (_, false) => e.create(
+                    staff_private::SPEC,
+                    &key,
+                    &private_fields(ws, &p.user, &p.input, &by, &now),
+                )?,
             }
             if let (Some(b), Some(to)) = (&p.before, &p.input.department_id) {
                 if b.department_id != *to {
@@ -430,7 +439,11 @@ pub(super) fn import(
                         date: today.clone(),
                         reason: TRANSFER_BY_IMPORT.to_string(),
                     };
-                    e.create("staff_transfers", &crate::new_id(), &transfer_fields(ws, &m, &by, &now))?;
+                    e.create(
+                        staff_transfers::SPEC,
+                        &crate::new_id(),
+                        &transfer_fields(ws, &m, &by, &now),
+                    )?;
                 }
             }
         }
@@ -446,16 +459,16 @@ pub(super) fn import(
         let data = serde_json::to_string(&p.input).map_err(AppError::internal)?;
         ctx.edit(who, &DocRef::staff(ws), |e| {
             e.create(
-                "staff_pending",
+                staff_pending::SPEC,
                 &inv,
                 &[
-                    ("workspace_id", ws.into()),
-                    ("email", p.plan.email.as_str().into()),
-                    ("data", data.into()),
-                    ("created_at", now.as_str().into()),
-                    ("updated_at", now.as_str().into()),
-                    ("created_by", by.as_str().into()),
-                    ("deleted_at", crate::docs::Val::Null),
+                    staff_pending::workspace_id.to(ws),
+                    staff_pending::email.to(p.plan.email.as_str()),
+                    staff_pending::data.to(data),
+                    staff_pending::created_at.to(now.as_str()),
+                    staff_pending::updated_at.to(now.as_str()),
+                    staff_pending::created_by.to(by.as_str()),
+                    staff_pending::deleted_at.to(crate::docs::Val::Null),
                 ],
             )
         })?;

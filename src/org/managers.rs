@@ -17,10 +17,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::store;
 use crate::db::WriteCtx;
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Set, Who};
 use crate::error::AppError;
 use crate::policy::{ProjRole, WsRole};
 use crate::time::now_rfc3339;
+use crate::work::records::project_members;
 use crate::work::{format_via, MembershipRecord};
 
 /// (project, user) → the departments that bring the user into the project.
@@ -101,7 +102,7 @@ pub(crate) fn wanted(c: &rusqlite::Connection, ws: &str) -> Result<Wanted, AppEr
 /// One membership record to write: its fields, and whether the record exists already.
 struct Write {
     id: String,
-    fields: Vec<(&'static str, Val)>,
+    fields: Vec<Set>,
     exists: bool,
 }
 
@@ -148,11 +149,11 @@ pub fn reconcile(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, only: Option<&str>
                 if r.via == via {
                     continue;
                 }
-                let mut f: Vec<(&'static str, Val)> = vec![("via_departments", format_via(&via).into())];
+                let mut f: Vec<Set> = vec![project_members::via_departments.to(format_via(&via))];
                 if via.is_empty() && !r.manual {
-                    f.push(("deleted_at", now.as_str().into()));
+                    f.push(project_members::deleted_at.to(now.as_str()));
                 }
-                f.push(("updated_at", now.as_str().into()));
+                f.push(project_members::updated_at.to(now.as_str()));
                 per_project.entry(k.0.clone()).or_default().push(Write {
                     id: r.id.clone(),
                     fields: f,
@@ -167,17 +168,17 @@ pub fn reconcile(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, only: Option<&str>
                     None => continue,
                 };
                 let id = other.map_or_else(|| crate::work::member_key(&k.0, &k.1), |r| r.id.clone());
-                let f: Vec<(&'static str, Val)> = vec![
-                    ("workspace_id", ws.into()),
-                    ("project_id", k.0.as_str().into()),
-                    ("user_id", k.1.as_str().into()),
-                    ("role", role.as_str().into()),
-                    ("manual", 0i64.into()),
-                    ("via_departments", format_via(&via).into()),
-                    ("created_at", now.as_str().into()),
-                    ("updated_at", now.as_str().into()),
-                    ("created_by", who.user_id().map(str::to_string).into()),
-                    ("deleted_at", Val::Null),
+                let f: Vec<Set> = vec![
+                    project_members::workspace_id.to(ws),
+                    project_members::project_id.to(k.0.as_str()),
+                    project_members::user_id.to(k.1.as_str()),
+                    project_members::role.to(role.as_str()),
+                    project_members::manual.to(0i64),
+                    project_members::via_departments.to(format_via(&via)),
+                    project_members::created_at.to(now.as_str()),
+                    project_members::updated_at.to(now.as_str()),
+                    project_members::created_by.to(who.user_id().map(str::to_string)),
+                    project_members::deleted_at.null(),
                 ];
                 per_project.entry(k.0.clone()).or_default().push(Write {
                     id,
@@ -193,9 +194,9 @@ pub fn reconcile(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, only: Option<&str>
         ctx.edit(who, &DocRef::project(ws, &pid), |e| {
             for w in &writes {
                 if w.exists {
-                    e.set("project_members", &w.id, &w.fields)?;
+                    e.set(project_members::SPEC, &w.id, &w.fields)?;
                 } else {
-                    e.create("project_members", &w.id, &w.fields)?;
+                    e.create(project_members::SPEC, &w.id, &w.fields)?;
                 }
             }
             Ok(())

@@ -27,15 +27,17 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::records::MAX_LEVEL;
 use super::store;
 use crate::db::WriteCtx;
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Set, TableSpec, Val, Who};
 use crate::error::AppError;
+use crate::org::records::{departments, org_conflicts, staff_profiles};
 use crate::time::now_rfc3339;
 
 /// One repair: a field of a record set to a new value, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Repair {
-    pub table: &'static str,
+    pub spec: &'static TableSpec,
     pub id: String,
+    /// A column of `spec` (`TableSpec::set` checks it).
     pub field: &'static str,
     pub old: Option<String>,
     pub new: Option<String>,
@@ -81,7 +83,7 @@ fn derived(field: &str, value: &str, id: &str, round: u32) -> String {
 
 /// Gives each value held twice (without case) to the smallest id; the others take derived
 /// values that nobody holds. `rows` are (id, value).
-fn unique(field: &'static str, kind: &'static str, table: &'static str, rows: &[(String, String)]) -> Vec<Repair> {
+fn unique(field: &'static str, kind: &'static str, spec: &'static TableSpec, rows: &[(String, String)]) -> Vec<Repair> {
     let mut held: HashSet<String> = rows.iter().map(|(_, v)| v.to_lowercase()).collect();
     let mut groups: BTreeMap<String, Vec<&(String, String)>> = BTreeMap::new();
     for r in rows {
@@ -107,7 +109,7 @@ fn unique(field: &'static str, kind: &'static str, table: &'static str, rows: &[
             }
             held.insert(new.to_lowercase());
             out.push(Repair {
-                table,
+                spec,
                 id: id.clone(),
                 field,
                 old: Some(value.clone()),
@@ -134,7 +136,7 @@ pub(crate) fn tree_repairs(nodes: &[Node]) -> Vec<Repair> {
         let old = parent.get(id).cloned().flatten();
         parent.insert(id.to_string(), new.clone());
         out.push(Repair {
-            table: "departments",
+            spec: departments::SPEC,
             id: id.to_string(),
             field: "parent_id",
             old,
@@ -206,13 +208,13 @@ pub(crate) struct Person {
 
 pub(crate) fn staff_repairs(people: &[Person], live_departments: &HashSet<String>) -> Vec<Repair> {
     let rows: Vec<(String, String)> = people.iter().map(|p| (p.key.clone(), p.staff_id.clone())).collect();
-    let mut out = unique("staff_id", "staff_id_taken", "staff_profiles", &rows);
+    let mut out = unique("staff_id", "staff_id_taken", staff_profiles::SPEC, &rows);
     let mut flagged: BTreeMap<&str, Vec<&Person>> = BTreeMap::new();
     for p in people {
         if let Some(d) = p.department_id.as_deref() {
             if !live_departments.contains(d) && p.current {
                 out.push(Repair {
-                    table: "staff_profiles",
+                    spec: staff_profiles::SPEC,
                     id: p.key.clone(),
                     field: "department_id",
                     old: Some(d.to_string()),
@@ -235,7 +237,7 @@ pub(crate) fn staff_repairs(people: &[Person], live_departments: &HashSet<String
         let dept = g[0].department_id.clone();
         for p in g.into_iter().skip(1) {
             out.push(Repair {
-                table: "staff_profiles",
+                spec: staff_profiles::SPEC,
                 id: p.key.clone(),
                 field: "is_department_manager",
                 // The department they were flagged for, so the record names the clash.
@@ -268,7 +270,7 @@ pub(crate) fn repairs(c: &rusqlite::Connection, ws: &str) -> Result<Vec<Repair>,
                 (d.id.clone(), v.clone())
             })
             .collect();
-        out.extend(unique(field, kind, "departments", &rows));
+        out.extend(unique(field, kind, departments::SPEC, &rows));
     }
     let nodes: Vec<Node> = depts
         .iter()
@@ -302,26 +304,28 @@ pub fn resolve(ctx: &mut WriteCtx<'_>, ws: &str) -> Result<usize, AppError> {
     let now = now_rfc3339();
     // Several repairs of one record's field (a cycle broken, then a depth fixed) end at the
     // last; each is recorded.
-    let mut last: BTreeMap<(&str, String, &str), Option<String>> = BTreeMap::new();
+    let mut last: BTreeMap<(&str, String, &str), (&'static TableSpec, Option<String>)> = BTreeMap::new();
     for r in &repairs {
-        last.insert((r.table, r.id.clone(), r.field), r.new.clone());
+        last.insert((r.spec.name, r.id.clone(), r.field), (r.spec, r.new.clone()));
     }
     ctx.edit(&Who::System, &DocRef::workspace(ws), |e| {
-        let mut by_record: BTreeMap<(&str, &String), Vec<(&str, Val)>> = BTreeMap::new();
-        for ((table, id, field), new) in &last {
+        let mut by_record: BTreeMap<(&str, &String), (&'static TableSpec, Vec<Set>)> = BTreeMap::new();
+        for ((table, id, field), (spec, new)) in &last {
+            let set = spec
+                .set(field, value(field, new))
+                .ok_or_else(|| AppError::internal(format!("{table} has no field {field}")))?;
             by_record
                 .entry((table, id))
-                .or_default()
-                .push((field, value(field, new)));
+                .or_insert_with(|| (spec, Vec::new()))
+                .1
+                .push(set);
         }
-        for ((table, id), mut f) in by_record {
-            f.push(("updated_at", now.as_str().into()));
-            let table: &'static str = if table == "departments" {
-                "departments"
-            } else {
-                "staff_profiles"
-            };
-            e.set(table, id, &f)?;
+        for ((table, id), (spec, mut f)) in by_record {
+            f.push(
+                spec.set("updated_at", now.as_str().into())
+                    .ok_or_else(|| AppError::internal(table))?,
+            );
+            e.set(spec, id, &f)?;
         }
         Ok(())
     })?;
@@ -346,18 +350,18 @@ pub(super) fn record(ctx: &mut WriteCtx<'_>, ws: &str, repairs: &[Repair], now: 
                 continue;
             }
             e.put(
-                "org_conflicts",
+                org_conflicts::SPEC,
                 &key,
                 &[
-                    ("workspace_id", ws.into()),
-                    ("kind", r.kind.into()),
-                    ("record_id", r.id.as_str().into()),
-                    ("old_value", r.old.clone().into()),
-                    ("new_value", r.new.clone().into()),
-                    ("created_at", now.into()),
-                    ("updated_at", now.into()),
-                    ("created_by", Val::Null),
-                    ("deleted_at", Val::Null),
+                    org_conflicts::workspace_id.to(ws),
+                    org_conflicts::kind.to(r.kind),
+                    org_conflicts::record_id.to(r.id.as_str()),
+                    org_conflicts::old_value.to(r.old.clone()),
+                    org_conflicts::new_value.to(r.new.clone()),
+                    org_conflicts::created_at.to(now),
+                    org_conflicts::updated_at.to(now),
+                    org_conflicts::created_by.null(),
+                    org_conflicts::deleted_at.null(),
                 ],
             )?;
         }
@@ -437,7 +441,7 @@ mod tests {
             ("01".to_string(), "ops".to_string()),
             ("03".to_string(), "OPS".to_string()),
         ];
-        let r = unique("code", "department_code_taken", "departments", &rows);
+        let r = unique("code", "department_code_taken", departments::SPEC, &rows);
         assert_eq!(r.len(), 2);
         assert!(r.iter().all(|x| x.id != "01"), "the first created keeps it");
         for x in &r {
@@ -448,21 +452,21 @@ mod tests {
         let s = unique(
             "short_name",
             "k",
-            "departments",
+            departments::SPEC,
             &[("a".into(), "ENG".into()), ("b".into(), "ENG".into())],
         );
         assert!(super::super::records::valid_short_name(s[0].new.as_deref().unwrap()));
         let d = unique(
             "dept_code",
             "k",
-            "departments",
+            departments::SPEC,
             &[("a".into(), "0001".into()), ("b".into(), "0001".into())],
         );
         assert!(super::super::records::valid_dept_code(d[0].new.as_deref().unwrap()));
         let i = unique(
             "staff_id",
             "k",
-            "staff_profiles",
+            staff_profiles::SPEC,
             &[("a".into(), "E1".into()), ("b".into(), "e1".into())],
         );
         assert!(super::super::records::valid_staff_id(i[0].new.as_deref().unwrap()));

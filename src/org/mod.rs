@@ -27,9 +27,10 @@ use bytes::Bytes;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Set, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
+use crate::org::records::{departments, staff_pending, staff_profiles};
 use crate::time::now_rfc3339;
 use crate::workspaces::WsCtx;
 use crate::App;
@@ -437,12 +438,12 @@ pub fn apply_pending_staff(ctx: &mut crate::db::WriteCtx<'_>, ws: &str, inv: &st
     // The waiting fields (a phone, notes) go with it.
     ctx.edit(&Who::System, &DocRef::staff(ws), |e| {
         e.set(
-            "staff_pending",
+            staff_pending::SPEC,
             inv,
             &[
-                ("data", "{}".into()),
-                ("deleted_at", now.as_str().into()),
-                ("updated_at", now.as_str().into()),
+                staff_pending::data.to("{}"),
+                staff_pending::deleted_at.to(now.as_str()),
+                staff_pending::updated_at.to(now.as_str()),
             ],
         )
     })?;
@@ -464,7 +465,7 @@ pub fn apply_pending_staff(ctx: &mut crate::db::WriteCtx<'_>, ws: &str, inv: &st
         if store::staff_id_taken(ctx.conn, ws, &sid, &key)? {
             let free = merges::free_staff_id(ctx.conn, ws, &sid, &key)?;
             let repair = merges::Repair {
-                table: "staff_profiles",
+                spec: staff_profiles::SPEC,
                 id: key.clone(),
                 field: "staff_id",
                 old: Some(sid),
@@ -633,23 +634,23 @@ impl Org<'_> {
                         let id = crate::new_id();
                         ctx.edit(&who, &DocRef::workspace(&ws), |e| {
                             e.create(
-                                "departments",
+                                departments::SPEC,
                                 &id,
                                 &[
-                                    ("workspace_id", ws.as_str().into()),
-                                    ("name", text(&input.name)),
-                                    ("code", text(&input.code)),
-                                    ("short_name", text(&input.short_name)),
-                                    ("dept_code", text(&input.dept_code)),
-                                    ("parent_id", parent.into()),
-                                    ("manager_id", input.manager_id.clone().flatten().into()),
-                                    ("linked_project_id", input.linked_project_id.clone().flatten().into()),
-                                    ("is_active", input.is_active.unwrap_or(true).into()),
-                                    ("sort_order", sort.into()),
-                                    ("created_at", now.as_str().into()),
-                                    ("updated_at", now.as_str().into()),
-                                    ("created_by", actor.as_str().into()),
-                                    ("deleted_at", Val::Null),
+                                    departments::workspace_id.to(ws.as_str()),
+                                    departments::name.to(text(&input.name)),
+                                    departments::code.to(text(&input.code)),
+                                    departments::short_name.to(text(&input.short_name)),
+                                    departments::dept_code.to(text(&input.dept_code)),
+                                    departments::parent_id.to(parent),
+                                    departments::manager_id.to(input.manager_id.clone().flatten()),
+                                    departments::linked_project_id.to(input.linked_project_id.clone().flatten()),
+                                    departments::is_active.to(input.is_active.unwrap_or(true)),
+                                    departments::sort_order.to(sort),
+                                    departments::created_at.to(now.as_str()),
+                                    departments::updated_at.to(now.as_str()),
+                                    departments::created_by.to(actor.as_str()),
+                                    departments::deleted_at.null(),
                                 ],
                             )
                         })?;
@@ -657,45 +658,46 @@ impl Org<'_> {
                     }
                     Some(id) => {
                         let cur = store::department(ctx.conn, &ws, id)?.ok_or(AppError::not_found("department"))?;
-                        let mut f: Vec<(&str, Val)> = Vec::new();
-                        for (name, v) in [
-                            ("name", &input.name),
-                            ("code", &input.code),
-                            ("short_name", &input.short_name),
-                            ("dept_code", &input.dept_code),
+                        let mut f: Vec<Set> = Vec::new();
+                        for (field, v) in [
+                            (departments::name, &input.name),
+                            (departments::code, &input.code),
+                            (departments::short_name, &input.short_name),
+                            (departments::dept_code, &input.dept_code),
                         ] {
                             if let Some(v) = v {
-                                f.push((name, v.as_str().into()));
+                                f.push(field.to(v.as_str()));
                             }
                         }
-                        for (name, v) in [
-                            ("parent_id", &input.parent_id),
-                            ("manager_id", &input.manager_id),
-                            ("linked_project_id", &input.linked_project_id),
+                        for (field, v) in [
+                            (departments::parent_id, &input.parent_id),
+                            (departments::manager_id, &input.manager_id),
+                            (departments::linked_project_id, &input.linked_project_id),
                         ] {
                             if let Some(v) = v {
-                                f.push((name, v.clone().into()));
+                                f.push(field.to(v.clone()));
                             }
                         }
                         if let Some(a) = input.is_active {
-                            f.push(("is_active", a.into()));
+                            f.push(departments::is_active.to(a));
                         }
                         // A move goes to the end of its new siblings unless a place is given.
                         let moved = input.parent_id.as_ref().is_some_and(|p| *p != cur.parent_id);
                         match input.sort_order {
-                            Some(s) => f.push(("sort_order", s.into())),
+                            Some(s) => f.push(departments::sort_order.to(s)),
                             None if moved => {
                                 let p = input.parent_id.clone().flatten();
-                                f.push((
-                                    "sort_order",
-                                    store::next_sort_order(ctx.conn, &ws, p.as_deref())?.into(),
-                                ));
+                                f.push(departments::sort_order.to(store::next_sort_order(
+                                    ctx.conn,
+                                    &ws,
+                                    p.as_deref(),
+                                )?));
                             }
                             None => {}
                         }
                         if !f.is_empty() {
-                            f.push(("updated_at", now.as_str().into()));
-                            ctx.edit(&who, &DocRef::workspace(&ws), |e| e.set("departments", id, &f))?;
+                            f.push(departments::updated_at.to(now.as_str()));
+                            ctx.edit(&who, &DocRef::workspace(&ws), |e| e.set(departments::SPEC, id, &f))?;
                         }
                         id.clone()
                     }
@@ -769,12 +771,12 @@ impl Org<'_> {
                     if let Some(p) = &target {
                         for c in &children {
                             e.set(
-                                "departments",
+                                departments::SPEC,
                                 c,
                                 &[
-                                    ("parent_id", p.clone().into()),
-                                    ("sort_order", next.into()),
-                                    ("updated_at", now.as_str().into()),
+                                    departments::parent_id.to(p.clone()),
+                                    departments::sort_order.to(next),
+                                    departments::updated_at.to(now.as_str()),
                                 ],
                             )?;
                             next += 1;
@@ -783,16 +785,16 @@ impl Org<'_> {
                     if let Some(to) = &staff_target {
                         for u in &people {
                             e.set(
-                                "staff_profiles",
+                                staff_profiles::SPEC,
                                 &records::staff_key(&ws, u),
-                                &[("department_id", to.clone().into()), ("updated_at", now.as_str().into())],
+                                &[staff_profiles::department_id.to(to.clone()), staff_profiles::updated_at.to(now.as_str())],
                             )?;
                         }
                     }
                     e.set(
-                        "departments",
+                        departments::SPEC,
                         &id,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[departments::deleted_at.to(now.as_str()), departments::updated_at.to(now.as_str())],
                     )
                 })?;
                 if let Some(to) = &staff_target {

@@ -9,11 +9,70 @@ use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
 use crate::error::AppError;
 use crate::policy::WsRole;
 
+crate::docs::table! {
+    /// A department of the workspace's organisation chart.
+    pub mod departments in Workspace as Fields {
+        workspace_id: Text,
+        name: Text,
+        code: Text,
+        short_name: Text,
+        dept_code: Text,
+        parent_id: Text,
+        manager_id: Text,
+        linked_project_id: Text,
+        is_active: Int,
+        sort_order: Int,
+    }
+    /// A person's staff record: staff id, department, position, dates and status.
+    pub mod staff_profiles in Workspace as Fields {
+        workspace_id: Text,
+        user_id: Text,
+        staff_id: Text,
+        department_id: Text,
+        position: Text,
+        date_of_joining: Text,
+        date_of_leaving: Text,
+        employment_status: Text,
+        is_department_manager: Int,
+    }
+    /// The fields of a staff record that only admins see (a document of their own).
+    pub mod staff_private in Staff as Fields {
+        workspace_id: Text,
+        user_id: Text,
+        phone: Text,
+        job_grade: Text,
+        notes: Text,
+    }
+    /// A staff record waiting for its invited person to join.
+    pub mod staff_pending in Staff as Atomic {
+        workspace_id: Text,
+        email: Text,
+        data: Text,
+    }
+    /// A merge of offline organisation edits that Keel resolved, for admins to review.
+    pub mod org_conflicts in Staff as Atomic {
+        workspace_id: Text,
+        kind: Text,
+        record_id: Text,
+        old_value: Text,
+        new_value: Text,
+    }
+    /// A person's move between departments.
+    pub mod staff_transfers in Staff as Atomic {
+        workspace_id: Text,
+        user_id: Text,
+        from_department_id: Text,
+        to_department_id: Text,
+        effective_date: Text,
+        reason: Text,
+    }
+}
+
 /// The deepest a department sits: a root is level 1.
 pub const MAX_LEVEL: i64 = 5;
 
 pub const DEPARTMENTS: Rules = Rules {
-    table: "departments",
+    table: departments::SPEC.name,
     immutable: &["created_at"],
     refs: &[
         Ref {
@@ -204,7 +263,7 @@ fn check_staff_key(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const STAFF_PROFILES: Rules = Rules {
-    table: "staff_profiles",
+    table: staff_profiles::SPEC.name,
     immutable: &["created_at", "user_id"],
     refs: &[
         Ref {
@@ -308,7 +367,7 @@ pub(super) fn check_staff(c: &rusqlite::Connection, ws: &str, user: &str, create
 }
 
 pub const STAFF_PRIVATE: Rules = Rules {
-    table: "staff_private",
+    table: staff_private::SPEC.name,
     immutable: &["created_at", "user_id"],
     refs: &[Ref {
         field: "user_id",
@@ -339,7 +398,7 @@ fn check_staff_private(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const STAFF_TRANSFERS: Rules = Rules {
-    table: "staff_transfers",
+    table: staff_transfers::SPEC.name,
     // A transfer is history: written once, never edited.
     immutable: &[
         "created_at",
@@ -398,7 +457,7 @@ fn check_staff_transfer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const ORG_CONFLICTS: Rules = Rules {
-    table: "org_conflicts",
+    table: org_conflicts::SPEC.name,
     // Two instances that make the same repair write one record; when each dated it.
     immutable: &["kind", "record_id", "old_value", "new_value"],
     refs: &[],
@@ -430,7 +489,7 @@ fn check_org_conflict(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const STAFF_PENDING: Rules = Rules {
-    table: "staff_pending",
+    table: staff_pending::SPEC.name,
     immutable: &["email", "created_at"],
     refs: &[],
     max_len: &[("email", 320), ("data", 20_000)],

@@ -13,9 +13,10 @@ use utoipa::ToSchema;
 use super::records::{self, is_active_status, is_current, staff_key, STATUSES};
 use super::store::{self, StaffRow, StaffWhere};
 use crate::db::WriteCtx;
-use crate::docs::{DocRef, Edit, Val, Who};
+use crate::docs::{DocRef, Edit, Set, TableSpec, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
+use crate::org::records::{staff_private, staff_profiles, staff_transfers};
 use crate::policy::WsRole;
 use crate::time::now_rfc3339;
 use crate::workspaces::WsCtx;
@@ -327,18 +328,18 @@ pub(super) struct Move<'a> {
     pub reason: String,
 }
 
-pub(super) fn transfer_fields<'a>(ws: &'a str, m: &'a Move<'_>, by: &'a str, now: &'a str) -> Vec<(&'static str, Val)> {
+pub(super) fn transfer_fields<'a>(ws: &'a str, m: &'a Move<'_>, by: &'a str, now: &'a str) -> Vec<Set> {
     vec![
-        ("workspace_id", ws.into()),
-        ("user_id", m.user.into()),
-        ("from_department_id", m.from.clone().into()),
-        ("to_department_id", m.to.clone().into()),
-        ("effective_date", m.date.as_str().into()),
-        ("reason", m.reason.as_str().into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-        ("created_by", by.into()),
-        ("deleted_at", Val::Null),
+        staff_transfers::workspace_id.to(ws),
+        staff_transfers::user_id.to(m.user),
+        staff_transfers::from_department_id.to(m.from.clone()),
+        staff_transfers::to_department_id.to(m.to.clone()),
+        staff_transfers::effective_date.to(m.date.as_str()),
+        staff_transfers::reason.to(m.reason.as_str()),
+        staff_transfers::created_at.to(now),
+        staff_transfers::updated_at.to(now),
+        staff_transfers::created_by.to(by),
+        staff_transfers::deleted_at.null(),
     ]
 }
 
@@ -351,7 +352,11 @@ pub(super) fn record_moves(ctx: &mut WriteCtx<'_>, who: &Who, ws: &str, moves: &
     let by = who.user_id().unwrap_or_default().to_string();
     ctx.edit(who, &DocRef::staff(ws), |e| {
         for m in moves {
-            e.create("staff_transfers", &crate::new_id(), &transfer_fields(ws, m, &by, &now))?;
+            e.create(
+                staff_transfers::SPEC,
+                &crate::new_id(),
+                &transfer_fields(ws, m, &by, &now),
+            )?;
         }
         Ok(())
     })
@@ -363,87 +368,89 @@ pub(super) fn today() -> String {
 
 /// Sets a record's fields, making it whole when it does not exist (a field-shaped record
 /// under a derived key: made again after a delete by setting every field).
-fn upsert(e: &mut Edit<'_>, table: &'static str, id: &str, exists: bool, f: &[(&str, Val)]) -> Result<(), AppError> {
+fn upsert(e: &mut Edit<'_>, spec: &'static TableSpec, id: &str, exists: bool, f: &[Set]) -> Result<(), AppError> {
     if exists {
-        e.set(table, id, f)
+        e.set(spec, id, f)
     } else {
-        e.create(table, id, f)
+        e.create(spec, id, f)
     }
 }
 
 /// The fields of a new profile from `i` (checked), for `user`.
-pub(super) fn profile_fields(ws: &str, user: &str, i: &StaffInput, by: &str, now: &str) -> Vec<(&'static str, Val)> {
+pub(super) fn profile_fields(ws: &str, user: &str, i: &StaffInput, by: &str, now: &str) -> Vec<Set> {
     vec![
-        ("workspace_id", ws.into()),
-        ("user_id", user.into()),
-        ("staff_id", i.staff_id.clone().into()),
-        ("department_id", i.department_id.clone().flatten().into()),
-        ("position", i.position.clone().unwrap_or_default().into()),
-        ("date_of_joining", i.date_of_joining.clone().flatten().into()),
-        ("date_of_leaving", i.date_of_leaving.clone().flatten().into()),
-        (
-            "employment_status",
-            i.employment_status.clone().unwrap_or_else(|| "active".into()).into(),
-        ),
-        ("is_department_manager", i.is_department_manager.unwrap_or(false).into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-        ("created_by", by.into()),
-        ("deleted_at", Val::Null),
+        staff_profiles::workspace_id.to(ws),
+        staff_profiles::user_id.to(user),
+        staff_profiles::staff_id.to(i.staff_id.clone()),
+        staff_profiles::department_id.to(i.department_id.clone().flatten()),
+        staff_profiles::position.to(i.position.clone().unwrap_or_default()),
+        staff_profiles::date_of_joining.to(i.date_of_joining.clone().flatten()),
+        staff_profiles::date_of_leaving.to(i.date_of_leaving.clone().flatten()),
+        staff_profiles::employment_status.to(i.employment_status.clone().unwrap_or_else(|| "active".into())),
+        staff_profiles::is_department_manager.to(i.is_department_manager.unwrap_or(false)),
+        staff_profiles::created_at.to(now),
+        staff_profiles::updated_at.to(now),
+        staff_profiles::created_by.to(by),
+        staff_profiles::deleted_at.null(),
     ]
 }
 
-pub(super) fn private_fields(ws: &str, user: &str, i: &StaffInput, by: &str, now: &str) -> Vec<(&'static str, Val)> {
+pub(super) fn private_fields(ws: &str, user: &str, i: &StaffInput, by: &str, now: &str) -> Vec<Set> {
     vec![
-        ("workspace_id", ws.into()),
-        ("user_id", user.into()),
-        ("phone", i.phone.clone().unwrap_or_default().into()),
-        ("job_grade", i.job_grade.clone().unwrap_or_default().into()),
-        ("notes", i.notes.clone().unwrap_or_default().into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-        ("created_by", by.into()),
-        ("deleted_at", Val::Null),
+        staff_private::workspace_id.to(ws),
+        staff_private::user_id.to(user),
+        staff_private::phone.to(i.phone.clone().unwrap_or_default()),
+        staff_private::job_grade.to(i.job_grade.clone().unwrap_or_default()),
+        staff_private::notes.to(i.notes.clone().unwrap_or_default()),
+        staff_private::created_at.to(now),
+        staff_private::updated_at.to(now),
+        staff_private::created_by.to(by),
+        staff_private::deleted_at.null(),
     ]
 }
 
 /// A record's fields as an edit writes them.
-pub(super) type Fields = Vec<(&'static str, Val)>;
+pub(super) type Fields = Vec<Set>;
 
 /// The changed fields of an existing profile and private record from `i`.
 pub(super) fn changed_fields(i: &StaffInput, now: &str) -> (Fields, Fields) {
-    let mut p: Vec<(&'static str, Val)> = Vec::new();
+    let mut p: Vec<Set> = Vec::new();
     if let Some(v) = &i.staff_id {
-        p.push(("staff_id", v.as_str().into()));
+        p.push(staff_profiles::staff_id.to(v.as_str()));
     }
     if let Some(v) = &i.department_id {
-        p.push(("department_id", v.clone().into()));
+        p.push(staff_profiles::department_id.to(v.clone()));
     }
     if let Some(v) = &i.position {
-        p.push(("position", v.as_str().into()));
+        p.push(staff_profiles::position.to(v.as_str()));
     }
     if let Some(v) = &i.date_of_joining {
-        p.push(("date_of_joining", v.clone().into()));
+        p.push(staff_profiles::date_of_joining.to(v.clone()));
     }
     if let Some(v) = &i.date_of_leaving {
-        p.push(("date_of_leaving", v.clone().into()));
+        p.push(staff_profiles::date_of_leaving.to(v.clone()));
     }
     if let Some(v) = &i.employment_status {
-        p.push(("employment_status", v.as_str().into()));
+        p.push(staff_profiles::employment_status.to(v.as_str()));
     }
     if let Some(v) = i.is_department_manager {
-        p.push(("is_department_manager", v.into()));
+        p.push(staff_profiles::is_department_manager.to(v));
     }
-    let mut q: Vec<(&'static str, Val)> = Vec::new();
-    for (f, v) in [("phone", &i.phone), ("job_grade", &i.job_grade), ("notes", &i.notes)] {
+    let mut q: Vec<Set> = Vec::new();
+    for (f, v) in [
+        (staff_private::phone, &i.phone),
+        (staff_private::job_grade, &i.job_grade),
+        (staff_private::notes, &i.notes),
+    ] {
         if let Some(v) = v {
-            q.push((f, v.as_str().into()));
+            q.push(f.to(v.as_str()));
         }
     }
-    for f in [&mut p, &mut q] {
-        if !f.is_empty() {
-            f.push(("updated_at", now.into()));
-        }
+    if !p.is_empty() {
+        p.push(staff_profiles::updated_at.to(now));
+    }
+    if !q.is_empty() {
+        q.push(staff_private::updated_at.to(now));
     }
     (p, q)
 }
@@ -490,26 +497,26 @@ pub(super) fn save_records(
     if create {
         let p = profile_fields(ws, user, i, &by, &now);
         ctx.edit(who, &DocRef::workspace(ws), |e| {
-            upsert(e, "staff_profiles", &key, exists.is_some(), &p)
+            upsert(e, staff_profiles::SPEC, &key, exists.is_some(), &p)
         })?;
         let had_private = store::private_exists(ctx.conn, &key)?;
         let q = private_fields(ws, user, i, &by, &now);
         ctx.edit(who, &DocRef::staff(ws), |e| {
-            upsert(e, "staff_private", &key, had_private, &q)
+            upsert(e, staff_private::SPEC, &key, had_private, &q)
         })?;
         return Ok(());
     }
     let (p, q) = changed_fields(i, &now);
     if !p.is_empty() {
-        ctx.edit(who, &DocRef::workspace(ws), |e| e.set("staff_profiles", &key, &p))?;
+        ctx.edit(who, &DocRef::workspace(ws), |e| e.set(staff_profiles::SPEC, &key, &p))?;
     }
     if !q.is_empty() {
         let had_private = store::private_exists(ctx.conn, &key)?;
         if had_private {
-            ctx.edit(who, &DocRef::staff(ws), |e| e.set("staff_private", &key, &q))?;
+            ctx.edit(who, &DocRef::staff(ws), |e| e.set(staff_private::SPEC, &key, &q))?;
         } else {
             let q = private_fields(ws, user, i, &by, &now);
-            ctx.edit(who, &DocRef::staff(ws), |e| e.create("staff_private", &key, &q))?;
+            ctx.edit(who, &DocRef::staff(ws), |e| e.create(staff_private::SPEC, &key, &q))?;
         }
     }
     // A change of department through an edit is a transfer too, effective today.
@@ -650,13 +657,13 @@ impl Staff<'_> {
                 let key = staff_key(&ws, &u);
                 ctx.edit(&who, &DocRef::workspace(&ws), |e| {
                     e.set(
-                        "staff_profiles",
+                        staff_profiles::SPEC,
                         &key,
                         &[
-                            ("department_id", to.clone().into()),
+                            staff_profiles::department_id.to(to.clone()),
                             // Moving does not make a manager of the department moved to.
-                            ("is_department_manager", false.into()),
-                            ("updated_at", now.as_str().into()),
+                            staff_profiles::is_department_manager.to(false),
+                            staff_profiles::updated_at.to(now.as_str()),
                         ],
                     )
                 })?;
@@ -706,13 +713,13 @@ impl Staff<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::workspace(&ws), |e| {
                     e.set(
-                        "staff_profiles",
+                        staff_profiles::SPEC,
                         &staff_key(&ws, &u),
                         &[
-                            ("employment_status", "resigned".into()),
-                            ("date_of_leaving", date.as_str().into()),
-                            ("is_department_manager", false.into()),
-                            ("updated_at", now.as_str().into()),
+                            staff_profiles::employment_status.to("resigned"),
+                            staff_profiles::date_of_leaving.to(date.as_str()),
+                            staff_profiles::is_department_manager.to(false),
+                            staff_profiles::updated_at.to(now.as_str()),
                         ],
                     )
                 })?;
@@ -733,12 +740,18 @@ impl Staff<'_> {
                 let now = now_rfc3339();
                 let key = staff_key(&ws, &u);
                 let gone = [
-                    ("deleted_at", Val::from(now.as_str())),
-                    ("updated_at", now.as_str().into()),
+                    staff_profiles::deleted_at.to(now.as_str()),
+                    staff_profiles::updated_at.to(now.as_str()),
                 ];
-                ctx.edit(&who, &DocRef::workspace(&ws), |e| e.set("staff_profiles", &key, &gone))?;
+                ctx.edit(&who, &DocRef::workspace(&ws), |e| {
+                    e.set(staff_profiles::SPEC, &key, &gone)
+                })?;
                 if store::private_exists(ctx.conn, &key)? {
-                    ctx.edit(&who, &DocRef::staff(&ws), |e| e.set("staff_private", &key, &gone))?;
+                    let gone = [
+                        staff_private::deleted_at.to(now.as_str()),
+                        staff_private::updated_at.to(now.as_str()),
+                    ];
+                    ctx.edit(&who, &DocRef::staff(&ws), |e| e.set(staff_private::SPEC, &key, &gone))?;
                 }
                 super::managers::reconcile(ctx, &who, &ws, None).map(|_| ())
             })

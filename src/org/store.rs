@@ -390,9 +390,10 @@ pub(crate) fn staff_page(
     let json = serde_json::to_string(&picked).unwrap_or_else(|_| "[]".into());
     let mut rows: Vec<(i64, StaffRow)> = c
         .prepare_cached(&format!(
-            "SELECT s.rowid, {STAFF_COLS} {STAFF_FROM} WHERE s.rowid IN (SELECT value FROM json_each(?1))"
+            "SELECT s.rowid AS staff_rowid, {STAFF_COLS} {STAFF_FROM}
+             WHERE s.rowid IN (SELECT value FROM json_each(?1))"
         ))?
-        .query_map([json], |r| Ok((r.get(0)?, staff_row(r)?)))?
+        .query_map([json], |r| Ok((r.get("staff_rowid")?, staff_row(r)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let at: std::collections::HashMap<i64, usize> = picked.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     rows.sort_by_key(|(id, _)| at.get(id).copied().unwrap_or(usize::MAX));
@@ -403,11 +404,17 @@ pub(crate) fn staff_page(
 /// Live staff records per (department, status); `None` for people in no department.
 pub(crate) fn staff_counts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(Option<String>, String, i64)>> {
     let mut stmt = c.prepare_cached(
-        "SELECT department_id, employment_status, COUNT(*) FROM staff_profiles
+        "SELECT department_id, employment_status, COUNT(*) AS staff_count FROM staff_profiles
          WHERE workspace_id = ?1 AND deleted_at IS NULL GROUP BY department_id, employment_status",
     )?;
     let rows = stmt
-        .query_map([ws], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([ws], |r| {
+            Ok((
+                r.get("department_id")?,
+                r.get("employment_status")?,
+                r.get("staff_count")?,
+            ))
+        })?
         .collect();
     rows
 }
@@ -473,10 +480,10 @@ pub(crate) fn transfers_of(c: &Connection, ws: &str, user: &str) -> rusqlite::Re
 /// Members of a workspace by email (lower case), for imports: (email, user id).
 pub(crate) fn members_by_email(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(String, String)>> {
     let mut stmt = c.prepare_cached(
-        "SELECT lower(u.email), u.id FROM workspace_members m JOIN users u ON u.id = m.user_id
+        "SELECT lower(u.email) AS email, u.id FROM workspace_members m JOIN users u ON u.id = m.user_id
          WHERE m.workspace_id = ?1 AND m.deleted_at IS NULL",
     )?;
-    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    let rows = stmt.query_map([ws], |r| Ok((r.get("email")?, r.get("id")?)))?.collect();
     rows
 }
 
@@ -485,7 +492,9 @@ pub(crate) fn staff_ids(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(Strin
     let mut stmt = c.prepare_cached(
         "SELECT staff_id, user_id FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL",
     )?;
-    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    let rows = stmt
+        .query_map([ws], |r| Ok((r.get("staff_id")?, r.get("user_id")?)))?
+        .collect();
     rows
 }
 
@@ -512,10 +521,10 @@ pub(crate) fn profile_facts(c: &Connection, ws: &str, user: &str) -> rusqlite::R
     )?
     .query_row([super::records::staff_key(ws, user)], |r| {
         Ok(ProfileFacts {
-            department_id: r.get(0)?,
-            status: r.get(1)?,
-            staff_id: r.get(2)?,
-            manager: r.get::<_, i64>(3)? != 0,
+            department_id: r.get("department_id")?,
+            status: r.get("employment_status")?,
+            staff_id: r.get("staff_id")?,
+            manager: r.get::<_, i64>("is_department_manager")? != 0,
         })
     })
     .optional()
@@ -528,7 +537,9 @@ pub(crate) fn flagged_managers(c: &Connection, ws: &str) -> rusqlite::Result<Vec
          WHERE workspace_id = ?1 AND deleted_at IS NULL AND is_department_manager = 1
          AND department_id IS NOT NULL AND employment_status IN ('active', 'probation', 'suspended')",
     )?;
-    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    let rows = stmt
+        .query_map([ws], |r| Ok((r.get("department_id")?, r.get("user_id")?)))?
+        .collect();
     rows
 }
 
@@ -545,7 +556,7 @@ pub(crate) fn former_staff(c: &Connection, ws: &str) -> rusqlite::Result<Vec<Str
 /// Names of a workspace's departments (deleted ones too), by id.
 pub(crate) fn department_names(c: &Connection, ws: &str) -> rusqlite::Result<Vec<(String, String)>> {
     let mut stmt = c.prepare_cached("SELECT id, name FROM departments WHERE workspace_id = ?1")?;
-    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    let rows = stmt.query_map([ws], |r| Ok((r.get("id")?, r.get("name")?)))?.collect();
     rows
 }
 
@@ -561,14 +572,21 @@ pub(crate) fn assignments(c: &Connection, ws: &str) -> rusqlite::Result<(Current
         "SELECT user_id, department_id FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL",
     )?;
     let current = stmt
-        .query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([ws], |r| Ok((r.get("user_id")?, r.get("department_id")?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut stmt = c.prepare_cached(
         "SELECT user_id, effective_date, from_department_id, to_department_id FROM staff_transfers
          WHERE workspace_id = ?1 AND deleted_at IS NULL ORDER BY user_id, effective_date, created_at, id",
     )?;
     let moves = stmt
-        .query_map([ws], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([ws], |r| {
+            Ok((
+                r.get("user_id")?,
+                r.get("effective_date")?,
+                r.get("from_department_id")?,
+                r.get("to_department_id")?,
+            ))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((current, moves))
 }
@@ -586,18 +604,18 @@ pub(crate) fn flagged_manager_other_than(c: &Connection, ws: &str, d: &str, user
 /// Every live staff record as the merge repairs see it.
 pub(crate) fn staff_facts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<super::merges::Person>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, staff_id, department_id, employment_status IN ('active', 'probation', 'suspended'),
+        "SELECT id, staff_id, department_id, employment_status IN ('active', 'probation', 'suspended') AS is_current,
                 is_department_manager
          FROM staff_profiles WHERE workspace_id = ?1 AND deleted_at IS NULL",
     )?;
     let rows = stmt
         .query_map([ws], |r| {
             Ok(super::merges::Person {
-                key: r.get(0)?,
-                staff_id: r.get(1)?,
-                department_id: r.get(2)?,
-                current: r.get(3)?,
-                manager: r.get::<_, i64>(4)? != 0,
+                key: r.get("id")?,
+                staff_id: r.get("staff_id")?,
+                department_id: r.get("department_id")?,
+                current: r.get("is_current")?,
+                manager: r.get::<_, i64>("is_department_manager")? != 0,
             })
         })?
         .collect();

@@ -9,10 +9,11 @@ pub(crate) mod store;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Set, TableSpec, Who};
 use crate::error::{AppError, Checks};
 use crate::http::PageParams;
 use crate::issues::{parse_date, IssueFilter, IssuePage, Issues};
+use crate::planning::records::{cycles, issue_views, modules};
 use crate::policy::ProjRole;
 use crate::time::now_rfc3339;
 use crate::work::ProjCtx;
@@ -347,34 +348,34 @@ impl Planning<'_> {
                 }
                 let now = now_rfc3339();
                 let id = existing.clone().unwrap_or_else(crate::new_id);
-                let mut f: Vec<(&str, Val)> = vec![("updated_at", now.as_str().into())];
+                let mut f: Vec<Set> = vec![cycles::updated_at.to(now.as_str())];
                 if let Some(v) = &p.name {
-                    f.push(("name", v.as_str().into()));
+                    f.push(cycles::name.to(v.as_str()));
                 }
                 if let Some(v) = &p.description {
-                    f.push(("description", v.as_str().into()));
+                    f.push(cycles::description.to(v.as_str()));
                 }
                 if p.start_date.is_some() || cur.is_none() {
-                    f.push(("start_date", start.clone().into()));
+                    f.push(cycles::start_date.to(start.clone()));
                 }
                 if p.end_date.is_some() || cur.is_none() {
-                    f.push(("end_date", end.clone().into()));
+                    f.push(cycles::end_date.to(end.clone()));
                 }
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     if cur.is_some() {
-                        e.set("cycles", &id, &f)
+                        e.set(cycles::SPEC, &id, &f)
                     } else {
                         f.extend([
-                            ("workspace_id", ws.as_str().into()),
-                            ("project_id", pid.as_str().into()),
-                            ("created_at", now.as_str().into()),
-                            ("created_by", uid.as_str().into()),
-                            ("deleted_at", Val::Null),
+                            cycles::workspace_id.to(ws.as_str()),
+                            cycles::project_id.to(pid.as_str()),
+                            cycles::created_at.to(now.as_str()),
+                            cycles::created_by.to(uid.as_str()),
+                            cycles::deleted_at.null(),
                         ]);
                         if p.description.is_none() {
-                            f.push(("description", "".into()));
+                            f.push(cycles::description.to(""));
                         }
-                        e.create("cycles", &id, &f)
+                        e.create(cycles::SPEC, &id, &f)
                     }
                 })?;
                 Ok(id)
@@ -454,47 +455,48 @@ impl Planning<'_> {
                 }
                 let now = now_rfc3339();
                 let id = existing.clone().unwrap_or_else(crate::new_id);
-                let mut f: Vec<(&str, Val)> = vec![("updated_at", now.as_str().into())];
+                let mut f: Vec<Set> = vec![modules::updated_at.to(now.as_str())];
                 if let Some(v) = &p.name {
-                    f.push(("name", v.as_str().into()));
+                    f.push(modules::name.to(v.as_str()));
                 }
                 if let Some(v) = &p.description {
-                    f.push(("description", v.as_str().into()));
+                    f.push(modules::description.to(v.as_str()));
                 }
                 if let Some(v) = p.status {
-                    f.push(("status", v.as_str().into()));
+                    f.push(modules::status.to(v.as_str()));
                 }
                 if let Some(v) = &p.lead_id {
-                    f.push(("lead_id", v.clone().into()));
+                    f.push(modules::lead_id.to(v.clone()));
                 }
                 if p.start_date.is_some() {
-                    f.push(("start_date", start.clone().into()));
+                    f.push(modules::start_date.to(start.clone()));
                 }
                 if p.end_date.is_some() {
-                    f.push(("target_date", end.clone().into()));
+                    f.push(modules::target_date.to(end.clone()));
                 }
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     if cur.is_some() {
-                        e.set("modules", &id, &f)
+                        e.set(modules::SPEC, &id, &f)
                     } else {
                         f.extend([
-                            ("workspace_id", ws.as_str().into()),
-                            ("project_id", pid.as_str().into()),
-                            ("created_at", now.as_str().into()),
-                            ("created_by", uid.as_str().into()),
-                            ("deleted_at", Val::Null),
+                            modules::workspace_id.to(ws.as_str()),
+                            modules::project_id.to(pid.as_str()),
+                            modules::created_at.to(now.as_str()),
+                            modules::created_by.to(uid.as_str()),
+                            modules::deleted_at.null(),
                         ]);
-                        for (k, v) in [("description", Val::from("")), ("status", "planned".into())] {
-                            if !f.iter().any(|(n, _)| *n == k) {
-                                f.push((k, v));
+                        for d in [
+                            modules::description.to(""),
+                            modules::status.to("planned"),
+                            modules::lead_id.null(),
+                            modules::start_date.null(),
+                            modules::target_date.null(),
+                        ] {
+                            if !f.iter().any(|s| s.name() == d.name()) {
+                                f.push(d);
                             }
                         }
-                        for k in ["lead_id", "start_date", "target_date"] {
-                            if !f.iter().any(|(n, _)| *n == k) {
-                                f.push((k, Val::Null));
-                            }
-                        }
-                        e.create("modules", &id, &f)
+                        e.create(modules::SPEC, &id, &f)
                     }
                 })?;
                 Ok(id)
@@ -504,7 +506,7 @@ impl Planning<'_> {
     }
 
     /// Deletes a cycle or module (its creator or a project admin); its issues leave it.
-    pub async fn delete(&self, pc: &ProjCtx, table: &'static str, id: &str) -> Result<(), AppError> {
+    pub async fn delete(&self, pc: &ProjCtx, spec: &'static TableSpec, id: &str) -> Result<(), AppError> {
         let who = Who::user(&pc.ws.actor.user_id);
         crate::work::refuse_if_archived(&pc.project)?;
         let (ws, pid, _) = ids(pc);
@@ -513,20 +515,28 @@ impl Planning<'_> {
         self.0
             .writer
             .write(move |ctx| {
-                let (what, column) = match table {
-                    "cycles" => ("cycle", "cycle_id"),
-                    _ => ("module", "module_id"),
-                };
-                let created_by = store::created_by(ctx.conn, table, &pid, &id)?.ok_or(AppError::not_found(what))?;
-                may_change(&pc2, created_by.as_deref(), what)?;
-                let issues = crate::issues::issues_in(ctx.conn, column, &id)?;
                 let now = now_rfc3339();
+                let (what, column, gone) = if spec == cycles::SPEC {
+                    (
+                        "cycle",
+                        crate::issues::records::issues::cycle_id,
+                        [cycles::deleted_at.to(now.as_str()), cycles::updated_at.to(now.as_str())],
+                    )
+                } else {
+                    (
+                        "module",
+                        crate::issues::records::issues::module_id,
+                        [
+                            modules::deleted_at.to(now.as_str()),
+                            modules::updated_at.to(now.as_str()),
+                        ],
+                    )
+                };
+                let created_by = store::created_by(ctx.conn, spec.name, &pid, &id)?.ok_or(AppError::not_found(what))?;
+                may_change(&pc2, created_by.as_deref(), what)?;
+                let issues = crate::issues::issues_in(ctx.conn, column.name, &id)?;
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
-                    e.set(
-                        table,
-                        &id,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
-                    )?;
+                    e.set(spec, &id, &gone)?;
                     crate::issues::clear_field(e, &issues, column, &now)
                 })
             })
@@ -594,40 +604,40 @@ impl Planning<'_> {
                 };
                 let now = now_rfc3339();
                 let id = existing.clone().unwrap_or_else(crate::new_id);
-                let mut f: Vec<(&str, Val)> = vec![("updated_at", now.as_str().into())];
+                let mut f: Vec<Set> = vec![issue_views::updated_at.to(now.as_str())];
                 if let Some(v) = &name {
-                    f.push(("name", v.as_str().into()));
+                    f.push(issue_views::name.to(v.as_str()));
                 }
                 if let Some(v) = &description {
-                    f.push(("description", v.as_str().into()));
+                    f.push(issue_views::description.to(v.as_str()));
                 }
                 if let Some(v) = &query {
-                    f.push(("query", v.to_string().into()));
+                    f.push(issue_views::query.to(v.to_string()));
                 }
                 if let Some(v) = is_private {
-                    f.push(("is_private", v.into()));
+                    f.push(issue_views::is_private.to(v));
                 }
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     if cur.is_some() {
-                        e.set("issue_views", &id, &f)
+                        e.set(issue_views::SPEC, &id, &f)
                     } else {
                         f.extend([
-                            ("workspace_id", ws.as_str().into()),
-                            ("project_id", pid.as_str().into()),
-                            ("created_at", now.as_str().into()),
-                            ("created_by", uid.as_str().into()),
-                            ("deleted_at", Val::Null),
+                            issue_views::workspace_id.to(ws.as_str()),
+                            issue_views::project_id.to(pid.as_str()),
+                            issue_views::created_at.to(now.as_str()),
+                            issue_views::created_by.to(uid.as_str()),
+                            issue_views::deleted_at.null(),
                         ]);
-                        for (k, v) in [
-                            ("description", Val::from("")),
-                            ("query", "{}".into()),
-                            ("is_private", false.into()),
+                        for d in [
+                            issue_views::description.to(""),
+                            issue_views::query.to("{}"),
+                            issue_views::is_private.to(false),
                         ] {
-                            if !f.iter().any(|(n, _)| *n == k) {
-                                f.push((k, v));
+                            if !f.iter().any(|s| s.name() == d.name()) {
+                                f.push(d);
                             }
                         }
-                        e.create("issue_views", &id, &f)
+                        e.create(issue_views::SPEC, &id, &f)
                     }
                 })?;
                 Ok(id)
@@ -649,9 +659,12 @@ impl Planning<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::project(&ws, &pid), |e| {
                     e.set(
-                        "issue_views",
+                        issue_views::SPEC,
                         &id,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[
+                            issue_views::deleted_at.to(now.as_str()),
+                            issue_views::updated_at.to(now.as_str()),
+                        ],
                     )
                 })
             })

@@ -5,6 +5,38 @@ use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
 use crate::error::AppError;
 use crate::policy::ProjRole;
 
+crate::docs::table! {
+    /// A project's cycle (sprint).
+    pub mod cycles in Project as Fields {
+        workspace_id: Text,
+        project_id: Text,
+        name: Text,
+        description: Text,
+        start_date: Text,
+        end_date: Text,
+    }
+    /// A project's module.
+    pub mod modules in Project as Fields {
+        workspace_id: Text,
+        project_id: Text,
+        name: Text,
+        description: Text,
+        status: Text,
+        lead_id: Text,
+        start_date: Text,
+        target_date: Text,
+    }
+    /// A saved filter of a project's issues.
+    pub mod issue_views in Project as Fields {
+        workspace_id: Text,
+        project_id: Text,
+        name: Text,
+        description: Text,
+        query: Text,
+        is_private: Int,
+    }
+}
+
 fn check_planned(cx: &RuleCtx<'_>, c: &Change, what: &str) -> Result<(), AppError> {
     if let (Some(s), Some(e)) = (
         c.text("start_date"),
@@ -43,7 +75,7 @@ fn check_planned(cx: &RuleCtx<'_>, c: &Change, what: &str) -> Result<(), AppErro
 }
 
 pub const CYCLES: Rules = Rules {
-    table: "cycles",
+    table: cycles::SPEC.name,
     immutable: &["created_at", "created_by"],
     refs: &[],
     max_len: &[
@@ -56,7 +88,7 @@ pub const CYCLES: Rules = Rules {
 };
 
 pub const MODULES: Rules = Rules {
-    table: "modules",
+    table: modules::SPEC.name,
     immutable: &["created_at", "created_by"],
     refs: &[Ref {
         field: "lead_id",
@@ -73,7 +105,7 @@ pub const MODULES: Rules = Rules {
 };
 
 pub const ISSUE_VIEWS: Rules = Rules {
-    table: "issue_views",
+    table: issue_views::SPEC.name,
     immutable: &["created_at", "created_by"],
     refs: &[],
     max_len: &[("name", 255), ("description", 10_000), ("query", 10_000)],

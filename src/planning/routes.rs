@@ -110,7 +110,7 @@ async fn update_cycle(
     params(("slug" = String, Path), ("project_id" = String, Path), ("cycle_id" = String, Path)),
     responses((status = 204)))]
 async fn delete_cycle(State(app): State<App>, p: ProjCtx, AppPath((_, _, id)): Pid) -> Result<StatusCode, AppError> {
-    Planning(&app).delete(&p, "cycles", &id).await?;
+    Planning(&app).delete(&p, super::records::cycles::SPEC, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,7 +211,7 @@ async fn update_module(
     params(("slug" = String, Path), ("project_id" = String, Path), ("module_id" = String, Path)),
     responses((status = 204)))]
 async fn delete_module(State(app): State<App>, p: ProjCtx, AppPath((_, _, id)): Pid) -> Result<StatusCode, AppError> {
-    Planning(&app).delete(&p, "modules", &id).await?;
+    Planning(&app).delete(&p, super::records::modules::SPEC, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -10,9 +10,9 @@ const FAV: &str =
 /// Issue counts of a cycle or module (`col` names the issue field).
 fn counts(col: &str) -> String {
     format!(
-        "(SELECT COUNT(*) FROM issues i WHERE i.{col} = x.id AND i.deleted_at IS NULL),
+        "(SELECT COUNT(*) FROM issues i WHERE i.{col} = x.id AND i.deleted_at IS NULL) AS total_issues,
          (SELECT COUNT(*) FROM issues i JOIN states s ON s.id = i.state_id
-          WHERE i.{col} = x.id AND i.deleted_at IS NULL AND s.state_group = 'completed')"
+          WHERE i.{col} = x.id AND i.deleted_at IS NULL AND s.state_group = 'completed') AS completed_issues"
     )
 }
 
@@ -56,21 +56,33 @@ pub(crate) fn owner_project(
     id: &str,
 ) -> rusqlite::Result<Option<(String, Option<String>)>> {
     let sql = match entity_type {
-        "cycle" => "SELECT project_id, NULL FROM cycles WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-        "module" => "SELECT project_id, NULL FROM modules WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL",
-        "view" => {
-            "SELECT project_id, CASE WHEN is_private = 1 THEN created_by END FROM issue_views
+        "cycle" => {
+            "SELECT project_id, NULL AS private_owner FROM cycles
              WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL"
         }
-        "issue" => "SELECT project_id, NULL FROM issues WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL",
+        "module" => {
+            "SELECT project_id, NULL AS private_owner FROM modules
+             WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL"
+        }
+        "view" => {
+            "SELECT project_id, CASE WHEN is_private = 1 THEN created_by END AS private_owner FROM issue_views
+             WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL"
+        }
+        "issue" => {
+            "SELECT project_id, NULL AS private_owner FROM issues
+             WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL"
+        }
         _ => return Ok(None),
     };
-    c.query_row(sql, [ws_id, id], |r| Ok((r.get(0)?, r.get(1)?))).optional()
+    c.query_row(sql, [ws_id, id], |r| {
+        Ok((r.get("project_id")?, r.get("private_owner")?))
+    })
+    .optional()
 }
 
 fn cycle_view(r: &Row<'_>) -> rusqlite::Result<CycleView> {
-    let start: Option<String> = r.get(4)?;
-    let end: Option<String> = r.get(5)?;
+    let start: Option<String> = r.get("start_date")?;
+    let end: Option<String> = r.get("end_date")?;
     let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
     let status = match (&start, &end) {
         (Some(_), Some(e)) if *e < today => CycleStatus::Completed,
@@ -79,26 +91,26 @@ fn cycle_view(r: &Row<'_>) -> rusqlite::Result<CycleView> {
         _ => CycleStatus::Draft,
     };
     Ok(CycleView {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        name: r.get(2)?,
-        description: r.get(3)?,
+        id: r.get("id")?,
+        project_id: r.get("project_id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
         start_date: start,
         end_date: end,
         status,
-        total_issues: r.get(6)?,
-        completed_issues: r.get(7)?,
-        is_favorite: r.get(8)?,
-        created_by: r.get(9)?,
-        created_at: r.get(10)?,
-        updated_at: r.get(11)?,
+        total_issues: r.get("total_issues")?,
+        completed_issues: r.get("completed_issues")?,
+        is_favorite: r.get("is_favorite")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
     })
 }
 
 /// Live cycles of a project (one when `id` is given), newest dates first, drafts last.
 pub(crate) fn cycles(c: &Connection, pid: &str, uid: &str, id: Option<&str>) -> rusqlite::Result<Vec<CycleView>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT x.id, x.project_id, x.name, x.description, x.start_date, x.end_date, {counts}, {FAV},
+        "SELECT x.id, x.project_id, x.name, x.description, x.start_date, x.end_date, {counts}, {FAV} AS is_favorite,
                 x.created_by, x.created_at, x.updated_at
          FROM cycles x WHERE x.project_id = ?1 AND x.deleted_at IS NULL AND (?3 IS NULL OR x.id = ?3)
          ORDER BY x.start_date IS NULL, x.start_date DESC, x.name",
@@ -127,29 +139,29 @@ pub(crate) fn overlapping_cycle(
 }
 
 fn module_view(r: &Row<'_>) -> rusqlite::Result<ModuleView> {
-    let status: String = r.get(4)?;
+    let status: String = r.get("status")?;
     Ok(ModuleView {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        name: r.get(2)?,
-        description: r.get(3)?,
+        id: r.get("id")?,
+        project_id: r.get("project_id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
         status: ModuleStatus::parse(&status).unwrap_or(ModuleStatus::Planned),
-        lead_id: r.get(5)?,
-        start_date: r.get(6)?,
-        target_date: r.get(7)?,
-        total_issues: r.get(8)?,
-        completed_issues: r.get(9)?,
-        is_favorite: r.get(10)?,
-        created_by: r.get(11)?,
-        created_at: r.get(12)?,
-        updated_at: r.get(13)?,
+        lead_id: r.get("lead_id")?,
+        start_date: r.get("start_date")?,
+        target_date: r.get("target_date")?,
+        total_issues: r.get("total_issues")?,
+        completed_issues: r.get("completed_issues")?,
+        is_favorite: r.get("is_favorite")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
     })
 }
 
 pub(crate) fn modules(c: &Connection, pid: &str, uid: &str, id: Option<&str>) -> rusqlite::Result<Vec<ModuleView>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT x.id, x.project_id, x.name, x.description, x.status, x.lead_id, x.start_date, x.target_date,
-                {counts}, {FAV}, x.created_by, x.created_at, x.updated_at
+                {counts}, {FAV} AS is_favorite, x.created_by, x.created_at, x.updated_at
          FROM modules x WHERE x.project_id = ?1 AND x.deleted_at IS NULL AND (?3 IS NULL OR x.id = ?3)
          ORDER BY x.name COLLATE NOCASE, x.id",
         counts = counts("module_id")
@@ -170,7 +182,7 @@ pub(crate) fn module_name_taken(c: &Connection, pid: &str, name: &str, except: O
 /// Views of a project the user may see: public ones and their own private ones.
 pub(crate) fn views(c: &Connection, pid: &str, uid: &str, id: Option<&str>) -> rusqlite::Result<Vec<SavedView>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT x.id, x.project_id, x.name, x.description, x.query, x.is_private, {FAV}, x.created_by,
+        "SELECT x.id, x.project_id, x.name, x.description, x.query, x.is_private, {FAV} AS is_favorite, x.created_by,
                 x.created_at, x.updated_at
          FROM issue_views x WHERE x.project_id = ?1 AND x.deleted_at IS NULL AND (?3 IS NULL OR x.id = ?3)
            AND (x.is_private = 0 OR x.created_by = ?2)
@@ -178,18 +190,18 @@ pub(crate) fn views(c: &Connection, pid: &str, uid: &str, id: Option<&str>) -> r
     ))?;
     let rows = stmt
         .query_map(params![pid, uid, id], |r| {
-            let q: String = r.get(4)?;
+            let q: String = r.get("query")?;
             Ok(SavedView {
-                id: r.get(0)?,
-                project_id: r.get(1)?,
-                name: r.get(2)?,
-                description: r.get(3)?,
+                id: r.get("id")?,
+                project_id: r.get("project_id")?,
+                name: r.get("name")?,
+                description: r.get("description")?,
                 query: serde_json::from_str(&q).unwrap_or_else(|_| serde_json::json!({})),
-                is_private: r.get::<_, i64>(5)? != 0,
-                is_favorite: r.get(6)?,
-                created_by: r.get(7)?,
-                created_at: r.get(8)?,
-                updated_at: r.get(9)?,
+                is_private: r.get::<_, i64>("is_private")? != 0,
+                is_favorite: r.get("is_favorite")?,
+                created_by: r.get("created_by")?,
+                created_at: r.get("created_at")?,
+                updated_at: r.get("updated_at")?,
             })
         })?
         .collect();

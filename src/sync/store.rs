@@ -51,11 +51,11 @@ pub(crate) fn documents_for_peer(c: &Connection, peer: &str) -> rusqlite::Result
     )?
     .query_map([peer], |r| {
         Ok(DocRow {
-            id: r.get(0)?,
-            kind: r.get(1)?,
-            workspace_id: r.get(2)?,
-            sv: r.get(3)?,
-            last_seq: r.get(4)?,
+            id: r.get("id")?,
+            kind: r.get("kind")?,
+            workspace_id: r.get("workspace_id")?,
+            sv: r.get("state_vector")?,
+            last_seq: r.get("last_seq")?,
         })
     })?
     .collect()
@@ -64,11 +64,11 @@ pub(crate) fn documents_for_peer(c: &Connection, peer: &str) -> rusqlite::Result
 pub(crate) fn documents(c: &Connection, user: Option<&str>) -> rusqlite::Result<Vec<DocRow>> {
     let map = |r: &rusqlite::Row<'_>| {
         Ok(DocRow {
-            id: r.get(0)?,
-            kind: r.get(1)?,
-            workspace_id: r.get(2)?,
-            sv: r.get(3)?,
-            last_seq: r.get(4)?,
+            id: r.get("id")?,
+            kind: r.get("kind")?,
+            workspace_id: r.get("workspace_id")?,
+            sv: r.get("state_vector")?,
+            last_seq: r.get("last_seq")?,
         })
     };
     match user {
@@ -151,7 +151,7 @@ pub(crate) fn device_by_token(c: &Connection, token_hash: &str) -> rusqlite::Res
         "SELECT d.id, d.user_id FROM devices d JOIN users u ON u.id = d.user_id
          WHERE d.token_hash = ?1 AND d.revoked_at IS NULL",
         [token_hash],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get("id")?, r.get("user_id")?)),
     )
     .optional()
 }
@@ -171,11 +171,11 @@ pub(crate) fn devices(c: &Connection, user: &str) -> rusqlite::Result<Vec<Device
     )?
     .query_map([user], |r| {
         Ok(DeviceView {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            created_at: r.get(2)?,
-            last_seen_at: r.get(3)?,
-            revoked_at: r.get(4)?,
+            id: r.get("id")?,
+            name: r.get("name")?,
+            created_at: r.get("created_at")?,
+            last_seen_at: r.get("last_seen_at")?,
+            revoked_at: r.get("revoked_at")?,
         })
     })?
     .collect()
@@ -227,16 +227,16 @@ pub(crate) fn peers(c: &Connection) -> rusqlite::Result<Vec<PeerRow>> {
     )?
     .query_map([], |r| {
         Ok(PeerRow {
-            id: r.get(0)?,
-            url: r.get(1)?,
-            device_id: r.get(2)?,
-            user_id: r.get(3)?,
-            acked_seq: r.get(4)?,
-            last_sync_at: r.get(5)?,
-            last_error: r.get(6)?,
-            synced_seq: r.get(7)?,
-            remote_instance: r.get(8)?,
-            remote_seq: r.get(9)?,
+            id: r.get("id")?,
+            url: r.get("url")?,
+            device_id: r.get("device_id")?,
+            user_id: r.get("user_id")?,
+            acked_seq: r.get("acked_seq")?,
+            last_sync_at: r.get("last_sync_at")?,
+            last_error: r.get("last_error")?,
+            synced_seq: r.get("synced_seq")?,
+            remote_instance: r.get("remote_instance")?,
+            remote_seq: r.get("remote_seq")?,
         })
     })?
     .collect()
@@ -321,7 +321,8 @@ pub struct ConflictView {
 /// as an activity with a key derived from it, so every peer lists the same ones).
 pub(crate) fn conflicts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<ConflictView>> {
     c.prepare_cached(
-        "SELECT 'issue_number', project_id, issue_id, old_value, new_value, created_at, id FROM issue_activity
+        "SELECT 'issue_number' AS kind, project_id, issue_id AS record_id, old_value, new_value,
+                created_at AS resolved_at, id FROM issue_activity
          WHERE workspace_id = ?1 AND verb = 'renumbered' AND deleted_at IS NULL
          UNION ALL
          SELECT kind, project_id, record_id, old_value, new_value, created_at, id FROM sync_conflicts
@@ -333,12 +334,12 @@ pub(crate) fn conflicts(c: &Connection, ws: &str) -> rusqlite::Result<Vec<Confli
     )?
     .query_map([ws], |r| {
         Ok(ConflictView {
-            kind: r.get(0)?,
-            project_id: r.get(1)?,
-            record_id: r.get(2)?,
-            old_value: r.get(3)?,
-            new_value: r.get(4)?,
-            resolved_at: r.get(5)?,
+            kind: r.get("kind")?,
+            project_id: r.get("project_id")?,
+            record_id: r.get("record_id")?,
+            old_value: r.get("old_value")?,
+            new_value: r.get("new_value")?,
+            resolved_at: r.get("resolved_at")?,
         })
     })?
     .collect()

@@ -16,11 +16,12 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Set, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
 use crate::policy::{ProjRole, WsRole};
 use crate::time::now_rfc3339;
+use crate::timetrack::records::{timers, worklogs};
 use crate::work::ProjCtx;
 use crate::workspaces::WsCtx;
 use crate::App;
@@ -655,19 +656,19 @@ fn worklog_fields<'a>(
     description: &'a str,
     logged_at: &'a str,
     now: &'a str,
-) -> Vec<(&'static str, Val)> {
+) -> Vec<Set> {
     vec![
-        ("workspace_id", ws.into()),
-        ("project_id", pid.into()),
-        ("issue_id", iid.into()),
-        ("logged_by", user.into()),
-        ("duration_minutes", minutes.into()),
-        ("description", description.into()),
-        ("logged_at", logged_at.into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-        ("created_by", user.into()),
-        ("deleted_at", Val::Null),
+        worklogs::workspace_id.to(ws),
+        worklogs::project_id.to(pid),
+        worklogs::issue_id.to(iid),
+        worklogs::logged_by.to(user),
+        worklogs::duration_minutes.to(minutes),
+        worklogs::description.to(description),
+        worklogs::logged_at.to(logged_at),
+        worklogs::created_at.to(now),
+        worklogs::updated_at.to(now),
+        worklogs::created_by.to(user),
+        worklogs::deleted_at.null(),
     ]
 }
 
@@ -741,7 +742,7 @@ impl TimeTracking<'_> {
                 let minutes = w.duration_minutes.unwrap_or(1);
                 ctx.edit(&who, &worklog_doc(&ws, &pid, &uid, &now), |e| {
                     e.create(
-                        "worklogs",
+                        worklogs::SPEC,
                         &id,
                         &worklog_fields(&ws, &pid, &iid, &uid, minutes, &desc, &day, &now),
                     )
@@ -778,25 +779,25 @@ impl TimeTracking<'_> {
                 }
                 let now = now_rfc3339();
                 let doc = worklog_doc(&ws, &pid, &cur.logged_by, &cur.created_at);
-                let mut f: Vec<(&str, Val)> = vec![("updated_at", now.as_str().into())];
+                let mut f: Vec<Set> = vec![worklogs::updated_at.to(now.as_str())];
                 match &w {
                     Some(w) => {
                         if let Some(v) = w.duration_minutes {
-                            f.push(("duration_minutes", v.into()));
+                            f.push(worklogs::duration_minutes.to(v));
                         }
                         if let Some(v) = &w.description {
-                            f.push(("description", v.as_str().into()));
+                            f.push(worklogs::description.to(v.as_str()));
                         }
                         if let Some(v) = &w.logged_at {
-                            f.push(("logged_at", v.as_str().into()));
+                            f.push(worklogs::logged_at.to(v.as_str()));
                         }
                     }
                     None => {
-                        f.push(("deleted_at", now.as_str().into()));
-                        f.push(("description", "".into()));
+                        f.push(worklogs::deleted_at.to(now.as_str()));
+                        f.push(worklogs::description.to(""));
                     }
                 }
-                ctx.edit(&who, &doc, |e| e.set("worklogs", &wid, &f))?;
+                ctx.edit(&who, &doc, |e| e.set(worklogs::SPEC, &wid, &f))?;
                 Ok(store::worklog(ctx.conn, &pid, &wid)?)
             })
             .await
@@ -977,19 +978,19 @@ impl TimeTracking<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::user(&ws, &uid), |e| {
                     e.create(
-                        "timers",
+                        timers::SPEC,
                         &id,
                         &[
-                            ("workspace_id", ws.as_str().into()),
-                            ("project_id", pid.as_str().into()),
-                            ("issue_id", iid.as_str().into()),
-                            ("user_id", uid.as_str().into()),
-                            ("description", description.unwrap_or_default().into()),
-                            ("started_at", now.as_str().into()),
-                            ("created_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                            ("created_by", uid.as_str().into()),
-                            ("deleted_at", Val::Null),
+                            timers::workspace_id.to(ws.as_str()),
+                            timers::project_id.to(pid.as_str()),
+                            timers::issue_id.to(iid.as_str()),
+                            timers::user_id.to(uid.as_str()),
+                            timers::description.to(description.unwrap_or_default()),
+                            timers::started_at.to(now.as_str()),
+                            timers::created_at.to(now.as_str()),
+                            timers::updated_at.to(now.as_str()),
+                            timers::created_by.to(uid.as_str()),
+                            timers::deleted_at.null(),
                         ],
                     )
                 })?;
@@ -1013,12 +1014,12 @@ impl TimeTracking<'_> {
                 let t = store::running_timer(ctx.conn, &uid)?.ok_or(AppError::not_found("timer"))?;
                 let now = now_rfc3339();
                 let close = [
-                    ("deleted_at", Val::from(now.as_str())),
-                    ("updated_at", now.as_str().into()),
+                    timers::deleted_at.to(Val::from(now.as_str())),
+                    timers::updated_at.to(now.as_str()),
                 ];
                 let Some(w) = stop else {
                     ctx.edit(&who, &DocRef::user(&t.workspace_id, &uid), |e| {
-                        e.set("timers", &t.id, &close)
+                        e.set(timers::SPEC, &t.id, &close)
                     })?;
                     return Ok(None);
                 };
@@ -1056,12 +1057,12 @@ impl TimeTracking<'_> {
                 let (ws, pid, iid) = (t.workspace_id.clone(), t.project_id.clone(), t.issue_id.clone());
                 ctx.edit(&who, &worklog_doc(&ws, &pid, &uid, &now), |e| {
                     e.create(
-                        "worklogs",
+                        worklogs::SPEC,
                         &id,
                         &worklog_fields(&ws, &pid, &iid, &uid, minutes, &desc, &day, &now),
                     )
                 })?;
-                ctx.edit(&who, &DocRef::user(&ws, &uid), |e| e.set("timers", &t.id, &close))?;
+                ctx.edit(&who, &DocRef::user(&ws, &uid), |e| e.set(timers::SPEC, &t.id, &close))?;
                 Ok(store::worklog(ctx.conn, &pid, &id)?)
             })
             .await

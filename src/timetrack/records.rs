@@ -4,8 +4,30 @@ use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
 use crate::error::AppError;
 use crate::policy::ProjRole;
 
+crate::docs::table! {
+    /// Time a person logged on an issue.
+    pub mod worklogs in Worklogs as Atomic {
+        workspace_id: Text,
+        project_id: Text,
+        issue_id: Text,
+        logged_by: Text,
+        duration_minutes: Int,
+        description: Text,
+        logged_at: Text,
+    }
+    /// A person's running timer on an issue.
+    pub mod timers in User as Atomic {
+        workspace_id: Text,
+        project_id: Text,
+        issue_id: Text,
+        user_id: Text,
+        description: Text,
+        started_at: Text,
+    }
+}
+
 pub const WORKLOGS: Rules = Rules {
-    table: "worklogs",
+    table: worklogs::SPEC.name,
     immutable: &["issue_id", "created_at"],
     refs: &[Ref {
         field: "issue_id",
@@ -67,7 +89,7 @@ fn check_worklog(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const TIMERS: Rules = Rules {
-    table: "timers",
+    table: timers::SPEC.name,
     immutable: &["project_id", "issue_id", "started_at", "created_at"],
     refs: &[
         Ref {

@@ -45,26 +45,27 @@ impl LogFilter {
 }
 
 const LOG_SELECT: &str = "SELECT w.id, w.workspace_id, w.project_id, w.issue_id,
-    COALESCE(p.identifier || '-' || i.sequence_id, ''), COALESCE(i.name, ''), w.logged_by,
-    COALESCE(u.display_name, ''), w.duration_minutes, w.description, w.logged_at, w.created_at, w.updated_at
+    COALESCE(p.identifier || '-' || i.sequence_id, '') AS issue_key, COALESCE(i.name, '') AS issue_name, w.logged_by,
+    COALESCE(u.display_name, '') AS logged_by_name, w.duration_minutes, w.description, w.logged_at, w.created_at,
+    w.updated_at
     FROM worklogs w LEFT JOIN issues i ON i.id = w.issue_id LEFT JOIN projects p ON p.id = w.project_id
     LEFT JOIN users u ON u.id = w.logged_by";
 
 fn log_view(r: &Row<'_>) -> rusqlite::Result<WorklogView> {
     Ok(WorklogView {
-        id: r.get(0)?,
-        workspace_id: r.get(1)?,
-        project_id: r.get(2)?,
-        issue_id: r.get(3)?,
-        issue_key: r.get(4)?,
-        issue_name: r.get(5)?,
-        logged_by: r.get(6)?,
-        logged_by_name: r.get(7)?,
-        duration_minutes: r.get(8)?,
-        description: r.get(9)?,
-        logged_at: r.get(10)?,
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
+        id: r.get("id")?,
+        workspace_id: r.get("workspace_id")?,
+        project_id: r.get("project_id")?,
+        issue_id: r.get("issue_id")?,
+        issue_key: r.get("issue_key")?,
+        issue_name: r.get("issue_name")?,
+        logged_by: r.get("logged_by")?,
+        logged_by_name: r.get("logged_by_name")?,
+        duration_minutes: r.get("duration_minutes")?,
+        description: r.get("description")?,
+        logged_at: r.get("logged_at")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
     })
 }
 
@@ -128,24 +129,25 @@ pub(crate) fn issue_estimate(c: &Connection, pid: &str, iid: &str) -> rusqlite::
 
 fn member_row(r: &Row<'_>) -> rusqlite::Result<MemberMinutes> {
     Ok(MemberMinutes {
-        user_id: r.get(0)?,
-        display_name: r.get(1)?,
-        minutes: r.get(2)?,
-        entries: r.get(3)?,
+        user_id: r.get("logged_by")?,
+        display_name: r.get("display_name")?,
+        minutes: r.get("minutes")?,
+        entries: r.get("entries")?,
     })
 }
 
 fn period_row(r: &Row<'_>) -> rusqlite::Result<PeriodMinutes> {
     Ok(PeriodMinutes {
-        period: r.get(0)?,
-        minutes: r.get(1)?,
-        entries: r.get(2)?,
+        period: r.get("period")?,
+        minutes: r.get("minutes")?,
+        entries: r.get("entries")?,
     })
 }
 
 pub(crate) fn issue_by_member(c: &Connection, iid: &str) -> rusqlite::Result<Vec<MemberMinutes>> {
     let mut stmt = c.prepare_cached(
-        "SELECT w.logged_by, COALESCE(u.display_name, ''), SUM(w.duration_minutes), COUNT(*)
+        "SELECT w.logged_by, COALESCE(u.display_name, '') AS display_name, SUM(w.duration_minutes) AS minutes,
+                COUNT(*) AS entries
          FROM worklogs w LEFT JOIN users u ON u.id = w.logged_by
          WHERE w.issue_id = ?1 AND w.deleted_at IS NULL GROUP BY w.logged_by ORDER BY 3 DESC, 1",
     )?;
@@ -182,13 +184,20 @@ pub(crate) fn each_project_log(
     let mut stmt = c.prepare_cached(&format!(
         "SELECT w.logged_by, w.issue_id, w.logged_at, w.duration_minutes FROM worklogs w WHERE {cond}"
     ))?;
+    // Columns looked up by name once, not on each of the range's rows.
+    let (by, issue, at, minutes) = (
+        stmt.column_index("logged_by")?,
+        stmt.column_index("issue_id")?,
+        stmt.column_index("logged_at")?,
+        stmt.column_index("duration_minutes")?,
+    );
     let mut rows = stmt.query(params_from_iter(ps.iter()))?;
     while let Some(row) = rows.next()? {
         each(
-            row.get_ref(0)?.as_str()?,
-            row.get_ref(1)?.as_str()?,
-            row.get_ref(2)?.as_str()?,
-            row.get(3)?,
+            row.get_ref(by)?.as_str()?,
+            row.get_ref(issue)?.as_str()?,
+            row.get_ref(at)?.as_str()?,
+            row.get(minutes)?,
         );
     }
     Ok(())
@@ -197,10 +206,12 @@ pub(crate) fn each_project_log(
 /// An issue's key, title and estimate (any issue, deleted ones too: their time was spent).
 pub(crate) fn issue_meta(c: &Connection, iid: &str) -> rusqlite::Result<Option<(String, String, Option<i64>)>> {
     c.prepare_cached(
-        "SELECT p.identifier || '-' || i.sequence_id, i.name, i.estimate_time
+        "SELECT p.identifier || '-' || i.sequence_id AS issue_key, i.name, i.estimate_time
          FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = ?1",
     )?
-    .query_row([iid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .query_row([iid], |r| {
+        Ok((r.get("issue_key")?, r.get("name")?, r.get("estimate_time")?))
+    })
     .optional()
 }
 
@@ -263,7 +274,7 @@ fn rollup_totals(
     query_vec(
         c,
         &format!(
-            "SELECT {dim}, SUM(minutes), SUM(entries) FROM (
+            "SELECT {dim}, SUM(minutes) AS minutes, SUM(entries) AS entries FROM (
                SELECT {dim}, minutes, entries FROM {month_t} WHERE workspace_id = ?1 AND month > ?2 AND month < ?3{extra}
                UNION ALL
                SELECT {dim}, minutes, entries FROM {day_t} WHERE workspace_id = ?1 AND day >= ?4 AND day <= ?5{extra}
@@ -272,7 +283,7 @@ fn rollup_totals(
              ) GROUP BY {dim}"
         ),
         &ps,
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        |row| Ok((row.get(dim)?, row.get("minutes")?, row.get("entries")?)),
     )
 }
 
@@ -299,18 +310,24 @@ pub(crate) fn workspace_summary(
     let by_project: Vec<(String, i64, i64)> = match (user, project) {
         (Some(_), _) => query_vec(
             c,
-            &format!("SELECT w.project_id, SUM(w.duration_minutes), COUNT(*) FROM worklogs w WHERE {cond} GROUP BY 1"),
+            &format!(
+                "SELECT w.project_id, SUM(w.duration_minutes) AS minutes, COUNT(*) AS entries
+                 FROM worklogs w WHERE {cond} GROUP BY 1"
+            ),
             &ps,
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| Ok((row.get("project_id")?, row.get("minutes")?, row.get("entries")?)),
         )?,
         (None, p) => rollup_totals(c, ws, r, "project_id", p.map(|p| ("project_id", p)))?,
     };
     let by_member: Vec<(String, i64, i64)> = match (user, project) {
         (_, Some(_)) => query_vec(
             c,
-            &format!("SELECT w.logged_by, SUM(w.duration_minutes), COUNT(*) FROM worklogs w WHERE {cond} GROUP BY 1"),
+            &format!(
+                "SELECT w.logged_by, SUM(w.duration_minutes) AS minutes, COUNT(*) AS entries
+                 FROM worklogs w WHERE {cond} GROUP BY 1"
+            ),
             &ps,
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| Ok((row.get("logged_by")?, row.get("minutes")?, row.get("entries")?)),
         )?,
         (u, None) => rollup_totals(c, ws, r, "user_id", u.map(|u| ("user_id", u)))?,
     };
@@ -326,7 +343,8 @@ pub(crate) fn workspace_summary(
             query_vec(
                 c,
                 &format!(
-                    "SELECT {p}, SUM(w.duration_minutes), COUNT(*) FROM worklogs w WHERE {cond} GROUP BY 1 ORDER BY 1"
+                    "SELECT {p} AS period, SUM(w.duration_minutes) AS minutes, COUNT(*) AS entries
+                     FROM worklogs w WHERE {cond} GROUP BY 1 ORDER BY 1"
                 ),
                 &ps,
                 period_row,
@@ -346,7 +364,7 @@ pub(crate) fn workspace_summary(
             query_vec(
                 c,
                 &format!(
-                    "SELECT {p}, SUM(d.minutes), SUM(d.entries) FROM {table} d
+                    "SELECT {p} AS period, SUM(d.minutes) AS minutes, SUM(d.entries) AS entries FROM {table} d
                      WHERE d.workspace_id = ?1 AND d.day >= ?2 AND d.day <= ?3{filter} GROUP BY 1 ORDER BY 1"
                 ),
                 &rp,
@@ -383,7 +401,7 @@ pub(crate) fn workspace_summary(
 
 fn project_names(c: &Connection, id: &str) -> rusqlite::Result<(String, String)> {
     c.prepare_cached("SELECT identifier, name FROM projects WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([id], |r| Ok((r.get("identifier")?, r.get("name")?)))
 }
 
 pub(crate) fn user_name(c: &Connection, id: &str) -> rusqlite::Result<String> {
@@ -405,8 +423,9 @@ fn query_vec<T>(
 pub(crate) fn csv_rows(c: &Connection, f: &LogFilter) -> rusqlite::Result<Vec<CsvRow>> {
     let (cond, ps) = f.sql();
     let mut stmt = c.prepare(&format!(
-        "SELECT w.logged_at, COALESCE(p.identifier, ''), COALESCE(p.identifier || '-' || i.sequence_id, ''),
-                COALESCE(i.name, ''), COALESCE(u.display_name, ''), COALESCE(u.email, ''), w.duration_minutes,
+        "SELECT w.logged_at, COALESCE(p.identifier, '') AS project,
+                COALESCE(p.identifier || '-' || i.sequence_id, '') AS issue, COALESCE(i.name, '') AS title,
+                COALESCE(u.display_name, '') AS member, COALESCE(u.email, '') AS email, w.duration_minutes,
                 w.description
          FROM worklogs w LEFT JOIN issues i ON i.id = w.issue_id LEFT JOIN projects p ON p.id = w.project_id
          LEFT JOIN users u ON u.id = w.logged_by
@@ -415,14 +434,14 @@ pub(crate) fn csv_rows(c: &Connection, f: &LogFilter) -> rusqlite::Result<Vec<Cs
     let rows = stmt
         .query_map(params_from_iter(ps.iter()), |r| {
             Ok(CsvRow {
-                date: r.get(0)?,
-                project: r.get(1)?,
-                issue: r.get(2)?,
-                title: r.get(3)?,
-                member: r.get(4)?,
-                email: r.get(5)?,
-                minutes: r.get(6)?,
-                description: r.get(7)?,
+                date: r.get("logged_at")?,
+                project: r.get("project")?,
+                issue: r.get("issue")?,
+                title: r.get("title")?,
+                member: r.get("member")?,
+                email: r.get("email")?,
+                minutes: r.get("duration_minutes")?,
+                description: r.get("description")?,
             })
         })?
         .collect();
@@ -434,20 +453,21 @@ pub(crate) fn running_timer(c: &Connection, uid: &str) -> rusqlite::Result<Optio
     let row = c
         .prepare_cached(
             "SELECT t.id, t.workspace_id, t.project_id, t.issue_id,
-                    COALESCE(p.identifier || '-' || i.sequence_id, ''), COALESCE(i.name, ''), t.description, t.started_at
+                    COALESCE(p.identifier || '-' || i.sequence_id, '') AS issue_key, COALESCE(i.name, '') AS issue_name,
+                    t.description, t.started_at
              FROM timers t LEFT JOIN issues i ON i.id = t.issue_id LEFT JOIN projects p ON p.id = t.project_id
              WHERE t.user_id = ?1 AND t.deleted_at IS NULL ORDER BY t.started_at DESC, t.id DESC LIMIT 1",
         )?
         .query_row(params![uid], |r| {
             Ok(TimerView {
-                id: r.get(0)?,
-                workspace_id: r.get(1)?,
-                project_id: r.get(2)?,
-                issue_id: r.get(3)?,
-                issue_key: r.get(4)?,
-                issue_name: r.get(5)?,
-                description: r.get(6)?,
-                started_at: r.get(7)?,
+                id: r.get("id")?,
+                workspace_id: r.get("workspace_id")?,
+                project_id: r.get("project_id")?,
+                issue_id: r.get("issue_id")?,
+                issue_key: r.get("issue_key")?,
+                issue_name: r.get("issue_name")?,
+                description: r.get("description")?,
+                started_at: r.get("started_at")?,
                 elapsed_seconds: 0,
             })
         })

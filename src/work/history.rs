@@ -5,7 +5,8 @@
 //! update brings the history its own edit derived, checked by `records::PROJECT_ACTIVITY`.
 
 use crate::docs::rules::Derived;
-use crate::docs::{Change, DocKind, DocRef, Val, Who};
+use crate::docs::{Change, DocKind, DocRef, Who};
+use crate::work::records::project_activity;
 
 /// Why a membership exists, as the history writes it: `hand` and the departments' ids,
 /// comma-separated (`hand,0190…`); `None` for a membership that is not live.
@@ -26,20 +27,20 @@ fn event(who: &Who, d: &DocRef, c: &Change, verb: &'static str, old: Option<Stri
         .text("updated_at")
         .map_or_else(crate::time::now_rfc3339, str::to_string);
     Derived {
-        table: "project_activity",
+        spec: project_activity::SPEC,
         id: crate::new_id(),
         put: false,
         fields: vec![
-            ("workspace_id", d.workspace_id.as_str().into()),
-            ("project_id", c.text("project_id").unwrap_or_default().into()),
-            ("user_id", c.text("user_id").unwrap_or_default().into()),
-            ("verb", verb.into()),
-            ("old_value", old.into()),
-            ("new_value", new.into()),
-            ("created_at", at.as_str().into()),
-            ("updated_at", at.into()),
-            ("created_by", who.user_id().map(str::to_string).into()),
-            ("deleted_at", Val::Null),
+            project_activity::workspace_id.to(d.workspace_id.as_str()),
+            project_activity::project_id.to(c.text("project_id").unwrap_or_default()),
+            project_activity::user_id.to(c.text("user_id").unwrap_or_default()),
+            project_activity::verb.to(verb),
+            project_activity::old_value.to(old),
+            project_activity::new_value.to(new),
+            project_activity::created_at.to(at.as_str()),
+            project_activity::updated_at.to(at),
+            project_activity::created_by.to(who.user_id().map(str::to_string)),
+            project_activity::deleted_at.null(),
         ],
     }
 }

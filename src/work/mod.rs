@@ -10,11 +10,13 @@ pub(crate) mod store;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Set, Val, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
+use crate::issues::records::sync_conflicts;
 use crate::policy::{ProjRole, WsRole};
 use crate::time::now_rfc3339;
+use crate::work::records::{project_members, projects};
 use crate::workspaces::{parse_name, WsCtx};
 use crate::App;
 
@@ -298,22 +300,22 @@ pub fn resolve_duplicate_identifiers(ctx: &mut crate::db::WriteCtx<'_>, ws_id: &
     let now = now_rfc3339();
     for (pid, old, new) in &changes {
         ctx.edit(&who, &DocRef::project(ws_id, pid), |e| {
-            e.set("projects", pid, &[("identifier", new.as_str().into())])?;
+            e.set(projects::SPEC, pid, &[projects::identifier.to(new.as_str())])?;
             // A key derived from the change: peers that resolve the same merge write one.
             e.put(
-                "sync_conflicts",
+                sync_conflicts::SPEC,
                 &format!("identifier:{pid}:{old}:{new}"),
                 &[
-                    ("workspace_id", ws_id.into()),
-                    ("project_id", pid.as_str().into()),
-                    ("kind", "project_identifier".into()),
-                    ("record_id", pid.as_str().into()),
-                    ("old_value", old.as_str().into()),
-                    ("new_value", new.as_str().into()),
-                    ("created_at", now.as_str().into()),
-                    ("updated_at", now.as_str().into()),
-                    ("created_by", Val::Null),
-                    ("deleted_at", Val::Null),
+                    sync_conflicts::workspace_id.to(ws_id),
+                    sync_conflicts::project_id.to(pid.as_str()),
+                    sync_conflicts::kind.to("project_identifier"),
+                    sync_conflicts::record_id.to(pid.as_str()),
+                    sync_conflicts::old_value.to(old.as_str()),
+                    sync_conflicts::new_value.to(new.as_str()),
+                    sync_conflicts::created_at.to(now.as_str()),
+                    sync_conflicts::updated_at.to(now.as_str()),
+                    sync_conflicts::created_by.null(),
+                    sync_conflicts::deleted_at.null(),
                 ],
             )
         })?;
@@ -414,16 +416,16 @@ fn member_fields<'a>(
     role: ProjRole,
     by: &'a str,
     now: &'a str,
-) -> [(&'static str, Val); 8] {
+) -> [Set; 8] {
     [
-        ("workspace_id", ws_id.into()),
-        ("project_id", project_id.into()),
-        ("user_id", user_id.into()),
-        ("role", role.as_str().into()),
-        ("created_at", now.into()),
-        ("updated_at", now.into()),
-        ("created_by", by.into()),
-        ("deleted_at", Val::Null),
+        project_members::workspace_id.to(ws_id),
+        project_members::project_id.to(project_id),
+        project_members::user_id.to(user_id),
+        project_members::role.to(role.as_str()),
+        project_members::created_at.to(now),
+        project_members::updated_at.to(now),
+        project_members::created_by.to(by),
+        project_members::deleted_at.null(),
     ]
 }
 
@@ -460,24 +462,24 @@ impl Projects<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::project(&ws_id, &id), |e| {
                     e.create(
-                        "projects",
+                        projects::SPEC,
                         &id,
                         &[
-                            ("workspace_id", ws_id.as_str().into()),
-                            ("name", n.name.as_str().into()),
-                            ("identifier", n.identifier.as_str().into()),
-                            ("description", n.description.as_str().into()),
-                            ("is_private", n.is_private.into()),
-                            ("is_time_tracking_enabled", n.is_time_tracking_enabled.into()),
-                            ("archived_at", Val::Null),
-                            ("created_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                            ("created_by", uid.as_str().into()),
-                            ("deleted_at", Val::Null),
+                            projects::workspace_id.to(ws_id.as_str()),
+                            projects::name.to(n.name.as_str()),
+                            projects::identifier.to(n.identifier.as_str()),
+                            projects::description.to(n.description.as_str()),
+                            projects::is_private.to(n.is_private),
+                            projects::is_time_tracking_enabled.to(n.is_time_tracking_enabled),
+                            projects::archived_at.null(),
+                            projects::created_at.to(now.as_str()),
+                            projects::updated_at.to(now.as_str()),
+                            projects::created_by.to(uid.as_str()),
+                            projects::deleted_at.null(),
                         ],
                     )?;
                     e.create(
-                        "project_members",
+                        project_members::SPEC,
                         &member_key(&id, &uid),
                         &member_fields(&ws_id, &id, &uid, ProjRole::Admin, &uid, &now),
                     )?;
@@ -520,30 +522,30 @@ impl Projects<'_> {
                         ));
                     }
                 }
-                let mut fields: Vec<(&str, Val)> = Vec::new();
+                let mut fields: Vec<Set> = Vec::new();
                 let relinked = patch.linked_department_id.is_some();
                 if let Some(v) = patch.linked_department_id {
-                    fields.push(("linked_department_id", v.into()));
+                    fields.push(projects::linked_department_id.to(v));
                 }
                 if let Some(v) = patch.name {
-                    fields.push(("name", v.into()));
+                    fields.push(projects::name.to(v));
                 }
                 if let Some(v) = patch.identifier {
-                    fields.push(("identifier", v.into()));
+                    fields.push(projects::identifier.to(v));
                 }
                 if let Some(v) = patch.description {
-                    fields.push(("description", v.into()));
+                    fields.push(projects::description.to(v));
                 }
                 if let Some(v) = patch.is_private {
-                    fields.push(("is_private", v.into()));
+                    fields.push(projects::is_private.to(v));
                 }
                 if let Some(v) = patch.is_time_tracking_enabled {
-                    fields.push(("is_time_tracking_enabled", v.into()));
+                    fields.push(projects::is_time_tracking_enabled.to(v));
                 }
                 if !fields.is_empty() {
-                    fields.push(("updated_at", now_rfc3339().into()));
+                    fields.push(projects::updated_at.to(now_rfc3339()));
                     ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
-                        e.set("projects", &pid, &fields)
+                        e.set(projects::SPEC, &pid, &fields)
                     })?;
                 }
                 // Its department's managers join it (or leave it) with the link.
@@ -566,9 +568,9 @@ impl Projects<'_> {
                 let at: Val = if archived { now.as_str().into() } else { Val::Null };
                 ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.set(
-                        "projects",
+                        projects::SPEC,
                         &pid,
-                        &[("archived_at", at), ("updated_at", now.as_str().into())],
+                        &[projects::archived_at.to(at), projects::updated_at.to(now.as_str())],
                     )
                 })?;
                 if !archived {
@@ -588,9 +590,12 @@ impl Projects<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.set(
-                        "projects",
+                        projects::SPEC,
                         &pid,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[
+                            projects::deleted_at.to(now.as_str()),
+                            projects::updated_at.to(now.as_str()),
+                        ],
                     )
                 })
             })
@@ -700,12 +705,12 @@ impl Projects<'_> {
                     }
                     ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                         e.set(
-                            "project_members",
+                            project_members::SPEC,
                             &rec,
                             &[
-                                ("manual", 1i64.into()),
-                                ("role", role.as_str().into()),
-                                ("updated_at", now.as_str().into()),
+                                project_members::manual.to(1i64),
+                                project_members::role.to(role.as_str()),
+                                project_members::updated_at.to(now.as_str()),
                             ],
                         )
                     })?;
@@ -718,14 +723,14 @@ impl Projects<'_> {
                 ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     let f = member_fields(&ws_id, &pid, &user_id, role, &by, &now);
                     if revive {
-                        e.set("project_members", &key, &f)?;
+                        e.set(project_members::SPEC, &key, &f)?;
                         e.set(
-                            "project_members",
+                            project_members::SPEC,
                             &key,
-                            &[("manual", Val::Null), ("via_departments", Val::Null)],
+                            &[project_members::manual.null(), project_members::via_departments.null()],
                         )
                     } else {
-                        e.create("project_members", &key, &f)
+                        e.create(project_members::SPEC, &key, &f)
                     }
                 })?;
                 store::member(ctx.conn, &pid, &user_id)?.ok_or_else(|| AppError::internal("member not projected"))
@@ -751,12 +756,12 @@ impl Projects<'_> {
                 // A role given by a person is theirs to keep: the membership is now by hand too.
                 ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.set(
-                        "project_members",
+                        project_members::SPEC,
                         &rec,
                         &[
-                            ("role", role.as_str().into()),
-                            ("manual", 1i64.into()),
-                            ("updated_at", now_rfc3339().into()),
+                            project_members::role.to(role.as_str()),
+                            project_members::manual.to(1i64),
+                            project_members::updated_at.to(now_rfc3339()),
                         ],
                     )
                 })?;
@@ -778,9 +783,12 @@ impl Projects<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::project(&ws_id, &pid), |e| {
                     e.set(
-                        "project_members",
+                        project_members::SPEC,
                         &rec,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[
+                            project_members::deleted_at.to(now.as_str()),
+                            project_members::updated_at.to(now.as_str()),
+                        ],
                     )
                 })
             })

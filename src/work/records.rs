@@ -5,8 +5,40 @@ use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
 use crate::error::AppError;
 use crate::policy::{ProjRole, WsRole};
 
+crate::docs::table! {
+    /// A project of a workspace.
+    pub mod projects in Project as Fields {
+        workspace_id: Text,
+        name: Text,
+        identifier: Text,
+        description: Text,
+        is_private: Int,
+        is_time_tracking_enabled: Int,
+        archived_at: Text,
+        linked_department_id: Text,
+    }
+    /// A person's membership of a project: their role, given by hand or by department.
+    pub mod project_members in Project as Fields {
+        workspace_id: Text,
+        project_id: Text,
+        user_id: Text,
+        role: Text,
+        manual: Int,
+        via_departments: Text,
+    }
+    /// An entry of a project's history (members joining, roles changing).
+    pub mod project_activity in Project as Atomic {
+        workspace_id: Text,
+        project_id: Text,
+        user_id: Text,
+        verb: Text,
+        old_value: Text,
+        new_value: Text,
+    }
+}
+
 pub const PROJECTS: Rules = Rules {
-    table: "projects",
+    table: projects::SPEC.name,
     immutable: &["created_at", "created_by"],
     refs: &[Ref {
         field: "linked_department_id",
@@ -71,7 +103,7 @@ pub fn allowed_when_archived(c: &Change) -> bool {
 }
 
 pub const PROJECT_MEMBERS: Rules = Rules {
-    table: "project_members",
+    table: project_members::SPEC.name,
     immutable: &["user_id", "created_at"],
     // `user_id` must be a live member of the workspace: checked by `check_member`, with
     // the API's code (`not_workspace_member`).
@@ -162,7 +194,7 @@ fn may_change_member(cx: &RuleCtx<'_>, c: &Change, role: ProjRole, pid: &str) ->
 }
 
 pub const PROJECT_ACTIVITY: Rules = Rules {
-    table: "project_activity",
+    table: project_activity::SPEC.name,
     immutable: &["user_id", "verb", "old_value", "new_value", "created_at"],
     refs: &[],
     max_len: &[("verb", 20), ("old_value", 2000), ("new_value", 2000)],

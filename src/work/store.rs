@@ -17,22 +17,22 @@ fn favorite(param: &str) -> String {
 }
 
 fn project_view(r: &Row<'_>) -> rusqlite::Result<ProjectView> {
-    let role: Option<String> = r.get(12)?;
+    let role: Option<String> = r.get("role")?;
     Ok(ProjectView {
-        id: r.get(0)?,
-        workspace_id: r.get(1)?,
-        name: r.get(2)?,
-        identifier: r.get(3)?,
-        description: r.get(4)?,
-        is_private: r.get::<_, i64>(5)? != 0,
-        is_time_tracking_enabled: r.get::<_, i64>(6)? != 0,
-        archived_at: r.get(7)?,
-        created_at: r.get(8)?,
-        updated_at: r.get(9)?,
-        created_by: r.get(10)?,
-        linked_department_id: r.get(11)?,
+        id: r.get("id")?,
+        workspace_id: r.get("workspace_id")?,
+        name: r.get("name")?,
+        identifier: r.get("identifier")?,
+        description: r.get("description")?,
+        is_private: r.get::<_, i64>("is_private")? != 0,
+        is_time_tracking_enabled: r.get::<_, i64>("is_time_tracking_enabled")? != 0,
+        archived_at: r.get("archived_at")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        created_by: r.get("created_by")?,
+        linked_department_id: r.get("linked_department_id")?,
         is_member: role.is_some(),
-        is_favorite: r.get(13)?,
+        is_favorite: r.get("is_favorite")?,
         member_role: role.as_deref().and_then(ProjRole::parse),
     })
 }
@@ -45,7 +45,7 @@ pub(crate) fn project_for(
     user_id: &str,
 ) -> rusqlite::Result<Option<ProjectView>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {PROJECT_COLS}, m.role, {fav} FROM projects p
+        "SELECT {PROJECT_COLS}, m.role, {fav} AS is_favorite FROM projects p
          LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?3 AND m.deleted_at IS NULL
          WHERE p.workspace_id = ?1 AND p.id = ?2 AND p.deleted_at IS NULL",
         fav = favorite("?3")
@@ -71,18 +71,19 @@ pub(crate) fn project_flags(
     user_id: &str,
 ) -> rusqlite::Result<Option<ProjectFlags>> {
     c.prepare_cached(
-        "SELECT p.archived_at IS NOT NULL, p.is_time_tracking_enabled, p.is_private, p.deleted_at IS NULL, m.role
+        "SELECT p.archived_at IS NOT NULL AS archived, p.is_time_tracking_enabled, p.is_private,
+                p.deleted_at IS NULL AS live, m.role
          FROM projects p
          LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?3 AND m.deleted_at IS NULL
          WHERE p.workspace_id = ?1 AND p.id = ?2",
     )?
     .query_row(params![ws_id, project_id, user_id], |r| {
         Ok(ProjectFlags {
-            archived: r.get(0)?,
-            time_tracking: r.get::<_, i64>(1)? != 0,
-            is_private: r.get::<_, i64>(2)? != 0,
-            live: r.get(3)?,
-            member_role: r.get::<_, Option<String>>(4)?.as_deref().and_then(ProjRole::parse),
+            archived: r.get("archived")?,
+            time_tracking: r.get::<_, i64>("is_time_tracking_enabled")? != 0,
+            is_private: r.get::<_, i64>("is_private")? != 0,
+            live: r.get("live")?,
+            member_role: r.get::<_, Option<String>>("role")?.as_deref().and_then(ProjRole::parse),
         })
     })
     .optional()
@@ -100,7 +101,7 @@ pub(crate) fn has_duplicate_identifiers(c: &Connection, ws_id: &str) -> rusqlite
 /// (id, identifier) of the workspace's live projects.
 pub(crate) fn identifiers(c: &Connection, ws_id: &str) -> rusqlite::Result<Vec<(String, String)>> {
     c.prepare_cached("SELECT id, identifier FROM projects WHERE workspace_id = ?1 AND deleted_at IS NULL")?
-        .query_map([ws_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([ws_id], |r| Ok((r.get("id")?, r.get("identifier")?)))?
         .collect()
 }
 
@@ -144,7 +145,7 @@ pub(crate) fn list_visible(
         |r| r.get(0),
     )?;
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {PROJECT_COLS}, m.role, {fav} {from} WHERE {filter}
+        "SELECT {PROJECT_COLS}, m.role, {fav} AS is_favorite {from} WHERE {filter}
          ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?6 OFFSET ?7",
         fav = favorite("?2")
     ))?;
@@ -166,7 +167,7 @@ pub(crate) fn membership(
     c.query_row(
         "SELECT id, role FROM project_members WHERE project_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
         params![project_id, user_id],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        |r| Ok((r.get::<_, String>("id")?, r.get::<_, String>("role")?)),
     )
     .optional()
     .map(|o| o.and_then(|(id, role)| ProjRole::parse(&role).map(|r| (id, r))))
@@ -180,22 +181,22 @@ pub(crate) fn admin_count(c: &Connection, project_id: &str) -> rusqlite::Result<
     )
 }
 
-const PM_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at,
-            m.manual, m.via_departments
+const PM_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, '') AS display_name, u.email,
+            m.created_at, m.manual, m.via_departments
      FROM project_members m LEFT JOIN users u ON u.id = m.user_id
      WHERE m.project_id = ?1 AND m.deleted_at IS NULL";
 
 fn pm_view(r: &Row<'_>, show_email: bool) -> rusqlite::Result<ProjectMemberView> {
-    let role: String = r.get(2)?;
+    let role: String = r.get("role")?;
     Ok(ProjectMemberView {
-        id: r.get(0)?,
-        user_id: r.get(1)?,
+        id: r.get("id")?,
+        user_id: r.get("user_id")?,
         role: ProjRole::parse(&role).unwrap_or(ProjRole::Guest),
-        display_name: r.get(3)?,
-        email: if show_email { r.get(4)? } else { None },
-        created_at: r.get(5)?,
-        added_by_hand: r.get::<_, Option<i64>>(6)? != Some(0),
-        through_departments: super::parse_via(r.get::<_, Option<String>>(7)?.as_deref())
+        display_name: r.get("display_name")?,
+        email: if show_email { r.get("email")? } else { None },
+        created_at: r.get("created_at")?,
+        added_by_hand: r.get::<_, Option<i64>>("manual")? != Some(0),
+        through_departments: super::parse_via(r.get::<_, Option<String>>("via_departments")?.as_deref())
             .into_iter()
             .map(|id| super::DepartmentRef { id, name: None })
             .collect(),
@@ -239,26 +240,28 @@ pub(crate) fn open_project_links(c: &Connection, ws: &str) -> rusqlite::Result<V
         "SELECT id, linked_department_id FROM projects
          WHERE workspace_id = ?1 AND deleted_at IS NULL AND archived_at IS NULL",
     )?;
-    let rows = stmt.query_map([ws], |r| Ok((r.get(0)?, r.get(1)?)))?.collect();
+    let rows = stmt
+        .query_map([ws], |r| Ok((r.get("id")?, r.get("linked_department_id")?)))?
+        .collect();
     rows
 }
 
 /// Every membership record of a workspace's projects, live or removed.
 pub(crate) fn membership_records(c: &Connection, ws: &str) -> rusqlite::Result<Vec<super::MembershipRecord>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, project_id, user_id, role, manual, via_departments, deleted_at IS NULL
+        "SELECT id, project_id, user_id, role, manual, via_departments, deleted_at IS NULL AS live
          FROM project_members WHERE workspace_id = ?1",
     )?;
     let rows = stmt
         .query_map([ws], |r| {
             Ok(super::MembershipRecord {
-                id: r.get(0)?,
-                project_id: r.get(1)?,
-                user_id: r.get(2)?,
-                role: r.get(3)?,
-                manual: r.get::<_, Option<i64>>(4)? != Some(0),
-                via: super::parse_via(r.get::<_, Option<String>>(5)?.as_deref()),
-                live: r.get(6)?,
+                id: r.get("id")?,
+                project_id: r.get("project_id")?,
+                user_id: r.get("user_id")?,
+                role: r.get("role")?,
+                manual: r.get::<_, Option<i64>>("manual")? != Some(0),
+                via: super::parse_via(r.get::<_, Option<String>>("via_departments")?.as_deref()),
+                live: r.get("live")?,
             })
         })?
         .collect();
@@ -276,8 +279,8 @@ pub(crate) fn project_activity(
         .prepare_cached("SELECT COUNT(*) FROM project_activity WHERE project_id = ?1 AND deleted_at IS NULL")?
         .query_row([project_id], |r| r.get(0))?;
     let mut stmt = c.prepare_cached(
-        "SELECT a.id, a.user_id, COALESCE(u.display_name, ''), a.verb, a.old_value, a.new_value, a.created_at,
-                a.created_by, b.display_name
+        "SELECT a.id, a.user_id, COALESCE(u.display_name, '') AS user_name, a.verb, a.old_value, a.new_value,
+                a.created_at, a.created_by, b.display_name AS created_by_name
          FROM project_activity a LEFT JOIN users u ON u.id = a.user_id LEFT JOIN users b ON b.id = a.created_by
          WHERE a.project_id = ?1 AND a.deleted_at IS NULL
          ORDER BY a.created_at DESC, a.id DESC LIMIT ?2 OFFSET ?3",
@@ -285,15 +288,15 @@ pub(crate) fn project_activity(
     let rows = stmt
         .query_map(params![project_id, limit, offset], |r| {
             Ok(super::ProjectEventRow {
-                id: r.get(0)?,
-                user_id: r.get(1)?,
-                user_name: r.get(2)?,
-                verb: r.get(3)?,
-                old_value: r.get(4)?,
-                new_value: r.get(5)?,
-                created_at: r.get(6)?,
-                created_by: r.get(7)?,
-                created_by_name: r.get(8)?,
+                id: r.get("id")?,
+                user_id: r.get("user_id")?,
+                user_name: r.get("user_name")?,
+                verb: r.get("verb")?,
+                old_value: r.get("old_value")?,
+                new_value: r.get("new_value")?,
+                created_at: r.get("created_at")?,
+                created_by: r.get("created_by")?,
+                created_by_name: r.get("created_by_name")?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -12,11 +12,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{parse_email, random_token, sha256_hex, Actor};
-use crate::docs::{DocRef, Val, Who};
+use crate::docs::{DocRef, Who};
 use crate::error::{AppError, Checks};
 use crate::http::{Page, PageParams};
 use crate::policy::WsRole;
 use crate::time::{now, now_rfc3339, rfc3339};
+use crate::workspaces::records::{invitations, workspace_members, workspaces};
 use crate::App;
 
 /// Days an invitation stays valid.
@@ -199,17 +200,17 @@ impl Workspaces<'_> {
                 let d = DocRef::workspace(&id);
                 ctx.edit(&who, &d, |e| {
                     e.create(
-                        "workspaces",
+                        workspaces::SPEC,
                         &id,
                         &[
-                            ("name", name.as_str().into()),
-                            ("slug", slug.as_str().into()),
-                            ("display_id", display_id.as_str().into()),
-                            ("plan", "free".into()),
-                            ("created_at", now.as_str().into()),
-                            ("updated_at", now.as_str().into()),
-                            ("created_by", uid.as_str().into()),
-                            ("deleted_at", Val::Null),
+                            workspaces::name.to(name.as_str()),
+                            workspaces::slug.to(slug.as_str()),
+                            workspaces::display_id.to(display_id.as_str()),
+                            workspaces::plan.to("free"),
+                            workspaces::created_at.to(now.as_str()),
+                            workspaces::updated_at.to(now.as_str()),
+                            workspaces::created_by.to(uid.as_str()),
+                            workspaces::deleted_at.null(),
                         ],
                     )?;
                     add_member_record(e, &id, &uid, WsRole::Owner, &uid, &now)
@@ -246,9 +247,9 @@ impl Workspaces<'_> {
                 if let Some(name) = name {
                     ctx.edit(&who, &DocRef::workspace(&id), |e| {
                         e.set(
-                            "workspaces",
+                            workspaces::SPEC,
                             &id,
-                            &[("name", name.into()), ("updated_at", now_rfc3339().into())],
+                            &[workspaces::name.to(name), workspaces::updated_at.to(now_rfc3339())],
                         )
                     })?;
                 }
@@ -268,9 +269,12 @@ impl Workspaces<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::workspace(&id), |e| {
                     e.set(
-                        "workspaces",
+                        workspaces::SPEC,
                         &id,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[
+                            workspaces::deleted_at.to(now.as_str()),
+                            workspaces::updated_at.to(now.as_str()),
+                        ],
                     )
                 })
             })
@@ -327,9 +331,12 @@ impl Workspaces<'_> {
                 // (`records::WORKSPACE_MEMBERS`), the same for a device's update.
                 ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                     e.set(
-                        "workspace_members",
+                        workspace_members::SPEC,
                         &rec_id,
-                        &[("role", role.as_str().into()), ("updated_at", now_rfc3339().into())],
+                        &[
+                            workspace_members::role.to(role.as_str()),
+                            workspace_members::updated_at.to(now_rfc3339()),
+                        ],
                     )
                 })?;
                 store::member(ctx.conn, &ws_id, &user_id)?.ok_or(AppError::not_found("member"))
@@ -350,9 +357,12 @@ impl Workspaces<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                     e.set(
-                        "workspace_members",
+                        workspace_members::SPEC,
                         &rec_id,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[
+                            workspace_members::deleted_at.to(now.as_str()),
+                            workspace_members::updated_at.to(now.as_str()),
+                        ],
                     )
                 })
             })
@@ -399,9 +409,12 @@ impl Workspaces<'_> {
                 let now = now_rfc3339();
                 ctx.edit(&who, &DocRef::workspace(&ws_id), |e| {
                     e.set(
-                        "invitations",
+                        invitations::SPEC,
                         &id,
-                        &[("deleted_at", now.as_str().into()), ("updated_at", now.as_str().into())],
+                        &[
+                            invitations::deleted_at.to(now.as_str()),
+                            invitations::updated_at.to(now.as_str()),
+                        ],
                     )
                 })
             })
@@ -445,12 +458,12 @@ impl Workspaces<'_> {
                         add_member_record(e, &ws_id, &actor.user_id, inv.role, &by, &now)?;
                     }
                     e.set(
-                        "invitations",
+                        invitations::SPEC,
                         &inv.id,
                         &[
-                            ("accepted_at", now.as_str().into()),
-                            ("accepted_by", actor.user_id.as_str().into()),
-                            ("updated_at", now.as_str().into()),
+                            invitations::accepted_at.to(now.as_str()),
+                            invitations::accepted_by.to(actor.user_id.as_str()),
+                            invitations::updated_at.to(now.as_str()),
                         ],
                     )
                 })?;
@@ -494,20 +507,20 @@ pub fn invite_in(
     let by = who.user_id().unwrap_or_default().to_string();
     ctx.edit(who, &DocRef::workspace(ws_id), |e| {
         e.create(
-            "invitations",
+            invitations::SPEC,
             &id,
             &[
-                ("workspace_id", ws_id.into()),
-                ("email", email.into()),
-                ("role", role.as_str().into()),
-                ("token_hash", hash.into()),
-                ("expires_at", expires.into()),
-                ("accepted_at", Val::Null),
-                ("accepted_by", Val::Null),
-                ("created_at", now.as_str().into()),
-                ("updated_at", now.as_str().into()),
-                ("created_by", by.as_str().into()),
-                ("deleted_at", Val::Null),
+                invitations::workspace_id.to(ws_id),
+                invitations::email.to(email),
+                invitations::role.to(role.as_str()),
+                invitations::token_hash.to(hash),
+                invitations::expires_at.to(expires),
+                invitations::accepted_at.null(),
+                invitations::accepted_by.null(),
+                invitations::created_at.to(now.as_str()),
+                invitations::updated_at.to(now.as_str()),
+                invitations::created_by.to(by.as_str()),
+                invitations::deleted_at.null(),
             ],
         )
     })?;
@@ -534,16 +547,16 @@ fn add_member_record(
     now: &str,
 ) -> Result<(), AppError> {
     e.create(
-        "workspace_members",
+        workspace_members::SPEC,
         &member_key(ws_id, user_id),
         &[
-            ("workspace_id", ws_id.into()),
-            ("user_id", user_id.into()),
-            ("role", role.as_str().into()),
-            ("created_at", now.into()),
-            ("updated_at", now.into()),
-            ("created_by", by.into()),
-            ("deleted_at", Val::Null),
+            workspace_members::workspace_id.to(ws_id),
+            workspace_members::user_id.to(user_id),
+            workspace_members::role.to(role.as_str()),
+            workspace_members::created_at.to(now),
+            workspace_members::updated_at.to(now),
+            workspace_members::created_by.to(by),
+            workspace_members::deleted_at.null(),
         ],
     )
 }

@@ -6,8 +6,34 @@ use crate::docs::rules::{Change, Ref, RuleCtx, Rules, Target};
 use crate::error::AppError;
 use crate::policy::WsRole;
 
+crate::docs::table! {
+    /// A workspace: its name, slug, display id and plan.
+    pub mod workspaces in Workspace as Fields {
+        name: Text,
+        slug: Text,
+        display_id: Text,
+        plan: Text,
+    }
+    /// A person's membership of a workspace, with their role.
+    pub mod workspace_members in Workspace as Fields {
+        workspace_id: Text,
+        user_id: Text,
+        role: Text,
+    }
+    /// An invitation to join a workspace, by email, until accepted or expired.
+    pub mod invitations in Workspace as Fields {
+        workspace_id: Text,
+        email: Text,
+        role: Text,
+        token_hash: Text,
+        expires_at: Text,
+        accepted_at: Text,
+        accepted_by: Text,
+    }
+}
+
 pub const WORKSPACES: Rules = Rules {
-    table: "workspaces",
+    table: workspaces::SPEC.name,
     immutable: &["slug", "display_id", "created_at", "created_by"],
     refs: &[],
     max_len: &[("name", 80), ("slug", 48), ("display_id", 32), ("plan", 20)],
@@ -48,7 +74,7 @@ fn check_workspace(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 }
 
 pub const WORKSPACE_MEMBERS: Rules = Rules {
-    table: "workspace_members",
+    table: workspace_members::SPEC.name,
     immutable: &["user_id", "created_at"],
     refs: &[],
     max_len: &[("role", 10)],
@@ -171,7 +197,7 @@ fn may_change_member(
 }
 
 pub const INVITATIONS: Rules = Rules {
-    table: "invitations",
+    table: invitations::SPEC.name,
     immutable: &["email", "role", "token_hash", "expires_at", "created_at", "created_by"],
     refs: &[Ref {
         field: "accepted_by",

@@ -9,14 +9,14 @@ const WS_COLS: &str = "w.id, w.name, w.slug, w.display_id, w.plan, w.created_at,
 
 fn ws_view(r: &Row<'_>, role: Option<WsRole>) -> rusqlite::Result<WorkspaceView> {
     Ok(WorkspaceView {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        slug: r.get(2)?,
-        display_id: r.get(3)?,
-        plan: r.get(4)?,
-        created_at: r.get(5)?,
-        updated_at: r.get(6)?,
-        created_by: r.get(7)?,
+        id: r.get("id")?,
+        name: r.get("name")?,
+        slug: r.get("slug")?,
+        display_id: r.get("display_id")?,
+        plan: r.get("plan")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        created_by: r.get("created_by")?,
         role,
     })
 }
@@ -34,7 +34,7 @@ pub(crate) fn workspace_with_role(
          WHERE w.slug = ?1 AND w.deleted_at IS NULL"
     ))?;
     stmt.query_row(params![slug, user_id], |r| {
-        let role = r.get::<_, Option<String>>(8)?.as_deref().and_then(WsRole::parse);
+        let role = r.get::<_, Option<String>>("role")?.as_deref().and_then(WsRole::parse);
         Ok((ws_view(r, role)?, role))
     })
     .optional()
@@ -73,7 +73,7 @@ pub(crate) fn list_for_user(
     ))?;
     let items = stmt
         .query_map(params![user_id, limit, offset], |r| {
-            let role = r.get::<_, String>(8).ok().as_deref().and_then(WsRole::parse);
+            let role = r.get::<_, String>("role").ok().as_deref().and_then(WsRole::parse);
             ws_view(r, role)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -85,7 +85,7 @@ pub(crate) fn membership(c: &Connection, ws_id: &str, user_id: &str) -> rusqlite
     c.query_row(
         "SELECT id, role FROM workspace_members WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
         params![ws_id, user_id],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        |r| Ok((r.get::<_, String>("id")?, r.get::<_, String>("role")?)),
     )
     .optional()
     .map(|o| o.and_then(|(id, role)| WsRole::parse(&role).map(|r| (id, r))))
@@ -100,18 +100,19 @@ pub(crate) fn owner_count(c: &Connection, ws_id: &str) -> rusqlite::Result<i64> 
 }
 
 fn member_view(r: &Row<'_>, show_email: bool) -> rusqlite::Result<MemberView> {
-    let role: String = r.get(2)?;
+    let role: String = r.get("role")?;
     Ok(MemberView {
-        id: r.get(0)?,
-        user_id: r.get(1)?,
+        id: r.get("id")?,
+        user_id: r.get("user_id")?,
         role: WsRole::parse(&role).unwrap_or(WsRole::Guest),
-        display_name: r.get(3)?,
-        email: if show_email { r.get(4)? } else { None },
-        created_at: r.get(5)?,
+        display_name: r.get("display_name")?,
+        email: if show_email { r.get("email")? } else { None },
+        created_at: r.get("created_at")?,
     })
 }
 
-const MEMBER_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, ''), u.email, m.created_at
+const MEMBER_SQL: &str = "SELECT m.id, m.user_id, m.role, COALESCE(u.display_name, '') AS display_name, u.email,
+            m.created_at
      FROM workspace_members m LEFT JOIN users u ON u.id = m.user_id
      WHERE m.workspace_id = ?1 AND m.deleted_at IS NULL";
 
@@ -169,15 +170,15 @@ pub(crate) fn user_id_by_email(c: &Connection, email: &str) -> rusqlite::Result<
 }
 
 fn invitation_view(r: &Row<'_>) -> rusqlite::Result<InvitationView> {
-    let role: String = r.get(2)?;
+    let role: String = r.get("role")?;
     Ok(InvitationView {
-        id: r.get(0)?,
-        email: r.get(1)?,
+        id: r.get("id")?,
+        email: r.get("email")?,
         role: WsRole::parse(&role).unwrap_or(WsRole::Guest),
-        expires_at: r.get(3)?,
-        accepted_at: r.get(4)?,
-        created_at: r.get(5)?,
-        created_by: r.get(6)?,
+        expires_at: r.get("expires_at")?,
+        accepted_at: r.get("accepted_at")?,
+        created_at: r.get("created_at")?,
+        created_by: r.get("created_by")?,
         token: None,
     })
 }
@@ -242,11 +243,12 @@ pub(crate) fn invitation_by_token(
     hash: &str,
 ) -> rusqlite::Result<Option<(InvitationView, String, String)>> {
     c.query_row(
-        "SELECT i.id, i.email, i.role, i.expires_at, i.accepted_at, i.created_at, i.created_by, w.id, w.slug
+        "SELECT i.id, i.email, i.role, i.expires_at, i.accepted_at, i.created_at, i.created_by,
+                w.id AS workspace_id, w.slug
          FROM invitations i JOIN workspaces w ON w.id = i.workspace_id
          WHERE i.token_hash = ?1 AND i.deleted_at IS NULL AND w.deleted_at IS NULL",
         [hash],
-        |r| Ok((invitation_view(r)?, r.get(7)?, r.get(8)?)),
+        |r| Ok((invitation_view(r)?, r.get("workspace_id")?, r.get("slug")?)),
     )
     .optional()
 }

@@ -1,6 +1,9 @@
 //! The one write path: every write lands in a yrs document's log, the projection can be
 //! rebuilt from the documents, and logs compact.
 
+use keel::issues::records::issues;
+use keel::org::records::departments;
+use keel::work::records::projects;
 use serde_json::json;
 
 use crate::helpers::TestApp;
@@ -153,7 +156,7 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
             ctx.edit(
                 &keel::docs::Who::System,
                 &keel::docs::DocRef::project(&ws_id, &twin),
-                |e| e.set("projects", &twin, &[("identifier", "P0".into())]),
+                |e| e.set(projects::SPEC, &twin, &[projects::identifier.to("P0")]),
             )?;
             keel::work::resolve_duplicate_identifiers(ctx, &ws_id)
         })
@@ -181,7 +184,7 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
         .writer
         .write(move |ctx| {
             ctx.edit(&keel::docs::Who::System, &keel::docs::DocRef::workspace(&ws2), |e| {
-                e.set("departments", &dup, &[("code", "ENG".into())])
+                e.set(departments::SPEC, &dup, &[departments::code.to("ENG")])
             })?;
             keel::org::resolve_merges(ctx, &ws2)
         })
@@ -504,6 +507,9 @@ async fn every_commit_publishes_typed_changes_with_before_and_after() {
 
 #[tokio::test]
 async fn an_edit_naming_a_field_its_table_lacks_is_refused_and_writes_nothing() {
+    // By name, for code generic over tables: a misspelt field makes nothing to write.
+    assert!(issues::SPEC.set("nmae", "typo".into()).is_none());
+    assert!(issues::SPEC.set("name", "typo".into()).is_some());
     let (t, ws, pid, issue) = crate::sync::raw::world().await;
     let before = t.app.dump("SELECT * FROM doc_updates ORDER BY seq");
     let (w, p, i) = (ws.clone(), pid.clone(), issue.clone());
@@ -513,11 +519,12 @@ async fn an_edit_naming_a_field_its_table_lacks_is_refused_and_writes_nothing() 
         .writer
         .write(move |ctx| {
             ctx.edit(&keel::docs::Who::System, &keel::docs::DocRef::project(&w, &p), |e| {
-                e.set("issues", &i, &[("nmae", "typo".into())])
+                // Typed: one table's field handed to another's edit.
+                e.set(issues::SPEC, &i, &[projects::identifier.to("TYPO")])
             })
         })
         .await;
-    assert!(r.is_err(), "a misspelt field was written");
+    assert!(r.is_err(), "another table's field was written");
     assert_eq!(t.app.dump("SELECT * FROM doc_updates ORDER BY seq"), before);
 }
 
@@ -541,7 +548,11 @@ async fn an_issues_history_follows_every_edit_in_one_place() {
         .writer
         .write(move |ctx| {
             ctx.edit(&keel::docs::Who::User(m), &keel::docs::DocRef::project(&w, &p), |e| {
-                e.set("issues", &i, &[("priority", "urgent".into()), ("name", "Raw".into())])
+                e.set(
+                    issues::SPEC,
+                    &i,
+                    &[issues::priority.to("urgent"), issues::name.to("Raw")],
+                )
             })
         })
         .await

@@ -116,11 +116,18 @@ async fn through_edit(app: &App, who: &Who, m: &Mutation) -> Outcome {
     let r = app
         .writer
         .write(move |ctx| {
+            // Generic over tables: fields by name, each checked against the spec.
+            let spec = keel::docs::table_spec(m.table).unwrap_or_else(|| panic!("{}", m.table));
+            let fields: Vec<keel::docs::Set> = m
+                .fields
+                .iter()
+                .map(|(n, v)| spec.set(n, v.clone()).unwrap_or_else(|| panic!("{}.{n}", m.table)))
+                .collect();
             ctx.edit(&who, &m.doc, |e| {
                 if m.create {
-                    e.create(m.table, &m.id, &m.fields)
+                    e.create(spec, &m.id, &fields)
                 } else {
-                    e.set(m.table, &m.id, &m.fields)
+                    e.set(spec, &m.id, &fields)
                 }
             })
         })

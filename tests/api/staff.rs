@@ -1160,9 +1160,9 @@ async fn a_broken_waiting_record_does_not_stop_the_invitee_joining() {
         .write(move |ctx| {
             ctx.edit(&keel::docs::Who::System, &keel::docs::DocRef::staff(&ws), |e| {
                 e.set(
-                    "staff_pending",
+                    keel::org::records::staff_pending::SPEC,
                     &inv,
-                    &[("data", r#"{"staff_id": "not valid!"}"#.into())],
+                    &[keel::org::records::staff_pending::data.to(r#"{"staff_id": "not valid!"}"#)],
                 )
             })
         })

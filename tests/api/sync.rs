@@ -1143,6 +1143,9 @@ mod property {
 
     use keel::db::Published;
     use keel::docs::{DocRef, Val};
+    use keel::docs::{Set, TableSpec};
+    use keel::issues::records::labels;
+    use keel::timetrack::records::worklogs;
     use keel::{App, Config};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
@@ -1172,15 +1175,20 @@ mod property {
         }
     }
 
-    fn base(p: &Peer, now: &str) -> Vec<(&'static str, Val)> {
-        vec![
-            ("workspace_id", WS.into()),
+    /// The fields labels and work logs share, by name (`TableSpec::set`): this code
+    /// writes either table.
+    fn base(spec: &'static TableSpec, p: &Peer, now: &str) -> Vec<Set> {
+        [
+            ("workspace_id", Val::from(WS)),
             ("project_id", PID.into()),
             ("created_at", now.into()),
             ("updated_at", now.into()),
             ("created_by", p.user.as_str().into()),
             ("deleted_at", Val::Null),
         ]
+        .into_iter()
+        .map(|(n, v)| spec.set(n, v).unwrap_or_else(|| panic!("{} has no {n}", spec.name)))
+        .collect()
     }
 
     /// One random local edit: a label created or renamed or recoloured (field-shaped, so
@@ -1189,7 +1197,7 @@ mod property {
         let now = format!("2026-11-22T10:{:02}:{:02}.000Z", step / 60 % 60, step % 60);
         let roll = rng.gen_range(0..5);
         let pick = (!labels.is_empty()).then(|| labels[rng.gen_range(0..labels.len())].clone());
-        let mut f = base(p, &now);
+        let (mut label, mut log) = (base(labels::SPEC, p, &now), base(worklogs::SPEC, p, &now));
         let (name, color, minutes) = (
             format!("label {}", rng.gen_range(0..1000)),
             format!("#{:06x}", rng.gen_range(0..0xffffff)),
@@ -1204,34 +1212,34 @@ mod property {
                     (0 | 1, Some(id)) => ctx.edit(&keel::docs::Who::System, &project, |e| {
                         if roll == 0 {
                             e.set(
-                                "labels",
+                                labels::SPEC,
                                 &id,
-                                &[("name", name.as_str().into()), ("updated_at", now.as_str().into())],
+                                &[labels::name.to(name.as_str()), labels::updated_at.to(now.as_str())],
                             )
                         } else {
-                            e.set("labels", &id, &[("color", color.as_str().into())])
+                            e.set(labels::SPEC, &id, &[labels::color.to(color.as_str())])
                         }
                     }),
                     (0..=2, _) => {
-                        f.extend([("name", name.as_str().into()), ("color", color.as_str().into())]);
+                        label.extend([labels::name.to(name.as_str()), labels::color.to(color.as_str())]);
                         ctx.edit(&keel::docs::Who::System, &project, |e| {
-                            e.create("labels", &keel::new_id(), &f)
+                            e.create(labels::SPEC, &keel::new_id(), &label)
                         })
                     }
                     _ => {
-                        f.extend([
-                            ("issue_id", "01a20000-0000-7000-8000-00000000cccc".into()),
+                        log.extend([
+                            worklogs::issue_id.to("01a20000-0000-7000-8000-00000000cccc"),
                             // The document's owner: a log lives in its author's document.
-                            ("logged_by", "01a20000-0000-7000-8000-0000000000ff".into()),
-                            ("duration_minutes", minutes.into()),
-                            ("description", "".into()),
-                            ("logged_at", "2026-11-20".into()),
+                            worklogs::logged_by.to("01a20000-0000-7000-8000-0000000000ff"),
+                            worklogs::duration_minutes.to(minutes),
+                            worklogs::description.to(""),
+                            worklogs::logged_at.to("2026-11-20"),
                         ]);
                         // A few ids shared by all peers: concurrent replacements of one log.
                         ctx.edit(
                             &keel::docs::Who::System,
                             &DocRef::worklogs(WS, PID, "01a20000-0000-7000-8000-0000000000ff", "2026Q4"),
-                            |e| e.put("worklogs", &log_id, &f),
+                            |e| e.put(worklogs::SPEC, &log_id, &log),
                         )
                     }
                 }

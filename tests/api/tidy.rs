@@ -1,8 +1,9 @@
 //! The layering rules of ARCHITECTURE.md, checked over the source (outside test modules):
 //! SQL only in `store.rs` files and `db.rs`; axum only in `routes.rs`, `extract.rs`,
 //! `http.rs` and `ui.rs`; a domain reaches another only through its `mod.rs` (never its
-//! `store` or `routes`); an issue's history is written only by `issues/activity.rs`; the
-//! desktop crate never touches the database.
+//! `store` or `routes`); an issue's history is written only by `issues/activity.rs`; a row
+//! of several columns is read by column name, not position; the desktop crate never
+//! touches the database.
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,42 @@ fn code_lines(p: &Path) -> Vec<(usize, String)> {
         .filter(|(_, l)| !l.trim_start().starts_with("//"))
         .map(|(i, l)| (i + 1, l.to_string()))
         .collect()
+}
+
+/// Whether `line` reads a row's column past the first by position: `.get(2)`,
+/// `.get::<_, i64>(1)`, `.get_ref(3)`.
+fn reads_by_position(line: &str) -> bool {
+    let mut after: Vec<&str> = Vec::new();
+    for m in [".get(", ".get_ref(", ".get_unwrap("] {
+        after.extend(line.match_indices(m).map(|(i, _)| &line[i + m.len()..]));
+    }
+    for (i, _) in line.match_indices(".get::<") {
+        if let Some(j) = line[i..].find(">(") {
+            after.push(&line[i + j + 2..]);
+        }
+    }
+    after.iter().any(|a| a.starts_with(|c: char| ('1'..='9').contains(&c)))
+}
+
+#[test]
+fn a_column_past_the_first_read_by_position_is_found() {
+    for bad in [
+        "r.get(1)?",
+        "r.get::<_, i64>(6)? != 0",
+        "row.get_ref(2)",
+        "x, r.get(10)?",
+    ] {
+        assert!(reads_by_position(bad), "{bad}");
+    }
+    for good in [
+        "r.get(0)",
+        "r.get(\"name\")?",
+        "r.get::<_, String>(\"id\")?",
+        "parts.get(i)",
+        "row.get_ref(by)",
+    ] {
+        assert!(!reads_by_position(good), "{good}");
+    }
 }
 
 #[test]
@@ -64,6 +101,11 @@ fn the_layering_rules_hold() {
             let at = format!("{rel}:{n}: {}", line.trim());
             if sql.iter().any(|s| line.contains(s)) && name != "store.rs" && rel != "src/db.rs" {
                 broken.push(format!("SQL outside store.rs/db.rs: {at}"));
+            }
+            // A row read by position breaks silently when its SELECT changes; a second
+            // column read by position means a row of several, which is read by name.
+            if (name == "store.rs" || rel == "src/db.rs") && reads_by_position(&line) {
+                broken.push(format!("a row's column read by position, not name: {at}"));
             }
             if line.contains("axum") && !matches!(name.as_str(), "routes.rs" | "extract.rs" | "http.rs" | "ui.rs") {
                 broken.push(format!("axum outside the HTTP layer: {at}"));

@@ -1,5 +1,6 @@
 //! Workspaces, members, roles and invitations.
 
+use keel::workspaces::records::invitations;
 use serde_json::json;
 
 use crate::helpers::{team, Team, TestApp, PASSWORD};
@@ -255,7 +256,11 @@ async fn an_expired_invitation_is_refused() {
         .writer
         .write(move |ctx| {
             ctx.edit(&keel::docs::Who::System, &keel::docs::DocRef::workspace(&ws_id), |e| {
-                e.set("invitations", &id, &[("expires_at", "2020-01-01T00:00:00.000Z".into())])
+                e.set(
+                    invitations::SPEC,
+                    &id,
+                    &[invitations::expires_at.to("2020-01-01T00:00:00.000Z")],
+                )
             })
         })
         .await
