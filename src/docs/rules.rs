@@ -22,6 +22,7 @@
 
 use rusqlite::Connection;
 
+use super::record::{col, Field};
 use super::{DocKind, DocRef, Set, TableSpec, Val};
 use crate::error::AppError;
 use crate::policy::{ProjRole, WsRole};
@@ -65,37 +66,65 @@ impl Change {
     fn col(&self, field: &str) -> Option<usize> {
         self.spec.cols.iter().position(|(n, _)| *n == field)
     }
-    /// A field after the change as text (`None` for null or no such field).
-    pub fn text(&self, field: &str) -> Option<&str> {
-        match self.col(field).map(|i| &self.after[i]) {
-            Some(Val::Text(t)) => Some(t),
-            _ => None,
-        }
+    /// The name of `f`, a field of this record's table (another table's is a bug in the
+    /// rule that asks, caught by the tests).
+    fn own<C>(&self, f: Field<C>) -> &'static str {
+        debug_assert_eq!(
+            f.table, self.spec.name,
+            "{}.{} asked of a {} record",
+            f.table, f.name, self.spec.name
+        );
+        f.name
     }
-    pub fn int(&self, field: &str) -> Option<i64> {
-        match self.col(field).map(|i| &self.after[i]) {
-            Some(Val::Int(n)) => Some(*n),
-            _ => None,
-        }
+    /// A field after the change as text (`None` for null).
+    pub fn text(&self, f: Field<col::Text>) -> Option<&str> {
+        self.text_by_name(self.own(f))
+    }
+    /// A field after the change as a number.
+    pub fn int(&self, f: Field<col::Int>) -> Option<i64> {
+        self.int_by_name(self.own(f))
     }
     /// A field before the change as text.
-    pub fn was(&self, field: &str) -> Option<&str> {
+    pub fn was(&self, f: Field<col::Text>) -> Option<&str> {
+        self.was_by_name(self.own(f))
+    }
+    /// A field before the change as a number.
+    pub fn was_int(&self, f: Field<col::Int>) -> Option<i64> {
+        self.was_int_by_name(self.own(f))
+    }
+    /// Whether a field differs between before and after (always for a new record).
+    pub fn changed<C>(&self, f: Field<C>) -> bool {
+        self.changed_by_name(self.own(f))
+    }
+    /// A field after the change as text, by name, for rules shared by several tables (`None`
+    /// for null or no such field).
+    pub fn text_by_name(&self, field: &str) -> Option<&str> {
+        match self.col(field).map(|i| &self.after[i]) {
+            Some(Val::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn int_by_name(&self, field: &str) -> Option<i64> {
+        match self.col(field).map(|i| &self.after[i]) {
+            Some(Val::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+    pub fn was_by_name(&self, field: &str) -> Option<&str> {
         let i = self.col(field)?;
         match self.before.as_ref().map(|b| &b[i]) {
             Some(Val::Text(t)) => Some(t),
             _ => None,
         }
     }
-    /// A field before the change as a number.
-    pub fn was_int(&self, field: &str) -> Option<i64> {
+    pub fn was_int_by_name(&self, field: &str) -> Option<i64> {
         let i = self.col(field)?;
         match self.before.as_ref().map(|b| &b[i]) {
             Some(Val::Int(n)) => Some(*n),
             _ => None,
         }
     }
-    /// Whether `field` differs between before and after (always for a new record).
-    pub fn changed(&self, field: &str) -> bool {
+    pub fn changed_by_name(&self, field: &str) -> bool {
         match (self.col(field), &self.before) {
             (Some(i), Some(b)) => b[i] != self.after[i],
             (Some(_), None) => true,
@@ -106,15 +135,15 @@ impl Change {
     pub fn is_create(&self) -> bool {
         match &self.before {
             None => true,
-            Some(_) => self.was("deleted_at").is_some() && self.text("deleted_at").is_none(),
+            Some(_) => self.was_by_name("deleted_at").is_some() && self.text_by_name("deleted_at").is_none(),
         }
     }
     /// The change deletes a live record.
     pub fn is_delete(&self) -> bool {
-        self.before.is_some() && self.was("deleted_at").is_none() && self.text("deleted_at").is_some()
+        self.before.is_some() && self.was_by_name("deleted_at").is_none() && self.text_by_name("deleted_at").is_some()
     }
     pub fn is_deleted(&self) -> bool {
-        self.text("deleted_at").is_some()
+        self.text_by_name("deleted_at").is_some()
     }
     fn unchanged(&self) -> bool {
         self.before.as_deref() == Some(self.after.as_slice())
@@ -307,12 +336,12 @@ impl RuleCtx<'_> {
         Ok(super::store::scope_of(self.conn, table, col, id)?.as_deref() == Some(self.doc.workspace_id.as_str()))
     }
     /// Another record touched by the same change.
-    pub fn touched(&self, table: &str, id: &str) -> Option<&Change> {
-        self.changes.iter().find(|c| c.spec.name == table && c.id == id)
+    pub fn touched(&self, spec: &'static TableSpec, id: &str) -> Option<&Change> {
+        self.changes.iter().find(|c| c.spec.name == spec.name && c.id == id)
     }
-    /// Every record of `table` the change touched.
-    pub fn touched_in<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Change> + 'a {
-        self.changes.iter().filter(move |c| c.spec.name == table)
+    /// Every record of `spec`'s table the change touched.
+    pub fn touched_in<'a>(&'a self, spec: &'static TableSpec) -> impl Iterator<Item = &'a Change> + 'a {
+        self.changes.iter().filter(move |c| c.spec.name == spec.name)
     }
 }
 
@@ -384,7 +413,7 @@ pub fn check_structure_in(d: &DocRef, scope: &Scope, who: &Who, c: &Change) -> R
     }
     let fields = scope_fields(d, scope, spec.name);
     for (f, want) in &fields {
-        if has(f) && c.text(f) != Some(*want) {
+        if has(f) && c.text_by_name(f) != Some(*want) {
             return Err(scope_error(
                 c,
                 match *f {
@@ -396,17 +425,17 @@ pub fn check_structure_in(d: &DocRef, scope: &Scope, who: &Who, c: &Change) -> R
         }
     }
     if let (Some(q), "worklogs") = (&scope.quarter, spec.name) {
-        if c.text("created_at").map(quarter_of).as_deref() != Some(q.as_str()) {
+        if c.text_by_name("created_at").map(quarter_of).as_deref() != Some(q.as_str()) {
             return Err(scope_error(c, "was not created in this document's quarter"));
         }
     }
     if c.before.is_some() {
         // The row that exists under this key must be this document's: else the key lives
         // in another document (another project, workspace, person or quarter).
-        let elsewhere = fields.iter().any(|(f, want)| has(f) && c.was(f) != Some(*want))
+        let elsewhere = fields.iter().any(|(f, want)| has(f) && c.was_by_name(f) != Some(*want))
             || (spec.name == "worklogs"
                 && scope.quarter.is_some()
-                && c.was("created_at").map(quarter_of) != scope.quarter);
+                && c.was_by_name("created_at").map(quarter_of) != scope.quarter);
         if elsewhere {
             return Err(AppError::conflict(
                 "record_elsewhere",
@@ -417,7 +446,7 @@ pub fn check_structure_in(d: &DocRef, scope: &Scope, who: &Who, c: &Change) -> R
         if !c.is_create() && *who != Who::System {
             // Whoever made a record made it: its author never changes.
             for f in rules.immutable.iter().chain(&["created_by"]) {
-                if c.changed(f) {
+                if c.changed_by_name(f) {
                     return Err(AppError::refused(
                         "immutable_field",
                         format!("{}.{f} cannot change once set", spec.name),
@@ -449,8 +478,8 @@ fn check_refs(cx: &RuleCtx<'_>, rules: &Rules, c: &Change) -> Result<(), AppErro
         return Ok(());
     }
     for r in rules.refs {
-        let Some(id) = c.text(r.field) else { continue };
-        if !c.changed(r.field) && !c.is_create() {
+        let Some(id) = c.text_by_name(r.field) else { continue };
+        if !c.changed_by_name(r.field) && !c.is_create() {
             continue;
         }
         let ok = match r.to {
@@ -560,7 +589,12 @@ pub fn derive_fields(spec: &TableSpec, vals: &mut [Val]) {
 
 /// The fields a change sets that differ, for messages and change events.
 pub fn changed_fields(c: &Change) -> Vec<&'static str> {
-    c.spec.cols.iter().map(|(n, _)| *n).filter(|n| c.changed(n)).collect()
+    c.spec
+        .cols
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| c.changed_by_name(n))
+        .collect()
 }
 
 /// The invariants the rules keep, checked over a whole database (the structured fuzz target

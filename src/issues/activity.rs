@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use crate::docs::rules::Derived;
 use crate::docs::{Change, DocKind, DocRef, Val, Who};
-use crate::issues::records::issue_activity;
+use crate::issues::records::{issue_activity, issue_comments, issues};
 
 /// The issue fields whose change the history records, and the name it records them by.
 const TRACKED: &[(&str, &str)] = &[
@@ -51,16 +51,16 @@ pub fn follow(who: &Who, d: &DocRef, changes: &[Change]) -> Vec<Derived> {
         Who::User(_) => {
             let created: HashSet<&str> = changes
                 .iter()
-                .filter(|c| c.spec.name == "issues" && c.is_create())
+                .filter(|c| c.spec == issues::SPEC && c.is_create())
                 .map(|c| c.id.as_str())
                 .collect();
             changes
                 .iter()
-                .filter(|c| c.spec.name == "issues")
+                .filter(|c| c.spec == issues::SPEC)
                 .for_each(|c| issue_events(c, &mut events));
             changes
                 .iter()
-                .filter(|c| c.spec.name == "issue_comments")
+                .filter(|c| c.spec == issue_comments::SPEC)
                 .for_each(|c| comment_events(c, &mut events));
             for (table, name, col) in [
                 ("issue_assignees", "assignees", "user_id"),
@@ -70,8 +70,8 @@ pub fn follow(who: &Who, d: &DocRef, changes: &[Change]) -> Vec<Derived> {
             }
         }
         Who::System => {
-            for c in changes.iter().filter(|c| c.spec.name == "issues" && !c.is_create()) {
-                if let (Some(old), Some(new)) = (c.was_int("sequence_id"), c.int("sequence_id")) {
+            for c in changes.iter().filter(|c| c.spec == issues::SPEC && !c.is_create()) {
+                if let (Some(old), Some(new)) = (c.was_int(issues::sequence_id), c.int(issues::sequence_id)) {
                     if old != new {
                         events.push(Event {
                             change: c,
@@ -104,7 +104,7 @@ fn issue_events<'c>(c: &'c Change, out: &mut Vec<Event<'c>>) {
             "created",
             None,
             None,
-            c.int("sequence_id").map(|n| n.to_string()),
+            c.int(issues::sequence_id).map(|n| n.to_string()),
         ));
         return;
     }
@@ -113,7 +113,7 @@ fn issue_events<'c>(c: &'c Change, out: &mut Vec<Event<'c>>) {
         return;
     }
     for (col, name) in TRACKED {
-        if !c.changed(col) {
+        if !c.changed_by_name(col) {
             continue;
         }
         // A description's history says that it changed, not what it was.
@@ -127,7 +127,9 @@ fn issue_events<'c>(c: &'c Change, out: &mut Vec<Event<'c>>) {
 }
 
 fn comment_events<'c>(c: &'c Change, out: &mut Vec<Event<'c>>) {
-    let Some(issue_id) = c.text("issue_id") else { return };
+    let Some(issue_id) = c.text(issue_comments::issue_id) else {
+        return;
+    };
     let (verb, old, new) = if c.is_create() {
         ("commented", None, Some(c.id.clone()))
     } else if c.is_delete() {
@@ -157,7 +159,7 @@ fn link_events<'c>(
 ) {
     let mut per_issue: Vec<(&'c str, &'c Change, Vec<&'c str>, Vec<&'c str>)> = Vec::new();
     for c in changes.iter().filter(|c| c.spec.name == table) {
-        let (Some(issue), Some(target)) = (c.text("issue_id"), c.text(col)) else {
+        let (Some(issue), Some(target)) = (c.text_by_name("issue_id"), c.text_by_name(col)) else {
             continue;
         };
         if created.contains(issue) {
@@ -210,10 +212,10 @@ fn record(who: &Who, d: &DocRef, e: Event<'_>) -> Derived {
         "renumbered" => crate::time::now_rfc3339(),
         _ => e
             .change
-            .text("updated_at")
+            .text_by_name("updated_at")
             .map_or_else(crate::time::now_rfc3339, str::to_string),
     };
-    let project_id = e.change.text("project_id").unwrap_or_default().to_string();
+    let project_id = e.change.text_by_name("project_id").unwrap_or_default().to_string();
     let by = who.user_id().map(str::to_string);
     let (id, put) = match e.verb {
         "renumbered" => (

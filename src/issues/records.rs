@@ -97,7 +97,7 @@ const fn in_project(field: &'static str, table: &'static str) -> Ref {
 
 /// Deleted records stay deleted: their key is never reused for another record.
 fn no_change_after_delete(c: &Change) -> Result<(), AppError> {
-    if c.was("deleted_at").is_some() {
+    if c.was_by_name("deleted_at").is_some() {
         return Err(AppError::refused(
             "record_deleted",
             format!("{} {} was deleted and does not change", c.spec.name, c.id),
@@ -108,14 +108,18 @@ fn no_change_after_delete(c: &Change) -> Result<(), AppError> {
 
 pub const STATES: Rules = Rules {
     table: states::SPEC.name,
-    immutable: &["created_at", "created_by"],
+    immutable: &[states::created_at.name, states::created_by.name],
     refs: &[],
-    max_len: &[("name", 255), ("color", 7), ("state_group", 20)],
+    max_len: &[
+        (states::name.name, 255),
+        (states::color.name, 7),
+        (states::state_group.name, 20),
+    ],
     check: check_state,
 };
 
 fn check_state(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    if c.text("state_group").and_then(super::StateGroup::parse).is_none() {
+    if c.text(states::state_group).and_then(super::StateGroup::parse).is_none() {
         return Err(AppError::field(
             "group",
             "must be backlog, unstarted, started, completed or cancelled",
@@ -129,12 +133,12 @@ fn check_state(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     // A member's first issue in a project without states brings the default set.
     let all_new = store::states(cx.conn, pid)?
         .iter()
-        .all(|s| cx.touched("states", &s.id).is_some_and(|t| t.before.is_none()));
+        .all(|s| cx.touched(states::SPEC, &s.id).is_some_and(|t| t.before.is_none()));
     if c.before.is_none() && all_new {
         return cx.require_project(ProjRole::Member, "creating states");
     }
     if c.is_delete() {
-        if c.was_int("is_default") == Some(1) {
+        if c.was_int(states::is_default) == Some(1) {
             return Err(AppError::refused(
                 "default_state",
                 "the default state cannot be deleted",
@@ -152,9 +156,9 @@ fn check_state(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 pub const LABELS: Rules = Rules {
     table: labels::SPEC.name,
-    immutable: &["created_at", "created_by"],
+    immutable: &[labels::created_at.name, labels::created_by.name],
     refs: &[],
-    max_len: &[("name", 255), ("color", 7)],
+    max_len: &[(labels::name.name, 255), (labels::color.name, 7)],
     check: |cx, c| {
         if cx.is_person() {
             no_change_after_delete(c)?;
@@ -165,7 +169,7 @@ pub const LABELS: Rules = Rules {
 
 pub const ISSUES: Rules = Rules {
     table: issues::SPEC.name,
-    immutable: &["created_at", "created_by"],
+    immutable: &[issues::created_at.name, issues::created_by.name],
     refs: &[
         in_project("state_id", "states"),
         in_project("parent_id", "issues"),
@@ -173,43 +177,43 @@ pub const ISSUES: Rules = Rules {
         in_project("module_id", "modules"),
     ],
     max_len: &[
-        ("name", 255),
-        ("priority", 10),
-        ("start_date", 10),
-        ("target_date", 10),
-        ("description_html", crate::richtext::MAX_STORED_HTML),
-        ("description_text", crate::richtext::MAX_STORED_HTML),
+        (issues::name.name, 255),
+        (issues::priority.name, 10),
+        (issues::start_date.name, 10),
+        (issues::target_date.name, 10),
+        (issues::description_html.name, crate::richtext::MAX_STORED_HTML),
+        (issues::description_text.name, crate::richtext::MAX_STORED_HTML),
     ],
     check: check_issue,
 };
 
 fn check_issue(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    if c.text("priority").and_then(super::Priority::parse).is_none() {
+    if c.text(issues::priority).and_then(super::Priority::parse).is_none() {
         return Err(AppError::field("priority", "must be urgent, high, medium, low or none"));
     }
-    if c.int("sequence_id").is_none_or(|n| n < 1) {
+    if c.int(issues::sequence_id).is_none_or(|n| n < 1) {
         return Err(AppError::field("sequence_id", "must be a positive number"));
     }
-    if let (Some(s), Some(t)) = (c.text("start_date"), c.text("target_date")) {
+    if let (Some(s), Some(t)) = (c.text(issues::start_date), c.text(issues::target_date)) {
         if s > t {
             return Err(AppError::field("target_date", "must not be before the start date"));
         }
     }
-    if c.text("parent_id") == Some(c.id.as_str()) {
+    if c.text(issues::parent_id) == Some(c.id.as_str()) {
         return Err(AppError::field("parent_id", "an issue cannot be its own parent"));
     }
     if !cx.is_person() {
         return Ok(());
     }
     no_change_after_delete(c)?;
-    if c.is_create() && c.text("created_by") != cx.user() {
+    if c.is_create() && c.text(issues::created_by) != cx.user() {
         return Err(AppError::refused(
             "update_rejected",
             "an issue is created by the one who makes it",
         ));
     }
     cx.require_project(ProjRole::Member, "changing issues")?;
-    if c.is_delete() && cx.proj_role < Some(ProjRole::Admin) && !cx.is_me(c.was("created_by")) {
+    if c.is_delete() && cx.proj_role < Some(ProjRole::Admin) && !cx.is_me(c.was(issues::created_by)) {
         return Err(AppError::denied(
             "not_issue_author",
             "only the issue's creator or a project admin can delete it",
@@ -222,8 +226,8 @@ fn check_issue(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 fn check_link(cx: &RuleCtx<'_>, c: &Change, what: &str, key_field: &str) -> Result<(), AppError> {
     let key = format!(
         "{}:{}",
-        c.text("issue_id").unwrap_or_default(),
-        c.text(key_field).unwrap_or_default()
+        c.text_by_name("issue_id").unwrap_or_default(),
+        c.text_by_name(key_field).unwrap_or_default()
     );
     if c.id != key {
         return Err(AppError::refused(
@@ -236,11 +240,11 @@ fn check_link(cx: &RuleCtx<'_>, c: &Change, what: &str, key_field: &str) -> Resu
 
 pub const ISSUE_ASSIGNEES: Rules = Rules {
     table: issue_assignees::SPEC.name,
-    immutable: &["issue_id", "user_id"],
+    immutable: &[issue_assignees::issue_id.name, issue_assignees::user_id.name],
     refs: &[
         in_project("issue_id", "issues"),
         Ref {
-            field: "user_id",
+            field: issue_assignees::user_id.name,
             to: Target::Member,
         },
     ],
@@ -250,7 +254,7 @@ pub const ISSUE_ASSIGNEES: Rules = Rules {
 
 pub const ISSUE_LABELS: Rules = Rules {
     table: issue_labels::SPEC.name,
-    immutable: &["issue_id", "label_id"],
+    immutable: &[issue_labels::issue_id.name, issue_labels::label_id.name],
     refs: &[in_project("issue_id", "issues"), in_project("label_id", "labels")],
     max_len: &[],
     check: |cx, c| check_link(cx, c, "label", "label_id"),
@@ -258,11 +262,15 @@ pub const ISSUE_LABELS: Rules = Rules {
 
 pub const ISSUE_COMMENTS: Rules = Rules {
     table: issue_comments::SPEC.name,
-    immutable: &["issue_id", "created_at", "created_by"],
+    immutable: &[
+        issue_comments::issue_id.name,
+        issue_comments::created_at.name,
+        issue_comments::created_by.name,
+    ],
     refs: &[in_project("issue_id", "issues")],
     max_len: &[
-        ("comment_text", crate::richtext::MAX_STORED_HTML),
-        ("comment_html", crate::richtext::MAX_STORED_HTML),
+        (issue_comments::comment_text.name, crate::richtext::MAX_STORED_HTML),
+        (issue_comments::comment_html.name, crate::richtext::MAX_STORED_HTML),
     ],
     check: check_comment,
 };
@@ -275,9 +283,9 @@ fn check_comment(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     // Guests take part in the discussion too.
     cx.require_project(ProjRole::Guest, "commenting")?;
     let author = if c.is_create() {
-        c.text("created_by")
+        c.text(issue_comments::created_by)
     } else {
-        c.was("created_by")
+        c.was(issue_comments::created_by)
     };
     if c.is_create() && !cx.is_me(author) {
         return Err(AppError::denied(
@@ -298,9 +306,16 @@ fn check_comment(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 pub const ISSUE_ACTIVITY: Rules = Rules {
     table: issue_activity::SPEC.name,
-    immutable: &["issue_id", "verb", "field", "old_value", "new_value", "created_by"],
+    immutable: &[
+        issue_activity::issue_id.name,
+        issue_activity::verb.name,
+        issue_activity::field.name,
+        issue_activity::old_value.name,
+        issue_activity::new_value.name,
+        issue_activity::created_by.name,
+    ],
     refs: &[in_project("issue_id", "issues")],
-    max_len: &[("verb", 32), ("field", 64)],
+    max_len: &[(issue_activity::verb.name, 32), (issue_activity::field.name, 64)],
     check: check_activity,
 };
 
@@ -311,14 +326,14 @@ fn check_activity(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if !cx.is_person() {
         return Ok(());
     }
-    if c.text("verb") == Some("renumbered") {
+    if c.text(issue_activity::verb) == Some("renumbered") {
         let key = format!(
             "renumber:{}:{}:{}",
-            c.text("issue_id").unwrap_or_default(),
-            c.text("old_value").unwrap_or_default(),
-            c.text("new_value").unwrap_or_default()
+            c.text(issue_activity::issue_id).unwrap_or_default(),
+            c.text(issue_activity::old_value).unwrap_or_default(),
+            c.text(issue_activity::new_value).unwrap_or_default()
         );
-        if c.id != key || c.text("created_by").is_some() {
+        if c.id != key || c.text(issue_activity::created_by).is_some() {
             return Err(AppError::refused(
                 "update_rejected",
                 "a renumbering is recorded under its own key",
@@ -332,13 +347,13 @@ fn check_activity(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             "the history of an issue is never rewritten",
         ));
     }
-    if !cx.is_me(c.text("created_by")) {
+    if !cx.is_me(c.text(issue_activity::created_by)) {
         return Err(AppError::refused(
             "update_rejected",
             "history is recorded by the one who acts",
         ));
     }
-    let verb = c.text("verb").unwrap_or_default();
+    let verb = c.text(issue_activity::verb).unwrap_or_default();
     let min = if matches!(verb, "commented" | "comment_deleted") {
         ProjRole::Guest
     } else {
@@ -349,9 +364,14 @@ fn check_activity(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 pub const SYNC_CONFLICTS: Rules = Rules {
     table: sync_conflicts::SPEC.name,
-    immutable: &["kind", "record_id", "old_value", "new_value"],
+    immutable: &[
+        sync_conflicts::kind.name,
+        sync_conflicts::record_id.name,
+        sync_conflicts::old_value.name,
+        sync_conflicts::new_value.name,
+    ],
     refs: &[],
-    max_len: &[("kind", 32)],
+    max_len: &[(sync_conflicts::kind.name, 32)],
     check: check_conflict,
 };
 
@@ -362,16 +382,16 @@ fn check_conflict(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         return Ok(());
     }
     // Renumbered issues are recorded in their activity; this table holds identifiers.
-    if c.text("kind") != Some("project_identifier") {
+    if c.text(sync_conflicts::kind) != Some("project_identifier") {
         return Err(AppError::refused("update_rejected", "no such kind of conflict"));
     }
     let key = format!(
         "identifier:{}:{}:{}",
-        c.text("record_id").unwrap_or_default(),
-        c.text("old_value").unwrap_or_default(),
-        c.text("new_value").unwrap_or_default()
+        c.text(sync_conflicts::record_id).unwrap_or_default(),
+        c.text(sync_conflicts::old_value).unwrap_or_default(),
+        c.text(sync_conflicts::new_value).unwrap_or_default()
     );
-    if c.id != key || c.text("created_by").is_some() {
+    if c.id != key || c.text(sync_conflicts::created_by).is_some() {
         return Err(AppError::refused(
             "update_rejected",
             "a resolved conflict is recorded under its own key",

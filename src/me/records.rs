@@ -68,7 +68,7 @@ crate::docs::table! {
 
 /// Only the owner writes their records, while they are in the workspace.
 fn mine(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    if cx.is_person() && !cx.is_me(c.text("user_id")) {
+    if cx.is_person() && !cx.is_me(c.text_by_name("user_id")) {
         return Err(AppError::forbidden("a person's own records are written by them alone"));
     }
     cx.require_ws(WsRole::Guest, "keeping records in a workspace")
@@ -90,18 +90,18 @@ fn entity_table(t: &str) -> Option<&'static str> {
 /// The record's `entity_id` names a record of its `entity_type` in this workspace.
 fn entity_here(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     mine(cx, c)?;
-    if !cx.is_person() || c.is_deleted() || !(c.changed("entity_id") || c.changed("entity_type")) {
+    if !cx.is_person() || c.is_deleted() || !(c.changed_by_name("entity_id") || c.changed_by_name("entity_type")) {
         return Ok(());
     }
     let table = c
-        .text("entity_type")
+        .text_by_name("entity_type")
         .and_then(entity_table)
         .ok_or_else(|| AppError::field("entity_type", "is not a kind of thing Keel knows"))?;
-    let id = c.text("entity_id").unwrap_or_default();
+    let id = c.text_by_name("entity_id").unwrap_or_default();
     if !cx.in_workspace(table, id)? {
         return Err(AppError::field("entity_id", "names no such record here"));
     }
-    if let Some(p) = c.text("project_id") {
+    if let Some(p) = c.text_by_name("project_id") {
         if !cx.in_workspace("projects", p)? {
             return Err(AppError::field("project_id", "names no such record here"));
         }
@@ -113,7 +113,7 @@ pub const FAVORITES: Rules = Rules {
     table: favorites::SPEC.name,
     immutable: &[],
     refs: &[],
-    max_len: &[("entity_type", 16)],
+    max_len: &[(favorites::entity_type.name, 16)],
     check: entity_here,
 };
 
@@ -121,7 +121,7 @@ pub const USER_PROPERTIES: Rules = Rules {
     table: user_properties::SPEC.name,
     immutable: &[],
     refs: &[],
-    max_len: &[("entity_type", 16)],
+    max_len: &[(user_properties::entity_type.name, 16)],
     check: entity_here,
 };
 
@@ -129,7 +129,7 @@ pub const RECENT_VISITS: Rules = Rules {
     table: recent_visits::SPEC.name,
     immutable: &[],
     refs: &[],
-    max_len: &[("entity_type", 16)],
+    max_len: &[(recent_visits::entity_type.name, 16)],
     check: entity_here,
 };
 
@@ -137,7 +137,7 @@ pub const HOME_PREFERENCES: Rules = Rules {
     table: home_preferences::SPEC.name,
     immutable: &[],
     refs: &[],
-    max_len: &[("key", 64)],
+    max_len: &[(home_preferences::key.name, 64)],
     check: mine,
 };
 
@@ -145,7 +145,7 @@ pub const QUICK_LINKS: Rules = Rules {
     table: quick_links::SPEC.name,
     immutable: &[],
     refs: &[],
-    max_len: &[("title", 255), ("url", 2048)],
+    max_len: &[(quick_links::title.name, 255), (quick_links::url.name, 2048)],
     check: mine,
 };
 
@@ -154,9 +154,9 @@ pub const STICKIES: Rules = Rules {
     immutable: &[],
     refs: &[],
     max_len: &[
-        ("name", 255),
-        ("description_html", crate::richtext::MAX_STORED_HTML),
-        ("color", 7),
+        (stickies::name.name, 255),
+        (stickies::description_html.name, crate::richtext::MAX_STORED_HTML),
+        (stickies::color.name, 7),
     ],
     check: mine,
 };

@@ -73,22 +73,27 @@ pub const MAX_LEVEL: i64 = 5;
 
 pub const DEPARTMENTS: Rules = Rules {
     table: departments::SPEC.name,
-    immutable: &["created_at"],
+    immutable: &[departments::created_at.name],
     refs: &[
         Ref {
-            field: "parent_id",
+            field: departments::parent_id.name,
             to: Target::InWorkspace("departments"),
         },
         Ref {
-            field: "manager_id",
+            field: departments::manager_id.name,
             to: Target::Member,
         },
         Ref {
-            field: "linked_project_id",
+            field: departments::linked_project_id.name,
             to: Target::InWorkspace("projects"),
         },
     ],
-    max_len: &[("name", 255), ("code", 20), ("short_name", 10), ("dept_code", 4)],
+    max_len: &[
+        (departments::name.name, 255),
+        (departments::code.name, 20),
+        (departments::short_name.name, 10),
+        (departments::dept_code.name, 4),
+    ],
     check: check_department,
 };
 
@@ -109,28 +114,30 @@ pub fn valid_dept_code(s: &str) -> bool {
 
 fn check_department(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     // As the API parses a name (`workspaces::parse_name`), so a device's name is held to it.
-    if c.text("name").is_none_or(|n| n.trim().is_empty()) {
+    if c.text(departments::name).is_none_or(|n| n.trim().is_empty()) {
         return Err(AppError::field("name", "must not be empty"));
     }
-    if c.text("name").is_some_and(|n| n.chars().any(char::is_control)) {
+    if c.text(departments::name)
+        .is_some_and(|n| n.chars().any(char::is_control))
+    {
         return Err(AppError::field("name", "must not contain control characters"));
     }
-    if !c.text("code").is_some_and(valid_code) {
+    if !c.text(departments::code).is_some_and(valid_code) {
         return Err(AppError::field("code", "must be 1 to 20 letters, digits, - or _"));
     }
-    if !c.text("short_name").is_some_and(valid_short_name) {
+    if !c.text(departments::short_name).is_some_and(valid_short_name) {
         return Err(AppError::field(
             "short_name",
             "must be 1 to 10 upper-case letters or digits",
         ));
     }
-    if !c.text("dept_code").is_some_and(valid_dept_code) {
+    if !c.text(departments::dept_code).is_some_and(valid_dept_code) {
         return Err(AppError::field("dept_code", "must be exactly 4 digits"));
     }
-    if !matches!(c.int("is_active"), Some(0 | 1)) {
+    if !matches!(c.int(departments::is_active), Some(0 | 1)) {
         return Err(AppError::field("is_active", "must be true or false"));
     }
-    if c.text("parent_id") == Some(c.id.as_str()) {
+    if c.text(departments::parent_id) == Some(c.id.as_str()) {
         return Err(AppError::refused(
             "department_cycle",
             "a department cannot be its own parent",
@@ -140,7 +147,7 @@ fn check_department(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         return Ok(());
     }
     cx.require_ws(WsRole::Admin, "changing departments")?;
-    if c.was("deleted_at").is_some() {
+    if c.was(departments::deleted_at).is_some() {
         return Err(AppError::refused(
             "record_deleted",
             "a deleted department does not change",
@@ -252,7 +259,7 @@ pub fn staff_key(ws: &str, user: &str) -> String {
 /// A staff record is keyed by its workspace and person, whoever wrote it: one profile per
 /// member per workspace, and two admins who record one person offline write one record.
 fn check_staff_key(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    let user = c.text("user_id").unwrap_or_default();
+    let user = c.text_by_name("user_id").unwrap_or_default();
     if c.id != staff_key(&cx.doc.workspace_id, user) {
         return Err(AppError::refused(
             "wrong_scope",
@@ -264,38 +271,48 @@ fn check_staff_key(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 pub const STAFF_PROFILES: Rules = Rules {
     table: staff_profiles::SPEC.name,
-    immutable: &["created_at", "user_id"],
+    immutable: &[staff_profiles::created_at.name, staff_profiles::user_id.name],
     refs: &[
         Ref {
-            field: "user_id",
+            field: staff_profiles::user_id.name,
             to: Target::Member,
         },
         Ref {
-            field: "department_id",
+            field: staff_profiles::department_id.name,
             to: Target::InWorkspace("departments"),
         },
     ],
-    max_len: &[("staff_id", 8), ("position", 255), ("employment_status", 20)],
+    max_len: &[
+        (staff_profiles::staff_id.name, 8),
+        (staff_profiles::position.name, 255),
+        (staff_profiles::employment_status.name, 20),
+    ],
     check: check_staff_profile,
 };
 
 fn check_staff_profile(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     check_staff_key(cx, c)?;
-    if !c.text("staff_id").is_some_and(valid_staff_id) {
+    if !c.text(staff_profiles::staff_id).is_some_and(valid_staff_id) {
         return Err(AppError::field("staff_id", "must be 1 to 8 letters, digits, - or _"));
     }
-    if !c.text("employment_status").is_some_and(|s| STATUSES.contains(&s)) {
+    if !c
+        .text(staff_profiles::employment_status)
+        .is_some_and(|s| STATUSES.contains(&s))
+    {
         return Err(AppError::field(
             "employment_status",
             "must be one of active, probation, resigned, suspended, transferred",
         ));
     }
-    for f in ["date_of_joining", "date_of_leaving"] {
+    for f in [staff_profiles::date_of_joining, staff_profiles::date_of_leaving] {
         if c.text(f).is_some_and(|d| !valid_day(d)) {
-            return Err(AppError::field(f, "must be a date like 2026-11-22"));
+            return Err(AppError::field(f.name, "must be a date like 2026-11-22"));
         }
     }
-    if let (Some(from), Some(to)) = (c.text("date_of_joining"), c.text("date_of_leaving")) {
+    if let (Some(from), Some(to)) = (
+        c.text(staff_profiles::date_of_joining),
+        c.text(staff_profiles::date_of_leaving),
+    ) {
         if to < from {
             return Err(AppError::field(
                 "date_of_leaving",
@@ -303,23 +320,27 @@ fn check_staff_profile(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             ));
         }
     }
-    if !matches!(c.int("is_department_manager"), Some(0 | 1)) {
+    if !matches!(c.int(staff_profiles::is_department_manager), Some(0 | 1)) {
         return Err(AppError::field("is_department_manager", "must be true or false"));
     }
-    if c.int("is_department_manager") == Some(1) && !c.text("employment_status").is_some_and(is_current) {
+    if c.int(staff_profiles::is_department_manager) == Some(1)
+        && !c.text(staff_profiles::employment_status).is_some_and(is_current)
+    {
         return Err(AppError::field(
             "is_department_manager",
             "only a person who works here now manages a department",
         ));
     }
-    if c.text("position").is_some_and(|p| p.chars().any(char::is_control)) {
+    if c.text(staff_profiles::position)
+        .is_some_and(|p| p.chars().any(char::is_control))
+    {
         return Err(AppError::field("position", "must not contain control characters"));
     }
     if !cx.is_person() {
         return Ok(());
     }
     cx.require_ws(WsRole::Admin, "changing staff records")?;
-    if c.was("deleted_at").is_some() && !c.is_create() {
+    if c.was(staff_profiles::deleted_at).is_some() && !c.is_create() {
         return Err(AppError::refused(
             "record_deleted",
             "a deleted staff record does not change",
@@ -368,27 +389,33 @@ pub(super) fn check_staff(c: &rusqlite::Connection, ws: &str, user: &str, create
 
 pub const STAFF_PRIVATE: Rules = Rules {
     table: staff_private::SPEC.name,
-    immutable: &["created_at", "user_id"],
+    immutable: &[staff_private::created_at.name, staff_private::user_id.name],
     refs: &[Ref {
-        field: "user_id",
+        field: staff_private::user_id.name,
         to: Target::Member,
     }],
-    max_len: &[("phone", 20), ("job_grade", 50), ("notes", 5000)],
+    max_len: &[
+        (staff_private::phone.name, 20),
+        (staff_private::job_grade.name, 50),
+        (staff_private::notes.name, 5000),
+    ],
     check: check_staff_private,
 };
 
 fn check_staff_private(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     check_staff_key(cx, c)?;
-    if !c.text("phone").is_some_and(valid_phone) {
+    if !c.text(staff_private::phone).is_some_and(valid_phone) {
         return Err(AppError::field(
             "phone",
             "must be up to 20 digits, spaces or + - ( ) . with a digit in it",
         ));
     }
-    if c.text("job_grade").is_none_or(|g| g.chars().any(char::is_control)) {
+    if c.text(staff_private::job_grade)
+        .is_none_or(|g| g.chars().any(char::is_control))
+    {
         return Err(AppError::field("job_grade", "must be text without control characters"));
     }
-    if c.text("notes").is_none() {
+    if c.text(staff_private::notes).is_none() {
         return Err(AppError::field("notes", "must be text"));
     }
     if !cx.is_person() {
@@ -401,36 +428,39 @@ pub const STAFF_TRANSFERS: Rules = Rules {
     table: staff_transfers::SPEC.name,
     // A transfer is history: written once, never edited.
     immutable: &[
-        "created_at",
-        "user_id",
-        "from_department_id",
-        "to_department_id",
-        "effective_date",
-        "reason",
+        staff_transfers::created_at.name,
+        staff_transfers::user_id.name,
+        staff_transfers::from_department_id.name,
+        staff_transfers::to_department_id.name,
+        staff_transfers::effective_date.name,
+        staff_transfers::reason.name,
     ],
     refs: &[
         Ref {
-            field: "user_id",
+            field: staff_transfers::user_id.name,
             to: Target::Member,
         },
         Ref {
-            field: "from_department_id",
+            field: staff_transfers::from_department_id.name,
             to: Target::InWorkspace("departments"),
         },
         Ref {
-            field: "to_department_id",
+            field: staff_transfers::to_department_id.name,
             to: Target::InWorkspace("departments"),
         },
     ],
-    max_len: &[("reason", 500), ("effective_date", 10)],
+    max_len: &[
+        (staff_transfers::reason.name, 500),
+        (staff_transfers::effective_date.name, 10),
+    ],
     check: check_staff_transfer,
 };
 
 fn check_staff_transfer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    if !c.text("effective_date").is_some_and(valid_day) {
+    if !c.text(staff_transfers::effective_date).is_some_and(valid_day) {
         return Err(AppError::field("effective_date", "must be a date like 2026-11-22"));
     }
-    if c.text("from_department_id") == c.text("to_department_id") {
+    if c.text(staff_transfers::from_department_id) == c.text(staff_transfers::to_department_id) {
         return Err(AppError::field(
             "to_department_id",
             "must differ from the department left",
@@ -447,7 +477,7 @@ fn check_staff_transfer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         ));
     }
     // Its author is whoever records it.
-    if !cx.is_me(c.text("created_by")) {
+    if !cx.is_me(c.text(staff_transfers::created_by)) {
         return Err(AppError::refused(
             "wrong_author",
             "a transfer is recorded under its author's own name",
@@ -459,9 +489,14 @@ fn check_staff_transfer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 pub const ORG_CONFLICTS: Rules = Rules {
     table: org_conflicts::SPEC.name,
     // Two instances that make the same repair write one record; when each dated it.
-    immutable: &["kind", "record_id", "old_value", "new_value"],
+    immutable: &[
+        org_conflicts::kind.name,
+        org_conflicts::record_id.name,
+        org_conflicts::old_value.name,
+        org_conflicts::new_value.name,
+    ],
     refs: &[],
-    max_len: &[("kind", 40)],
+    max_len: &[(org_conflicts::kind.name, 40)],
     check: check_org_conflict,
 };
 
@@ -474,12 +509,12 @@ fn check_org_conflict(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     }
     cx.require_ws(WsRole::Admin, "recording resolved conflicts")?;
     let key = super::merges::key_of(
-        c.text("kind").unwrap_or_default(),
-        c.text("record_id").unwrap_or_default(),
-        c.text("old_value"),
-        c.text("new_value"),
+        c.text(org_conflicts::kind).unwrap_or_default(),
+        c.text(org_conflicts::record_id).unwrap_or_default(),
+        c.text(org_conflicts::old_value),
+        c.text(org_conflicts::new_value),
     );
-    if c.id != key || c.text("created_by").is_some() {
+    if c.id != key || c.text(org_conflicts::created_by).is_some() {
         return Err(AppError::refused(
             "update_rejected",
             "a resolved conflict is recorded under its own key",
@@ -490,16 +525,16 @@ fn check_org_conflict(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 pub const STAFF_PENDING: Rules = Rules {
     table: staff_pending::SPEC.name,
-    immutable: &["email", "created_at"],
+    immutable: &[staff_pending::email.name, staff_pending::created_at.name],
     refs: &[],
-    max_len: &[("email", 320), ("data", 20_000)],
+    max_len: &[(staff_pending::email.name, 320), (staff_pending::data.name, 20_000)],
     check: check_staff_pending,
 };
 
 /// A staff record waiting for its invitee: keyed by a pending invitation of this
 /// workspace, written by admins.
 fn check_staff_pending(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    if c.text("data")
+    if c.text(staff_pending::data)
         .is_none_or(|d| serde_json::from_str::<super::StaffInput>(d).is_err())
     {
         return Err(AppError::field("data", "must be a staff record's fields as JSON"));

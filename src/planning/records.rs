@@ -39,8 +39,8 @@ crate::docs::table! {
 
 fn check_planned(cx: &RuleCtx<'_>, c: &Change, what: &str) -> Result<(), AppError> {
     if let (Some(s), Some(e)) = (
-        c.text("start_date"),
-        c.text("end_date").or_else(|| c.text("target_date")),
+        c.text_by_name("start_date"),
+        c.text_by_name("end_date").or_else(|| c.text_by_name("target_date")),
     ) {
         if s > e {
             return Err(AppError::field("end_date", "must not be before the start date"));
@@ -49,7 +49,7 @@ fn check_planned(cx: &RuleCtx<'_>, c: &Change, what: &str) -> Result<(), AppErro
     if !cx.is_person() {
         return Ok(());
     }
-    if c.was("deleted_at").is_some() {
+    if c.was_by_name("deleted_at").is_some() {
         return Err(AppError::refused(
             "record_deleted",
             format!("a deleted {what} does not change"),
@@ -57,7 +57,7 @@ fn check_planned(cx: &RuleCtx<'_>, c: &Change, what: &str) -> Result<(), AppErro
     }
     cx.require_project(ProjRole::Member, &format!("changing {what}s"))?;
     if c.is_create() {
-        if !cx.is_me(c.text("created_by")) {
+        if !cx.is_me(c.text_by_name("created_by")) {
             return Err(AppError::refused(
                 "update_rejected",
                 format!("a {what} is created by the one who makes it"),
@@ -65,7 +65,7 @@ fn check_planned(cx: &RuleCtx<'_>, c: &Change, what: &str) -> Result<(), AppErro
         }
         return Ok(());
     }
-    if cx.proj_role < Some(ProjRole::Admin) && !cx.is_me(c.was("created_by")) {
+    if cx.proj_role < Some(ProjRole::Admin) && !cx.is_me(c.was_by_name("created_by")) {
         return Err(AppError::denied(
             "not_creator",
             format!("only the {what}'s creator or a project admin can change or delete it"),
@@ -76,44 +76,48 @@ fn check_planned(cx: &RuleCtx<'_>, c: &Change, what: &str) -> Result<(), AppErro
 
 pub const CYCLES: Rules = Rules {
     table: cycles::SPEC.name,
-    immutable: &["created_at", "created_by"],
+    immutable: &[cycles::created_at.name, cycles::created_by.name],
     refs: &[],
     max_len: &[
-        ("name", 255),
-        ("description", 10_000),
-        ("start_date", 10),
-        ("end_date", 10),
+        (cycles::name.name, 255),
+        (cycles::description.name, 10_000),
+        (cycles::start_date.name, 10),
+        (cycles::end_date.name, 10),
     ],
     check: |cx, c| check_planned(cx, c, "cycle"),
 };
 
 pub const MODULES: Rules = Rules {
     table: modules::SPEC.name,
-    immutable: &["created_at", "created_by"],
+    immutable: &[modules::created_at.name, modules::created_by.name],
     refs: &[Ref {
-        field: "lead_id",
+        field: modules::lead_id.name,
         to: Target::Member,
     }],
     max_len: &[
-        ("name", 255),
-        ("description", 10_000),
-        ("status", 20),
-        ("start_date", 10),
-        ("target_date", 10),
+        (modules::name.name, 255),
+        (modules::description.name, 10_000),
+        (modules::status.name, 20),
+        (modules::start_date.name, 10),
+        (modules::target_date.name, 10),
     ],
     check: |cx, c| check_planned(cx, c, "module"),
 };
 
 pub const ISSUE_VIEWS: Rules = Rules {
     table: issue_views::SPEC.name,
-    immutable: &["created_at", "created_by"],
+    immutable: &[issue_views::created_at.name, issue_views::created_by.name],
     refs: &[],
-    max_len: &[("name", 255), ("description", 10_000), ("query", 10_000)],
+    max_len: &[
+        (issue_views::name.name, 255),
+        (issue_views::description.name, 10_000),
+        (issue_views::query.name, 10_000),
+    ],
     check: |cx, c| {
         check_planned(cx, c, "view")?;
         // A private view is its author's alone: nobody else edits it or makes it private.
-        let author = c.was("created_by").or(c.text("created_by"));
-        let private = c.int("is_private") == Some(1) || c.was_int("is_private") == Some(1);
+        let author = c.was(issue_views::created_by).or(c.text(issue_views::created_by));
+        let private = c.int(issue_views::is_private) == Some(1) || c.was_int(issue_views::is_private) == Some(1);
         if cx.is_person() && !c.is_create() && private && !cx.is_me(author) {
             return Err(AppError::forbidden("only the view's author can change a private view"));
         }

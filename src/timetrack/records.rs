@@ -28,25 +28,25 @@ crate::docs::table! {
 
 pub const WORKLOGS: Rules = Rules {
     table: worklogs::SPEC.name,
-    immutable: &["issue_id", "created_at"],
+    immutable: &[worklogs::issue_id.name, worklogs::created_at.name],
     refs: &[Ref {
-        field: "issue_id",
+        field: worklogs::issue_id.name,
         to: Target::InProject("issues"),
     }],
-    max_len: &[("description", 10_000), ("logged_at", 10)],
+    max_len: &[(worklogs::description.name, 10_000), (worklogs::logged_at.name, 10)],
     check: check_worklog,
 };
 
 fn check_worklog(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if !c.is_deleted() {
-        let minutes = c.int("duration_minutes").unwrap_or(0);
+        let minutes = c.int(worklogs::duration_minutes).unwrap_or(0);
         if !(1..=super::MAX_MINUTES).contains(&minutes) {
             return Err(AppError::field(
                 "duration_minutes",
                 format!("must be between 1 and {}", super::MAX_MINUTES),
             ));
         }
-        if c.text("logged_at")
+        if c.text(worklogs::logged_at)
             .is_none_or(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err())
         {
             return Err(AppError::field("logged_at", "must be a date like 2026-11-30"));
@@ -55,7 +55,7 @@ fn check_worklog(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if !cx.is_person() {
         return Ok(());
     }
-    if c.was("deleted_at").is_some() {
+    if c.was(worklogs::deleted_at).is_some() {
         return Err(AppError::refused(
             "record_deleted",
             "a deleted work log does not change",
@@ -72,7 +72,7 @@ fn check_worklog(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         ));
     }
     // Time is logged by the person it belongs to; its author or a project admin corrects it.
-    let owner = c.text("logged_by");
+    let owner = c.text(worklogs::logged_by);
     if c.is_create() && !cx.is_me(owner) {
         return Err(AppError::denied(
             "not_worklog_author",
@@ -90,18 +90,23 @@ fn check_worklog(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 pub const TIMERS: Rules = Rules {
     table: timers::SPEC.name,
-    immutable: &["project_id", "issue_id", "started_at", "created_at"],
+    immutable: &[
+        timers::project_id.name,
+        timers::issue_id.name,
+        timers::started_at.name,
+        timers::created_at.name,
+    ],
     refs: &[
         Ref {
-            field: "project_id",
+            field: timers::project_id.name,
             to: Target::InWorkspace("projects"),
         },
         Ref {
-            field: "issue_id",
+            field: timers::issue_id.name,
             to: Target::InWorkspace("issues"),
         },
     ],
-    max_len: &[("description", 10_000)],
+    max_len: &[(timers::description.name, 10_000)],
     check: check_timer,
 };
 
@@ -111,14 +116,14 @@ fn check_timer(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if !cx.is_person() {
         return Ok(());
     }
-    if !cx.is_me(c.text("user_id")) {
+    if !cx.is_me(c.text(timers::user_id)) {
         return Err(AppError::forbidden("a timer belongs to its owner"));
     }
     cx.require_ws(crate::policy::WsRole::Guest, "running a timer")?;
     if c.is_create() {
         let (ws, me) = (&cx.doc.workspace_id, cx.user().unwrap_or_default());
-        let role =
-            crate::work::project_for_user(cx.conn, ws, c.text("project_id").unwrap_or_default(), me)?.map(|(_, r)| r);
+        let role = crate::work::project_for_user(cx.conn, ws, c.text(timers::project_id).unwrap_or_default(), me)?
+            .map(|(_, r)| r);
         if role == Some(ProjRole::Guest) {
             return Err(AppError::denied("guests_cannot_log_time", "guests cannot log time"));
         }

@@ -6,7 +6,7 @@
 
 use crate::docs::rules::Derived;
 use crate::docs::{Change, DocKind, DocRef, Who};
-use crate::work::records::project_activity;
+use crate::work::records::{project_activity, project_members, projects};
 
 /// Why a membership exists, as the history writes it: `hand` and the departments' ids,
 /// comma-separated (`hand,0190…`); `None` for a membership that is not live.
@@ -24,7 +24,7 @@ fn reason(manual: Option<i64>, via: Option<&str>, live: bool) -> Option<String> 
 
 fn event(who: &Who, d: &DocRef, c: &Change, verb: &'static str, old: Option<String>, new: Option<String>) -> Derived {
     let at = c
-        .text("updated_at")
+        .text(project_members::updated_at)
         .map_or_else(crate::time::now_rfc3339, str::to_string);
     Derived {
         spec: project_activity::SPEC,
@@ -32,8 +32,8 @@ fn event(who: &Who, d: &DocRef, c: &Change, verb: &'static str, old: Option<Stri
         put: false,
         fields: vec![
             project_activity::workspace_id.to(d.workspace_id.as_str()),
-            project_activity::project_id.to(c.text("project_id").unwrap_or_default()),
-            project_activity::user_id.to(c.text("user_id").unwrap_or_default()),
+            project_activity::project_id.to(c.text(project_members::project_id).unwrap_or_default()),
+            project_activity::user_id.to(c.text(project_members::user_id).unwrap_or_default()),
             project_activity::verb.to(verb),
             project_activity::old_value.to(old),
             project_activity::new_value.to(new),
@@ -51,24 +51,35 @@ pub fn follow(who: &Who, d: &DocRef, changes: &[Change]) -> Vec<Derived> {
         return Vec::new();
     }
     // A project's creation (its creator its first admin) starts its history, not an event.
-    if changes.iter().any(|c| c.spec.name == "projects" && c.before.is_none()) {
+    if changes.iter().any(|c| c.spec == projects::SPEC && c.before.is_none()) {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for c in changes.iter().filter(|c| c.spec.name == "project_members") {
-        let was_live = c.before.is_some() && c.was("deleted_at").is_none();
+    for c in changes.iter().filter(|c| c.spec == project_members::SPEC) {
+        let was_live = c.before.is_some() && c.was(project_members::deleted_at).is_none();
         let live = !c.is_deleted();
-        let before = reason(c.was_int("manual"), c.was("via_departments"), was_live);
-        let after = reason(c.int("manual"), c.text("via_departments"), live);
+        let before = reason(
+            c.was_int(project_members::manual),
+            c.was(project_members::via_departments),
+            was_live,
+        );
+        let after = reason(
+            c.int(project_members::manual),
+            c.text(project_members::via_departments),
+            live,
+        );
         match (was_live, live) {
             (false, true) => {
-                let role = c.text("role").map(str::to_string);
+                let role = c.text(project_members::role).map(str::to_string);
                 out.push(event(who, d, c, "joined", role, after));
             }
             (true, false) => out.push(event(who, d, c, "left", before, None)),
             (true, true) => {
-                if c.changed("role") {
-                    let (o, n) = (c.was("role").map(str::to_string), c.text("role").map(str::to_string));
+                if c.changed(project_members::role) {
+                    let (o, n) = (
+                        c.was(project_members::role).map(str::to_string),
+                        c.text(project_members::role).map(str::to_string),
+                    );
                     out.push(event(who, d, c, "role_changed", o, n));
                 }
                 if before != after {

@@ -39,17 +39,21 @@ crate::docs::table! {
 
 pub const PROJECTS: Rules = Rules {
     table: projects::SPEC.name,
-    immutable: &["created_at", "created_by"],
+    immutable: &[projects::created_at.name, projects::created_by.name],
     refs: &[Ref {
-        field: "linked_department_id",
+        field: projects::linked_department_id.name,
         to: Target::InWorkspace("departments"),
     }],
-    max_len: &[("name", 255), ("identifier", 12), ("description", 10_000)],
+    max_len: &[
+        (projects::name.name, 255),
+        (projects::identifier.name, 12),
+        (projects::description.name, 10_000),
+    ],
     check: check_project,
 };
 
 fn check_project(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    let ident = c.text("identifier").unwrap_or_default();
+    let ident = c.text(projects::identifier).unwrap_or_default();
     if !(2..=12).contains(&ident.len()) || !ident.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
         return Err(AppError::field(
             "identifier",
@@ -61,8 +65,10 @@ fn check_project(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     }
     // A team project belongs to a department that is still there (the reference rule
     // accepts deleted records, for edits made offline before a delete).
-    if let Some(d) = c.text("linked_department_id") {
-        if c.changed("linked_department_id") && !crate::org::is_live_department(cx.conn, &cx.doc.workspace_id, d)? {
+    if let Some(d) = c.text(projects::linked_department_id) {
+        if c.changed(projects::linked_department_id)
+            && !crate::org::is_live_department(cx.conn, &cx.doc.workspace_id, d)?
+        {
             return Err(AppError::field(
                 "linked_department_id",
                 "names no live department of this workspace",
@@ -74,9 +80,9 @@ fn check_project(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         cx.require_ws(WsRole::Member, "creating a project")?;
         let me = cx.user().unwrap_or_default();
         let admin = cx
-            .touched("project_members", &super::member_key(&c.id, me))
-            .is_some_and(|m| m.text("role") == Some("admin") && !m.is_deleted());
-        if !admin || c.text("created_by") != Some(me) {
+            .touched(project_members::SPEC, &super::member_key(&c.id, me))
+            .is_some_and(|m| m.text(project_members::role) == Some("admin") && !m.is_deleted());
+        if !admin || c.text(projects::created_by) != Some(me) {
             return Err(AppError::refused(
                 "update_rejected",
                 "a new project must carry its creator as admin",
@@ -84,7 +90,7 @@ fn check_project(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         }
         return Ok(());
     }
-    if c.was("deleted_at").is_some() {
+    if c.was(projects::deleted_at).is_some() {
         return Err(AppError::refused("record_deleted", "a deleted project does not change"));
     }
     cx.require_project(ProjRole::Admin, "changing the project")
@@ -104,23 +110,23 @@ pub fn allowed_when_archived(c: &Change) -> bool {
 
 pub const PROJECT_MEMBERS: Rules = Rules {
     table: project_members::SPEC.name,
-    immutable: &["user_id", "created_at"],
+    immutable: &[project_members::user_id.name, project_members::created_at.name],
     // `user_id` must be a live member of the workspace: checked by `check_member`, with
     // the API's code (`not_workspace_member`).
     refs: &[],
-    max_len: &[("role", 10)],
+    max_len: &[(project_members::role.name, 10)],
     check: check_member,
 };
 
 fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     let role = c
-        .text("role")
+        .text(project_members::role)
         .and_then(ProjRole::parse)
         .ok_or_else(|| AppError::field("role", "must be guest, member or admin"))?;
-    if !matches!(c.int("manual"), None | Some(0 | 1)) {
+    if !matches!(c.int(project_members::manual), None | Some(0 | 1)) {
         return Err(AppError::field("manual", "must be true or false"));
     }
-    let via = super::parse_via(c.text("via_departments"));
+    let via = super::parse_via(c.text(project_members::via_departments));
     let id_like = |s: &String| (1..=64).contains(&s.len()) && !s.contains(char::is_whitespace);
     if via.len() > 2000 || !via.iter().all(id_like) || !via.windows(2).all(|w| w[0] < w[1]) {
         return Err(AppError::field(
@@ -131,14 +137,16 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     // A membership made from now on has the key derived from its project and person, so
     // nobody holds the key the manager rule will write (`work::member_key`).
     let pid_now = cx.scope.project.as_deref().unwrap_or_default();
-    if cx.is_person() && c.before.is_none() && c.id != super::member_key(pid_now, c.text("user_id").unwrap_or_default())
+    if cx.is_person()
+        && c.before.is_none()
+        && c.id != super::member_key(pid_now, c.text(project_members::user_id).unwrap_or_default())
     {
         return Err(AppError::refused(
             "wrong_scope",
             "a project membership is keyed by its project and person",
         ));
     }
-    if c.int("manual") == Some(0) && via.is_empty() && !c.is_deleted() {
+    if c.int(project_members::manual) == Some(0) && via.is_empty() && !c.is_deleted() {
         return Err(AppError::field(
             "via_departments",
             "a membership nobody added by hand needs a department that brings it",
@@ -158,7 +166,7 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         may_change_member(cx, c, role, pid)?;
     }
     // A project keeps an admin (counted after the change), whoever changes it.
-    let was_admin = !c.is_create() && c.was("role") == Some("admin");
+    let was_admin = !c.is_create() && c.was(project_members::role) == Some("admin");
     if was_admin && (c.is_deleted() || role != ProjRole::Admin) && store::admin_count(cx.conn, pid)? < 1 {
         return Err(AppError::refused(
             "last_admin",
@@ -170,7 +178,7 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 /// Whether the acting person may make this change of a project membership.
 fn may_change_member(cx: &RuleCtx<'_>, c: &Change, role: ProjRole, pid: &str) -> Result<(), AppError> {
-    let user = c.text("user_id").unwrap_or_default();
+    let user = c.text(project_members::user_id).unwrap_or_default();
     if !c.is_deleted() {
         let ws_role = crate::workspaces::role_of(cx.conn, &cx.doc.workspace_id, user)?.ok_or_else(|| {
             AppError::refused(
@@ -186,7 +194,7 @@ fn may_change_member(cx: &RuleCtx<'_>, c: &Change, role: ProjRole, pid: &str) ->
         }
     }
     // The creator's own admin membership is checked with the new project; anyone may leave.
-    let new_project = cx.touched("projects", pid).is_some_and(|p| p.before.is_none());
+    let new_project = cx.touched(projects::SPEC, pid).is_some_and(|p| p.before.is_none());
     if (new_project || c.is_delete()) && cx.is_me(Some(user)) {
         return Ok(());
     }
@@ -195,16 +203,26 @@ fn may_change_member(cx: &RuleCtx<'_>, c: &Change, role: ProjRole, pid: &str) ->
 
 pub const PROJECT_ACTIVITY: Rules = Rules {
     table: project_activity::SPEC.name,
-    immutable: &["user_id", "verb", "old_value", "new_value", "created_at"],
+    immutable: &[
+        project_activity::user_id.name,
+        project_activity::verb.name,
+        project_activity::old_value.name,
+        project_activity::new_value.name,
+        project_activity::created_at.name,
+    ],
     refs: &[],
-    max_len: &[("verb", 20), ("old_value", 2000), ("new_value", 2000)],
+    max_len: &[
+        (project_activity::verb.name, 20),
+        (project_activity::old_value.name, 2000),
+        (project_activity::new_value.name, 2000),
+    ],
     check: check_project_activity,
 };
 
 /// A project's history is written once, by whoever changed the membership it records.
 fn check_project_activity(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if !matches!(
-        c.text("verb"),
+        c.text(project_activity::verb),
         Some("joined" | "left" | "role_changed" | "reason_changed")
     ) {
         return Err(AppError::field(
@@ -221,14 +239,14 @@ fn check_project_activity(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> 
             "a project's history is never rewritten",
         ));
     }
-    if !cx.is_me(c.text("created_by")) {
+    if !cx.is_me(c.text(project_activity::created_by)) {
         return Err(AppError::refused(
             "update_rejected",
             "history is recorded by the one who acts",
         ));
     }
     // Those who change memberships record it; anyone records their own leaving.
-    if c.text("verb") == Some("left") && cx.is_me(c.text("user_id")) {
+    if c.text(project_activity::verb) == Some("left") && cx.is_me(c.text(project_activity::user_id)) {
         return Ok(());
     }
     cx.require_project(ProjRole::Admin, "recording a project's history")

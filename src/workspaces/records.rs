@@ -34,9 +34,19 @@ crate::docs::table! {
 
 pub const WORKSPACES: Rules = Rules {
     table: workspaces::SPEC.name,
-    immutable: &["slug", "display_id", "created_at", "created_by"],
+    immutable: &[
+        workspaces::slug.name,
+        workspaces::display_id.name,
+        workspaces::created_at.name,
+        workspaces::created_by.name,
+    ],
     refs: &[],
-    max_len: &[("name", 80), ("slug", 48), ("display_id", 32), ("plan", 20)],
+    max_len: &[
+        (workspaces::name.name, 80),
+        (workspaces::slug.name, 48),
+        (workspaces::display_id.name, 32),
+        (workspaces::plan.name, 20),
+    ],
     check: check_workspace,
 };
 
@@ -45,9 +55,9 @@ fn check_workspace(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         // Its creator is its first owner, in the same change.
         let key = super::member_key(&c.id, cx.user().unwrap_or_default());
         let owner = cx
-            .touched("workspace_members", &key)
-            .is_some_and(|m| m.text("role") == Some("owner") && !m.is_deleted());
-        if cx.is_person() && (!owner || c.text("created_by") != cx.user()) {
+            .touched(workspace_members::SPEC, &key)
+            .is_some_and(|m| m.text(workspace_members::role) == Some("owner") && !m.is_deleted());
+        if cx.is_person() && (!owner || c.text(workspaces::created_by) != cx.user()) {
             return Err(AppError::refused(
                 "update_rejected",
                 "a new workspace must carry its creator as owner",
@@ -55,7 +65,7 @@ fn check_workspace(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         }
         return Ok(());
     }
-    if c.changed("plan") && cx.is_person() {
+    if c.changed(workspaces::plan) && cx.is_person() {
         return Err(AppError::denied("plan_locked", "the plan changes only with a licence"));
     }
     if c.is_deleted() {
@@ -75,9 +85,9 @@ fn check_workspace(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
 
 pub const WORKSPACE_MEMBERS: Rules = Rules {
     table: workspace_members::SPEC.name,
-    immutable: &["user_id", "created_at"],
+    immutable: &[workspace_members::user_id.name, workspace_members::created_at.name],
     refs: &[],
-    max_len: &[("role", 10)],
+    max_len: &[(workspace_members::role.name, 10)],
     check: check_member,
 };
 
@@ -87,7 +97,7 @@ fn role(s: Option<&str>) -> Result<WsRole, AppError> {
 }
 
 fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    let user = c.text("user_id");
+    let user = c.text(workspace_members::user_id);
     if c.id != super::member_key(&cx.doc.workspace_id, user.unwrap_or_default()) && c.is_create() && c.before.is_none()
     {
         // Keys are derived from the person, so two admins adding one person write one record.
@@ -96,8 +106,11 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             "a membership's key names its workspace and person",
         ));
     }
-    let new_role = role(c.text("role"))?;
-    let old_role = c.was("role").and_then(WsRole::parse).filter(|_| !c.is_create());
+    let new_role = role(c.text(workspace_members::role))?;
+    let old_role = c
+        .was(workspace_members::role)
+        .and_then(WsRole::parse)
+        .filter(|_| !c.is_create());
     if cx.is_person() {
         may_change_member(cx, c, user, new_role, old_role)?;
     }
@@ -126,7 +139,7 @@ fn may_change_member(
             return Ok(());
         }
         let new_workspace = cx
-            .touched("workspaces", &cx.doc.workspace_id)
+            .touched(workspaces::SPEC, &cx.doc.workspace_id)
             .is_some_and(Change::is_create);
         if new_workspace && cx.is_me(user) {
             // The creator's own membership, checked with the workspace record.
@@ -134,8 +147,10 @@ fn may_change_member(
         }
         if cx.is_me(user) && actor.is_none() {
             // Joining: only by accepting, in the same change, an invitation with this role.
-            let accepted = cx.touched_in("invitations").any(|i| {
-                i.was("accepted_at").is_none() && i.text("accepted_by") == user && i.text("role") == c.text("role")
+            let accepted = cx.touched_in(invitations::SPEC).any(|i| {
+                i.was(invitations::accepted_at).is_none()
+                    && i.text(invitations::accepted_by) == user
+                    && i.text(invitations::role) == c.text(workspace_members::role)
             });
             if !accepted {
                 return Err(AppError::refused(
@@ -181,7 +196,7 @@ fn may_change_member(
     if actor < WsRole::Admin {
         return Err(AppError::forbidden("only admins change memberships"));
     }
-    if c.changed("role") {
+    if c.changed(workspace_members::role) {
         if old == WsRole::Owner && actor != WsRole::Owner {
             return Err(AppError::denied("owner_required", "only owners change owners"));
         }
@@ -198,39 +213,51 @@ fn may_change_member(
 
 pub const INVITATIONS: Rules = Rules {
     table: invitations::SPEC.name,
-    immutable: &["email", "role", "token_hash", "expires_at", "created_at", "created_by"],
+    immutable: &[
+        invitations::email.name,
+        invitations::role.name,
+        invitations::token_hash.name,
+        invitations::expires_at.name,
+        invitations::created_at.name,
+        invitations::created_by.name,
+    ],
     refs: &[Ref {
-        field: "accepted_by",
+        field: invitations::accepted_by.name,
         to: Target::Member,
     }],
-    max_len: &[("email", 254), ("role", 10), ("token_hash", 64)],
+    max_len: &[
+        (invitations::email.name, 254),
+        (invitations::role.name, 10),
+        (invitations::token_hash.name, 64),
+    ],
     check: check_invitation,
 };
 
 fn check_invitation(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
-    role(c.text("role"))?;
+    role(c.text(invitations::role))?;
     if !cx.is_person() {
         return Ok(());
     }
-    let accepting = c.was("accepted_at").is_none() && c.text("accepted_at").is_some() && !c.is_create();
+    let accepting =
+        c.was(invitations::accepted_at).is_none() && c.text(invitations::accepted_at).is_some() && !c.is_create();
     if accepting && cx.ws_role.is_none() {
         // The invited person accepts it: their account's email is the invited one.
         let me = cx.user().unwrap_or_default();
         let email = store::user_email(cx.conn, me)?;
-        if c.text("accepted_by") != Some(me) || email.as_deref() != c.text("email") {
+        if c.text(invitations::accepted_by) != Some(me) || email.as_deref() != c.text(invitations::email) {
             return Err(AppError::denied(
                 "invitation_email_mismatch",
                 "this invitation was sent to another email address",
             ));
         }
-        if c.was("expires_at")
+        if c.was(invitations::expires_at)
             .is_some_and(|e| e <= crate::time::now_rfc3339().as_str())
         {
             return Err(AppError::refused("invitation_expired", "this invitation has expired"));
         }
         return Ok(());
     }
-    if c.was("accepted_at").is_some() && c.changed("accepted_at") {
+    if c.was(invitations::accepted_at).is_some() && c.changed(invitations::accepted_at) {
         return Err(AppError::conflict(
             "invitation_used",
             "this invitation was already accepted",
@@ -241,7 +268,7 @@ fn check_invitation(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         return Err(AppError::forbidden("only admins invite"));
     }
     if c.is_create() {
-        check_grant(actor, role(c.text("role"))?)?;
+        check_grant(actor, role(c.text(invitations::role))?)?;
     }
     Ok(())
 }
