@@ -47,7 +47,10 @@ impl Edit<'_> {
     /// field could still be handed to another's edit).
     fn root(&self, spec: &'static TableSpec, fields: &[Set]) -> Result<MapRef, AppError> {
         let table = spec.name;
-        if let Some(f) = fields.iter().find(|f| f.table() != table) {
+        if let Some(f) = fields
+            .iter()
+            .find(|f| f.table() != table || !spec.cols.iter().any(|(n, _)| *n == f.name()))
+        {
             return Err(AppError::internal(format!(
                 "table {table} has no field {} (it is {}'s)",
                 f.name(),

@@ -49,7 +49,9 @@ impl<C> Clone for Field<C> {
 impl<C> Copy for Field<C> {}
 
 impl<C> Field<C> {
-    pub const fn new(table: &'static str, name: &'static str) -> Self {
+    /// For `table!` only: a field is one of its table's columns because the macro made
+    /// both from one declaration.
+    pub(crate) const fn new(table: &'static str, name: &'static str) -> Self {
         Self {
             table,
             name,

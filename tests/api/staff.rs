@@ -1182,6 +1182,75 @@ async fn a_broken_waiting_record_does_not_stop_the_invitee_joining() {
 /// The search finds three characters or more through the trigram index (V016), in any of
 /// the four fields, without case (also outside ASCII), and follows renames, deletes, a
 /// rebuild and a backup; one or two characters fall back to comparing every record.
+/// The full-text index spans every workspace of the instance: a search finds only the
+/// workspace's own records, whether its matches lead the query (fewer than the workspace's
+/// records) or the workspace's index does (another workspace holds more of them).
+#[tokio::test]
+async fn staff_search_finds_only_the_workspaces_own_records_however_many_others_match() {
+    let t = team().await;
+    let other = t.app.register("owner@other.test").await;
+    t.app.create_workspace(&other, "other").await;
+    for i in 0..6 {
+        let u = t
+            .app
+            .register_named(&format!("eng{i}@other.test"), &format!("Engineer {i}"))
+            .await;
+        t.app.add_member(&other, "other", &u, "member").await;
+        t.app
+            .post(
+                "/api/v1/workspaces/other/staff",
+                &other.token,
+                json!({"user_id": u.id, "staff_id": format!("OT-{i}"), "position": "Engineer"}),
+            )
+            .await
+            .ok(201);
+    }
+    for (email, name, sid, position) in [
+        ("ada@example.com", "Ada Byron", "AC-1", "Engineer"),
+        ("bo@example.com", "Bo Ek", "AC-2", "Designer"),
+    ] {
+        let u = t.app.register_named(email, name).await;
+        t.app.add_member(&t.o, "acme", &u, "member").await;
+        t.app
+            .post(
+                S,
+                &t.o.token,
+                json!({"user_id": u.id, "staff_id": sid, "position": position}),
+            )
+            .await
+            .ok(201);
+    }
+    let find = |slug: &'static str, token: String, q: &'static str| {
+        let app = &t.app;
+        async move {
+            let b = app
+                .get(
+                    &format!("/api/v1/workspaces/{slug}/staff?search={q}&sort=staff_id"),
+                    &token,
+                )
+                .await
+                .ok(200)
+                .clone();
+            let ids: Vec<String> = b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["staff_id"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(b["total"].as_u64().unwrap() as usize, ids.len(), "{slug} {q}");
+            ids
+        }
+    };
+    // Seven records match "engineer", six of them elsewhere: more than acme's own two, so
+    // acme's index leads; "byron" matches one, which leads.
+    assert_eq!(find("acme", t.o.token.clone(), "engineer").await, ["AC-1"]);
+    assert_eq!(find("acme", t.o.token.clone(), "byron").await, ["AC-1"]);
+    assert!(find("acme", t.o.token.clone(), "OT-").await.is_empty());
+    let theirs = find("other", other.token.clone(), "engineer").await;
+    assert_eq!(theirs, ["OT-0", "OT-1", "OT-2", "OT-3", "OT-4", "OT-5"]);
+    assert!(find("other", other.token.clone(), "byron").await.is_empty());
+}
+
 #[tokio::test]
 async fn staff_search_finds_any_field_without_case_and_follows_every_change() {
     let t = team().await;
