@@ -380,6 +380,13 @@ fn run_batch(
             deliver(None);
         }
     }
+    // The latest time seen (`plans`: a clock turned back does not extend a licence).
+    if let Err(e) = tx.execute(
+        "UPDATE clock SET seen = ?1 WHERE id = 1 AND seen < ?1",
+        [crate::time::now_rfc3339()],
+    ) {
+        tracing::warn!(error = %e, "writer: clock not moved");
+    }
     match tx.commit() {
         Ok(()) => {
             // Published before the callers hear back: once a write returns, its update is

@@ -24,6 +24,7 @@ pub mod issues;
 pub mod me;
 pub mod org;
 pub mod planning;
+pub mod plans;
 pub mod policy;
 pub mod richtext;
 pub mod seed;

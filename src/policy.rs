@@ -106,6 +106,11 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/auth/refresh", Public),
     ("POST", "/api/v1/auth/one-time", Public),
     ("GET", "/api/v1/instance/status", Public),
+    // Plans: what each allows is no secret (the plan page before signing up shows it).
+    ("GET", "/api/v1/plans", Public),
+    ("GET", "/api/v1/workspaces/{slug}/plan", Workspace(WsRole::Guest)),
+    ("PUT", "/api/v1/workspaces/{slug}/licence", Workspace(WsRole::Owner)),
+    ("DELETE", "/api/v1/workspaces/{slug}/licence", Workspace(WsRole::Owner)),
     ("POST", "/api/v1/auth/logout", Authenticated),
     ("GET", "/api/v1/users/me", Authenticated),
     ("PATCH", "/api/v1/users/me", SessionOnly),

@@ -191,6 +191,7 @@ pub const REGISTRY: &[&Rules] = &[
     &crate::workspaces::records::WORKSPACES,
     &crate::workspaces::records::WORKSPACE_MEMBERS,
     &crate::workspaces::records::INVITATIONS,
+    &crate::plans::records::LICENCES,
     &crate::org::records::DEPARTMENTS,
     &crate::org::records::STAFF_PROFILES,
     &crate::org::records::STAFF_PRIVATE,

@@ -149,6 +149,7 @@ pub const TABLES: &[&TableSpec] = &[
     crate::workspaces::records::workspaces::SPEC,
     crate::workspaces::records::workspace_members::SPEC,
     crate::workspaces::records::invitations::SPEC,
+    crate::plans::records::licences::SPEC,
     crate::org::records::departments::SPEC,
     crate::org::records::staff_profiles::SPEC,
     crate::org::records::staff_private::SPEC,

@@ -133,6 +133,16 @@ fn new_display_id() -> String {
     format!("WK-{tail}")
 }
 
+/// How many members the workspace has now (the seats a licence counts).
+pub fn member_count(c: &Connection, ws_id: &str) -> rusqlite::Result<i64> {
+    store::member_count(c, ws_id)
+}
+
+/// The workspace's display id (`WK-…`), which its licence names.
+pub fn display_id(c: &Connection, ws_id: &str) -> rusqlite::Result<Option<String>> {
+    store::display_id_of(c, ws_id)
+}
+
 /// Whether `email` holds a pending invitation anywhere (for invite-only registration).
 pub fn has_pending_invitation(c: &Connection, email: &str) -> rusqlite::Result<bool> {
     store::pending_invitation_any(c, email, &now_rfc3339())

@@ -113,6 +113,24 @@ fn check_member(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         .filter(|_| !c.is_create());
     if cx.is_person() {
         may_change_member(cx, c, user, new_role, old_role)?;
+        // A premium licence allows so many members: one more past them is refused (402);
+        // nobody already in is removed, and the free plan has no limit.
+        if c.is_create() && !c.is_deleted() {
+            let today = crate::plans::licence_today(cx.conn)?;
+            let plan = crate::plans::plan_of(cx.conn, &cx.doc.workspace_id, today)?;
+            if let Some(seats) = plan.seats_allowed {
+                if plan.seats_used > i64::from(seats) {
+                    return Err(AppError::refused_status(
+                        402,
+                        "seat_limit",
+                        format!(
+                            "the workspace's licence allows {seats} members and all are taken: \
+                             install a licence with more seats, or remove a member first"
+                        ),
+                    ));
+                }
+            }
+        }
     }
     // No workspace is left without an owner (counted after the change), whoever changes it.
     let owner_lost = old_role == Some(WsRole::Owner) && (c.is_deleted() || new_role != WsRole::Owner);

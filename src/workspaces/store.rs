@@ -46,6 +46,19 @@ pub(crate) fn slug_exists(c: &Connection, slug: &str) -> rusqlite::Result<bool> 
     })
 }
 
+pub(crate) fn member_count(c: &Connection, ws: &str) -> rusqlite::Result<i64> {
+    c.query_row(
+        "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = ?1 AND deleted_at IS NULL",
+        [ws],
+        |r| r.get(0),
+    )
+}
+
+pub(crate) fn display_id_of(c: &Connection, ws: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT display_id FROM workspaces WHERE id = ?1", [ws], |r| r.get(0))
+        .optional()
+}
+
 pub(crate) fn display_id_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
     c.query_row(
         "SELECT EXISTS(SELECT 1 FROM workspaces WHERE display_id = ?1)",

@@ -58,6 +58,18 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
     )
     .await
     .ok(201);
+    // A licence for the workspace (signed with the test key).
+    let display = app.get("/api/v1/workspaces/acme", &o.token).await.ok(200)["display_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.put(
+        "/api/v1/workspaces/acme/licence",
+        &o.token,
+        json!({"licence": crate::plans::test_licence(&display)}),
+    )
+    .await
+    .ok(200);
     // Two departments, one below the other, the child managed by the member.
     let eng = app
         .post(

@@ -17,6 +17,7 @@ mod merges;
 mod org;
 mod parity;
 mod planning;
+mod plans;
 mod projects;
 mod staff;
 mod sync;

@@ -79,6 +79,7 @@ fn the_layering_rules_hold() {
         "planning",
         "timetrack",
         "me",
+        "plans",
         "sync",
         "docs",
     ];
