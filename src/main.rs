@@ -50,10 +50,35 @@ enum Cmd {
     Seed(keel::seed::SeedArgs),
     /// Print the OpenAPI document (the web UI's types are generated from it).
     Openapi,
+    /// A workspace's licence: install a licence file, show the plan, remove it.
+    License {
+        #[command(subcommand)]
+        cmd: LicenseCmd,
+    },
     /// Sync with a team server or another desktop.
     Sync {
         #[command(subcommand)]
         cmd: SyncCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum LicenseCmd {
+    /// Verify the licence FILE (offline) and install it for the workspace.
+    Install {
+        file: PathBuf,
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Show the workspace's plan and licence.
+    Show {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Remove the workspace's licence: back to the free plan; no data changes.
+    Remove {
+        #[arg(long)]
+        workspace: String,
     },
 }
 
@@ -247,6 +272,33 @@ fn main() -> anyhow::Result<()> {
                         "password reset for {email}; signed out {} session(s), revoked {} API token(s) and {} device(s)",
                         r.sessions, r.api_tokens, r.devices
                     );
+                }
+            }
+            Ok(())
+        }
+        Cmd::License { cmd } => {
+            let app = App::open(config, false)?;
+            let show = |p: keel::plans::WorkspacePlanView| {
+                println!("plan: {} ({})", p.plan.as_str(), p.message);
+                if let Some(l) = &p.licence {
+                    println!(
+                        "licence {} for {}: {} seats, issued {}, expires {} (grace until {})",
+                        l.licence_id, l.customer, l.seats, l.issued, l.expires, l.grace_until
+                    );
+                }
+                let allowed = p.seats_allowed.map_or("no limit".to_string(), |s| s.to_string());
+                println!("members: {} of {allowed}", p.seats_used);
+            };
+            let fail = |e: keel::error::AppError| anyhow::anyhow!("{}: {}", e.status_and_code().1, describe(&e));
+            match cmd {
+                LicenseCmd::Install { file, workspace } => {
+                    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                    show(keel::plans::install_blocking(&app, &workspace, &bytes).map_err(fail)?);
+                }
+                LicenseCmd::Show { workspace } => show(keel::plans::show_blocking(&app, &workspace).map_err(fail)?),
+                LicenseCmd::Remove { workspace } => {
+                    keel::plans::remove_blocking(&app, &workspace).map_err(fail)?;
+                    println!("licence removed from {workspace}: the free plan");
                 }
             }
             Ok(())

@@ -331,6 +331,67 @@ pub fn licence_today(c: &rusqlite::Connection) -> Result<NaiveDate, AppError> {
     Ok(now.max(seen))
 }
 
+/// `keel license install FILE --workspace SLUG`: the CLI acts for the instance's operator
+/// (whoever holds the data dir), not a person, so the file is verified here, from its
+/// bytes, before it is written; answers the plan it gives.
+pub fn install_blocking(app: &App, slug: &str, bytes: &[u8]) -> Result<WorkspacePlanView, AppError> {
+    let slug = slug.to_string();
+    let bytes = bytes.to_vec();
+    app.writer.write_blocking(move |ctx| {
+        let ws = crate::workspaces::id_of_slug(ctx.conn, &slug)?.ok_or(AppError::not_found("workspace"))?;
+        let here = crate::workspaces::display_id(ctx.conn, &ws)?.unwrap_or_default();
+        licence::verify(&bytes, &licence::trusted_keys())?.for_workspace(&here)?;
+        let text = String::from_utf8(bytes).map_err(|_| licence::LicenceError::NotText)?;
+        let now = now_rfc3339();
+        ctx.edit(&Who::System, &DocRef::workspace(&ws), |e| {
+            e.put(
+                licences::SPEC,
+                &ws,
+                &[
+                    licences::workspace_id.to(ws.as_str()),
+                    licences::text.to(text),
+                    licences::created_at.to(now.as_str()),
+                    licences::updated_at.to(now.as_str()),
+                    licences::created_by.null(),
+                    licences::deleted_at.null(),
+                ],
+            )
+        })?;
+        plan_of(ctx.conn, &ws, licence_today(ctx.conn)?)
+    })
+}
+
+/// `keel license show --workspace SLUG`.
+pub fn show_blocking(app: &App, slug: &str) -> Result<WorkspacePlanView, AppError> {
+    let slug = slug.to_string();
+    app.writer.write_blocking(move |ctx| {
+        let ws = crate::workspaces::id_of_slug(ctx.conn, &slug)?.ok_or(AppError::not_found("workspace"))?;
+        plan_of(ctx.conn, &ws, licence_today(ctx.conn)?)
+    })
+}
+
+/// `keel license remove --workspace SLUG`.
+pub fn remove_blocking(app: &App, slug: &str) -> Result<(), AppError> {
+    let slug = slug.to_string();
+    app.writer.write_blocking(move |ctx| {
+        let ws = crate::workspaces::id_of_slug(ctx.conn, &slug)?.ok_or(AppError::not_found("workspace"))?;
+        if store::licence(ctx.conn, &ws)?.is_none() {
+            return Err(AppError::not_found("licence"));
+        }
+        let now = now_rfc3339();
+        ctx.edit(&Who::System, &DocRef::workspace(&ws), |e| {
+            e.set(
+                licences::SPEC,
+                &ws,
+                &[
+                    licences::deleted_at.to(now.as_str()),
+                    licences::updated_at.to(now.as_str()),
+                ],
+            )
+        })
+    })
+}
+
 pub struct Plans<'a>(pub &'a App);
 
 impl Plans<'_> {

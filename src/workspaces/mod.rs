@@ -133,6 +133,11 @@ fn new_display_id() -> String {
     format!("WK-{tail}")
 }
 
+/// The id of the live workspace with slug `slug` (for the CLI, which acts for no person).
+pub fn id_of_slug(c: &Connection, slug: &str) -> rusqlite::Result<Option<String>> {
+    store::live_id_of_slug(c, slug)
+}
+
 /// How many members the workspace has now (the seats a licence counts).
 pub fn member_count(c: &Connection, ws_id: &str) -> rusqlite::Result<i64> {
     store::member_count(c, ws_id)

@@ -46,6 +46,15 @@ pub(crate) fn slug_exists(c: &Connection, slug: &str) -> rusqlite::Result<bool> 
     })
 }
 
+pub(crate) fn live_id_of_slug(c: &Connection, slug: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "SELECT id FROM workspaces WHERE slug = ?1 AND deleted_at IS NULL",
+        [slug],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
 pub(crate) fn member_count(c: &Connection, ws: &str) -> rusqlite::Result<i64> {
     c.query_row(
         "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = ?1 AND deleted_at IS NULL",

@@ -337,3 +337,61 @@ async fn a_clock_turned_back_does_not_make_an_expired_licence_valid_again() {
     t.app.put(LICENCE, &t.o.token, json!({"licence": text})).await.ok(200);
     assert_eq!(t.app.dump("SELECT seen FROM clock")[0]["seen"], later.as_str());
 }
+
+/// `keel license install|show|remove` on a data dir, as its operator: the file is read as
+/// bytes and verified offline, each refusal named by its code, and nothing written for it.
+#[tokio::test]
+async fn the_cli_installs_shows_and_removes_a_licence() {
+    use crate::cli::{keel, register, start_on};
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_on(dir.path(), "127.0.0.1:0");
+    let token = register(&s, "owner@example.com").await;
+    let (st, ws) = s
+        .post(
+            "/api/v1/workspaces",
+            Some(&token),
+            json!({"name": "Acme", "slug": "acme"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{ws}");
+    let display = ws["display_id"].as_str().unwrap().to_string();
+    drop(s);
+    let run = |args: &[&str]| {
+        let o = keel(dir.path(), args, None);
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let file = dir.path().join("acme.licence");
+    let refuse = |bytes: &[u8], code: &str| {
+        std::fs::write(&file, bytes).unwrap();
+        let (ok, _, err) = run(&["license", "install", file.to_str().unwrap(), "--workspace", "acme"]);
+        assert!(!ok && err.contains(code), "{code}: {err}");
+    };
+    refuse(
+        sign(&TEST_KEY_SEED, &payload("WK-SOMEONEEL", &day(-1), &day(364))).as_bytes(),
+        "licence_other_workspace",
+    );
+    refuse(&[0xff, 0xfe, 0x00, 0x01], "licence_not_text");
+    refuse(b"-----BEGIN KEEL LICENCE-----\nabc", "licence_malformed");
+    let (_, out, _) = run(&["license", "show", "--workspace", "acme"]);
+    assert!(out.contains("plan: free"), "{out}");
+
+    std::fs::write(&file, test_licence(&display)).unwrap();
+    let (ok, out, err) = run(&["license", "install", file.to_str().unwrap(), "--workspace", "acme"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("plan: premium") && out.contains("25 seats"), "{out}");
+    let (_, out, _) = run(&["license", "show", "--workspace", "acme"]);
+    assert!(
+        out.contains("licence LIC-2026-0001 for Acme GmbH") && out.contains("members: 1 of 25"),
+        "{out}"
+    );
+    let (ok, _, err) = run(&["license", "show", "--workspace", "nope"]);
+    assert!(!ok && err.contains("not_found"), "{err}");
+    let (ok, out, _) = run(&["license", "remove", "--workspace", "acme"]);
+    assert!(ok && out.contains("the free plan"), "{out}");
+    let (ok, _, err) = run(&["license", "remove", "--workspace", "acme"]);
+    assert!(!ok && err.contains("not_found"), "{err}");
+}
