@@ -232,6 +232,8 @@ pub struct FeatureState {
 /// A workspace's plan (`GET /api/v1/workspaces/{slug}/plan`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WorkspacePlanView {
+    /// The display id a licence for this workspace names (`WK-…`).
+    pub workspace: String,
     pub plan: Plan,
     pub state: LicenceState,
     /// What the state means for the people of the workspace (a warning in grace).
@@ -252,9 +254,13 @@ pub fn plan_of(c: &rusqlite::Connection, ws: &str, today: NaiveDate) -> Result<W
     let checked = row
         .as_ref()
         .map(|r| licence::verify(r.text.as_bytes(), &licence::trusted_keys()).and_then(|p| p.for_workspace(&here)));
+    let row_plan = checked.as_ref().and_then(|c| c.as_ref().ok()).map(|p| p.plan);
     let (state, message, lic) = match (&row, checked) {
         (Some(r), Some(Ok(p))) => {
-            let grace_until = p.expires + chrono::Duration::days(GRACE_DAYS);
+            let grace_until = p
+                .expires
+                .checked_add_signed(chrono::Duration::days(GRACE_DAYS))
+                .unwrap_or(p.expires);
             let view = LicenceView {
                 licence_id: p.licence_id.clone(),
                 customer: p.customer.clone(),
@@ -265,8 +271,16 @@ pub fn plan_of(c: &rusqlite::Connection, ws: &str, today: NaiveDate) -> Result<W
                 installed_at: r.updated_at.clone(),
                 installed_by: r.created_by.clone(),
             };
-            let (state, message) = if today < p.expires {
-                (LicenceState::Active, format!("premium until {}", p.expires))
+            let (state, message) = if p.plan != Plan::Premium {
+                (
+                    LicenceState::Active,
+                    "a free-plan licence: premium needs a premium licence".to_string(),
+                )
+            } else if today < p.expires {
+                (
+                    LicenceState::Active,
+                    format!("premium; the licence expires on {}", p.expires),
+                )
             } else if today <= grace_until {
                 (
                     LicenceState::Grace,
@@ -289,16 +303,27 @@ pub fn plan_of(c: &rusqlite::Connection, ws: &str, today: NaiveDate) -> Result<W
         (Some(_), Some(Err(e))) => (LicenceState::Invalid, e.message(), None),
         _ => (LicenceState::None, "the free plan".to_string(), None),
     };
-    let premium = matches!(state, LicenceState::Active | LicenceState::Grace);
+    let premium = matches!(state, LicenceState::Active | LicenceState::Grace)
+        && lic.as_ref().is_some_and(|_| row_plan == Some(Plan::Premium));
     let plan = if premium { Plan::Premium } else { Plan::Free };
     let features = FEATURES
         .iter()
         .map(|f| {
             let (enabled, reason) = match (f.plan, premium, f.available) {
+                (Plan::Premium, false, available) => (
+                    false,
+                    format!(
+                        "needs premium ({message}){}",
+                        if available {
+                            ""
+                        } else {
+                            "; coming in a later release of Keel"
+                        }
+                    ),
+                ),
                 (_, _, false) => (false, "coming in a later release of Keel".to_string()),
                 (Plan::Free, _, true) => (true, "on every plan".to_string()),
                 (Plan::Premium, true, true) => (true, "on this workspace's premium licence".to_string()),
-                (Plan::Premium, false, true) => (false, format!("needs premium ({message})")),
             };
             FeatureState {
                 key: f.key,
@@ -311,6 +336,7 @@ pub fn plan_of(c: &rusqlite::Connection, ws: &str, today: NaiveDate) -> Result<W
         })
         .collect();
     Ok(WorkspacePlanView {
+        workspace: here,
         plan,
         state,
         message,
@@ -331,6 +357,37 @@ pub fn licence_today(c: &rusqlite::Connection) -> Result<NaiveDate, AppError> {
     Ok(now.max(seen))
 }
 
+/// Writes the workspace's licence: a new record (or one made again after a removal), or a
+/// new text for the live one, which keeps who first installed it (its author never changes).
+fn put_licence(
+    e: &mut crate::docs::Edit<'_>,
+    ws: &str,
+    text: String,
+    now: &str,
+    by: Option<&str>,
+    live: bool,
+) -> Result<(), AppError> {
+    if live {
+        return e.set(
+            licences::SPEC,
+            ws,
+            &[licences::text.to(text), licences::updated_at.to(now)],
+        );
+    }
+    e.put(
+        licences::SPEC,
+        ws,
+        &[
+            licences::workspace_id.to(ws),
+            licences::text.to(text),
+            licences::created_at.to(now),
+            licences::updated_at.to(now),
+            licences::created_by.to(by),
+            licences::deleted_at.null(),
+        ],
+    )
+}
+
 /// `keel license install FILE --workspace SLUG`: the CLI acts for the instance's operator
 /// (whoever holds the data dir), not a person, so the file is verified here, from its
 /// bytes, before it is written; answers the plan it gives.
@@ -343,19 +400,9 @@ pub fn install_blocking(app: &App, slug: &str, bytes: &[u8]) -> Result<Workspace
         licence::verify(&bytes, &licence::trusted_keys())?.for_workspace(&here)?;
         let text = String::from_utf8(bytes).map_err(|_| licence::LicenceError::NotText)?;
         let now = now_rfc3339();
+        let live = store::licence(ctx.conn, &ws)?.is_some();
         ctx.edit(&Who::System, &DocRef::workspace(&ws), |e| {
-            e.put(
-                licences::SPEC,
-                &ws,
-                &[
-                    licences::workspace_id.to(ws.as_str()),
-                    licences::text.to(text),
-                    licences::created_at.to(now.as_str()),
-                    licences::updated_at.to(now.as_str()),
-                    licences::created_by.null(),
-                    licences::deleted_at.null(),
-                ],
-            )
+            put_licence(e, &ws, text, &now, None, live)
         })?;
         plan_of(ctx.conn, &ws, licence_today(ctx.conn)?)
     })
@@ -408,19 +455,9 @@ impl Plans<'_> {
             .writer
             .write(move |ctx| {
                 let now = now_rfc3339();
+                let live = store::licence(ctx.conn, &ws)?.is_some();
                 ctx.edit(&who, &DocRef::workspace(&ws), |e| {
-                    e.put(
-                        licences::SPEC,
-                        &ws,
-                        &[
-                            licences::workspace_id.to(ws.as_str()),
-                            licences::text.to(text),
-                            licences::created_at.to(now.as_str()),
-                            licences::updated_at.to(now.as_str()),
-                            licences::created_by.to(by.as_str()),
-                            licences::deleted_at.null(),
-                        ],
-                    )
+                    put_licence(e, &ws, text, &now, Some(&by), live)
                 })
             })
             .await?;

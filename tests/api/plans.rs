@@ -395,3 +395,47 @@ async fn the_cli_installs_shows_and_removes_a_licence() {
     let (ok, _, err) = run(&["license", "remove", "--workspace", "acme"]);
     assert!(!ok && err.contains("not_found"), "{err}");
 }
+
+#[tokio::test]
+async fn a_second_owner_renews_the_licence_another_installed() {
+    let t = team().await;
+    let ws = display_id(&t).await;
+    t.app
+        .put(
+            LICENCE,
+            &t.o.token,
+            json!({"licence": sign(&TEST_KEY_SEED, &payload(&ws, &day(-300), &day(5)))}),
+        )
+        .await
+        .ok(200);
+    t.app
+        .patch(
+            &format!("/api/v1/workspaces/acme/members/{}", t.a.id),
+            &t.o.token,
+            json!({"role": "owner"}),
+        )
+        .await
+        .ok(200);
+    let mut renewal = payload(&ws, &day(0), &day(365));
+    renewal["licence_id"] = json!("LIC-2027-0001");
+    let b = t
+        .app
+        .put(LICENCE, &t.a.token, json!({"licence": sign(&TEST_KEY_SEED, &renewal)}))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(b["licence"]["licence_id"], "LIC-2027-0001");
+    // Who first installed it stays its author.
+    assert_eq!(b["licence"]["installed_by"], t.o.id.as_str());
+    // A free-plan licence grants no premium.
+    let mut free = payload(&ws, &day(0), &day(365));
+    free["plan"] = json!("free");
+    let b = t
+        .app
+        .put(LICENCE, &t.a.token, json!({"licence": sign(&TEST_KEY_SEED, &free)}))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(b["plan"], "free");
+    assert!(b["seats_allowed"].is_null());
+}

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { createPrivateKey, sign as edSign } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { startKeel } from "./keel";
 
@@ -671,6 +672,65 @@ test("staff: a record to add, edit and transfer, an import with bad rows then a 
   await expect(de).toBeHidden();
   await expect(row).toContainText("resigned");
   await expect(page.getByRole("img", { name: /0 active, 1 inactive/ })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+/** A licence for workspace `ws`, signed with the test key (`plans::licence::TEST_KEY_SEED`),
+ * which only builds for tests trust; armoured as `keel-licence` writes it. */
+function testLicence(ws: string): string {
+  const seed = Buffer.from("keel-licence-test-key-not-secret");
+  const der = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
+  const key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  const today = new Date();
+  const day = (d: number) => new Date(today.getTime() + d * 86_400_000).toISOString().slice(0, 10);
+  const payload = Buffer.from(
+    JSON.stringify({
+      format: 1, key: "keel-test", licence_id: "LIC-E2E-0001", customer: "Olivia's Company",
+      workspace: ws, plan: "premium", seats: 10, issued: day(-1), expires: day(364),
+    }),
+  );
+  const body = `${payload.toString("base64url")}.${edSign(null, payload, key).toString("base64url")}`;
+  return `-----BEGIN KEEL LICENCE-----\n${body.match(/.{1,64}/g)!.join("\n")}\n-----END KEEL LICENCE-----\n`;
+}
+
+test("plan: a free workspace sees premium locked; the owner installs a licence and the plan turns premium", async ({ page }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+  await signIn(page, base);
+  await page.getByRole("link", { name: "Plan" }).click();
+  const current = page.getByRole("region", { name: "Current plan" });
+  await expect(current.getByText("Free plan", { exact: true })).toBeVisible();
+  await expect(current).toContainText("no limit on this plan");
+  // Free features on; premium ones locked, saying what unlocks them.
+  const features = page.getByRole("region", { name: "Features" });
+  await expect(features.locator('[data-feature="time_tracking"]')).toHaveAttribute("data-enabled", "true");
+  const dashboards = features.locator('[data-feature="dashboards"]');
+  await expect(dashboards).toHaveAttribute("data-enabled", "false");
+  await expect(dashboards).toContainText("needs premium");
+  await shot(page, "20-plan-free");
+
+  // A licence for another workspace is refused with its reason, and nothing changes.
+  const upload = page.getByRole("region", { name: "Licence" });
+  await upload.getByLabel("Licence text").fill(testLicence("WK-SOMEONEEL"));
+  await upload.getByRole("button", { name: "Install licence" }).click();
+  await expect(upload.getByText(/for workspace WK-SOMEONEEL, not this one/)).toBeVisible();
+  await expect(current.getByText("Free plan", { exact: true })).toBeVisible();
+
+  // This workspace's licence: premium, with its seats and dates.
+  const ws = (await page.getByTestId("display-id").textContent())!.trim();
+  await upload.getByLabel("Licence text").fill(testLicence(ws));
+  await upload.getByRole("button", { name: "Install licence" }).click();
+  await expect(current.getByText("Premium", { exact: true })).toBeVisible();
+  await expect(current).toContainText("LIC-E2E-0001");
+  await expect(current.getByRole("progressbar")).toBeVisible();
+  await expect(current).toContainText("of 10 seats");
+  await expect(dashboards).not.toContainText("needs premium");
+  await shot(page, "21-plan-premium");
+
+  // Removed: back to free, nothing else changes.
+  page.once("dialog", (d) => void d.accept());
+  await upload.getByRole("button", { name: "Remove licence" }).click();
+  await expect(current.getByText("Free plan", { exact: true })).toBeVisible();
   expect(problems).toEqual([]);
 });
 

@@ -8,6 +8,7 @@ import { Setup, SignIn, Register, OneTime, AcceptInvite } from "./pages/auth";
 import { Shell, WorkspaceList, Home } from "./pages/workspaces";
 import { Projects } from "./pages/projects";
 import { Members } from "./pages/members";
+import { PlanPage } from "./pages/plan";
 import { Departments } from "./pages/org";
 import { StaffPage } from "./pages/staff";
 import { ProjectMembers } from "./pages/team";
@@ -68,6 +69,7 @@ export function App() {
         <Route path="/w/:slug/members" element={<Members />} />
         <Route path="/w/:slug/departments" element={<Departments />} />
         <Route path="/w/:slug/staff" element={<StaffPage />} />
+        <Route path="/w/:slug/plan" element={<PlanPage />} />
         <Route path="/w/:slug/p/:pid" element={<IssueList />} />
         <Route path="/w/:slug/p/:pid/issues/:iid" element={<IssueDetail />} />
         <Route path="/w/:slug/p/:pid/time" element={<TimeReport />} />

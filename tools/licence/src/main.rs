@@ -124,16 +124,14 @@ fn keygen(id: &str, out: &Path) -> anyhow::Result<String> {
         bail!("a key id is a word without ':' or spaces");
     }
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    // Owner-only from its creation: no moment when another user could open it.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
         .open(out)
         .with_context(|| format!("creating {} (it must not exist)", out.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
     writeln!(f, "{}", hex::encode(key.to_bytes()))?;
     Ok(format!("{id}:{}", hex::encode(key.verifying_key().to_bytes())))
 }

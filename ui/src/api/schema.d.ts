@@ -3168,6 +3168,8 @@ export interface components {
             /** Format: int64 */
             seats_used: number;
             state: components["schemas"]["LicenceState"];
+            /** @description The display id a licence for this workspace names (`WK-…`). */
+            workspace: string;
         };
         WorkspaceTimeSummary: {
             /**
