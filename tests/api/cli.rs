@@ -88,6 +88,18 @@ impl Server {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }
+    pub(crate) async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
     pub(crate) async fn get(&self, path: &str, token: &str) -> (u16, Value) {
         let r = self
             .client

@@ -439,3 +439,51 @@ async fn a_second_owner_renews_the_licence_another_installed() {
     assert_eq!(b["plan"], "free");
     assert!(b["seats_allowed"].is_null());
 }
+
+/// A licence is a record of the workspace document: a paired laptop receives it with the
+/// workspace and has the same plan as its server, offline too.
+#[tokio::test]
+async fn a_licence_travels_with_the_workspace_to_a_paired_device() {
+    use crate::cli::{register, start_on};
+    use crate::sync::{eventually, login, pair};
+    let (ds, dd) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server = start_on(ds.path(), "127.0.0.1:0");
+    let owner = register(&server, "olivia@example.com").await;
+    let (st, ws) = server
+        .post(
+            "/api/v1/workspaces",
+            Some(&owner),
+            json!({"name": "Acme", "slug": "acme"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{ws}");
+    let display = ws["display_id"].as_str().unwrap().to_string();
+    let (st, b) = server
+        .put(LICENCE, &owner, json!({"licence": test_licence(&display)}))
+        .await;
+    assert_eq!((st, b["plan"].as_str()), (200, Some("premium")), "{b}");
+
+    pair(dd.path(), &server.base, "olivia@example.com", "Olivia's laptop");
+    let device = start_on(dd.path(), "127.0.0.1:0");
+    let tok = login(&device, "olivia@example.com").await;
+    eventually(
+        "the laptop has the workspace's licence",
+        std::time::Duration::from_secs(20),
+        || async {
+            let (st, p) = device.get(PLAN, &tok).await;
+            st == 200 && p["plan"] == "premium"
+        },
+    )
+    .await;
+    // The server goes away: the laptop keeps the plan, read from its own copy.
+    drop(server);
+    let (st, p) = device.get(PLAN, &tok).await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        (p["plan"].as_str(), p["state"].as_str()),
+        (Some("premium"), Some("active")),
+        "{p}"
+    );
+    assert_eq!(p["licence"]["licence_id"], "LIC-2026-0001");
+    assert_eq!(p["seats_allowed"], 25);
+}
