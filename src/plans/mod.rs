@@ -347,6 +347,27 @@ pub fn plan_of(c: &rusqlite::Connection, ws: &str, today: NaiveDate) -> Result<W
     })
 }
 
+/// Refuses (402 `plan_required`, naming the feature) a change that needs premium feature
+/// `key` in a workspace without a valid premium licence. Past the grace days premium
+/// features are read-only: what exists stays readable, nothing premium is made or changed.
+/// For services and record rules alike (a rule gets `cx.conn` and `cx.doc.workspace_id`), so
+/// a device's offline edit of a premium record is refused the same way.
+pub fn require(c: &rusqlite::Connection, ws: &str, key: &str) -> Result<(), AppError> {
+    let f = feature(key).ok_or_else(|| AppError::internal(format!("no feature {key}")))?;
+    if f.plan == Plan::Free {
+        return Ok(());
+    }
+    let plan = plan_of(c, ws, licence_today(c)?)?;
+    if plan.plan == Plan::Premium {
+        return Ok(());
+    }
+    Err(AppError::refused_status(
+        402,
+        "plan_required",
+        format!("{} ({key}) needs the premium plan: {}", f.name, plan.message),
+    ))
+}
+
 /// Today for a licence: the system's date, or the latest date this instance has seen
 /// (the writer moves it at every commit), whichever is later.
 pub fn licence_today(c: &rusqlite::Connection) -> Result<NaiveDate, AppError> {
@@ -493,6 +514,56 @@ impl Plans<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The gate on a real database: free refuses, a premium licence allows, grace still
+    /// allows, past grace refuses again; a free feature is always allowed.
+    #[test]
+    fn premium_features_need_a_valid_premium_licence() {
+        use ed25519_dalek::{Signer, SigningKey};
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = dir.path().join("keel.db");
+        crate::db::migrate(&db).unwrap_or_else(|e| panic!("{e}"));
+        let c = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        let t = "2026-12-01T00:00:00.000Z";
+        c.execute(
+            "INSERT INTO workspaces (id, name, slug, display_id, created_at, updated_at) VALUES ('w1', 'A', 'a', 'WK-A00000000', ?1, ?1)",
+            [t],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let code = |r: Result<(), AppError>| r.err().map(|e| e.status_and_code());
+        assert_eq!(code(require(&c, "w1", "time_tracking")), None);
+        assert_eq!(code(require(&c, "w1", "dashboards")), Some((402, "plan_required")));
+        let install = |issued: chrono::NaiveDate, expires: chrono::NaiveDate| {
+            let v = serde_json::json!({
+                "format": 1, "key": licence::TEST_KEY_ID, "licence_id": "L1", "customer": "C",
+                "workspace": "WK-A00000000", "plan": "premium", "seats": 5,
+                "issued": issued, "expires": expires
+            });
+            let bytes = serde_json::to_vec(&v).unwrap_or_default();
+            let text = licence::armour(
+                &bytes,
+                &SigningKey::from_bytes(&licence::TEST_KEY_SEED).sign(&bytes).to_bytes(),
+            );
+            c.execute(
+                "INSERT OR REPLACE INTO licences (id, workspace_id, text, created_at, updated_at) VALUES ('w1', 'w1', ?1, ?2, ?2)",
+                [text.as_str(), t],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        };
+        let today = crate::timetrack::today();
+        let days = |n: i64| today + chrono::Duration::days(n);
+        install(days(-10), days(100));
+        assert_eq!(code(require(&c, "w1", "dashboards")), None);
+        install(days(-100), days(-3));
+        assert_eq!(code(require(&c, "w1", "dashboards")), None, "in grace");
+        install(days(-100), days(-20));
+        assert_eq!(
+            code(require(&c, "w1", "dashboards")),
+            Some((402, "plan_required")),
+            "past grace"
+        );
+        assert_eq!(code(require(&c, "w1", "time_tracking")), None);
+    }
 
     #[test]
     fn every_feature_is_listed_once_and_free_keeps_what_users_rely_on() {
