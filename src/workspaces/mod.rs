@@ -51,7 +51,8 @@ pub struct WorkspaceView {
     pub slug: String,
     /// `WK-` followed by 9 upper-case letters or digits.
     pub display_id: String,
-    /// `free` or `premium`.
+    /// `free` or `premium`: worked out from the workspace's licence at each read
+    /// (`plans::plan_of`), as `GET …/plan` answers it.
     pub plan: String,
     pub created_at: String,
     pub updated_at: String,
@@ -141,6 +142,16 @@ pub fn id_of_slug(c: &Connection, slug: &str) -> rusqlite::Result<Option<String>
 /// How many members the workspace has now (the seats a licence counts).
 pub fn member_count(c: &Connection, ws_id: &str) -> rusqlite::Result<i64> {
     store::member_count(c, ws_id)
+}
+
+/// `v` with its plan as its licence gives it now (the stored column is never written
+/// after creation: the licence is the one source of the plan).
+fn with_plan(c: &Connection, mut v: WorkspaceView) -> Result<WorkspaceView, AppError> {
+    v.plan = crate::plans::plan_of(c, &v.id, crate::plans::licence_today(c)?)?
+        .plan
+        .as_str()
+        .to_string();
+    Ok(v)
 }
 
 /// The workspace's display id (`WK-…`), which its licence names.
@@ -244,9 +255,19 @@ impl Workspaces<'_> {
         let (items, total) = self
             .0
             .readers
-            .read(move |c| Ok(store::list_for_user(c, &uid, limit, offset)?))
+            .read(move |c| {
+                let (items, total) = store::list_for_user(c, &uid, limit, offset)?;
+                let items = items.into_iter().map(|v| with_plan(c, v)).collect::<Result<_, _>>()?;
+                Ok((items, total))
+            })
             .await?;
         Ok(Page::new(items, total, p))
+    }
+
+    /// One workspace as the caller sees it (their role from the request's context).
+    pub async fn get(&self, w: &WsCtx) -> Result<WorkspaceView, AppError> {
+        let v = w.ws.clone();
+        self.0.readers.read(move |c| with_plan(c, v)).await
     }
 
     pub async fn update(&self, w: &WsCtx, name: Option<String>) -> Result<WorkspaceView, AppError> {
@@ -268,9 +289,10 @@ impl Workspaces<'_> {
                         )
                     })?;
                 }
-                store::workspace_with_role(ctx.conn, &slug, &uid)?
+                let v = store::workspace_with_role(ctx.conn, &slug, &uid)?
                     .map(|(w, _)| w)
-                    .ok_or(AppError::not_found("workspace"))
+                    .ok_or(AppError::not_found("workspace"))?;
+                with_plan(ctx.conn, v)
             })
             .await
     }
@@ -484,9 +506,10 @@ impl Workspaces<'_> {
                 })?;
                 // A staff record an import prepared for this invitation is theirs now.
                 crate::org::apply_pending_staff(ctx, &ws_id, &inv.id, &actor.user_id)?;
-                store::workspace_with_role(ctx.conn, &slug, &actor.user_id)?
+                let v = store::workspace_with_role(ctx.conn, &slug, &actor.user_id)?
                     .map(|(w, _)| w)
-                    .ok_or(AppError::not_found("workspace"))
+                    .ok_or(AppError::not_found("workspace"))?;
+                with_plan(ctx.conn, v)
             })
             .await
     }

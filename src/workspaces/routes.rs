@@ -60,8 +60,8 @@ async fn create_workspace(
 /// One workspace.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}", tag = "workspaces",
     params(("slug" = String, Path)), responses((status = 200, body = WorkspaceView)))]
-async fn get_workspace(w: WsCtx) -> Json<WorkspaceView> {
-    Json(w.ws)
+async fn get_workspace(State(app): State<App>, w: WsCtx) -> Result<Json<WorkspaceView>, AppError> {
+    Ok(Json(Workspaces(&app).get(&w).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

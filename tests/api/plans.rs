@@ -116,6 +116,10 @@ async fn an_owner_installs_a_licence_every_member_sees_the_plan_and_removing_it_
     assert_eq!(b["seats_allowed"], 25);
     assert_eq!(b["licence"]["customer"], "Acme GmbH");
     assert_eq!(b["licence"]["installed_by"], t.o.id.as_str());
+    // The workspace itself says so, alone and in the list.
+    assert_eq!(t.app.get("/api/v1/workspaces/acme", &t.m.token).await.ok(200)["plan"], "premium");
+    let list = t.app.get("/api/v1/workspaces", &t.m.token).await.ok(200).clone();
+    assert_eq!(list["items"][0]["plan"], "premium", "{list}");
     // Every member sees it; the licence record is in the workspace document (so it goes to
     // paired devices with the workspace).
     let seen = t.app.get(PLAN, &t.m.token).await.ok(200).clone();
@@ -129,6 +133,7 @@ async fn an_owner_installs_a_licence_every_member_sees_the_plan_and_removing_it_
     t.app.delete(LICENCE, &t.a.token).await.err(403, "forbidden");
     t.app.delete(LICENCE, &t.o.token).await.ok(204);
     assert_eq!(t.app.get(PLAN, &t.o.token).await.ok(200)["plan"], "free");
+    assert_eq!(t.app.get("/api/v1/workspaces/acme", &t.o.token).await.ok(200)["plan"], "free");
     t.app.delete(LICENCE, &t.o.token).await.err(404, "not_found");
 }
 
