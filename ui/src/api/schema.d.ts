@@ -2585,7 +2585,10 @@ export interface components {
                 display_id: string;
                 id: string;
                 name: string;
-                /** @description `free` or `premium`. */
+                /**
+                 * @description `free` or `premium`: worked out from the workspace's licence at each read
+                 *     (`plans::plan_of`), as `GET …/plan` answers it.
+                 */
                 plan: string;
                 role?: null | components["schemas"]["WsRole"];
                 slug: string;
@@ -3205,7 +3208,10 @@ export interface components {
             display_id: string;
             id: string;
             name: string;
-            /** @description `free` or `premium`. */
+            /**
+             * @description `free` or `premium`: worked out from the workspace's licence at each read
+             *     (`plans::plan_of`), as `GET …/plan` answers it.
+             */
             plan: string;
             role?: null | components["schemas"]["WsRole"];
             slug: string;
