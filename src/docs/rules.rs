@@ -104,7 +104,7 @@ impl Change {
             _ => None,
         }
     }
-    pub fn int_by_name(&self, field: &str) -> Option<i64> {
+    fn int_by_name(&self, field: &str) -> Option<i64> {
         match self.col(field).map(|i| &self.after[i]) {
             Some(Val::Int(n)) => Some(*n),
             _ => None,
@@ -117,7 +117,7 @@ impl Change {
             _ => None,
         }
     }
-    pub fn was_int_by_name(&self, field: &str) -> Option<i64> {
+    fn was_int_by_name(&self, field: &str) -> Option<i64> {
         let i = self.col(field)?;
         match self.before.as_ref().map(|b| &b[i]) {
             Some(Val::Int(n)) => Some(*n),

@@ -204,22 +204,38 @@ pub const TEST_KEY_SEED: [u8; 32] = *b"keel-licence-test-key-not-secret";
 #[cfg(any(test, feature = "test-licence-key"))]
 pub const TEST_KEY_ID: &str = "keel-test";
 
+/// Signs `payload` with the key of `seed` and armours it: for tests, which sign with the
+/// test key (or a stranger's); the vendor's tool signs real licences.
+#[cfg(any(test, feature = "test-licence-key"))]
+pub fn sign_for_tests(seed: &[u8; 32], payload: &serde_json::Value) -> String {
+    use ed25519_dalek::Signer;
+    let bytes = serde_json::to_vec(payload).unwrap_or_default();
+    armour(
+        &bytes,
+        &ed25519_dalek::SigningKey::from_bytes(seed).sign(&bytes).to_bytes(),
+    )
+}
+
 /// The keys this build trusts: the vendor's, given when the release is built
 /// (`KEEL_LICENCE_KEY=<id>:<64 hex digits of the public key>`), and in builds for tests the
-/// test key. A build with neither verifies no licence: every workspace stays on free.
-pub fn trusted_keys() -> Vec<TrustedKey> {
-    let vendor = option_env!("KEEL_LICENCE_KEY").and_then(parse_key);
-    #[cfg(any(test, feature = "test-licence-key"))]
-    let test = Some(TrustedKey {
-        id: TEST_KEY_ID.into(),
-        key: ed25519_dalek::SigningKey::from_bytes(&TEST_KEY_SEED).verifying_key(),
-    });
-    #[cfg(not(any(test, feature = "test-licence-key")))]
-    let test = None;
-    // A build given the vendor's key is a release, whatever else it was built with (`cargo
-    // test --release` turns the test feature on): it never trusts the public test key.
-    let test = test.filter(|_| vendor.is_none());
-    vendor.into_iter().chain(test).collect()
+/// test key. A build with neither verifies no licence: every workspace stays on free. Made
+/// once per process (every plan read verifies against them).
+pub fn trusted_keys() -> &'static [TrustedKey] {
+    static KEYS: std::sync::OnceLock<Vec<TrustedKey>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let vendor = option_env!("KEEL_LICENCE_KEY").and_then(parse_key);
+        #[cfg(any(test, feature = "test-licence-key"))]
+        let test = Some(TrustedKey {
+            id: TEST_KEY_ID.into(),
+            key: ed25519_dalek::SigningKey::from_bytes(&TEST_KEY_SEED).verifying_key(),
+        });
+        #[cfg(not(any(test, feature = "test-licence-key")))]
+        let test = None;
+        // A build given the vendor's key is a release, whatever else it was built with
+        // (`cargo test --release` turns the test feature on): it never trusts the test key.
+        let test = test.filter(|_| vendor.is_none());
+        vendor.into_iter().chain(test).collect()
+    })
 }
 
 /// `<id>:<hex>` as the vendor tool prints a public key.
@@ -246,11 +262,6 @@ mod tests {
         })
     }
 
-    fn signed_with(seed: &[u8; 32], v: &serde_json::Value) -> String {
-        let bytes = serde_json::to_vec(v).unwrap_or_default();
-        armour(&bytes, &SigningKey::from_bytes(seed).sign(&bytes).to_bytes())
-    }
-
     fn err(text: &[u8], keys: &[TrustedKey]) -> &'static str {
         match verify(text, keys) {
             Ok(_) => "accepted",
@@ -260,33 +271,33 @@ mod tests {
 
     #[test]
     fn a_signed_licence_reads_back_whole_through_mail_and_copy() {
-        let text = signed_with(&TEST_KEY_SEED, &payload("WK-ABC123456"));
-        let l = verify(text.as_bytes(), &trusted_keys()).unwrap_or_else(|e| panic!("{e:?}"));
+        let text = sign_for_tests(&TEST_KEY_SEED, &payload("WK-ABC123456"));
+        let l = verify(text.as_bytes(), trusted_keys()).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(l.customer, "Acme GmbH");
         assert_eq!((l.plan, l.seats), (Plan::Premium, 25));
         // Quoted in a reply, with CRLF line ends and text around it.
         let quoted: String = format!("Here it is:\r\n\r\n{}\r\nRegards", text.replace('\n', "\r\n> "));
-        assert_eq!(verify(quoted.as_bytes(), &trusted_keys()), Ok(l.clone()));
+        assert_eq!(verify(quoted.as_bytes(), trusted_keys()), Ok(l.clone()));
         assert_eq!(l.clone().for_workspace("WK-ABC123456"), Ok(l));
     }
 
     #[test]
     fn every_bad_licence_gets_its_own_code() {
         let keys = trusted_keys();
-        let good = signed_with(&TEST_KEY_SEED, &payload("WK-ABC123456"));
-        assert_eq!(err(good.as_bytes(), &keys), "accepted");
+        let good = sign_for_tests(&TEST_KEY_SEED, &payload("WK-ABC123456"));
+        assert_eq!(err(good.as_bytes(), keys), "accepted");
         // Huge, or not text.
-        assert_eq!(err(&vec![b'a'; MAX_BYTES + 1], &keys), "licence_too_large");
-        assert_eq!(err(&[0xff, 0xfe, 0x00, 0x41], &keys), "licence_not_text");
-        assert_eq!(err(b"\x00\x01binary", &keys), "licence_not_text");
+        assert_eq!(err(&vec![b'a'; MAX_BYTES + 1], keys), "licence_too_large");
+        assert_eq!(err(&[0xff, 0xfe, 0x00, 0x41], keys), "licence_not_text");
+        assert_eq!(err(b"\x00\x01binary", keys), "licence_not_text");
         // Truncated anywhere: no end line, a cut signature, no armour at all.
-        assert_eq!(err(&good.as_bytes()[..good.len() - 20], &keys), "licence_malformed");
+        assert_eq!(err(&good.as_bytes()[..good.len() - 20], keys), "licence_malformed");
         let body_end = good.find(END).unwrap_or(0);
         let cut = format!("{}\n{END}\n", &good[..body_end - 10]);
-        assert_eq!(err(cut.as_bytes(), &keys), "licence_malformed");
-        assert_eq!(err(b"just some text", &keys), "licence_malformed");
+        assert_eq!(err(cut.as_bytes(), keys), "licence_malformed");
+        assert_eq!(err(b"just some text", keys), "licence_malformed");
         assert_eq!(
-            err(format!("{BEGIN}\n!!!.???\n{END}").as_bytes(), &keys),
+            err(format!("{BEGIN}\n!!!.???\n{END}").as_bytes(), keys),
             "licence_malformed"
         );
         // Altered: one character of the contents changed.
@@ -297,27 +308,27 @@ mod tests {
         let altered = good.replacen(lines[1], &altered, 1);
         assert!(
             matches!(
-                err(altered.as_bytes(), &keys),
+                err(altered.as_bytes(), keys),
                 "licence_bad_signature" | "licence_malformed"
             ),
             "{}",
-            err(altered.as_bytes(), &keys)
+            err(altered.as_bytes(), keys)
         );
         let mut v = payload("WK-ABC123456");
         let bytes = serde_json::to_vec(&v).unwrap_or_default();
         let sig = SigningKey::from_bytes(&TEST_KEY_SEED).sign(&bytes).to_bytes();
         v["seats"] = serde_json::json!(2500);
         let forged = armour(&serde_json::to_vec(&v).unwrap_or_default(), &sig);
-        assert_eq!(err(forged.as_bytes(), &keys), "licence_bad_signature");
+        assert_eq!(err(forged.as_bytes(), keys), "licence_bad_signature");
         // Signed by a key that claims the test key's id, and by a key nobody knows.
         assert_eq!(
-            err(signed_with(&[7; 32], &payload("WK-ABC123456")).as_bytes(), &keys),
+            err(sign_for_tests(&[7; 32], &payload("WK-ABC123456")).as_bytes(), keys),
             "licence_bad_signature"
         );
         let mut other = payload("WK-ABC123456");
         other["key"] = "someone-else".into();
         assert_eq!(
-            err(signed_with(&[7; 32], &other).as_bytes(), &keys),
+            err(sign_for_tests(&[7; 32], &other).as_bytes(), keys),
             "licence_unknown_key"
         );
         // A newer format; dates in the wrong order; a plan Keel does not have.
@@ -325,31 +336,31 @@ mod tests {
         newer["format"] = 2.into();
         newer["shiny"] = true.into();
         assert_eq!(
-            err(signed_with(&TEST_KEY_SEED, &newer).as_bytes(), &keys),
+            err(sign_for_tests(&TEST_KEY_SEED, &newer).as_bytes(), keys),
             "licence_unknown_format"
         );
         let mut backwards = payload("WK-ABC123456");
         backwards["expires"] = "2026-11-30".into();
         assert_eq!(
-            err(signed_with(&TEST_KEY_SEED, &backwards).as_bytes(), &keys),
+            err(sign_for_tests(&TEST_KEY_SEED, &backwards).as_bytes(), keys),
             "licence_dates"
         );
         let mut plan = payload("WK-ABC123456");
         plan["plan"] = "platinum".into();
         assert_eq!(
-            err(signed_with(&TEST_KEY_SEED, &plan).as_bytes(), &keys),
+            err(sign_for_tests(&TEST_KEY_SEED, &plan).as_bytes(), keys),
             "licence_malformed"
         );
         // Another workspace's.
-        let theirs = verify(good.as_bytes(), &keys).map(|l| l.for_workspace("WK-OTHER0000"));
+        let theirs = verify(good.as_bytes(), keys).map(|l| l.for_workspace("WK-OTHER0000"));
         assert!(matches!(theirs, Ok(Err(LicenceError::OtherWorkspace { .. }))));
     }
 
     #[test]
     fn a_build_without_the_test_key_refuses_a_licence_it_signed() {
-        let good = signed_with(&TEST_KEY_SEED, &payload("WK-ABC123456"));
+        let good = sign_for_tests(&TEST_KEY_SEED, &payload("WK-ABC123456"));
         // What a release build trusts: the vendor's key only (here none, or another).
-        let release: Vec<TrustedKey> = trusted_keys().into_iter().filter(|k| k.id != TEST_KEY_ID).collect();
+        let release: Vec<TrustedKey> = trusted_keys().iter().filter(|k| k.id != TEST_KEY_ID).cloned().collect();
         assert_eq!(err(good.as_bytes(), &release), "licence_unknown_key");
         let vendor = SigningKey::from_bytes(&[9; 32]);
         let printed = format!("keel-2026:{}", hex::encode(vendor.verifying_key().to_bytes()));

@@ -253,7 +253,7 @@ pub fn plan_of(c: &rusqlite::Connection, ws: &str, today: NaiveDate) -> Result<W
     let row = store::licence(c, ws)?;
     let checked = row
         .as_ref()
-        .map(|r| licence::verify(r.text.as_bytes(), &licence::trusted_keys()).and_then(|p| p.for_workspace(&here)));
+        .map(|r| licence::verify(r.text.as_bytes(), licence::trusted_keys()).and_then(|p| p.for_workspace(&here)));
     let row_plan = checked.as_ref().and_then(|c| c.as_ref().ok()).map(|p| p.plan);
     let (state, message, lic) = match (&row, checked) {
         (Some(r), Some(Ok(p))) => {
@@ -418,7 +418,7 @@ pub fn install_blocking(app: &App, slug: &str, bytes: &[u8]) -> Result<Workspace
     app.writer.write_blocking(move |ctx| {
         let ws = crate::workspaces::id_of_slug(ctx.conn, &slug)?.ok_or(AppError::not_found("workspace"))?;
         let here = crate::workspaces::display_id(ctx.conn, &ws)?.unwrap_or_default();
-        licence::verify(&bytes, &licence::trusted_keys())?.for_workspace(&here)?;
+        licence::verify(&bytes, licence::trusted_keys())?.for_workspace(&here)?;
         let text = String::from_utf8(bytes).map_err(|_| licence::LicenceError::NotText)?;
         let now = now_rfc3339();
         let live = store::licence(ctx.conn, &ws)?.is_some();
@@ -519,7 +519,6 @@ mod tests {
     /// allows, past grace refuses again; a free feature is always allowed.
     #[test]
     fn premium_features_need_a_valid_premium_licence() {
-        use ed25519_dalek::{Signer, SigningKey};
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let db = dir.path().join("keel.db");
         crate::db::migrate(&db).unwrap_or_else(|e| panic!("{e}"));
@@ -539,11 +538,7 @@ mod tests {
                 "workspace": "WK-A00000000", "plan": "premium", "seats": 5,
                 "issued": issued, "expires": expires
             });
-            let bytes = serde_json::to_vec(&v).unwrap_or_default();
-            let text = licence::armour(
-                &bytes,
-                &SigningKey::from_bytes(&licence::TEST_KEY_SEED).sign(&bytes).to_bytes(),
-            );
+            let text = licence::sign_for_tests(&licence::TEST_KEY_SEED, &v);
             c.execute(
                 "INSERT OR REPLACE INTO licences (id, workspace_id, text, created_at, updated_at) VALUES ('w1', 'w1', ?1, ?2, ?2)",
                 [text.as_str(), t],

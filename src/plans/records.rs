@@ -44,6 +44,6 @@ fn check_licence(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         return Ok(());
     }
     let here = crate::workspaces::display_id(cx.conn, &cx.doc.workspace_id)?.unwrap_or_default();
-    super::licence::verify(text.as_bytes(), &super::licence::trusted_keys())?.for_workspace(&here)?;
+    super::licence::verify(text.as_bytes(), super::licence::trusted_keys())?.for_workspace(&here)?;
     Ok(())
 }

@@ -77,26 +77,15 @@ impl Server {
         (s, r.json().await.unwrap_or(Value::Null))
     }
     pub(crate) async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .client
-            .patch(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
+        self.send(self.client.patch(format!("{}{path}", self.base)), token, body)
             .await
-            .expect("send");
-        let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(Value::Null))
     }
     pub(crate) async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .client
-            .put(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
+        self.send(self.client.put(format!("{}{path}", self.base)), token, body)
             .await
-            .expect("send");
+    }
+    async fn send(&self, rb: reqwest::RequestBuilder, token: &str, body: Value) -> (u16, Value) {
+        let r = rb.bearer_auth(token).json(&body).send().await.expect("send");
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
     }

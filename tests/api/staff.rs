@@ -1182,6 +1182,20 @@ async fn a_broken_waiting_record_does_not_stop_the_invitee_joining() {
 /// The search finds three characters or more through the trigram index (V016), in any of
 /// the four fields, without case (also outside ASCII), and follows renames, deletes, a
 /// rebuild and a backup; one or two characters fall back to comparing every record.
+/// The staff ids a search of workspace `slug` finds, by staff id; its total must agree.
+async fn found(app: &crate::helpers::TestApp, slug: &str, token: &str, q: &str) -> Vec<String> {
+    let url = format!("/api/v1/workspaces/{slug}/staff?search={}&sort=staff_id", urlencode(q));
+    let b = app.get(&url, token).await.ok(200).clone();
+    let ids: Vec<String> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["staff_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(b["total"].as_u64().unwrap() as usize, ids.len(), "{slug} {q}");
+    ids
+}
+
 /// The full-text index spans every workspace of the instance: a search finds only the
 /// workspace's own records, whether its matches lead the query (fewer than the workspace's
 /// records) or the workspace's index does (another workspace holds more of them).
@@ -1222,24 +1236,7 @@ async fn staff_search_finds_only_the_workspaces_own_records_however_many_others_
     }
     let find = |slug: &'static str, token: String, q: &'static str| {
         let app = &t.app;
-        async move {
-            let b = app
-                .get(
-                    &format!("/api/v1/workspaces/{slug}/staff?search={q}&sort=staff_id"),
-                    &token,
-                )
-                .await
-                .ok(200)
-                .clone();
-            let ids: Vec<String> = b["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["staff_id"].as_str().unwrap().to_string())
-                .collect();
-            assert_eq!(b["total"].as_u64().unwrap() as usize, ids.len(), "{slug} {q}");
-            ids
-        }
+        async move { found(app, slug, &token, q).await }
     };
     // Seven records match "engineer", six of them elsewhere: more than acme's own two, so
     // acme's index leads; "byron" matches one, which leads.
@@ -1275,18 +1272,7 @@ async fn staff_search_finds_any_field_without_case_and_follows_every_change() {
     }
     let find = |q: &str| {
         let (t, q) = (&t, q.to_string());
-        async move {
-            let url = format!("{S}?search={}&sort=staff_id", urlencode(&q));
-            let b = t.app.get(&url, &t.o.token).await.ok(200).clone();
-            let ids: Vec<String> = b["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["staff_id"].as_str().unwrap().to_string())
-                .collect();
-            assert_eq!(b["total"].as_u64().unwrap() as usize, ids.len(), "{q}");
-            ids
-        }
+        async move { found(&t.app, "acme", &t.o.token, &q).await }
     };
     // Each field, any case, outside ASCII too (the index folds Unicode case).
     assert_eq!(find("ÅNGSTRÖM").await, ["SE-001"]);
