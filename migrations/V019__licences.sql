@@ -12,9 +12,9 @@ CREATE TABLE licences (
     deleted_at   TEXT
 ) STRICT;
 
--- The latest time this instance has seen (moved by the writer at every commit): a licence's
--- dates are read against it and today, whichever is later, so a clock turned back does
--- not make an expired licence valid again.
+-- The latest time this instance has seen (moved by the writer at its first write, then
+-- at most once a minute): a licence's dates are read against it and today, whichever is
+-- later, so a clock turned back does not make an expired licence valid again.
 CREATE TABLE clock (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     seen TEXT NOT NULL

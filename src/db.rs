@@ -279,6 +279,9 @@ impl Writer {
     }
 }
 
+/// How often the writer moves the latest time seen (`clock`), at most.
+const CLOCK_EVERY: Duration = Duration::from_secs(60);
+
 fn writer_loop(
     mut conn: Connection,
     mut rx: mpsc::UnboundedReceiver<Job>,
@@ -290,8 +293,21 @@ fn writer_loop(
         .path()
         .filter(|p| !p.is_empty())
         .map(|p| WalBound::new(Path::new(p), kick));
+    let mut clock_moved: Option<std::time::Instant> = None;
     while let Some(first) = rx.blocking_recv() {
         run_batch(&mut conn, &mut docs, first, &mut rx, wal.as_ref(), publisher.as_ref());
+        // The latest time seen (`plans`: a clock turned back does not extend a licence),
+        // moved at the first write and then at most once a minute: licences count days, and
+        // a statement in every batch cost bulk writes a page of the log each.
+        if clock_moved.is_none_or(|t| t.elapsed() >= CLOCK_EVERY) {
+            match conn.execute(
+                "UPDATE clock SET seen = ?1 WHERE id = 1 AND seen < ?1",
+                [crate::time::now_rfc3339()],
+            ) {
+                Ok(_) => clock_moved = Some(std::time::Instant::now()),
+                Err(e) => tracing::warn!(error = %e, "writer: clock not moved"),
+            }
+        }
         if let Some(w) = wal.as_mut() {
             w.after_commit(&conn);
         }
@@ -379,13 +395,6 @@ fn run_batch(
             }
             deliver(None);
         }
-    }
-    // The latest time seen (`plans`: a clock turned back does not extend a licence).
-    if let Err(e) = tx.execute(
-        "UPDATE clock SET seen = ?1 WHERE id = 1 AND seen < ?1",
-        [crate::time::now_rfc3339()],
-    ) {
-        tracing::warn!(error = %e, "writer: clock not moved");
     }
     match tx.commit() {
         Ok(()) => {

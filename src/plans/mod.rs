@@ -369,7 +369,7 @@ pub fn require(c: &rusqlite::Connection, ws: &str, key: &str) -> Result<(), AppE
 }
 
 /// Today for a licence: the system's date, or the latest date this instance has seen
-/// (the writer moves it at every commit), whichever is later.
+/// (the writer moves it at its first write, then at most once a minute), whichever is later.
 pub fn licence_today(c: &rusqlite::Connection) -> Result<NaiveDate, AppError> {
     let now = crate::timetrack::today();
     let seen = store::clock_seen(c)?
