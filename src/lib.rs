@@ -12,6 +12,7 @@
 //! - `auth`, `workspaces`, `work`: the domains, each with `store.rs` (SQL) and `routes.rs`.
 
 pub mod alloc;
+pub mod analytics;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -61,6 +62,8 @@ pub struct AppInner {
     pub sync: Arc<sync::Hub>,
     /// The department trees last made (`org::TreeCache`).
     pub org_trees: org::TreeCache,
+    /// The facts analytics last loaded per workspace (`analytics::facts`).
+    pub analytics: analytics::facts::FactCache,
     /// Held while the app runs: the exclusive lock on the data dir, when taken.
     _lock: Option<File>,
 }
@@ -132,6 +135,7 @@ impl App {
             one_time: auth::OneTimeTokens::default(),
             sync: hub,
             org_trees: org::TreeCache::default(),
+            analytics: analytics::facts::FactCache::default(),
             writer,
             readers,
             config,

@@ -111,6 +111,24 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/workspaces/{slug}/plan", Workspace(WsRole::Guest)),
     ("PUT", "/api/v1/workspaces/{slug}/licence", Workspace(WsRole::Owner)),
     ("DELETE", "/api/v1/workspaces/{slug}/licence", Workspace(WsRole::Owner)),
+    // Analytics (seed 000: admins and members); what counts is what the caller may see
+    // (the domain narrows projects and time). A project's analytics are its readers'.
+    ("GET", "/api/v1/workspaces/{slug}/analytics", Workspace(WsRole::Member)),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/analytics/charts",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/analytics",
+        Project(ProjRole::Guest),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/analytics/charts",
+        Project(ProjRole::Guest),
+    ),
     ("POST", "/api/v1/auth/logout", Authenticated),
     ("GET", "/api/v1/users/me", Authenticated),
     ("PATCH", "/api/v1/users/me", SessionOnly),

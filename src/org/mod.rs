@@ -406,6 +406,11 @@ pub struct TreePlace {
     pub parent_id: Option<String>,
 }
 
+/// The version of the workspace's organisation (`org_versions`, V017).
+pub fn org_version(c: &rusqlite::Connection, ws: &str) -> rusqlite::Result<i64> {
+    store::org_version(c, ws)
+}
+
 /// The live departments in tree order, kept like the tree (`TreeCache`).
 pub fn tree_order(c: &rusqlite::Connection, ws: &str, kept: &TreeCache) -> Result<Arc<Vec<TreePlace>>, AppError> {
     let version = store::org_version(c, ws)?;

@@ -158,6 +158,11 @@ pub fn effective_role(ws_role: WsRole, p: &ProjectView) -> Option<ProjRole> {
     effective(ws_role, p.is_private, p.member_role)
 }
 
+/// The effective role from the parts of a project (for reads over many projects).
+pub fn effective_role_of(ws_role: WsRole, is_private: bool, member_role: Option<ProjRole>) -> Option<ProjRole> {
+    effective(ws_role, is_private, member_role)
+}
+
 fn effective(ws_role: WsRole, is_private: bool, member_role: Option<ProjRole>) -> Option<ProjRole> {
     if ws_role >= WsRole::Admin {
         return Some(ProjRole::Admin);

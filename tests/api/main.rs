@@ -3,6 +3,7 @@
 // A failed unwrap is a failed test here, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analytics;
 mod attacks;
 mod auth;
 mod cli;

@@ -387,6 +387,18 @@ const PINNED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/workspaces/{slug}/plan", "Workspace(Guest)"),
     ("PUT", "/api/v1/workspaces/{slug}/licence", "Workspace(Owner)"),
     ("DELETE", "/api/v1/workspaces/{slug}/licence", "Workspace(Owner)"),
+    ("GET", "/api/v1/workspaces/{slug}/analytics", "Workspace(Member)"),
+    ("GET", "/api/v1/workspaces/{slug}/analytics/charts", "Workspace(Member)"),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/analytics",
+        "Project(Guest)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/projects/{project_id}/analytics/charts",
+        "Project(Guest)",
+    ),
     ("POST", "/api/v1/auth/logout", "Authenticated"),
     ("GET", "/api/v1/users/me", "Authenticated"),
     ("PATCH", "/api/v1/users/me", "SessionOnly"),

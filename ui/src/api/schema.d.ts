@@ -407,6 +407,47 @@ export interface paths {
         patch: operations["update_workspace"];
         trace?: never;
     };
+    "/api/v1/workspaces/{slug}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace's analytics: `tab=overview` (figures as `{count, filter_count}`) or
+         *     `tab=work-items` (stats per project), over the projects the caller may see.
+         */
+        get: operations["workspace_analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{slug}/analytics/charts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A chart of the workspace's work items or time: `type=custom-work-items` with `x_axis`,
+         *     `group_by` and `y_axis` (the chart builder), `projects`, or `work-items`; `format=csv`
+         *     answers its table.
+         */
+        get: operations["workspace_chart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{slug}/departments": {
         parameters: {
             query?: never;
@@ -699,6 +740,40 @@ export interface paths {
          *     it (by hand, or through managing a department), newest first (project members).
          */
         get: operations["project_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{slug}/projects/{project_id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's analytics (`tab=overview` or `tab=work-items`: stats per assignee). */
+        get: operations["project_analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{slug}/projects/{project_id}/analytics/charts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chart of the project's work items or time (as the workspace's). */
+        get: operations["project_chart"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1626,6 +1701,8 @@ export interface components {
             role: components["schemas"]["ProjRole"];
             user_id: string;
         };
+        /** @description `tab=overview` or `tab=work-items`. */
+        AnalyticsView: components["schemas"]["OverviewView"] | components["schemas"]["WorkItemStatsView"];
         /** @description A personal API token as listed (never with its secret). */
         ApiTokenView: {
             created_at: string;
@@ -1634,8 +1711,44 @@ export interface components {
             last_used_at?: string | null;
             name: string;
         };
+        /**
+         * @description What a chart's x axis or its grouping counts by (seed 000's 13, and Keel's projects,
+         *     departments of assignees, and for time the person who logged it and the day).
+         * @enum {string}
+         */
+        Axis: "STATES" | "STATE_GROUPS" | "LABELS" | "ASSIGNEES" | "ESTIMATE_POINTS" | "CYCLES" | "MODULES" | "PRIORITY" | "START_DATE" | "TARGET_DATE" | "CREATED_AT" | "COMPLETED_AT" | "CREATED_BY" | "PROJECTS" | "DEPARTMENTS" | "WORK_LOGGED_BY" | "LOGGED_AT";
         BTreeMap: {
             [key: string]: string;
+        };
+        /**
+         * @description How a date axis buckets its days.
+         * @enum {string}
+         */
+        Bucket: "day" | "week" | "month" | "year";
+        /**
+         * @description A chart (seed 000's shape): `data` rows `{key, name, count, <group key>: n…}` (each
+         *     bucket's measure in `count`, named so whatever the measure), `schema` naming each group
+         *     key; nulls are the key `none`, a long tail past a limit `other`.
+         */
+        ChartView: {
+            data: Record<string, never>[];
+            group_by?: null | components["schemas"]["Axis"];
+            interval?: null | components["schemas"]["Bucket"];
+            measure: components["schemas"]["MeasureView"];
+            schema: {
+                [key: string]: string;
+            };
+            /** @description The groups in the order of the chart's legend. */
+            series: components["schemas"]["SeriesView"][];
+            /**
+             * Format: int64
+             * @description The measure over everything counted, each work item (or log) once.
+             */
+            total: number;
+            x_axis?: null | components["schemas"]["Axis"];
+            /** @description The x axis's title. */
+            x_name: string;
+            y_axis: components["schemas"]["Measure"];
         };
         CommentBody: {
             /** @description Rich text; sanitized before it is stored. */
@@ -1890,6 +2003,16 @@ export interface components {
             plan: components["schemas"]["Plan"];
             reason: string;
         };
+        /**
+         * @description A figure of the overview: over everything the caller sees (`count`) and within the
+         *     request's filters and range (`filter_count`), as seed 000 has it.
+         */
+        Figure: {
+            /** Format: int64 */
+            count: number;
+            /** Format: int64 */
+            filter_count: number;
+        };
         GroupCount: {
             /** Format: int64 */
             count: number;
@@ -2121,6 +2244,17 @@ export interface components {
             email: string;
             password: string;
         };
+        /**
+         * @description What a chart measures (its y axis).
+         * @enum {string}
+         */
+        Measure: "work_item_count" | "estimate_points" | "estimate_time" | "logged_minutes" | "pending_count" | "in_progress_count" | "completed_count" | "overrun_minutes";
+        MeasureView: {
+            key: components["schemas"]["Measure"];
+            name: string;
+            /** @description `work items`, `points` or `minutes`. */
+            unit: string;
+        };
         MemberMinutes: {
             display_name: string;
             /** Format: int64 */
@@ -2198,6 +2332,30 @@ export interface components {
         OneTimeBody: {
             /** @description A `keel_ott_` token minted by the desktop shell; it works once, within a minute. */
             token: string;
+        };
+        OverviewView: {
+            /** @description Completed between `from` and `to`. */
+            completed_in_range: components["schemas"]["Figure"];
+            completed_work_items: components["schemas"]["Figure"];
+            /** @description Created between `from` and `to` (`count`: whatever the other filters). */
+            created_work_items: components["schemas"]["Figure"];
+            /** @description Estimated minutes of the work items. */
+            estimate_minutes: components["schemas"]["Figure"];
+            /** @description Minutes logged on the work items that have an estimate (to set beside it). */
+            estimated_logged_minutes: components["schemas"]["Figure"];
+            from: string;
+            /** @description Minutes logged (`filter_count`: between `from` and `to`), as the caller sees time. */
+            logged_minutes: components["schemas"]["Figure"];
+            /** Format: int64 */
+            members: number;
+            /** @description Not completed or cancelled. */
+            open_work_items: components["schemas"]["Figure"];
+            /** @description Open with a target date before today. */
+            overdue_work_items: components["schemas"]["Figure"];
+            /** Format: int64 */
+            projects: number;
+            to: string;
+            total_work_items: components["schemas"]["Figure"];
         };
         /** @description A page of a list: `items` plus the pagination fields. */
         Page_ActivityView: {
@@ -2675,7 +2833,10 @@ export interface components {
             features: components["schemas"]["Feature"][];
             plans: components["schemas"]["PlanView"][];
         };
-        /** @enum {string} */
+        /**
+         * @description Ordered most urgent first.
+         * @enum {string}
+         */
         Priority: "urgent" | "high" | "medium" | "low" | "none";
         /**
          * @description Project roles, ordered.
@@ -2861,6 +3022,11 @@ export interface components {
             };
             updated_at: string;
         };
+        /** @description One group (series) of a chart: its key in the rows and its name. */
+        SeriesView: {
+            key: string;
+            name: string;
+        };
         SettingsPatch: {
             registration?: null | components["schemas"]["Registration"];
         };
@@ -2968,6 +3134,29 @@ export interface components {
              */
             sequence: number;
             updated_at: string;
+        };
+        /** @description Work-item stats of one project (workspace scope) or one assignee (project scope). */
+        StatsRow: {
+            /** Format: int64 */
+            backlog: number;
+            /** Format: int64 */
+            cancelled: number;
+            /** Format: int64 */
+            completed: number;
+            /** Format: int64 */
+            estimate_minutes: number;
+            key: string;
+            /** Format: int64 */
+            logged_minutes: number;
+            name: string;
+            /** Format: int64 */
+            overdue: number;
+            /** Format: int64 */
+            started: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            unstarted: number;
         };
         StatusCount: {
             /** Format: int64 */
@@ -3124,6 +3313,11 @@ export interface components {
             query?: {
                 [key: string]: string;
             } | null;
+        };
+        WorkItemStatsView: {
+            /** @description `PROJECTS` (workspace) or `ASSIGNEES` (project). */
+            by: components["schemas"]["Axis"];
+            rows: components["schemas"]["StatsRow"][];
         };
         WorklogBody: {
             description?: string | null;
@@ -6836,6 +7030,341 @@ export interface operations {
             };
         };
     };
+    workspace_analytics: {
+        parameters: {
+            query?: {
+                /** @description `overview` (default) or `work-items`. */
+                tab?: string;
+                /**
+                 * @description The range of the overview's "in range" figures, `YYYY-MM-DD`; the 30 days up to today
+                 *     by default.
+                 */
+                from?: string;
+                to?: string;
+                /** @description Project ids, comma-separated (workspace scope). */
+                project?: string;
+                /** @description State ids, comma-separated. */
+                state?: string;
+                /** @description `backlog,unstarted,started,completed,cancelled`, comma-separated. */
+                state_group?: string;
+                /** @description `urgent,high,medium,low,none`, comma-separated. */
+                priority?: string;
+                /** @description User ids, comma-separated; `none`: no assignee. */
+                assignee?: string;
+                /** @description Label ids, comma-separated (any of them). */
+                label?: string;
+                /** @description Cycle ids, comma-separated; `none`: in no cycle. */
+                cycle?: string;
+                /** @description Module ids, comma-separated; `none`: in no module. */
+                module?: string;
+                created_by?: string;
+                /** @description Dates `YYYY-MM-DD`, inclusive, on each date field. */
+                start_from?: string;
+                start_to?: string;
+                target_from?: string;
+                target_to?: string;
+                created_from?: string;
+                created_to?: string;
+                completed_from?: string;
+                completed_to?: string;
+                /** @description Work logs of these days only (logged-time measures and LOGGED_AT). */
+                logged_from?: string;
+                logged_to?: string;
+                /** @description Full text over titles, descriptions and comments. */
+                q?: string;
+                /** @description A saved view's id: its query applies too (and only its project counts). */
+                view?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed or a rule refused the change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    workspace_chart: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `custom-work-items` (the chart builder, the default), `projects` (work items per
+                 *     project by state group) or `work-items` (created and completed over time).
+                 */
+                type?: string;
+                /** @description One of the axes (`Axis`); required for `custom-work-items`. */
+                x_axis?: string;
+                /** @description Another axis to split each bucket by; not the x axis. */
+                group_by?: string;
+                /** @description The measure (`Measure`); `work_item_count` by default. */
+                y_axis?: string;
+                /** @description Date buckets: `day`, `week`, `month` (default) or `year`. */
+                interval?: string;
+                /** @description At most this many x buckets (1–500); the rest are summed into `other`. Not for dates. */
+                limit?: number;
+                /** @description At most this many groups (1–100, default 24); the rest are summed into `other`. */
+                group_limit?: number;
+                /** @description `json` (default), `csv`. */
+                format?: string;
+                /** @description Project ids, comma-separated (workspace scope). */
+                project?: string;
+                /** @description State ids, comma-separated. */
+                state?: string;
+                /** @description `backlog,unstarted,started,completed,cancelled`, comma-separated. */
+                state_group?: string;
+                /** @description `urgent,high,medium,low,none`, comma-separated. */
+                priority?: string;
+                /** @description User ids, comma-separated; `none`: no assignee. */
+                assignee?: string;
+                /** @description Label ids, comma-separated (any of them). */
+                label?: string;
+                /** @description Cycle ids, comma-separated; `none`: in no cycle. */
+                cycle?: string;
+                /** @description Module ids, comma-separated; `none`: in no module. */
+                module?: string;
+                created_by?: string;
+                /** @description Dates `YYYY-MM-DD`, inclusive, on each date field. */
+                start_from?: string;
+                start_to?: string;
+                target_from?: string;
+                target_to?: string;
+                created_from?: string;
+                created_to?: string;
+                completed_from?: string;
+                completed_to?: string;
+                /** @description Work logs of these days only (logged-time measures and LOGGED_AT). */
+                logged_from?: string;
+                logged_to?: string;
+                /** @description Full text over titles, descriptions and comments. */
+                q?: string;
+                /** @description A saved view's id: its query applies too (and only its project counts). */
+                view?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed or a rule refused the change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_departments: {
         parameters: {
             query?: {
@@ -10178,6 +10707,343 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_ProjectEventView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed or a rule refused the change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    project_analytics: {
+        parameters: {
+            query?: {
+                /** @description `overview` (default) or `work-items`. */
+                tab?: string;
+                /**
+                 * @description The range of the overview's "in range" figures, `YYYY-MM-DD`; the 30 days up to today
+                 *     by default.
+                 */
+                from?: string;
+                to?: string;
+                /** @description Project ids, comma-separated (workspace scope). */
+                project?: string;
+                /** @description State ids, comma-separated. */
+                state?: string;
+                /** @description `backlog,unstarted,started,completed,cancelled`, comma-separated. */
+                state_group?: string;
+                /** @description `urgent,high,medium,low,none`, comma-separated. */
+                priority?: string;
+                /** @description User ids, comma-separated; `none`: no assignee. */
+                assignee?: string;
+                /** @description Label ids, comma-separated (any of them). */
+                label?: string;
+                /** @description Cycle ids, comma-separated; `none`: in no cycle. */
+                cycle?: string;
+                /** @description Module ids, comma-separated; `none`: in no module. */
+                module?: string;
+                created_by?: string;
+                /** @description Dates `YYYY-MM-DD`, inclusive, on each date field. */
+                start_from?: string;
+                start_to?: string;
+                target_from?: string;
+                target_to?: string;
+                created_from?: string;
+                created_to?: string;
+                completed_from?: string;
+                completed_to?: string;
+                /** @description Work logs of these days only (logged-time measures and LOGGED_AT). */
+                logged_from?: string;
+                logged_to?: string;
+                /** @description Full text over titles, descriptions and comments. */
+                q?: string;
+                /** @description A saved view's id: its query applies too (and only its project counts). */
+                view?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed or a rule refused the change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    project_chart: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `custom-work-items` (the chart builder, the default), `projects` (work items per
+                 *     project by state group) or `work-items` (created and completed over time).
+                 */
+                type?: string;
+                /** @description One of the axes (`Axis`); required for `custom-work-items`. */
+                x_axis?: string;
+                /** @description Another axis to split each bucket by; not the x axis. */
+                group_by?: string;
+                /** @description The measure (`Measure`); `work_item_count` by default. */
+                y_axis?: string;
+                /** @description Date buckets: `day`, `week`, `month` (default) or `year`. */
+                interval?: string;
+                /** @description At most this many x buckets (1–500); the rest are summed into `other`. Not for dates. */
+                limit?: number;
+                /** @description At most this many groups (1–100, default 24); the rest are summed into `other`. */
+                group_limit?: number;
+                /** @description `json` (default), `csv`. */
+                format?: string;
+                /** @description Project ids, comma-separated (workspace scope). */
+                project?: string;
+                /** @description State ids, comma-separated. */
+                state?: string;
+                /** @description `backlog,unstarted,started,completed,cancelled`, comma-separated. */
+                state_group?: string;
+                /** @description `urgent,high,medium,low,none`, comma-separated. */
+                priority?: string;
+                /** @description User ids, comma-separated; `none`: no assignee. */
+                assignee?: string;
+                /** @description Label ids, comma-separated (any of them). */
+                label?: string;
+                /** @description Cycle ids, comma-separated; `none`: in no cycle. */
+                cycle?: string;
+                /** @description Module ids, comma-separated; `none`: in no module. */
+                module?: string;
+                created_by?: string;
+                /** @description Dates `YYYY-MM-DD`, inclusive, on each date field. */
+                start_from?: string;
+                start_to?: string;
+                target_from?: string;
+                target_to?: string;
+                created_from?: string;
+                created_to?: string;
+                completed_from?: string;
+                completed_to?: string;
+                /** @description Work logs of these days only (logged-time measures and LOGGED_AT). */
+                logged_from?: string;
+                logged_to?: string;
+                /** @description Full text over titles, descriptions and comments. */
+                q?: string;
+                /** @description A saved view's id: its query applies too (and only its project counts). */
+                view?: string;
+            };
+            header?: never;
+            path: {
+                slug: string;
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description Malformed request */

@@ -1,0 +1,806 @@
+//! The chart builder: one pass over a workspace's kept facts (`facts`) for any x axis,
+//! group and measure of the allowlist, under the caller's visibility and the filters.
+//! Pure: no database, no names (the service adds those), so it is tested on its own and
+//! against a brute-force count over the rows (tests/api/analytics.rs).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::facts::{date_of, week_start, Day, Facts, IssueFact, LogFact};
+use crate::issues::{IssueFilter, Priority, StateGroup};
+
+/// What a chart's x axis or its grouping counts by (seed 000's 13, and Keel's projects,
+/// departments of assignees, and for time the person who logged it and the day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Axis {
+    States,
+    StateGroups,
+    Labels,
+    Assignees,
+    EstimatePoints,
+    Cycles,
+    Modules,
+    Priority,
+    StartDate,
+    TargetDate,
+    CreatedAt,
+    CompletedAt,
+    CreatedBy,
+    Projects,
+    Departments,
+    WorkLoggedBy,
+    LoggedAt,
+}
+
+impl Axis {
+    pub const ALL: [Axis; 17] = [
+        Self::States,
+        Self::StateGroups,
+        Self::Labels,
+        Self::Assignees,
+        Self::EstimatePoints,
+        Self::Cycles,
+        Self::Modules,
+        Self::Priority,
+        Self::StartDate,
+        Self::TargetDate,
+        Self::CreatedAt,
+        Self::CompletedAt,
+        Self::CreatedBy,
+        Self::Projects,
+        Self::Departments,
+        Self::WorkLoggedBy,
+        Self::LoggedAt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::States => "STATES",
+            Self::StateGroups => "STATE_GROUPS",
+            Self::Labels => "LABELS",
+            Self::Assignees => "ASSIGNEES",
+            Self::EstimatePoints => "ESTIMATE_POINTS",
+            Self::Cycles => "CYCLES",
+            Self::Modules => "MODULES",
+            Self::Priority => "PRIORITY",
+            Self::StartDate => "START_DATE",
+            Self::TargetDate => "TARGET_DATE",
+            Self::CreatedAt => "CREATED_AT",
+            Self::CompletedAt => "COMPLETED_AT",
+            Self::CreatedBy => "CREATED_BY",
+            Self::Projects => "PROJECTS",
+            Self::Departments => "DEPARTMENTS",
+            Self::WorkLoggedBy => "WORK_LOGGED_BY",
+            Self::LoggedAt => "LOGGED_AT",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub fn is_date(self) -> bool {
+        matches!(
+            self,
+            Self::StartDate | Self::TargetDate | Self::CreatedAt | Self::CompletedAt | Self::LoggedAt
+        )
+    }
+
+    /// Axes of a work log rather than of an issue: only the logged-time measure has them.
+    pub fn is_time(self) -> bool {
+        matches!(self, Self::WorkLoggedBy | Self::LoggedAt)
+    }
+
+    pub fn allowed() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+}
+
+/// What a chart measures (its y axis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Work items, each counted once per bucket (the seed's `Count(distinct)`).
+    #[default]
+    WorkItemCount,
+    EstimatePoints,
+    /// Estimated minutes.
+    EstimateTime,
+    /// Minutes logged (under the caller's view of time).
+    LoggedMinutes,
+    /// Work items in a backlog or unstarted state.
+    PendingCount,
+    /// Work items in a started state.
+    InProgressCount,
+    CompletedCount,
+    /// Logged minus estimated minutes, over the work items that have an estimate.
+    OverrunMinutes,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 8] = [
+        Self::WorkItemCount,
+        Self::EstimatePoints,
+        Self::EstimateTime,
+        Self::LoggedMinutes,
+        Self::PendingCount,
+        Self::InProgressCount,
+        Self::CompletedCount,
+        Self::OverrunMinutes,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WorkItemCount => "work_item_count",
+            Self::EstimatePoints => "estimate_points",
+            Self::EstimateTime => "estimate_time",
+            Self::LoggedMinutes => "logged_minutes",
+            Self::PendingCount => "pending_count",
+            Self::InProgressCount => "in_progress_count",
+            Self::CompletedCount => "completed_count",
+            Self::OverrunMinutes => "overrun_minutes",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::WorkItemCount => "Work items",
+            Self::EstimatePoints => "Estimate points",
+            Self::EstimateTime => "Estimated time",
+            Self::LoggedMinutes => "Logged time",
+            Self::PendingCount => "Pending work items",
+            Self::InProgressCount => "Work items in progress",
+            Self::CompletedCount => "Completed work items",
+            Self::OverrunMinutes => "Overrun",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Self::EstimatePoints => "points",
+            Self::EstimateTime | Self::LoggedMinutes | Self::OverrunMinutes => "minutes",
+            _ => "work items",
+        }
+    }
+
+    pub fn allowed() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+}
+
+/// How a date axis buckets its days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    Day,
+    Week,
+    #[default]
+    Month,
+    Year,
+}
+
+impl Bucket {
+    /// The first day of `d`'s bucket.
+    pub fn start(self, d: Day) -> Day {
+        use chrono::Datelike;
+        let date = date_of(d);
+        match self {
+            Self::Day => d,
+            Self::Week => week_start(d),
+            Self::Month => d - (date.day0() as i32),
+            Self::Year => d - (date.ordinal0() as i32),
+        }
+    }
+
+    /// The first day of the bucket after the one starting at `start`.
+    pub fn next(self, start: Day) -> Day {
+        use chrono::{Datelike, Months};
+        match self {
+            Self::Day => start + 1,
+            Self::Week => start + 7,
+            Self::Month | Self::Year => {
+                let months = if self == Self::Month { 1 } else { 12 };
+                date_of(start)
+                    .checked_add_months(Months::new(months))
+                    .map_or(start + 366, |d| d.num_days_from_ce())
+            }
+        }
+    }
+
+    /// The bucket's key: `2026-11-30` (day, and a week by its Monday), `2026-11`, `2026`.
+    pub fn label(self, start: Day) -> String {
+        let d = date_of(start);
+        match self {
+            Self::Day | Self::Week => d.format("%Y-%m-%d").to_string(),
+            Self::Month => d.format("%Y-%m").to_string(),
+            Self::Year => d.format("%Y").to_string(),
+        }
+    }
+}
+
+/// One bucket of an axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    Id(u32),
+    Group(StateGroup),
+    Priority(Priority),
+    Points(i64),
+    Day(Day),
+    /// No value (the seed's "none").
+    None,
+    /// The long tail past a limit.
+    Other,
+}
+
+/// A date range on one of the date fields, inclusive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Range {
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+}
+
+impl Range {
+    fn holds(&self, d: Option<Day>) -> bool {
+        if self.from.is_none() && self.to.is_none() {
+            return true;
+        }
+        d.is_some_and(|d| self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t))
+    }
+}
+
+/// Everything a chart is asked for, parsed and resolved to the workspace's facts.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub x: Option<Axis>,
+    pub group: Option<Axis>,
+    pub measure: Measure,
+    pub bucket: Bucket,
+    /// At most this many x buckets; the rest are summed into "other" (not for dates).
+    pub limit: Option<usize>,
+    /// At most this many groups (series); the rest are summed into "other".
+    pub group_limit: Option<usize>,
+    pub filters: Vec<IssueFilter>,
+    /// Issue ids a full-text filter matched, one set per filter that has one.
+    pub fts: Vec<HashSet<String>>,
+    /// Only these projects (ids), on top of what the caller may see.
+    pub projects: Vec<String>,
+    pub completed: Range,
+    /// Work logs counted only on these days (the logged-time measures, LOGGED_AT).
+    pub logged: Range,
+}
+
+/// What the caller may see.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// Projects (ids) whose work items count.
+    pub projects: HashSet<String>,
+    /// Projects whose work logs count whoever logged them; in the others only the caller's.
+    pub all_time_in: HashSet<String>,
+    pub user: String,
+}
+
+/// One row of a chart: its x bucket, the measure there, and the measure per group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub key: Key,
+    pub value: i64,
+    pub groups: Vec<(Key, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub rows: Vec<Row>,
+    /// The groups (series) in the order the rows list them.
+    pub series: Vec<Key>,
+    /// The measure over everything counted (each work item once).
+    pub total: i64,
+}
+
+/// The issue-level and log-level predicates, resolved to interned ids once.
+struct Compiled<'a> {
+    facts: &'a Facts,
+    query: &'a Query,
+    projects: Vec<bool>,
+    all_time: Vec<bool>,
+    user: Option<u32>,
+    fts: Vec<HashSet<u32>>,
+    filters: Vec<CompiledFilter>,
+}
+
+struct CompiledFilter {
+    states: Option<HashSet<Option<u32>>>,
+    groups: Option<Vec<StateGroup>>,
+    priorities: Option<Vec<Priority>>,
+    assignees: Option<(HashSet<u32>, bool)>,
+    labels: Option<HashSet<u32>>,
+    cycles: Option<(HashSet<u32>, bool)>,
+    modules: Option<(HashSet<u32>, bool)>,
+    parent: Option<Option<u32>>,
+    created_by: Option<Option<u32>>,
+    start: Range,
+    target: Range,
+    created: Range,
+}
+
+fn ids(f: &Facts, v: &[String]) -> HashSet<u32> {
+    v.iter().filter_map(|s| f.find(s)).collect()
+}
+
+fn day_opt(s: &Option<String>) -> Option<Day> {
+    s.as_deref().and_then(super::facts::day_of)
+}
+
+impl CompiledFilter {
+    fn new(f: &Facts, q: &IssueFilter) -> Self {
+        let either = |v: &[String], none: bool| (!v.is_empty() || none).then(|| (ids(f, v), none));
+        Self {
+            states: (!q.state_ids.is_empty())
+                .then(|| q.state_ids.iter().map(|s| f.find(s)).filter(Option::is_some).collect()),
+            groups: (!q.state_groups.is_empty()).then(|| q.state_groups.clone()),
+            priorities: (!q.priorities.is_empty()).then(|| q.priorities.clone()),
+            assignees: either(&q.assignee_ids, q.unassigned),
+            labels: (!q.label_ids.is_empty()).then(|| ids(f, &q.label_ids)),
+            cycles: either(&q.cycle_ids, q.no_cycle),
+            modules: either(&q.module_ids, q.no_module),
+            parent: q.parent_id.as_ref().map(|p| f.find(p)),
+            created_by: q.created_by.as_ref().map(|p| f.find(p)),
+            start: Range {
+                from: day_opt(&q.start_from),
+                to: day_opt(&q.start_to),
+            },
+            target: Range {
+                from: day_opt(&q.target_from),
+                to: day_opt(&q.target_to),
+            },
+            created: Range {
+                from: day_opt(&q.created_from),
+                to: day_opt(&q.created_to),
+            },
+        }
+    }
+
+    fn holds(&self, facts: &Facts, i: &IssueFact) -> bool {
+        if let Some(s) = &self.states {
+            if i.state.is_none() || !s.contains(&i.state) {
+                return false;
+            }
+        }
+        if let Some(g) = &self.groups {
+            if !i.group.is_some_and(|x| g.contains(&x)) {
+                return false;
+            }
+        }
+        if let Some(p) = &self.priorities {
+            if !p.contains(&i.priority) {
+                return false;
+            }
+        }
+        if let Some((set, none)) = &self.assignees {
+            let a = facts.assignees(i);
+            if !(a.iter().any(|u| set.contains(u)) || (*none && a.is_empty())) {
+                return false;
+            }
+        }
+        if let Some(set) = &self.labels {
+            if !facts.labels(i).iter().any(|l| set.contains(l)) {
+                return false;
+            }
+        }
+        for (sel, v) in [(&self.cycles, i.cycle), (&self.modules, i.module)] {
+            if let Some((set, none)) = sel {
+                let ok = match v {
+                    Some(x) => set.contains(&x),
+                    None => *none,
+                };
+                if !ok {
+                    return false;
+                }
+            }
+        }
+        if let Some(p) = self.parent {
+            if p.is_none() || i.parent != p {
+                return false;
+            }
+        }
+        if let Some(p) = self.created_by {
+            if p.is_none() || i.created_by != p {
+                return false;
+            }
+        }
+        self.start.holds(i.start) && self.target.holds(i.target) && self.created.holds(Some(i.created))
+    }
+}
+
+impl<'a> Compiled<'a> {
+    fn new(facts: &'a Facts, query: &'a Query, seen: &Seen) -> Self {
+        let n = facts.ids.len();
+        let mut projects = vec![false; n];
+        let mut all_time = vec![false; n];
+        let only: Option<HashSet<u32>> = (!query.projects.is_empty()).then(|| ids(facts, &query.projects));
+        for p in &seen.projects {
+            if let Some(i) = facts.find(p) {
+                if only.as_ref().is_none_or(|o| o.contains(&i)) {
+                    projects[i as usize] = true;
+                }
+            }
+        }
+        for p in &seen.all_time_in {
+            if let Some(i) = facts.find(p) {
+                all_time[i as usize] = true;
+            }
+        }
+        Self {
+            facts,
+            query,
+            projects,
+            all_time,
+            user: facts.find(&seen.user),
+            fts: query
+                .fts
+                .iter()
+                .map(|s| s.iter().filter_map(|id| facts.find(id)).collect())
+                .collect(),
+            filters: query.filters.iter().map(|f| CompiledFilter::new(facts, f)).collect(),
+        }
+    }
+
+    fn issue(&self, i: &IssueFact) -> bool {
+        self.projects.get(i.project as usize).copied().unwrap_or(false)
+            && self.query.completed.holds(i.completed)
+            && self.fts.iter().all(|s| s.contains(&i.id))
+            && self.filters.iter().all(|f| f.holds(self.facts, i))
+    }
+
+    fn log(&self, i: &IssueFact, l: &LogFact) -> bool {
+        (self.all_time.get(i.project as usize).copied().unwrap_or(false) || Some(l.user) == self.user)
+            && self.query.logged.holds(Some(l.day))
+    }
+
+    /// The visible logged minutes of issue number `n` (after the log filters).
+    fn logged(&self, n: usize, i: &IssueFact) -> i64 {
+        self.facts
+            .logs_of(n)
+            .iter()
+            .filter(|l| self.log(i, l))
+            .map(|l| l.minutes)
+            .sum()
+    }
+}
+
+fn push_unique(out: &mut Vec<Key>, k: Key) {
+    if !out.contains(&k) {
+        out.push(k);
+    }
+}
+
+/// The keys of `axis` for an issue (and a work log, for the time axes), without repeats.
+fn keys(facts: &Facts, axis: Axis, bucket: Bucket, i: &IssueFact, l: Option<&LogFact>, out: &mut Vec<Key>) {
+    out.clear();
+    let id = |v: Option<u32>| v.map_or(Key::None, Key::Id);
+    let day = |v: Option<Day>| v.map_or(Key::None, |d| Key::Day(bucket.start(d)));
+    match axis {
+        Axis::States => out.push(id(i.state)),
+        Axis::StateGroups => out.push(i.group.map_or(Key::None, Key::Group)),
+        Axis::Labels => out.extend(facts.labels(i).iter().map(|l| Key::Id(*l))),
+        Axis::Assignees => out.extend(facts.assignees(i).iter().map(|u| Key::Id(*u))),
+        Axis::Departments => {
+            for u in facts.assignees(i) {
+                push_unique(out, id(facts.departments.get(u).copied()));
+            }
+        }
+        Axis::EstimatePoints => out.push(i.estimate_point.map_or(Key::None, Key::Points)),
+        Axis::Cycles => out.push(id(i.cycle)),
+        Axis::Modules => out.push(id(i.module)),
+        Axis::Priority => out.push(Key::Priority(i.priority)),
+        Axis::StartDate => out.push(day(i.start)),
+        Axis::TargetDate => out.push(day(i.target)),
+        Axis::CreatedAt => out.push(day(Some(i.created))),
+        Axis::CompletedAt => out.push(day(i.completed)),
+        Axis::CreatedBy => out.push(id(i.created_by)),
+        Axis::Projects => out.push(Key::Id(i.project)),
+        Axis::WorkLoggedBy => out.push(l.map_or(Key::None, |l| Key::Id(l.user))),
+        Axis::LoggedAt => out.push(l.map_or(Key::None, |l| Key::Day(bucket.start(l.day)))),
+    }
+    if out.is_empty() {
+        out.push(Key::None);
+    }
+}
+
+/// The measure of one issue (the issue measures; logged minutes are summed per log).
+fn issue_value(c: &Compiled<'_>, n: usize, i: &IssueFact) -> Option<i64> {
+    let one = |b: bool| Some(i64::from(b));
+    match c.query.measure {
+        Measure::WorkItemCount => Some(1),
+        Measure::EstimatePoints => Some(i.estimate_point.unwrap_or(0)),
+        Measure::EstimateTime => Some(i.estimate_time.unwrap_or(0)),
+        Measure::PendingCount => one(matches!(i.group, Some(StateGroup::Backlog | StateGroup::Unstarted))),
+        Measure::InProgressCount => one(i.group == Some(StateGroup::Started)),
+        Measure::CompletedCount => one(i.group == Some(StateGroup::Completed)),
+        Measure::OverrunMinutes => i.estimate_time.map(|e| c.logged(n, i) - e),
+        Measure::LoggedMinutes => None,
+    }
+}
+
+/// Sums into x buckets and (x, group) cells; `remap_x` and `remap_g` fold tail keys into
+/// `Key::Other` (repeats after folding count once).
+struct Sums {
+    x: HashMap<Key, i64>,
+    cells: HashMap<(Key, Key), i64>,
+    total: i64,
+}
+
+fn sum(
+    c: &Compiled<'_>,
+    x: Axis,
+    group: Option<Axis>,
+    remap_x: &dyn Fn(Key) -> Key,
+    remap_g: &dyn Fn(Key) -> Key,
+) -> Sums {
+    let q = c.query;
+    let f = c.facts;
+    let mut s = Sums {
+        x: HashMap::new(),
+        cells: HashMap::new(),
+        total: 0,
+    };
+    let (mut xs, mut gs, mut xr, mut gr) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut add = |s: &mut Sums, i: &IssueFact, l: Option<&LogFact>, v: i64| {
+        keys(f, x, q.bucket, i, l, &mut xs);
+        xr.clear();
+        for k in &xs {
+            push_unique(&mut xr, remap_x(*k));
+        }
+        for k in &xr {
+            *s.x.entry(*k).or_default() += v;
+        }
+        if let Some(g) = group {
+            keys(f, g, q.bucket, i, l, &mut gs);
+            gr.clear();
+            for k in &gs {
+                push_unique(&mut gr, remap_g(*k));
+            }
+            for a in &xr {
+                for b in &gr {
+                    *s.cells.entry((*a, *b)).or_default() += v;
+                }
+            }
+        }
+        s.total += v;
+    };
+    let by_log = q.measure == Measure::LoggedMinutes;
+    for (n, i) in f.issues.iter().enumerate() {
+        if !c.issue(i) {
+            continue;
+        }
+        if by_log {
+            for l in f.logs_of(n) {
+                if c.log(i, l) {
+                    add(&mut s, i, Some(l), l.minutes);
+                }
+            }
+        } else if let Some(v) = issue_value(c, n, i) {
+            add(&mut s, i, None, v);
+        }
+    }
+    s
+}
+
+/// The keys to keep of `values`: the `limit` largest (ties by key), or all.
+fn kept(values: &HashMap<Key, i64>, limit: Option<usize>) -> Option<HashSet<Key>> {
+    let limit = limit?;
+    if values.len() <= limit {
+        return None;
+    }
+    let mut v: Vec<(&Key, &i64)> = values.iter().filter(|(k, _)| **k != Key::Other).collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    Some(v.into_iter().take(limit).map(|(k, _)| *k).collect())
+}
+
+/// Runs a chart over the facts. `x` is required by the caller (validated there).
+pub fn run(facts: &Facts, q: &Query, seen: &Seen, x: Axis) -> Answer {
+    let c = Compiled::new(facts, q, seen);
+    let id = |k: Key| k;
+    let mut s = sum(&c, x, q.group, &id, &id);
+    // Tails: the x buckets past `limit` (never dates) and groups past `group_limit`.
+    let keep_x = if x.is_date() { None } else { kept(&s.x, q.limit) };
+    let group_totals: HashMap<Key, i64> = s.cells.iter().fold(HashMap::new(), |mut m, ((_, g), v)| {
+        *m.entry(*g).or_default() += v;
+        m
+    });
+    let keep_g = kept(&group_totals, q.group_limit);
+    if keep_x.is_some() || keep_g.is_some() {
+        let fx = |k: Key| match &keep_x {
+            Some(set) if !set.contains(&k) => Key::Other,
+            _ => k,
+        };
+        let fg = |k: Key| match &keep_g {
+            Some(set) if !set.contains(&k) => Key::Other,
+            _ => k,
+        };
+        s = sum(&c, x, q.group, &fx, &fg);
+    }
+    // Empty buckets of a date axis, so a line does not skip: between the range asked for on
+    // that field, or else the first and last bucket with a value.
+    if x.is_date() {
+        let range = date_range(q, x);
+        let present: Vec<Day> =
+            s.x.keys()
+                .filter_map(|k| match k {
+                    Key::Day(d) => Some(*d),
+                    _ => None,
+                })
+                .collect();
+        let from = range.from.map(|d| q.bucket.start(d)).or(present.iter().min().copied());
+        let to = range.to.or(present.iter().max().copied());
+        if let (Some(mut d), Some(to)) = (from, to) {
+            let mut n = 0;
+            while d <= to && n < super::MAX_BUCKETS {
+                s.x.entry(Key::Day(d)).or_insert(0);
+                d = q.bucket.next(d);
+                n += 1;
+            }
+        }
+    }
+    let mut series: Vec<Key> = Vec::new();
+    if q.group.is_some() {
+        let mut totals: Vec<(Key, i64)> = s
+            .cells
+            .iter()
+            .fold(HashMap::new(), |mut m: HashMap<Key, i64>, ((_, g), v)| {
+                *m.entry(*g).or_default() += v;
+                m
+            })
+            .into_iter()
+            .collect();
+        totals.sort_by(|a, b| {
+            let date = matches!(a.0, Key::Day(_)) || matches!(b.0, Key::Day(_));
+            tail_last(a.0, b.0).then(if date {
+                a.0.cmp(&b.0)
+            } else {
+                b.1.cmp(&a.1).then(a.0.cmp(&b.0))
+            })
+        });
+        series = totals.into_iter().map(|(k, _)| k).collect();
+    }
+    let mut rows: Vec<Row> =
+        s.x.iter()
+            .map(|(k, v)| Row {
+                key: *k,
+                value: *v,
+                groups: series
+                    .iter()
+                    .map(|g| (*g, s.cells.get(&(*k, *g)).copied().unwrap_or(0)))
+                    .collect(),
+            })
+            .collect();
+    rows.sort_by(|a, b| {
+        let by_value = q.group.is_some() && !x.is_date();
+        tail_last(a.key, b.key).then(if by_value {
+            b.value.cmp(&a.value).then(a.key.cmp(&b.key))
+        } else {
+            a.key.cmp(&b.key)
+        })
+    });
+    // The total counts each work item (or log) once however many buckets it is in: the
+    // measure over everything, not the sum of the rows.
+    Answer {
+        rows,
+        series,
+        total: s.total,
+    }
+}
+
+/// "none" and "other" come after every value.
+fn tail_last(a: Key, b: Key) -> std::cmp::Ordering {
+    let rank = |k: Key| match k {
+        Key::None => 1,
+        Key::Other => 2,
+        _ => 0,
+    };
+    rank(a).cmp(&rank(b))
+}
+
+/// The range a query asks for on the date field of `axis`.
+fn date_range(q: &Query, axis: Axis) -> Range {
+    let pick = |f: fn(&IssueFilter) -> (&Option<String>, &Option<String>)| {
+        q.filters.iter().map(f).fold(Range::default(), |r, (a, b)| Range {
+            from: r.from.or(day_opt(a)),
+            to: r.to.or(day_opt(b)),
+        })
+    };
+    match axis {
+        Axis::StartDate => pick(|f| (&f.start_from, &f.start_to)),
+        Axis::TargetDate => pick(|f| (&f.target_from, &f.target_to)),
+        Axis::CreatedAt => pick(|f| (&f.created_from, &f.created_to)),
+        Axis::CompletedAt => q.completed,
+        Axis::LoggedAt => q.logged,
+        _ => Range::default(),
+    }
+}
+
+/// The overview's figures over what `q` lets through.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    pub total: i64,
+    pub open: i64,
+    pub completed: i64,
+    pub overdue: i64,
+    pub created_in_range: i64,
+    pub completed_in_range: i64,
+    /// All the visible time logged on the work items.
+    pub logged: i64,
+    /// The visible time logged in the range.
+    pub logged_in_range: i64,
+    pub estimate: i64,
+    pub estimated_logged: i64,
+}
+
+fn is_open(i: &IssueFact) -> bool {
+    !matches!(i.group, Some(StateGroup::Completed | StateGroup::Cancelled))
+}
+
+pub fn figures(facts: &Facts, q: &Query, seen: &Seen, today: Day, range: Range) -> Figures {
+    let c = Compiled::new(facts, q, seen);
+    let mut f = Figures::default();
+    for (n, i) in facts.issues.iter().enumerate() {
+        if !c.issue(i) {
+            continue;
+        }
+        f.total += 1;
+        f.open += i64::from(is_open(i));
+        f.completed += i64::from(i.group == Some(StateGroup::Completed));
+        f.overdue += i64::from(is_open(i) && i.target.is_some_and(|t| t < today));
+        f.created_in_range += i64::from(range.holds(Some(i.created)));
+        f.completed_in_range += i64::from(i.completed.is_some() && range.holds(i.completed));
+        let logged = c.logged(n, i);
+        f.logged += logged;
+        f.logged_in_range += facts
+            .logs_of(n)
+            .iter()
+            .filter(|l| c.log(i, l) && range.holds(Some(l.day)))
+            .map(|l| l.minutes)
+            .sum::<i64>();
+        if let Some(e) = i.estimate_time {
+            f.estimate += e;
+            f.estimated_logged += logged;
+        }
+    }
+    f
+}
+
+/// Work-item stats per key of `by` (projects or assignees), unnamed.
+pub fn stats(facts: &Facts, q: &Query, seen: &Seen, by: Axis, today: Day) -> Vec<(Key, super::StatsRow)> {
+    let c = Compiled::new(facts, q, seen);
+    let mut out: HashMap<Key, super::StatsRow> = HashMap::new();
+    let mut ks = Vec::new();
+    for (n, i) in facts.issues.iter().enumerate() {
+        if !c.issue(i) {
+            continue;
+        }
+        keys(facts, by, Bucket::Day, i, None, &mut ks);
+        let logged = c.logged(n, i);
+        for k in &ks {
+            let r = out.entry(*k).or_default();
+            r.total += 1;
+            match i.group {
+                Some(StateGroup::Backlog) => r.backlog += 1,
+                Some(StateGroup::Unstarted) => r.unstarted += 1,
+                Some(StateGroup::Started) => r.started += 1,
+                Some(StateGroup::Completed) => r.completed += 1,
+                Some(StateGroup::Cancelled) => r.cancelled += 1,
+                None => {}
+            }
+            r.overdue += i64::from(is_open(i) && i.target.is_some_and(|t| t < today));
+            r.estimate_minutes += i.estimate_time.unwrap_or(0);
+            r.logged_minutes += logged;
+        }
+    }
+    out.into_iter().collect()
+}
