@@ -367,7 +367,8 @@ mod work {
 
     use crate::docs::{DocRef, Val};
     use crate::error::AppError;
-    use crate::issues::records::{issue_assignees, issues};
+    use crate::issues::records::{issue_assignees, issue_labels, issues, labels};
+    use crate::planning::records::{cycles, modules};
     use crate::time::now_rfc3339;
     use crate::timetrack::records::worklogs;
     use crate::App;
@@ -449,6 +450,131 @@ mod work {
         }
     }
 
+    /// A project's labels, cycles and modules, made before its issues.
+    struct Plan {
+        labels: Vec<String>,
+        cycles: Vec<String>,
+        modules: Vec<String>,
+    }
+
+    const LABELS: [&str; 8] = ["bug", "feature", "ux", "backend", "docs", "security", "perf", "infra"];
+
+    fn plan_project(app: &App, ws: &str, pid: &str, owner: &str, today: chrono::NaiveDate) -> Result<Plan, AppError> {
+        let plan = Plan {
+            labels: LABELS.iter().map(|_| crate::new_id()).collect(),
+            cycles: (0..4).map(|_| crate::new_id()).collect(),
+            modules: (0..4).map(|_| crate::new_id()).collect(),
+        };
+        let (ws, pid, owner) = (ws.to_string(), pid.to_string(), owner.to_string());
+        let (labels, cycles_, modules_) = (plan.labels.clone(), plan.cycles.clone(), plan.modules.clone());
+        app.writer.write_blocking(move |ctx| {
+            let now = now_rfc3339();
+            ctx.edit(&crate::docs::Who::System, &DocRef::project(&ws, &pid), |e| {
+                for (id, name) in labels.iter().zip(LABELS) {
+                    e.create(
+                        labels::SPEC,
+                        id,
+                        &[
+                            labels::workspace_id.to(ws.as_str()),
+                            labels::project_id.to(pid.as_str()),
+                            labels::name.to(name),
+                            labels::color.to("#3f76ff"),
+                            labels::created_at.to(now.as_str()),
+                            labels::updated_at.to(now.as_str()),
+                            labels::created_by.to(owner.as_str()),
+                            labels::deleted_at.null(),
+                        ],
+                    )?;
+                }
+                // Four two-week cycles up to today, one after the other.
+                for (n, id) in cycles_.iter().enumerate() {
+                    let end = today - chrono::Days::new(14 * (3 - n as u64));
+                    let start = end - chrono::Days::new(13);
+                    e.create(
+                        cycles::SPEC,
+                        id,
+                        &[
+                            cycles::workspace_id.to(ws.as_str()),
+                            cycles::project_id.to(pid.as_str()),
+                            cycles::name.to(format!("Cycle {}", n + 1)),
+                            cycles::description.to(""),
+                            cycles::start_date.to(start.format("%Y-%m-%d").to_string()),
+                            cycles::end_date.to(end.format("%Y-%m-%d").to_string()),
+                            cycles::created_at.to(now.as_str()),
+                            cycles::updated_at.to(now.as_str()),
+                            cycles::created_by.to(owner.as_str()),
+                            cycles::deleted_at.null(),
+                        ],
+                    )?;
+                }
+                for (n, id) in modules_.iter().enumerate() {
+                    e.create(
+                        modules::SPEC,
+                        id,
+                        &[
+                            modules::workspace_id.to(ws.as_str()),
+                            modules::project_id.to(pid.as_str()),
+                            modules::name.to(format!("Module {}", n + 1)),
+                            modules::description.to(""),
+                            modules::status.to("in-progress"),
+                            modules::lead_id.null(),
+                            modules::start_date.null(),
+                            modules::target_date.null(),
+                            modules::created_at.to(now.as_str()),
+                            modules::updated_at.to(now.as_str()),
+                            modules::created_by.to(owner.as_str()),
+                            modules::deleted_at.null(),
+                        ],
+                    )?;
+                }
+                Ok(())
+            })
+        })?;
+        Ok(plan)
+    }
+
+    /// An issue's fields for analytics: 0–3 labels, points, dates, a cycle and a module for
+    /// some, created on a day of the last two years and completed up to 60 days later.
+    struct Extra {
+        labels: Vec<String>,
+        points: Option<i64>,
+        start: Option<String>,
+        target: Option<String>,
+        cycle: Option<String>,
+        module: Option<String>,
+        created: String,
+        completed: String,
+    }
+
+    impl Extra {
+        fn draw(rng: &mut StdRng, plan: &Plan, today: chrono::NaiveDate) -> Self {
+            let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+            let created = today - chrono::Days::new(rng.gen_range(0..730));
+            let mut labels: Vec<String> = (0..rng.gen_range(0..=3))
+                .map(|_| plan.labels[rng.gen_range(0..plan.labels.len())].clone())
+                .collect();
+            labels.sort();
+            labels.dedup();
+            let start = created + chrono::Days::new(rng.gen_range(0..30));
+            let target = start + chrono::Days::new(rng.gen_range(1..60));
+            let completed = (created + chrono::Days::new(rng.gen_range(0..60))).min(today);
+            Self {
+                labels,
+                points: rng.gen_bool(0.7).then(|| [1, 2, 3, 5, 8][rng.gen_range(0..5)]),
+                start: rng.gen_bool(0.6).then(|| day(start)),
+                target: rng.gen_bool(0.6).then(|| day(target)),
+                cycle: rng
+                    .gen_bool(0.4)
+                    .then(|| plan.cycles[rng.gen_range(0..plan.cycles.len())].clone()),
+                module: rng
+                    .gen_bool(0.3)
+                    .then(|| plan.modules[rng.gen_range(0..plan.modules.len())].clone()),
+                created: format!("{}T09:00:00.000Z", day(created)),
+                completed: format!("{}T17:00:00.000Z", day(completed)),
+            }
+        }
+    }
+
     pub(super) fn seed(app: &App, slug: &str, issues: u32, worklogs: u32) -> anyhow::Result<()> {
         let slug = slug.to_string();
         let err = |e: AppError| anyhow::anyhow!("seed work: {e}");
@@ -459,13 +585,18 @@ mod work {
             .map_err(err)?;
         anyhow::ensure!(!projects.is_empty(), "the first workspace has no projects");
         let mut rng = StdRng::seed_from_u64(7420);
+        // The fields analytics groups by (labels, points, dates, cycles, modules, creation
+        // over two years) come from a second generator, so the rest is drawn as before.
+        let mut extra = StdRng::seed_from_u64(1515);
         let vocabulary = Vocabulary::new();
+        let today = chrono::Utc::now().date_naive();
         let per_project = (issues as usize).div_ceil(projects.len());
         let mut issue_ids: Vec<Vec<String>> = vec![Vec::new(); projects.len()];
         let mut left = issues as usize;
         for (pi, (pid, members, states)) in projects.iter().enumerate() {
             let n = per_project.min(left);
             left -= n;
+            let plan = plan_project(app, &ws, pid, &members[0], today).map_err(err)?;
             let mut made = 0;
             while made < n {
                 let k = BATCH.min(n - made);
@@ -484,6 +615,7 @@ mod work {
                         PRIORITIES[rng.gen_range(0..PRIORITIES.len())],
                         assignee,
                         rng.gen_range(30..2400i64),
+                        Extra::draw(&mut extra, &plan, today),
                     ));
                 }
                 issue_ids[pi].extend(batch.iter().map(|b| b.0.clone()));
@@ -492,7 +624,7 @@ mod work {
                     .write_blocking(move |ctx| {
                         let now = now_rfc3339();
                         ctx.edit(&crate::docs::Who::System, &DocRef::project(&ws, &pid), |e| {
-                            for (id, seq, name, html, state, done, prio, assignee, est) in &batch {
+                            for (id, seq, name, html, state, done, prio, assignee, est, x) in &batch {
                                 let text = crate::richtext::parse(html).map(|r| r.text).unwrap_or_default();
                                 e.create(
                                     issues::SPEC,
@@ -506,23 +638,41 @@ mod work {
                                         issues::description_text.to(text),
                                         issues::state_id.to(state.as_str()),
                                         issues::priority.to(*prio),
-                                        issues::estimate_point.null(),
+                                        issues::estimate_point.to(x.points.map_or(Val::Null, Val::from)),
                                         issues::estimate_time.to(*est),
-                                        issues::start_date.null(),
-                                        issues::target_date.null(),
+                                        issues::start_date.to(x.start.as_deref().map_or(Val::Null, Val::from)),
+                                        issues::target_date.to(x.target.as_deref().map_or(Val::Null, Val::from)),
                                         issues::parent_id.null(),
                                         issues::sort_order.to(*seq * 65_536),
                                         issues::completed_at.to(if *done {
-                                            Val::from(now.as_str())
+                                            Val::from(x.completed.as_str())
                                         } else {
                                             Val::Null
                                         }),
-                                        issues::created_at.to(now.as_str()),
+                                        issues::cycle_id.to(x.cycle.as_deref().map_or(Val::Null, Val::from)),
+                                        issues::module_id.to(x.module.as_deref().map_or(Val::Null, Val::from)),
+                                        issues::created_at.to(x.created.as_str()),
                                         issues::updated_at.to(now.as_str()),
                                         issues::created_by.to(owner.as_str()),
                                         issues::deleted_at.null(),
                                     ],
                                 )?;
+                                for label in &x.labels {
+                                    e.put(
+                                        issue_labels::SPEC,
+                                        &format!("{id}:{label}"),
+                                        &[
+                                            issue_labels::workspace_id.to(ws.as_str()),
+                                            issue_labels::project_id.to(pid.as_str()),
+                                            issue_labels::issue_id.to(id.as_str()),
+                                            issue_labels::label_id.to(label.as_str()),
+                                            issue_labels::created_at.to(now.as_str()),
+                                            issue_labels::updated_at.to(now.as_str()),
+                                            issue_labels::created_by.to(owner.as_str()),
+                                            issue_labels::deleted_at.null(),
+                                        ],
+                                    )?;
+                                }
                                 e.put(
                                     issue_assignees::SPEC,
                                     &format!("{id}:{assignee}"),
@@ -560,7 +710,6 @@ mod work {
         anyhow::ensure!(!pairs.is_empty(), "no issues to log time on");
         let per_pair = (worklogs as usize).div_ceil(pairs.len());
         let mut left = worklogs as usize;
-        let today = chrono::Utc::now().date_naive();
         for (pi, user) in pairs {
             let n = per_pair.min(left);
             left -= n;

@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod facts;
+pub mod render;
 pub(crate) mod routes;
 mod store;
 
@@ -202,8 +203,17 @@ pub struct ChartParams {
     pub limit: Option<u32>,
     /// At most this many groups (1–100, default 24); the rest are summed into `other`.
     pub group_limit: Option<u32>,
-    /// `json` (default), `csv`.
+    /// `json` (default), `csv`, or an image drawn on the server, `svg` or `png` (premium:
+    /// `chart_images`).
     pub format: Option<String>,
+    /// How an image draws it: `bar`, `stacked`, `grouped`, `line`, `area`, `donut`,
+    /// `number`; by default stacked bars when grouped, a line over dates, else bars.
+    pub kind: Option<String>,
+    /// An image's size in pixels: width 200–4000 (960), height 150–3000 (540).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// An image's colours: `light` (default) or `dark`.
+    pub theme: Option<String>,
 }
 
 /// One group (series) of a chart: its key in the rows and its name.
@@ -232,7 +242,7 @@ pub struct ChartView {
     pub measure: MeasureView,
     /// Date buckets, when an axis is a date.
     pub interval: Option<Bucket>,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<HashMap<String, serde_json::Value>>)]
     pub data: Vec<serde_json::Map<String, serde_json::Value>>,
     pub schema: BTreeMap<String, String>,
     /// The groups in the order of the chart's legend.
@@ -407,8 +417,27 @@ impl ChartParams {
             c.add("x_axis", "only the custom-work-items chart takes axes");
         }
         match self.format.as_deref() {
-            None | Some("json" | "csv") => {}
-            Some(o) => c.add("format", format!("{o:.40} is not a format; one of json, csv")),
+            None | Some("json" | "csv" | "svg" | "png") => {}
+            Some(o) => c.add("format", format!("{o:.40} is not a format; one of json, csv, svg, png")),
+        }
+        if let Some(k) = &self.kind {
+            if render::Kind::parse(k).is_none() {
+                c.add(
+                    "kind",
+                    format!("{k:.40} is not a chart kind; one of bar, stacked, grouped, line, area, donut, number"),
+                );
+            }
+        }
+        if self.width.is_some_and(|w| !(200..=4000).contains(&w)) {
+            c.add("width", "must be between 200 and 4000 pixels");
+        }
+        if self.height.is_some_and(|h| !(150..=3000).contains(&h)) {
+            c.add("height", "must be between 150 and 3000 pixels");
+        }
+        if let Some(t) = &self.theme {
+            if t != "light" && t != "dark" {
+                c.add("theme", format!("{t:.40} is not a theme; one of light, dark"));
+            }
         }
         let limit = match self.limit {
             Some(l) if !(1..=500).contains(&l) => {
@@ -697,7 +726,69 @@ fn today() -> Day {
 
 pub struct Analytics<'a>(pub &'a App);
 
+impl ChartParams {
+    /// The image this request asks for, if any (`format=svg|png`).
+    pub fn image(&self, view: &ChartView) -> Option<render::Spec> {
+        let format = match self.format.as_deref() {
+            Some("svg") => render::Format::Svg,
+            Some("png") => render::Format::Png,
+            _ => return None,
+        };
+        let kind = self.kind.as_deref().and_then(render::Kind::parse).unwrap_or(
+            if view.x_axis.is_some_and(Axis::is_date) || view.x_axis.is_none() {
+                render::Kind::Line
+            } else if view.series.is_empty() {
+                render::Kind::Bar
+            } else {
+                render::Kind::Stacked
+            },
+        );
+        Some(render::Spec {
+            kind,
+            format,
+            width: self.width.unwrap_or(960),
+            height: self.height.unwrap_or(540),
+            theme: if self.theme.as_deref() == Some("dark") {
+                render::Theme::Dark
+            } else {
+                render::Theme::Light
+            },
+        })
+    }
+}
+
 impl Analytics<'_> {
+    /// A chart drawn on the server (`format=svg|png`): a premium feature (`chart_images`),
+    /// refused with 402 `plan_required` before anything is counted.
+    pub async fn image(
+        &self,
+        scope: Scope<'_>,
+        chart: ChartParams,
+        filters: FilterParams,
+    ) -> Result<(Vec<u8>, &'static str), AppError> {
+        chart.parse()?;
+        let ws = scope.ws().ws.id.clone();
+        self.0
+            .readers
+            .read(move |c| crate::plans::require(c, &ws, "chart_images"))
+            .await?;
+        let view = self.chart(scope, chart.clone(), filters).await?;
+        let Some(spec) = chart.image(&view) else {
+            return Err(AppError::field("format", "is not an image format"));
+        };
+        let bytes = tokio::task::spawn_blocking(move || render::render(&view, spec))
+            .await
+            .map_err(|e| AppError::internal(format!("chart drawing: {e}")))??;
+        Ok((
+            bytes,
+            if spec.format == render::Format::Svg {
+                "image/svg+xml"
+            } else {
+                "image/png"
+            },
+        ))
+    }
+
     /// A chart of `scope` (JSON view; `csv` turns it into a table).
     pub async fn chart(
         &self,

@@ -60,7 +60,9 @@ async fn workspace_analytics(
 /// answers its table.
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/analytics/charts", tag = "analytics",
     params(("slug" = String, Path), ChartParams, FilterParams),
-    responses((status = 200, body = ChartView), (status = 200, content_type = "text/csv", body = String)))]
+    responses((status = 200, description = "The chart; with `format=csv`, its table; with `format=svg|png`, its image",
+        content((ChartView = "application/json"), (String = "text/csv"), (String = "image/svg+xml"), (Vec<u8> = "image/png"))),
+        (status = 402, description = "An image on the free plan (`plan_required`)", body = crate::error::ErrorBody)))]
 async fn workspace_chart(
     State(app): State<App>,
     w: WsCtx,
@@ -68,6 +70,9 @@ async fn workspace_chart(
     AppQuery(f): AppQuery<FilterParams>,
 ) -> Result<Response, AppError> {
     let name = format!("chart-{}", w.ws.slug);
+    if matches!(c.format.as_deref(), Some("svg" | "png")) {
+        return Ok(image(Analytics(&app).image(Scope::Workspace(&w), c, f).await?));
+    }
     answer(
         Analytics(&app).chart(Scope::Workspace(&w), c.clone(), f).await?,
         &c,
@@ -96,7 +101,9 @@ async fn project_analytics(
 /// A chart of the project's work items or time (as the workspace's).
 #[utoipa::path(get, path = "/api/v1/workspaces/{slug}/projects/{project_id}/analytics/charts", tag = "analytics",
     params(("slug" = String, Path), ("project_id" = String, Path), ChartParams, FilterParams),
-    responses((status = 200, body = ChartView), (status = 200, content_type = "text/csv", body = String)))]
+    responses((status = 200, description = "The chart; with `format=csv`, its table; with `format=svg|png`, its image",
+        content((ChartView = "application/json"), (String = "text/csv"), (String = "image/svg+xml"), (Vec<u8> = "image/png"))),
+        (status = 402, description = "An image on the free plan (`plan_required`)", body = crate::error::ErrorBody)))]
 async fn project_chart(
     State(app): State<App>,
     p: ProjCtx,
@@ -104,11 +111,18 @@ async fn project_chart(
     AppQuery(f): AppQuery<FilterParams>,
 ) -> Result<Response, AppError> {
     let name = format!("chart-{}-{}", p.ws.ws.slug, p.project.identifier);
+    if matches!(c.format.as_deref(), Some("svg" | "png")) {
+        return Ok(image(Analytics(&app).image(Scope::Project(&p), c, f).await?));
+    }
     answer(
         Analytics(&app).chart(Scope::Project(&p), c.clone(), f).await?,
         &c,
         &name,
     )
+}
+
+fn image((bytes, content_type): (Vec<u8>, &'static str)) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
 }
 
 fn answer(v: ChartView, c: &ChartParams, name: &str) -> Result<Response, AppError> {

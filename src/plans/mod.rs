@@ -94,9 +94,9 @@ pub const FEATURES: &[Feature] = &[
     Feature {
         key: "analytics",
         name: "Analytics",
-        description: "Charts of work items and time by any property",
+        description: "Charts of work items and time by any property, their tables as CSV, the overview",
         plan: Plan::Free,
-        available: false,
+        available: true,
     },
     Feature {
         key: "dashboards",
@@ -143,9 +143,9 @@ pub const FEATURES: &[Feature] = &[
     Feature {
         key: "chart_images",
         name: "Chart images for reports",
-        description: "Charts and dashboards drawn on the server as PNG or PDF",
+        description: "Charts drawn by the server as PNG or SVG (format=png|svg), for reports",
         plan: Plan::Premium,
-        available: false,
+        available: true,
     },
 ];
 

@@ -1040,3 +1040,145 @@ async fn a_change_through_the_api_shows_in_the_next_chart() {
     assert!(moved > 0, "{v1}");
     assert_eq!(g(&v2, "backlog") - g(&v1, "backlog"), moved);
 }
+
+#[tokio::test]
+async fn chart_images_are_premium_then_drawn_as_png_and_svg_by_the_server() {
+    let t = team().await;
+    random_workspace(&t, 21).await;
+    let url = |q: &str| {
+        t.app
+            .url(&format!("{W}/analytics/charts?x_axis=LABELS&group_by=PRIORITY&{q}"))
+    };
+    let get = |q: String| {
+        let req = t.app.client.get(q).bearer_auth(&t.o.token);
+        async move { req.send().await.unwrap() }
+    };
+    // Free: refused with the feature named, before anything is counted; JSON stays free.
+    let r = get(url("format=png")).await;
+    assert_eq!(r.status(), 402);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "plan_required");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("chart_images"),
+        "{body}"
+    );
+    assert_eq!(get(url("format=json")).await.status(), 200);
+    // Bad image parameters are refused as any other.
+    for (q, field) in [
+        ("format=png&width=10", "width"),
+        ("format=svg&kind=radar", "kind"),
+        ("format=png&theme=neon", "theme"),
+    ] {
+        let r = get(url(q)).await;
+        assert_eq!(r.status(), 422, "{q}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"]["fields"][field].is_string(), "{q}: {body}");
+    }
+    // Premium: the owner installs a licence; PNG and SVG come back.
+    let ws = t.app.get("/api/v1/workspaces/acme", &t.o.token).await.ok(200)["display_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.app
+        .put(
+            "/api/v1/workspaces/acme/licence",
+            &t.o.token,
+            json!({"licence": crate::plans::test_licence(&ws)}),
+        )
+        .await
+        .ok(200);
+    let r = get(url("format=png&width=800&height=400&theme=dark")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let png = r.bytes().await.unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    // The IHDR chunk: width and height as asked.
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 800);
+    assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 400);
+    for kind in ["bar", "stacked", "grouped", "line", "area", "donut", "number"] {
+        let r = get(url(&format!("format=svg&kind={kind}"))).await;
+        assert_eq!(r.status(), 200, "{kind}");
+        assert_eq!(r.headers()["content-type"], "image/svg+xml");
+        let svg = r.text().await.unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        assert!(svg.contains("Work items by label"), "{kind}: the title");
+    }
+    // The project twin draws too; a member of the workspace (not an owner) may ask.
+    let pid = t.app.dump("SELECT id FROM projects ORDER BY identifier LIMIT 1")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = t
+        .app
+        .client
+        .get(
+            t.app
+                .url(&format!("{W}/projects/{pid}/analytics/charts?x_axis=STATES&format=svg")),
+        )
+        .bearer_auth(&t.m.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_tail_folded_into_other_keeps_every_figure() {
+    let t = team().await;
+    random_workspace(&t, 9).await;
+    let get = |q: String| {
+        let url = format!("{W}/analytics/charts?{q}");
+        let app = &t.app;
+        let tok = t.o.token.clone();
+        async move { app.get(&url, &tok).await.ok(200).clone() }
+    };
+    let rows = |v: &Value| -> BTreeMap<String, i64> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["key"].as_str().unwrap().to_string(), r["count"].as_i64().unwrap()))
+            .collect()
+    };
+    // One key per work item (states, priority, projects...): the kept buckets as before, and
+    // "other" the rest of the total.
+    for x in [
+        "STATES",
+        "PRIORITY",
+        "PROJECTS",
+        "CYCLES",
+        "CREATED_BY",
+        "ESTIMATE_POINTS",
+    ] {
+        for m in ["work_item_count", "estimate_time", "logged_minutes"] {
+            let full = get(format!("x_axis={x}&y_axis={m}")).await;
+            let cut = get(format!("x_axis={x}&y_axis={m}&limit=2")).await;
+            let (f, c) = (rows(&full), rows(&cut));
+            if f.len() <= 2 {
+                assert_eq!(f, c, "{x} {m}");
+                continue;
+            }
+            assert_eq!(c.len(), 3, "{x} {m}: {c:?}");
+            for (k, v) in c.iter().filter(|(k, _)| *k != "other") {
+                assert_eq!(f[k], *v, "{x} {m} {k}");
+            }
+            let kept: i64 = c.iter().filter(|(k, _)| *k != "other").map(|(_, v)| v).sum();
+            assert_eq!(c["other"], full["total"].as_i64().unwrap() - kept, "{x} {m}");
+        }
+    }
+    // Series past group_limit on a one-key axis: every row's series still sum to its count.
+    for x in ["LABELS", "ASSIGNEES", "STATES"] {
+        let v = get(format!("x_axis={x}&group_by=PRIORITY&group_limit=2")).await;
+        assert!(v["series"].as_array().unwrap().len() <= 3);
+        for r in v["data"].as_array().unwrap() {
+            let parts: i64 = v["series"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| r[s["key"].as_str().unwrap()].as_i64().unwrap())
+                .sum();
+            assert_eq!(parts, r["count"].as_i64().unwrap(), "{x}: {r}");
+        }
+    }
+}

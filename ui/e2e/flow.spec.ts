@@ -734,6 +734,91 @@ test("plan: a free workspace sees premium locked; the owner installs a licence a
   expect(problems).toEqual([]);
 });
 
+test("analytics: overview cards, two charts checked against the API, the table, CSV and image export, the time chart", async ({ page }) => {
+  const base = process.env.KEEL_URL!;
+  const problems = watchConsole(page);
+  await signIn(page, base);
+  const login = await page.request.post(`${base}/api/v1/auth/login`, { data: { email: OWNER.email, password: OWNER.password } });
+  const token = (await login.json()).access_token as string;
+  const api = async (q: string) => {
+    const r = await page.request.get(`${base}/api/v1/workspaces/acme-robotics/analytics/charts?${q}`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(r.status()).toBe(200);
+    return r.json();
+  };
+  await page.getByRole("link", { name: "Analytics" }).click();
+  await expect(page.getByRole("heading", { name: "Analytics" })).toBeVisible();
+  // The overview as cards.
+  const overview = page.getByRole("region", { name: "Overview" });
+  await expect(overview.getByLabel("Work items", { exact: true })).toBeVisible();
+  await expect(overview.getByLabel("Estimate vs actual")).toContainText("logged of");
+
+  // Chart one: work items by state group (the default), drawn, with its table.
+  const builder = page.getByRole("region", { name: "Chart builder" });
+  await expect(builder.getByTestId("chart")).toBeVisible();
+  await expect(builder.getByTestId("chart").locator("canvas")).toHaveCount(1);
+  const byGroup = await api("x_axis=STATE_GROUPS&y_axis=work_item_count&interval=month");
+  await expect(builder.getByTestId("chart-total")).toHaveText(String(byGroup.total));
+  const table = builder.getByRole("table", { name: "Chart data" });
+  for (const row of byGroup.data) {
+    await expect(table.getByRole("row", { name: new RegExp(`^${row.name}`) })).toContainText(String(row.count));
+  }
+  await shot(page, "22-analytics");
+
+  // Chart two: logged time by priority, grouped by label, as stacked bars.
+  await builder.getByLabel("X axis").selectOption("PRIORITY");
+  await builder.getByLabel("Group by").selectOption("LABELS");
+  await builder.getByLabel("Measure").selectOption("logged_minutes");
+  await builder.getByRole("button", { name: "Show" }).click();
+  await builder.getByText("Stacked").click();
+  const logged = await api("x_axis=PRIORITY&group_by=LABELS&y_axis=logged_minutes&interval=month");
+  await expect(builder.getByTestId("chart-summary")).toContainText("Logged time by priority, grouped");
+  await expect(table.getByRole("columnheader", { name: "engine" })).toBeVisible();
+  // LAUNCH-1 (urgent, label "engine") holds the time logged in the issues test.
+  const urgent = logged.data.find((r: { key: string }) => r.key === "urgent");
+  expect(urgent.count).toBeGreaterThanOrEqual(91);
+  const engine = Object.keys(logged.schema).find((k) => logged.schema[k] === "engine")!;
+  expect(urgent[engine]).toBeGreaterThanOrEqual(91);
+  const hm = (m: number) => `${Math.floor(m / 60) > 0 ? `${Math.floor(m / 60)}h ` : ""}${m % 60}m`;
+  await expect(table.getByRole("row", { name: /^Urgent/ })).toContainText(hm(urgent.count));
+  await expect(builder.getByTestId("chart-total")).toHaveText(hm(logged.total));
+  await shot(page, "23-analytics-grouped");
+
+  // Report images drawn by the server are premium: locked here (the plan test removed the
+  // licence), saying what unlocks them.
+  await expect(builder.getByTestId("images-locked")).toContainText("come with premium");
+  await expect(builder.getByRole("link", { name: "See the plan" })).toBeVisible();
+
+  // Exports: PNG and SVG of the chart, CSV of its table.
+  const png = page.waitForEvent("download");
+  await builder.getByRole("button", { name: "PNG" }).click();
+  const pngBytes = readFileSync((await (await png).path())!);
+  expect(pngBytes.subarray(1, 4).toString()).toBe("PNG");
+  const svg = page.waitForEvent("download");
+  await builder.getByRole("button", { name: "SVG" }).click();
+  const svgText = readFileSync((await (await svg).path())!, "utf8");
+  expect(svgText).toContain("<svg");
+  expect(svgText).toContain("Urgent");
+  const csvDl = page.waitForEvent("download");
+  await builder.getByRole("button", { name: "CSV" }).click();
+  const csv = readFileSync((await (await csvDl).path())!, "utf8");
+  expect(csv.split("\n")[0]).toContain("Priority,key,Logged time");
+  expect(csv).toContain(`Urgent,urgent,${urgent.count}`);
+
+  // A filter that matches nothing shows the empty state, not an empty chart.
+  await builder.getByLabel("Created from").fill("2001-01-01");
+  await builder.getByLabel("Created to").fill("2001-01-31");
+  await builder.getByRole("button", { name: "Show" }).click();
+  await expect(builder.getByText("Nothing to chart")).toBeVisible();
+
+  // The project's time tracking page has its chart: time per week per member.
+  await page.getByRole("link", { name: "Projects", exact: true }).click();
+  await page.getByRole("link", { name: "Launch Pad 2027" }).click();
+  await page.getByRole("link", { name: "Time tracking" }).click();
+  await expect(page.getByRole("img", { name: /Time per week and member/ })).toBeVisible();
+  await shot(page, "24-time-chart");
+  expect(problems).toEqual([]);
+});
+
 test("account: display name and password change", async ({ page }) => {
   const base = process.env.KEEL_URL!;
   const problems = watchConsole(page);

@@ -9,6 +9,8 @@ import { Shell, WorkspaceList, Home } from "./pages/workspaces";
 import { Projects } from "./pages/projects";
 import { Members } from "./pages/members";
 import { PlanPage } from "./pages/plan";
+import { AnalyticsPage } from "./pages/analytics";
+
 import { Departments } from "./pages/org";
 import { StaffPage } from "./pages/staff";
 import { ProjectMembers } from "./pages/team";
@@ -70,6 +72,8 @@ export function App() {
         <Route path="/w/:slug/departments" element={<Departments />} />
         <Route path="/w/:slug/staff" element={<StaffPage />} />
         <Route path="/w/:slug/plan" element={<PlanPage />} />
+        <Route path="/w/:slug/analytics" element={<AnalyticsPage />} />
+        <Route path="/w/:slug/p/:pid/analytics" element={<AnalyticsPage />} />
         <Route path="/w/:slug/p/:pid" element={<IssueList />} />
         <Route path="/w/:slug/p/:pid/issues/:iid" element={<IssueDetail />} />
         <Route path="/w/:slug/p/:pid/time" element={<TimeReport />} />

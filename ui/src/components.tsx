@@ -122,3 +122,12 @@ export function useTitle(title: string) {
     document.title = title ? `${title} · Keel` : "Keel";
   }, [title]);
 }
+
+/** A value in the chart's unit, for people. */
+export function formatValue(v: number, unit: string): string {
+  if (unit !== "minutes") return v.toLocaleString();
+  const sign = v < 0 ? "−" : "";
+  const m = Math.abs(v);
+  const h = Math.floor(m / 60);
+  return `${sign}${h > 0 ? `${h}h ` : ""}${m % 60}m`;
+}

@@ -1731,7 +1731,9 @@ export interface components {
          *     key; nulls are the key `none`, a long tail past a limit `other`.
          */
         ChartView: {
-            data: Record<string, never>[];
+            data: {
+                [key: string]: unknown;
+            }[];
             group_by?: null | components["schemas"]["Axis"];
             interval?: null | components["schemas"]["Bucket"];
             measure: components["schemas"]["MeasureView"];
@@ -7212,8 +7214,21 @@ export interface operations {
                 limit?: number;
                 /** @description At most this many groups (1–100, default 24); the rest are summed into `other`. */
                 group_limit?: number;
-                /** @description `json` (default), `csv`. */
+                /**
+                 * @description `json` (default), `csv`, or an image drawn on the server, `svg` or `png` (premium:
+                 *     `chart_images`).
+                 */
                 format?: string;
+                /**
+                 * @description How an image draws it: `bar`, `stacked`, `grouped`, `line`, `area`, `donut`,
+                 *     `number`; by default stacked bars when grouped, a line over dates, else bars.
+                 */
+                kind?: string;
+                /** @description An image's size in pixels: width 200–4000 (960), height 150–3000 (540). */
+                width?: number;
+                height?: number;
+                /** @description An image's colours: `light` (default) or `dark`. */
+                theme?: string;
                 /** @description Project ids, comma-separated (workspace scope). */
                 project?: string;
                 /** @description State ids, comma-separated. */
@@ -7256,12 +7271,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The chart; with `format=csv`, its table; with `format=svg|png`, its image */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ChartView"];
                     "text/csv": string;
+                    "image/svg+xml": string;
+                    "image/png": number[];
                 };
             };
             /** @description Malformed request */
@@ -7275,6 +7294,15 @@ export interface operations {
             };
             /** @description Not signed in, or the token is invalid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An image on the free plan (`plan_required`) */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10993,8 +11021,21 @@ export interface operations {
                 limit?: number;
                 /** @description At most this many groups (1–100, default 24); the rest are summed into `other`. */
                 group_limit?: number;
-                /** @description `json` (default), `csv`. */
+                /**
+                 * @description `json` (default), `csv`, or an image drawn on the server, `svg` or `png` (premium:
+                 *     `chart_images`).
+                 */
                 format?: string;
+                /**
+                 * @description How an image draws it: `bar`, `stacked`, `grouped`, `line`, `area`, `donut`,
+                 *     `number`; by default stacked bars when grouped, a line over dates, else bars.
+                 */
+                kind?: string;
+                /** @description An image's size in pixels: width 200–4000 (960), height 150–3000 (540). */
+                width?: number;
+                height?: number;
+                /** @description An image's colours: `light` (default) or `dark`. */
+                theme?: string;
                 /** @description Project ids, comma-separated (workspace scope). */
                 project?: string;
                 /** @description State ids, comma-separated. */
@@ -11038,12 +11079,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The chart; with `format=csv`, its table; with `format=svg|png`, its image */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ChartView"];
                     "text/csv": string;
+                    "image/svg+xml": string;
+                    "image/png": number[];
                 };
             };
             /** @description Malformed request */
@@ -11057,6 +11102,15 @@ export interface operations {
             };
             /** @description Not signed in, or the token is invalid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An image on the free plan (`plan_required`) */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };

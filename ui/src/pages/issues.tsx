@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { Suspense, useState, type FormEvent } from "react";
 import { Link, NavLink, useParams, useSearchParams } from "react-router";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { client, unwrap, type Schemas } from "../api/client";
@@ -6,6 +6,7 @@ import { fieldsOf, messageOf } from "../api/errors";
 import { session } from "../api/session";
 import { Empty, ErrorNote, Field, Modal, SelectField, Spinner, formatDate, useTitle } from "../components";
 import type { Errors } from "../validate";
+import { ChartBox, type ChartView } from "./analytics";
 
 type Issue = Schemas["IssueView"];
 type State = Schemas["StateView"];
@@ -84,6 +85,9 @@ export function ProjectTabs({ slug, pid }: { slug: string; pid: string }) {
       </NavLink>
       <NavLink to={`/w/${slug}/p/${pid}/time`} className={tab}>
         Time tracking
+      </NavLink>
+      <NavLink to={`/w/${slug}/p/${pid}/analytics`} className={tab}>
+        Analytics
       </NavLink>
       <NavLink to={`/w/${slug}/p/${pid}/members`} className={tab}>
         Members
@@ -936,6 +940,20 @@ export function TimeReport() {
     }
   };
   const s = summary.data;
+  // Time per week (or day) per member, stacked: the analytics chart of this project's logs.
+  const perWeek = useQuery({
+    queryKey: ["time-chart", slug, pid, range],
+    queryFn: async () =>
+      (await unwrap(
+        client.GET("/api/v1/workspaces/{slug}/projects/{project_id}/analytics/charts", {
+          params: {
+            path: { slug, project_id: pid },
+            query: { x_axis: "LOGGED_AT", group_by: "WORK_LOGGED_BY", y_axis: "logged_minutes", interval: range.interval, logged_from: range.from, logged_to: range.to },
+          },
+        }),
+      )) as ChartView,
+    placeholderData: keepPreviousData,
+  });
   return (
     <>
       <header className="page-head">
@@ -991,6 +1009,11 @@ export function TimeReport() {
             <p aria-label="Total">
               <strong>{minutes(s.total_minutes)}</strong> in {s.entries} work log{s.entries === 1 ? "" : "s"}
             </p>
+            {perWeek.data ? (
+              <Suspense fallback={<Spinner label="Loading the chart" />}>
+                <ChartBox view={perWeek.data} kind="stacked" label={`Time per ${range.interval} and member`} exportName={`time-${project.data?.identifier ?? pid}`} />
+              </Suspense>
+            ) : null}
             <div className="report-grid">
               <div>
               <table aria-label="By member">

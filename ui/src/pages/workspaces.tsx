@@ -97,6 +97,7 @@ export function Shell() {
               <NavLink to={`/w/${slug}/members`}>Members</NavLink>
               <NavLink to={`/w/${slug}/departments`}>Departments</NavLink>
               <NavLink to={`/w/${slug}/staff`}>Staff</NavLink>
+              <NavLink to={`/w/${slug}/analytics`}>Analytics</NavLink>
               <NavLink to={`/w/${slug}/plan`}>Plan</NavLink>
             </nav>
           ) : null}
