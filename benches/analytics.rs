@@ -239,19 +239,9 @@ async fn main() {
     let rss = common::rss_kib(child.id());
     stop(child);
 
-    let (cpu, os, cores) = machine();
-    let commit = String::from_utf8(
-        Command::new("git")
-            .args(["rev-parse", "--short", "HEAD"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
+    let (commit, cpu, cores) = machine();
     println!("## Analytics at scale (issue 15)\n");
-    println!("Commit `{commit}`, {cpu}, {cores} cores, {os}. Command: `cargo build --release && cargo bench --profile loadgen --bench analytics -- --keel target/release/keel` (defaults: --issues {} --worklogs {} --reads {}).\n", a.issues, a.worklogs, a.reads);
+    println!("Commit `{commit}`, {cpu}, {cores} cores. Command: `cargo build --release && cargo bench --profile loadgen --bench analytics -- --keel target/release/keel` (defaults: --issues {} --worklogs {} --reads {}).\n", a.issues, a.worklogs, a.reads);
     println!(
         "Seeded 1 workspace, 200 members, 50 projects, {} issues (0–3 of 8 labels each, points, dates, cycles, modules, created over two years), {} work logs, 40 departments, 200 staff in {seed_secs:.0} s. Server RSS after the run: {} MiB.\n",
         a.issues,

@@ -225,6 +225,32 @@ impl Bucket {
     }
 }
 
+/// The bucket of every day the facts hold, looked up rather than worked out with the
+/// calendar for each of a million logs.
+pub struct Buckets {
+    bucket: Bucket,
+    day0: Day,
+    starts: Vec<Day>,
+}
+
+impl Buckets {
+    pub fn new(bucket: Bucket, facts: &Facts) -> Self {
+        let (lo, hi) = facts.days;
+        let span = if hi >= lo { (hi - lo + 1) as usize } else { 0 };
+        Self {
+            bucket,
+            day0: lo,
+            starts: (0..span).map(|n| bucket.start(lo + n as i32)).collect(),
+        }
+    }
+
+    fn start(&self, d: Day) -> Day {
+        d.checked_sub(self.day0)
+            .and_then(|n| self.starts.get(n as usize).copied())
+            .unwrap_or_else(|| self.bucket.start(d))
+    }
+}
+
 /// One bucket of an axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
@@ -307,6 +333,7 @@ pub struct Answer {
 struct Compiled<'a> {
     facts: &'a Facts,
     query: &'a Query,
+    buckets: Buckets,
     projects: Vec<bool>,
     all_time: Vec<bool>,
     user: Option<u32>,
@@ -439,6 +466,7 @@ impl<'a> Compiled<'a> {
         Self {
             facts,
             query,
+            buckets: Buckets::new(query.bucket, facts),
             projects,
             all_time,
             user: facts.find(&seen.user),
@@ -481,7 +509,7 @@ fn push_unique(out: &mut Vec<Key>, k: Key) {
 }
 
 /// The keys of `axis` for an issue (and a work log, for the time axes), without repeats.
-fn keys(facts: &Facts, axis: Axis, bucket: Bucket, i: &IssueFact, l: Option<&LogFact>, out: &mut Vec<Key>) {
+fn keys(facts: &Facts, axis: Axis, bucket: &Buckets, i: &IssueFact, l: Option<&LogFact>, out: &mut Vec<Key>) {
     out.clear();
     let id = |v: Option<u32>| v.map_or(Key::None, Key::Id);
     let day = |v: Option<Day>| v.map_or(Key::None, |d| Key::Day(bucket.start(d)));
@@ -544,42 +572,92 @@ fn sum(
     c: &Compiled<'_>,
     x: Axis,
     group: Option<Axis>,
-    remap_x: &dyn Fn(Key) -> Key,
-    remap_g: &dyn Fn(Key) -> Key,
+    remap_x: &(dyn Fn(Key) -> Key + Sync),
+    remap_g: &(dyn Fn(Key) -> Key + Sync),
 ) -> Sums {
-    let q = c.query;
-    let f = c.facts;
+    let n = c.facts.issues.len();
+    // Two cores: a large workspace is counted in two halves at once, then merged (the
+    // buckets are few; merging them is nothing beside the pass).
+    let accs: Vec<Acc> = if n >= PARALLEL_FROM {
+        let mid = n / 2;
+        std::thread::scope(|scope| {
+            let a = scope.spawn(|| sum_range(c, x, group, remap_x, remap_g, 0..mid));
+            let b = sum_range(c, x, group, remap_x, remap_g, mid..n);
+            match a.join() {
+                Ok(a) => vec![a, b],
+                // A panic in the other half is a bug; count it all here rather than lose it.
+                Err(_) => vec![sum_range(c, x, group, remap_x, remap_g, 0..mid), b],
+            }
+        })
+    } else {
+        vec![sum_range(c, x, group, remap_x, remap_g, 0..n)]
+    };
+    merge(accs)
+}
+
+/// The sums of passes over parts of the issues, by key.
+fn merge(accs: Vec<Acc>) -> Sums {
     let mut s = Sums {
         x: Map::default(),
         cells: Map::default(),
         total: 0,
     };
+    for a in accs {
+        s.total += a.total;
+        for (slot, v) in a.x.iter().enumerate() {
+            if *v != 0 || a.seen_x.get(slot).copied().unwrap_or(false) {
+                *s.x.entry(a.slots.keys[slot]).or_default() += v;
+            }
+        }
+        for (k, v) in &a.cells {
+            let (sx, sg) = ((k >> 32) as usize, (k & 0xffff_ffff) as usize);
+            *s.cells.entry((a.slots.keys[sx], a.slots.keys[sg])).or_default() += v;
+        }
+    }
+    s
+}
+
+/// Issues at which a chart is counted on two threads.
+const PARALLEL_FROM: usize = 20_000;
+
+fn sum_range(
+    c: &Compiled<'_>,
+    x: Axis,
+    group: Option<Axis>,
+    remap_x: &(dyn Fn(Key) -> Key + Sync),
+    remap_g: &(dyn Fn(Key) -> Key + Sync),
+    range: std::ops::Range<usize>,
+) -> Acc {
+    let q = c.query;
+    let f = c.facts;
+    let mut s = Acc::new(f);
     let (mut xs, mut gs, mut tmp) = (Vec::new(), Vec::new(), Vec::new());
     let by_log = q.measure == Measure::LoggedMinutes;
     // Work-log keys only when an axis is a log's (who, when); else each issue adds its
     // visible minutes once: a tenth of the map updates over 1M logs.
     let x_log = x.is_time();
     let g_log = group.is_some_and(Axis::is_time);
-    for (n, i) in f.issues.iter().enumerate() {
+    for n in range {
+        let i = &f.issues[n];
         if !c.issue(i) {
             continue;
         }
         if by_log && (x_log || g_log) {
             if !x_log {
-                keys_into(f, x, q.bucket, i, None, remap_x, &mut tmp, &mut xs);
+                keys_into(f, x, &c.buckets, i, None, remap_x, &mut tmp, &mut xs);
             }
             if let Some(g) = group.filter(|_| !g_log) {
-                keys_into(f, g, q.bucket, i, None, remap_g, &mut tmp, &mut gs);
+                keys_into(f, g, &c.buckets, i, None, remap_g, &mut tmp, &mut gs);
             }
             for l in f.logs_of(n) {
                 if !c.log(i, l) {
                     continue;
                 }
                 if x_log {
-                    keys_into(f, x, q.bucket, i, Some(l), remap_x, &mut tmp, &mut xs);
+                    keys_into(f, x, &c.buckets, i, Some(l), remap_x, &mut tmp, &mut xs);
                 }
                 if let Some(g) = group.filter(|_| g_log) {
-                    keys_into(f, g, q.bucket, i, Some(l), remap_g, &mut tmp, &mut gs);
+                    keys_into(f, g, &c.buckets, i, Some(l), remap_g, &mut tmp, &mut gs);
                 }
                 s.add(&xs, group.map(|_| gs.as_slice()), i64::from(l.minutes));
             }
@@ -598,13 +676,106 @@ fn sum(
                 None => continue,
             }
         };
-        keys_into(f, x, q.bucket, i, None, remap_x, &mut tmp, &mut xs);
+        keys_into(f, x, &c.buckets, i, None, remap_x, &mut tmp, &mut xs);
         if let Some(g) = group {
-            keys_into(f, g, q.bucket, i, None, remap_g, &mut tmp, &mut gs);
+            keys_into(f, g, &c.buckets, i, None, remap_g, &mut tmp, &mut gs);
         }
         s.add(&xs, group.map(|_| gs.as_slice()), v);
     }
     s
+}
+
+/// Dense numbers for the keys one pass meets: ids and days by table, the rest by map.
+struct Slots {
+    ids: Vec<u32>,
+    days: Vec<u32>,
+    day0: Day,
+    misc: Map<Key, u32>,
+    keys: Vec<Key>,
+}
+
+impl Slots {
+    fn new(f: &Facts) -> Self {
+        let (lo, hi) = f.days;
+        let span = if hi >= lo { (hi - lo + 1) as usize } else { 0 };
+        Self {
+            ids: vec![u32::MAX; f.ids.len()],
+            days: vec![u32::MAX; span],
+            day0: lo,
+            misc: Map::default(),
+            keys: Vec::new(),
+        }
+    }
+
+    fn slot(&mut self, k: Key) -> u32 {
+        let next = self.keys.len() as u32;
+        let cell = match k {
+            Key::Id(i) => self.ids.get_mut(i as usize),
+            Key::Day(d) => d.checked_sub(self.day0).and_then(|n| self.days.get_mut(n as usize)),
+            _ => None,
+        };
+        match cell {
+            Some(c) if *c != u32::MAX => *c,
+            Some(c) => {
+                *c = next;
+                self.keys.push(k);
+                next
+            }
+            None => *self.misc.entry(k).or_insert_with(|| {
+                self.keys.push(k);
+                next
+            }),
+        }
+    }
+}
+
+/// The sums of one pass, by slot.
+struct Acc {
+    slots: Slots,
+    x: Vec<i64>,
+    /// Whether an x slot was added to (a bucket whose values sum to zero still shows).
+    seen_x: Vec<bool>,
+    /// (x slot << 32 | group slot) → sum.
+    cells: Map<u64, i64>,
+    total: i64,
+    sx: Vec<u32>,
+}
+
+impl Acc {
+    fn new(f: &Facts) -> Self {
+        Self {
+            slots: Slots::new(f),
+            x: Vec::new(),
+            seen_x: Vec::new(),
+            cells: Map::default(),
+            total: 0,
+            sx: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, xs: &[Key], gs: Option<&[Key]>, v: i64) {
+        self.sx.clear();
+        for k in xs {
+            let sx = self.slots.slot(*k);
+            let at = sx as usize;
+            if at >= self.x.len() {
+                self.x.resize(at + 1, 0);
+                self.seen_x.resize(at + 1, false);
+            }
+            self.x[at] += v;
+            self.seen_x[at] = true;
+            self.sx.push(sx);
+        }
+        if let Some(gs) = gs {
+            for b in gs {
+                let sg = self.slots.slot(*b);
+                for a in &self.sx {
+                    *self.cells.entry((u64::from(*a) << 32) | u64::from(sg)).or_default() += v;
+                }
+            }
+        }
+        self.total += v;
+    }
 }
 
 /// The keys of `axis` folded by `remap`, without repeats, into `out`.
@@ -612,10 +783,10 @@ fn sum(
 fn keys_into(
     f: &Facts,
     axis: Axis,
-    bucket: Bucket,
+    bucket: &Buckets,
     i: &IssueFact,
     l: Option<&LogFact>,
-    remap: &dyn Fn(Key) -> Key,
+    remap: &(dyn Fn(Key) -> Key + Sync),
     tmp: &mut Vec<Key>,
     out: &mut Vec<Key>,
 ) {
@@ -623,22 +794,6 @@ fn keys_into(
     out.clear();
     for k in tmp.iter() {
         push_unique(out, remap(*k));
-    }
-}
-
-impl Sums {
-    fn add(&mut self, xs: &[Key], gs: Option<&[Key]>, v: i64) {
-        for k in xs {
-            *self.x.entry(*k).or_default() += v;
-        }
-        if let Some(gs) = gs {
-            for a in xs {
-                for b in gs {
-                    *self.cells.entry((*a, *b)).or_default() += v;
-                }
-            }
-        }
-        self.total += v;
     }
 }
 
@@ -858,7 +1013,7 @@ pub fn stats(facts: &Facts, q: &Query, seen: &Seen, by: Axis, today: Day) -> Vec
         if !c.issue(i) {
             continue;
         }
-        keys(facts, by, Bucket::Day, i, None, &mut ks);
+        keys(facts, by, &c.buckets, i, None, &mut ks);
         let logged = c.logged(n, i);
         for k in &ks {
             let r = out.entry(*k).or_default();
@@ -877,4 +1032,107 @@ pub fn stats(facts: &Facts, q: &Query, seen: &Seen, by: Axis, today: Day) -> Vec
         }
     }
     out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// A workspace of `n` random issues with labels, assignees and logs.
+    fn facts(n: usize) -> Facts {
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut f = Facts::default();
+        let project = f.intern("p");
+        let labels: Vec<u32> = (0..20).map(|i| f.intern(&format!("l{i}"))).collect();
+        let users: Vec<u32> = (0..30).map(|i| f.intern(&format!("u{i}"))).collect();
+        let mut logs = Vec::new();
+        for k in 0..n {
+            let id = f.intern(&format!("i{k}"));
+            let start = f.links.len() as u32;
+            let mut ls: Vec<u32> = (0..rng.gen_range(0..3)).map(|_| labels[rng.gen_range(0..20)]).collect();
+            ls.sort_unstable();
+            ls.dedup();
+            f.links.extend(&ls);
+            let mid = f.links.len() as u32;
+            f.links.push(users[rng.gen_range(0..30)]);
+            let end = f.links.len() as u32;
+            f.issues.push(IssueFact {
+                id,
+                project,
+                state: None,
+                group: Some(StateGroup::ALL[rng.gen_range(0..5)]),
+                priority: Priority::ALL[rng.gen_range(0..5)],
+                estimate_point: Some(rng.gen_range(1..8)),
+                estimate_time: rng.gen_bool(0.5).then(|| rng.gen_range(30..600)),
+                start: None,
+                target: None,
+                created: 739_000 + rng.gen_range(0..700),
+                completed: None,
+                created_by: Some(users[rng.gen_range(0..30)]),
+                cycle: None,
+                module: None,
+                parent: None,
+                labels: (start, mid),
+                assignees: (mid, end),
+            });
+            for _ in 0..rng.gen_range(0..4) {
+                logs.push(LogFact {
+                    issue: k as u32,
+                    user: users[rng.gen_range(0..30)],
+                    day: 739_000 + rng.gen_range(0..700),
+                    minutes: rng.gen_range(1..240),
+                });
+            }
+        }
+        let mut runs = vec![0u32; n + 1];
+        for l in &logs {
+            runs[l.issue as usize + 1] += 1;
+        }
+        for i in 1..runs.len() {
+            runs[i] += runs[i - 1];
+        }
+        f.logs = logs;
+        f.log_runs = runs;
+        f.days = (739_000, 739_700);
+        f
+    }
+
+    #[test]
+    fn two_halves_on_two_threads_sum_to_one_pass() {
+        let f = facts(PARALLEL_FROM + 5_001);
+        let seen = Seen {
+            projects: ["p".to_string()].into_iter().collect(),
+            all_time_in: ["p".to_string()].into_iter().collect(),
+            user: "u1".into(),
+        };
+        for (x, g, m) in [
+            (Axis::Labels, Some(Axis::Assignees), Measure::WorkItemCount),
+            (Axis::Priority, Some(Axis::Labels), Measure::OverrunMinutes),
+            (Axis::LoggedAt, Some(Axis::Labels), Measure::LoggedMinutes),
+            (Axis::CreatedAt, None, Measure::EstimatePoints),
+            (Axis::WorkLoggedBy, Some(Axis::StateGroups), Measure::LoggedMinutes),
+        ] {
+            let q = Query {
+                measure: m,
+                bucket: Bucket::Week,
+                ..Default::default()
+            };
+            let c = Compiled::new(&f, &q, &seen);
+            let id = |k: Key| k;
+            let both = sum(&c, x, g, &id, &id);
+            let one = merge(vec![sum_range(&c, x, g, &id, &id, 0..f.issues.len())]);
+            assert_eq!(both.total, one.total, "{x:?} {g:?} {m:?}");
+            assert_eq!(both.x, one.x, "{x:?} {g:?} {m:?}");
+            assert_eq!(both.cells, one.cells, "{x:?} {g:?} {m:?}");
+            assert!(
+                both.total != 0 && !both.x.is_empty(),
+                "{x:?} {m:?}: something was counted"
+            );
+        }
+    }
 }

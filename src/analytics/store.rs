@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
-use super::facts::{day_of, Facts, IssueFact, LogFact};
+use super::facts::{day_of, Day, Facts, IssueFact, LogFact};
 use crate::issues::{Priority, StateGroup};
 use crate::policy::{ProjRole, WsRole};
 
@@ -275,6 +275,26 @@ pub(super) fn load_facts(c: &Connection, ws: &str) -> rusqlite::Result<Facts> {
     }
     f.logs = sorted;
     f.log_runs = runs;
+    let mut days = (Day::MAX, Day::MIN);
+    let mut see = |d: Option<Day>| {
+        if let Some(d) = d {
+            days = (days.0.min(d), days.1.max(d));
+        }
+    };
+    for i in &f.issues {
+        for d in [i.start, i.target, Some(i.created), i.completed] {
+            see(d);
+        }
+    }
+    for l in &f.logs {
+        see(Some(l.day));
+    }
+    // At most ten years of days in a table; dates beyond are bucketed by the calendar.
+    f.days = if days.0 > days.1 {
+        (0, -1)
+    } else {
+        (days.0.max(days.1 - 3_660), days.1)
+    };
     let mut staff = c.prepare_cached(
         "SELECT user_id, department_id FROM staff_profiles
          WHERE workspace_id = ?1 AND deleted_at IS NULL AND department_id IS NOT NULL",

@@ -919,11 +919,23 @@ async fn overview_stats_saved_views_csv_and_the_project_twin() {
         .count() as i64;
     assert_eq!(v["total"], want);
     // CSV of the table: a header, one line per bucket, formulas made text.
-    t.app
+    let formula = t
+        .app
         .post(
             &format!("{W}/projects/{web}/labels"),
             &t.o.token,
             json!({"name": "=HYPERLINK(\"x\")", "color": "#000000"}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.app
+        .post(
+            &format!("{W}/projects/{web}/issues"),
+            &t.o.token,
+            json!({"name": "Formula", "label_ids": [formula]}),
         )
         .await
         .ok(201);
@@ -954,6 +966,10 @@ async fn overview_stats_saved_views_csv_and_the_project_twin() {
         .unwrap()
         .len();
     assert_eq!(lines.count(), json_rows);
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"x\"\")\""),
+        "the formula is text: {text}"
+    );
     // Created and completed over time, and work items per project by state group.
     let wi = t
         .app
@@ -971,7 +987,7 @@ async fn overview_stats_saved_views_csv_and_the_project_twin() {
         .iter()
         .map(|r| r["created"].as_i64().unwrap())
         .sum();
-    assert_eq!(created, total);
+    assert_eq!(created, total + 1, "with the issue the CSV check made");
     let pj = t
         .app
         .get(&format!("{W}/analytics/charts?type=projects"), &t.o.token)
