@@ -561,6 +561,8 @@ fn issue_value(c: &Compiled<'_>, n: usize, i: &IssueFact) -> Option<i64> {
 struct Sums {
     x: Map<Key, i64>,
     cells: Map<(Key, Key), i64>,
+    /// Each group's own total (every item once), for ranking the series.
+    groups: Map<Key, i64>,
     total: i64,
 }
 
@@ -581,13 +583,16 @@ fn sum(
     let accs: Vec<Acc> = if n >= PARALLEL_FROM {
         let mid = n / 2;
         std::thread::scope(|scope| {
-            let a = scope.spawn(|| sum_range(c, x, group, remap_x, remap_g, 0..mid));
+            let other = std::thread::Builder::new()
+                .name("keel-chart".into())
+                .spawn_scoped(scope, || sum_range(c, x, group, remap_x, remap_g, 0..mid));
             let b = sum_range(c, x, group, remap_x, remap_g, mid..n);
-            match a.join() {
-                Ok(a) => vec![a, b],
-                // A panic in the other half is a bug; count it all here rather than lose it.
-                Err(_) => vec![sum_range(c, x, group, remap_x, remap_g, 0..mid), b],
-            }
+            // No thread to be had (limits under load): this one counts the first half too.
+            let a = match other {
+                Ok(h) => h.join().ok(),
+                Err(_) => None,
+            };
+            vec![a.unwrap_or_else(|| sum_range(c, x, group, remap_x, remap_g, 0..mid)), b]
         })
     } else {
         vec![sum_range(c, x, group, remap_x, remap_g, 0..n)]
@@ -600,9 +605,13 @@ fn merge(accs: Vec<Acc>) -> Sums {
     let mut s = Sums {
         x: Map::default(),
         cells: Map::default(),
+        groups: Map::default(),
         total: 0,
     };
     for a in accs {
+        for (sg, v) in &a.g {
+            *s.groups.entry(a.slots.keys[*sg as usize]).or_default() += v;
+        }
         s.total += a.total;
         for (slot, v) in a.x.iter().enumerate() {
             if *v != 0 || a.seen_x.get(slot).copied().unwrap_or(false) {
@@ -737,6 +746,8 @@ struct Acc {
     seen_x: Vec<bool>,
     /// (x slot << 32 | group slot) → sum.
     cells: Map<u64, i64>,
+    /// Each group's own total, every item once (not once per x key it is under).
+    g: Map<u32, i64>,
     total: i64,
     sx: Vec<u32>,
 }
@@ -748,6 +759,7 @@ impl Acc {
             x: Vec::new(),
             seen_x: Vec::new(),
             cells: Map::default(),
+            g: Map::default(),
             total: 0,
             sx: Vec::new(),
         }
@@ -769,6 +781,7 @@ impl Acc {
         if let Some(gs) = gs {
             for b in gs {
                 let sg = self.slots.slot(*b);
+                *self.g.entry(sg).or_default() += v;
                 for a in &self.sx {
                     *self.cells.entry((u64::from(*a) << 32) | u64::from(sg)).or_default() += v;
                 }
@@ -816,17 +829,13 @@ fn kept(values: &Map<Key, i64>, limit: Option<usize>) -> Option<HashSet<Key>> {
 }
 
 /// Runs a chart over the facts. `x` is required by the caller (validated there).
-pub fn run(facts: &Facts, q: &Query, seen: &Seen, x: Axis) -> Answer {
+pub fn run(facts: &Facts, q: &Query, seen: &Seen, x: Axis) -> Result<Answer, crate::error::AppError> {
     let c = Compiled::new(facts, q, seen);
     let id = |k: Key| k;
     let mut s = sum(&c, x, q.group, &id, &id);
     // Tails: the x buckets past `limit` (never dates) and groups past `group_limit`.
     let keep_x = if x.is_date() { None } else { kept(&s.x, q.limit) };
-    let group_totals: Map<Key, i64> = s.cells.iter().fold(Map::default(), |mut m, ((_, g), v)| {
-        *m.entry(*g).or_default() += v;
-        m
-    });
-    let keep_g = kept(&group_totals, q.group_limit);
+    let keep_g = kept(&s.groups, q.group_limit);
     if keep_x.is_some() || keep_g.is_some() {
         let fx = |k: Key| match &keep_x {
             Some(set) if !set.contains(&k) => Key::Other,
@@ -844,10 +853,14 @@ pub fn run(facts: &Facts, q: &Query, seen: &Seen, x: Axis) -> Answer {
             let mut folded = Sums {
                 x: Map::default(),
                 cells: Map::default(),
+                groups: Map::default(),
                 total: s.total,
             };
             for (k, v) in &s.x {
                 *folded.x.entry(fx(*k)).or_default() += v;
+            }
+            for (k, v) in &s.groups {
+                *folded.groups.entry(fg(*k)).or_default() += v;
             }
             for ((a, b), v) in &s.cells {
                 *folded.cells.entry((fx(*a), fg(*b))).or_default() += v;
@@ -869,25 +882,31 @@ pub fn run(facts: &Facts, q: &Query, seen: &Seen, x: Axis) -> Answer {
         let from = range.from.map(|d| q.bucket.start(d)).or(present.iter().min().copied());
         let to = range.to.or(present.iter().max().copied());
         if let (Some(mut d), Some(to)) = (from, to) {
-            let mut n = 0;
-            while d <= to && n < super::MAX_BUCKETS {
-                s.x.entry(Key::Day(d)).or_insert(0);
+            let mut days = Vec::new();
+            while d <= to {
+                if days.len() == super::MAX_BUCKETS {
+                    return Err(crate::error::AppError::field(
+                        "interval",
+                        format!(
+                            "the range has more than {} {:?} buckets; take a longer interval or a shorter range",
+                            super::MAX_BUCKETS,
+                            q.bucket
+                        )
+                        .to_lowercase(),
+                    ));
+                }
+                days.push(d);
                 d = q.bucket.next(d);
-                n += 1;
+            }
+            for d in days {
+                s.x.entry(Key::Day(d)).or_insert(0);
             }
         }
     }
     let mut series: Vec<Key> = Vec::new();
     if q.group.is_some() {
-        let mut totals: Vec<(Key, i64)> = s
-            .cells
-            .iter()
-            .fold(HashMap::new(), |mut m: HashMap<Key, i64>, ((_, g), v)| {
-                *m.entry(*g).or_default() += v;
-                m
-            })
-            .into_iter()
-            .collect();
+        // Ranked by each group's own total, every item once.
+        let mut totals: Vec<(Key, i64)> = s.groups.iter().map(|(k, v)| (*k, *v)).collect();
         totals.sort_by(|a, b| {
             let date = matches!(a.0, Key::Day(_)) || matches!(b.0, Key::Day(_));
             tail_last(a.0, b.0).then(if date {
@@ -919,11 +938,11 @@ pub fn run(facts: &Facts, q: &Query, seen: &Seen, x: Axis) -> Answer {
     });
     // The total counts each work item (or log) once however many buckets it is in: the
     // measure over everything, not the sum of the rows.
-    Answer {
+    Ok(Answer {
         rows,
         series,
         total: s.total,
-    }
+    })
 }
 
 /// "none" and "other" come after every value.
@@ -940,8 +959,12 @@ fn tail_last(a: Key, b: Key) -> std::cmp::Ordering {
 fn date_range(q: &Query, axis: Axis) -> Range {
     let pick = |f: fn(&IssueFilter) -> (&Option<String>, &Option<String>)| {
         q.filters.iter().map(f).fold(Range::default(), |r, (a, b)| Range {
-            from: r.from.or(day_opt(a)),
-            to: r.to.or(day_opt(b)),
+            // The tightest of the request's and a saved view's.
+            from: r.from.max(day_opt(a)),
+            to: match (r.to, day_opt(b)) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            },
         })
     };
     match axis {

@@ -156,7 +156,13 @@ impl FactCache {
                     m.remove(&oldest);
                 }
             }
-            m.insert(ws.to_string(), (tick(), f.clone()));
+            // A reader on an older snapshot does not put back older facts.
+            let newer = m.get(ws).is_none_or(|(_, kept)| {
+                (kept.analytics_version, kept.org_version) <= (f.analytics_version, f.org_version)
+            });
+            if newer {
+                m.insert(ws.to_string(), (tick(), f.clone()));
+            }
         }
         Ok(f)
     }

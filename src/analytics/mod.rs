@@ -158,10 +158,12 @@ impl FilterParams {
         if view.len() > 1 {
             c.add("view", "one view at most");
         }
+        let parsed = issue.as_ref().ok();
+        let of = |f: fn(&IssueFilter) -> (&Option<String>, &Option<String>)| parsed.map_or((&None, &None), f);
         for (field, (a, b)) in [
-            ("start_to", (&self.start_from, &self.start_to)),
-            ("target_to", (&self.target_from, &self.target_to)),
-            ("created_to", (&self.created_from, &self.created_to)),
+            ("start_to", of(|f| (&f.start_from, &f.start_to))),
+            ("target_to", of(|f| (&f.target_from, &f.target_to))),
+            ("created_to", of(|f| (&f.created_from, &f.created_to))),
             ("completed_to", (&completed.0, &completed.1)),
             ("logged_to", (&logged.0, &logged.1)),
         ] {
@@ -415,6 +417,9 @@ impl ChartParams {
             }
         } else if self.x_axis.is_some() || self.group_by.is_some() {
             c.add("x_axis", "only the custom-work-items chart takes axes");
+        }
+        if kind == ChartKind::WorkItems && self.y_axis.is_some() {
+            c.add("y_axis", "the work-items chart counts work items created and completed");
         }
         match self.format.as_deref() {
             None | Some("json" | "csv" | "svg" | "png") => {}
@@ -776,6 +781,12 @@ impl Analytics<'_> {
         let Some(spec) = chart.image(&view) else {
             return Err(AppError::field("format", "is not an image format"));
         };
+        // Drawing runs beside the readers; two at a time (a 4000×3000 PNG is a 36 MB buffer).
+        static DRAWING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+        let _permit = DRAWING
+            .acquire()
+            .await
+            .map_err(|_| AppError::internal("drawing closed"))?;
         let bytes = tokio::task::spawn_blocking(move || render::render(&view, spec))
             .await
             .map_err(|e| AppError::internal(format!("chart drawing: {e}")))??;
@@ -815,7 +826,7 @@ impl Analytics<'_> {
                         let x = r.x.ok_or_else(|| AppError::field("x_axis", "is required"))?;
                         q.x = Some(x);
                         q.group = r.group;
-                        let answer = engine::run(&facts, &q, &seen, x);
+                        let answer = engine::run(&facts, &q, &seen, x)?;
                         chart_view(c, &ws, &facts, &r, x, answer)
                     }
                     ChartKind::Projects => {
@@ -824,7 +835,7 @@ impl Analytics<'_> {
                             ..r
                         };
                         q.group = r.group;
-                        let answer = engine::run(&facts, &q, &seen, Axis::Projects);
+                        let answer = engine::run(&facts, &q, &seen, Axis::Projects)?;
                         chart_view(c, &ws, &facts, &r, Axis::Projects, answer)
                     }
                     ChartKind::WorkItems => work_items_chart(c, &ws, &facts, &r, q, &seen),
@@ -892,7 +903,10 @@ impl Analytics<'_> {
                         estimate_minutes: fig(|f| f.estimate),
                         estimated_logged_minutes: fig(|f| f.estimated_logged),
                         projects: seen.projects.len() as i64,
-                        members: store::member_count(c, &ws)?,
+                        members: match &who.project {
+                            None => store::member_count(c, &ws)?,
+                            Some((pid, _)) => store::project_member_count(c, pid)?,
+                        },
                     }))
                 } else {
                     let by = if project_scope { Axis::Assignees } else { Axis::Projects };
@@ -940,8 +954,8 @@ fn work_items_chart(
     q: Query,
     seen: &Seen,
 ) -> Result<ChartView, AppError> {
-    let created = engine::run(facts, &q, seen, Axis::CreatedAt);
-    let completed = engine::run(facts, &q, seen, Axis::CompletedAt);
+    let created = engine::run(facts, &q, seen, Axis::CreatedAt)?;
+    let completed = engine::run(facts, &q, seen, Axis::CompletedAt)?;
     let mut by_key: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
     for row in &created.rows {
         by_key.entry(row.key).or_default().0 = row.value;

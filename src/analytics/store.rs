@@ -108,6 +108,14 @@ pub(super) fn fts_matches(c: &Connection, ws: &str, q: &str) -> rusqlite::Result
     rows.collect()
 }
 
+pub(super) fn project_member_count(c: &Connection, pid: &str) -> rusqlite::Result<i64> {
+    c.query_row(
+        "SELECT COUNT(*) FROM project_members WHERE project_id = ?1 AND deleted_at IS NULL",
+        [pid],
+        |r| r.get(0),
+    )
+}
+
 pub(super) fn member_count(c: &Connection, ws: &str) -> rusqlite::Result<i64> {
     c.query_row(
         "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = ?1 AND deleted_at IS NULL",
@@ -130,6 +138,8 @@ fn opt_text<'a>(r: &'a rusqlite::Row<'_>, col: &str) -> rusqlite::Result<Option<
 
 /// Each issue's run of links, sorted and without repeats: `pairs` are (issue index, id).
 fn runs_of(f: &mut Facts, mut pairs: Vec<(u32, u32)>, first: usize, labels: bool) {
+    // A link whose issue is of another project than the link says belongs nowhere here.
+    pairs.retain(|(n, _)| *n as usize >= first);
     pairs.sort_unstable();
     pairs.dedup();
     let mut at = 0;
@@ -289,11 +299,16 @@ pub(super) fn load_facts(c: &Connection, ws: &str) -> rusqlite::Result<Facts> {
     for l in &f.logs {
         see(Some(l.day));
     }
-    // At most ten years of days in a table; dates beyond are bucketed by the calendar.
+    // A table of at most the ten years up to a year from today; dates beyond (a target date
+    // of 9999 is allowed) are bucketed by the calendar.
+    let today = {
+        use chrono::Datelike;
+        crate::timetrack::today().num_days_from_ce()
+    };
     f.days = if days.0 > days.1 {
         (0, -1)
     } else {
-        (days.0.max(days.1 - 3_660), days.1)
+        (days.0.max(today - 3_660), days.1.min(today + 366))
     };
     let mut staff = c.prepare_cached(
         "SELECT user_id, department_id FROM staff_profiles

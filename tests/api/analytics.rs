@@ -1198,3 +1198,76 @@ async fn a_tail_folded_into_other_keeps_every_figure() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_facts_are_loaded_again_only_when_what_charts_count_changed() {
+    let t = team().await;
+    let w = random_workspace(&t, 4).await;
+    let version = || {
+        t.app.dump("SELECT version FROM analytics_versions")[0]["version"]
+            .as_i64()
+            .unwrap()
+    };
+    let p = format!("{W}/projects/{}", w.projects[0]);
+    let id = t
+        .app
+        .post(&format!("{p}/issues"), &t.o.token, json!({"name": "Watch me"}))
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v0 = version();
+    // A new title, a description, a manual order: nothing a chart counts by.
+    t.app
+        .patch(
+            &format!("{p}/issues/{id}"),
+            &t.o.token,
+            json!({"name": "Renamed", "description_html": "<p>more</p>"}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(version(), v0, "a rename keeps the facts");
+    // A priority does.
+    t.app
+        .patch(&format!("{p}/issues/{id}"), &t.o.token, json!({"priority": "urgent"}))
+        .await
+        .ok(200);
+    assert!(version() > v0, "a new priority moves the version");
+    let url = format!("{W}/analytics/charts?x_axis=PRIORITY&project={}", w.projects[0]);
+    let v = t.app.get(&url, &t.o.token).await.ok(200).clone();
+    let urgent = t.app.dump(&format!(
+        "SELECT COUNT(*) AS n FROM issues WHERE project_id = '{}' AND priority = 'urgent' AND deleted_at IS NULL",
+        w.projects[0]
+    ))[0]["n"]
+        .as_i64()
+        .unwrap();
+    let got = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "urgent")
+        .unwrap()["count"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(got, urgent);
+    // A day interval over a century is refused rather than cut short.
+    let r = t
+        .app
+        .get(
+            &format!(
+                "{W}/analytics/charts?x_axis=CREATED_AT&interval=day&created_from=1950-01-01&created_to=2026-01-01"
+            ),
+            &t.o.token,
+        )
+        .await;
+    r.err(422, "validation_failed");
+    // The work-items chart counts work items; another measure is refused.
+    t.app
+        .get(
+            &format!("{W}/analytics/charts?type=work-items&y_axis=logged_minutes"),
+            &t.o.token,
+        )
+        .await
+        .err(422, "validation_failed");
+}

@@ -97,7 +97,8 @@ export function Shell() {
               <NavLink to={`/w/${slug}/members`}>Members</NavLink>
               <NavLink to={`/w/${slug}/departments`}>Departments</NavLink>
               <NavLink to={`/w/${slug}/staff`}>Staff</NavLink>
-              <NavLink to={`/w/${slug}/analytics`}>Analytics</NavLink>
+              {/* Workspace analytics are for members and above (seed 000). */}
+              {list.data?.items.find((w) => w.slug === slug)?.role !== "guest" ? <NavLink to={`/w/${slug}/analytics`}>Analytics</NavLink> : null}
               <NavLink to={`/w/${slug}/plan`}>Plan</NavLink>
             </nav>
           ) : null}
