@@ -804,6 +804,18 @@ test("analytics: overview cards, two charts checked against the API, the table, 
   expect(csv.split("\n")[0]).toContain("Priority,key,Logged time");
   expect(csv).toContain(`Urgent,urgent,${urgent.count}`);
 
+  // The chart type is a radio group: the keyboard moves through it.
+  await builder.getByRole("radio", { name: "Line" }).check();
+  await builder.getByRole("radio", { name: "Line" }).focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(builder.getByRole("radio", { name: "Area" })).toBeChecked();
+  // Dark mode: the chart follows the page's colours.
+  await page.emulateMedia({ colorScheme: "dark" });
+  await builder.getByRole("radio", { name: "Donut" }).check();
+  await expect(builder.getByTestId("chart").locator("canvas")).toHaveCount(1);
+  await shot(page, "25-analytics-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+
   // A filter that matches nothing shows the empty state, not an empty chart.
   await builder.getByLabel("Created from").fill("2001-01-01");
   await builder.getByLabel("Created to").fill("2001-01-31");
