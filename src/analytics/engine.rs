@@ -609,8 +609,17 @@ fn merge(accs: Vec<Acc>) -> Sums {
         total: 0,
     };
     for a in accs {
-        for (sg, v) in &a.g {
-            *s.groups.entry(a.slots.keys[*sg as usize]).or_default() += v;
+        for (sg, v) in a.g.iter().enumerate() {
+            if *v != 0 || a.seen_g[sg] {
+                *s.groups.entry(a.slots.keys[sg]).or_default() += v;
+            }
+        }
+        for (sg, row) in a.rows.iter().enumerate() {
+            for (sx, v) in row.iter().enumerate() {
+                if *v != 0 {
+                    *s.cells.entry((a.slots.keys[sx], a.slots.keys[sg])).or_default() += v;
+                }
+            }
         }
         s.total += a.total;
         for (slot, v) in a.x.iter().enumerate() {
@@ -618,11 +627,13 @@ fn merge(accs: Vec<Acc>) -> Sums {
                 *s.x.entry(a.slots.keys[slot]).or_default() += v;
             }
         }
-        for (k, v) in &a.cells {
+        // A cell that sums to nothing reads as absent (a row shows 0 for it either way).
+        for (k, v) in a.cells.iter().filter(|(_, v)| **v != 0) {
             let (sx, sg) = ((k >> 32) as usize, (k & 0xffff_ffff) as usize);
             *s.cells.entry((a.slots.keys[sx], a.slots.keys[sg])).or_default() += v;
         }
     }
+    s.cells.retain(|_, v| *v != 0);
     s
 }
 
@@ -744,13 +755,21 @@ struct Acc {
     x: Vec<i64>,
     /// Whether an x slot was added to (a bucket whose values sum to zero still shows).
     seen_x: Vec<bool>,
-    /// (x slot << 32 | group slot) → sum.
+    /// Cells by group slot, then x slot: a table while it stays within `DENSE_CELLS`
+    /// (a million logs are then added without hashing), else by (x slot << 32 | group slot).
+    rows: Vec<Vec<i64>>,
+    dense_cells: usize,
+    budget: usize,
     cells: Map<u64, i64>,
     /// Each group's own total, every item once (not once per x key it is under).
-    g: Map<u32, i64>,
+    g: Vec<i64>,
+    seen_g: Vec<bool>,
     total: i64,
     sx: Vec<u32>,
 }
+
+/// Cells one pass keeps in tables at most (32 MB); past that, in a map.
+const DENSE_CELLS: usize = 4_000_000;
 
 impl Acc {
     fn new(f: &Facts) -> Self {
@@ -758,8 +777,12 @@ impl Acc {
             slots: Slots::new(f),
             x: Vec::new(),
             seen_x: Vec::new(),
+            rows: Vec::new(),
+            dense_cells: 0,
+            budget: DENSE_CELLS,
             cells: Map::default(),
-            g: Map::default(),
+            g: Vec::new(),
+            seen_g: Vec::new(),
             total: 0,
             sx: Vec::new(),
         }
@@ -781,13 +804,47 @@ impl Acc {
         if let Some(gs) = gs {
             for b in gs {
                 let sg = self.slots.slot(*b);
-                *self.g.entry(sg).or_default() += v;
-                for a in &self.sx {
-                    *self.cells.entry((u64::from(*a) << 32) | u64::from(sg)).or_default() += v;
+                let at = sg as usize;
+                if at >= self.g.len() {
+                    self.g.resize(at + 1, 0);
+                    self.seen_g.resize(at + 1, false);
+                }
+                self.g[at] += v;
+                self.seen_g[at] = true;
+                for n in 0..self.sx.len() {
+                    let a = self.sx[n];
+                    self.cell(a, sg, v);
                 }
             }
         }
         self.total += v;
+    }
+
+    fn cell(&mut self, sx: u32, sg: u32, v: i64) {
+        let (x, g) = (sx as usize, sg as usize);
+        if self.dense_cells <= self.budget {
+            if g >= self.rows.len() {
+                self.rows.resize_with(g + 1, Vec::new);
+            }
+            let row = &mut self.rows[g];
+            if x >= row.len() {
+                self.dense_cells += x + 1 - row.len();
+                row.resize(x + 1, 0);
+            }
+            row[x] += v;
+            if self.dense_cells > self.budget {
+                // Too wide for tables: the cells so far move to the map.
+                for (g, row) in std::mem::take(&mut self.rows).into_iter().enumerate() {
+                    for (x, v) in row.into_iter().enumerate() {
+                        if v != 0 {
+                            *self.cells.entry(((x as u64) << 32) | g as u64).or_default() += v;
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        *self.cells.entry((u64::from(sx) << 32) | u64::from(sg)).or_default() += v;
     }
 }
 
@@ -1123,6 +1180,37 @@ mod tests {
         f.log_runs = runs;
         f.days = (739_000, 739_700);
         f
+    }
+
+    #[test]
+    fn cells_too_many_for_tables_move_to_the_map_and_sum_the_same() {
+        let f = facts(50);
+        let mut rng = StdRng::seed_from_u64(3);
+        let (mut wide, mut narrow) = (Acc::new(&f), Acc::new(&f));
+        narrow.budget = 40;
+        for _ in 0..2_000 {
+            let xs: Vec<Key> = (0..rng.gen_range(1..3))
+                .map(|_| Key::Id(rng.gen_range(0..60)))
+                .collect();
+            let gs: Vec<Key> = (0..rng.gen_range(1..3))
+                .map(|_| Key::Day(739_000 + rng.gen_range(0..90)))
+                .collect();
+            let (mut xs, mut gs) = (xs, gs);
+            xs.dedup();
+            gs.dedup();
+            let v = rng.gen_range(-5..60);
+            wide.add(&xs, Some(&gs), v);
+            narrow.add(&xs, Some(&gs), v);
+        }
+        assert!(
+            narrow.rows.is_empty() && !narrow.cells.is_empty(),
+            "the narrow one moved to the map"
+        );
+        assert!(!wide.rows.is_empty() && wide.cells.is_empty());
+        let (a, b) = (merge(vec![wide]), merge(vec![narrow]));
+        assert_eq!(a.cells, b.cells);
+        assert_eq!(a.x, b.x);
+        assert_eq!(a.groups, b.groups);
     }
 
     #[test]
