@@ -838,7 +838,7 @@ impl Analytics<'_> {
                         let answer = engine::run(&facts, &q, &seen, Axis::Projects)?;
                         chart_view(c, &ws, &facts, &r, Axis::Projects, answer)
                     }
-                    ChartKind::WorkItems => work_items_chart(c, &ws, &facts, &r, q, &seen),
+                    ChartKind::WorkItems => work_items_chart(&facts, &r, q, &seen),
                 }
             })
             .await
@@ -946,14 +946,7 @@ impl Analytics<'_> {
 }
 
 /// Work items created and completed per bucket (`type=work-items`).
-fn work_items_chart(
-    c: &rusqlite::Connection,
-    ws: &str,
-    facts: &facts::Facts,
-    r: &ChartRequest,
-    q: Query,
-    seen: &Seen,
-) -> Result<ChartView, AppError> {
+fn work_items_chart(facts: &facts::Facts, r: &ChartRequest, q: Query, seen: &Seen) -> Result<ChartView, AppError> {
     let created = engine::run(facts, &q, seen, Axis::CreatedAt)?;
     let completed = engine::run(facts, &q, seen, Axis::CompletedAt)?;
     let mut by_key: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
@@ -968,7 +961,6 @@ fn work_items_chart(
         bucket: r.bucket,
         names: HashMap::new(),
     };
-    let _ = (c, ws);
     // Fill between the first and last bucket of either line.
     let days: Vec<Day> = by_key
         .keys()
