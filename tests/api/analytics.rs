@@ -1271,3 +1271,92 @@ async fn the_facts_are_loaded_again_only_when_what_charts_count_changed() {
         .await
         .err(422, "validation_failed");
 }
+
+#[tokio::test]
+async fn series_rank_by_their_own_totals_and_a_saved_views_range_tightens_the_requests() {
+    let t = team().await;
+    let pid = t.app.create_project(&t.o, "acme", "RNK", false).await;
+    let p = format!("{W}/projects/{pid}");
+    let label = |name: &'static str| {
+        let (app, token, p) = (&t.app, t.o.token.clone(), p.clone());
+        async move {
+            app.post(
+                &format!("{p}/labels"),
+                &token,
+                json!({"name": name, "color": "#336699"}),
+            )
+            .await
+            .ok(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (a, b, c) = (label("A").await, label("B").await, label("C").await);
+    // Priority "urgent": one work item under three labels (3 in the cells, 1 of its own).
+    // Priority "low": two work items under one label each (2 in the cells, 2 of its own).
+    for (priority, labels, start) in [
+        ("urgent", vec![&a, &b, &c], "2026-02-10"),
+        ("low", vec![&a], "2026-03-05"),
+        ("low", vec![&b], "2026-05-20"),
+    ] {
+        t.app
+            .post(
+                &format!("{p}/issues"),
+                &t.o.token,
+                json!({"name": "ranked", "priority": priority, "label_ids": labels, "start_date": start}),
+            )
+            .await
+            .ok(201);
+    }
+    let v = t
+        .app
+        .get(
+            &format!("{W}/analytics/charts?x_axis=LABELS&group_by=PRIORITY&projects={pid}"),
+            &t.o.token,
+        )
+        .await
+        .ok(200)
+        .clone();
+    let series: Vec<&str> = v["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    // By the sum of its cells "urgent" (3) would lead; by its own total (1) it follows "low" (2).
+    assert_eq!(series, ["low", "urgent"], "{v}");
+    assert_eq!(v["total"], 3);
+    // A saved view's start range (February to April) and the request's (March to June):
+    // the buckets run over the tightest, March and April, the empty one with zero.
+    let view = t
+        .app
+        .post(
+            &format!("{p}/views"),
+            &t.o.token,
+            json!({"name": "Spring", "query": {"start_from": "2026-02-01", "start_to": "2026-04-30"}}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let v = t
+        .app
+        .get(
+            &format!(
+                "{W}/analytics/charts?x_axis=START_DATE&interval=month&view={view}&start_from=2026-03-01&start_to=2026-06-30"
+            ),
+            &t.o.token,
+        )
+        .await
+        .ok(200)
+        .clone();
+    let months: Vec<(&str, i64)> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["key"].as_str().unwrap(), r["count"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(months, [("2026-03", 1), ("2026-04", 0)], "{v}");
+}
