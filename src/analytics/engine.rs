@@ -940,14 +940,66 @@ fn kept(values: &Map<Key, i64>, limit: Option<usize>) -> Option<HashSet<Key>> {
     Some(v.into_iter().take(limit).map(|(k, _)| *k).collect())
 }
 
+/// Each key's own total on `axis` (an axis of the work item, not of its logs), every item
+/// once under each of its keys: what a full pass sums as the x buckets or group totals.
+fn totals(c: &Compiled<'_>, axis: Axis) -> Map<Key, i64> {
+    let f = c.facts;
+    let by_log = c.query.measure == Measure::LoggedMinutes;
+    let mut out: Map<Key, i64> = Map::default();
+    let mut ks = Vec::new();
+    for (n, i) in f.issues.iter().enumerate() {
+        if !c.issue(i) {
+            continue;
+        }
+        let v = if by_log {
+            match c.logged(n, i) {
+                0 => continue,
+                v => v,
+            }
+        } else {
+            match issue_value(c, n, i) {
+                Some(v) => v,
+                None => continue,
+            }
+        };
+        keys(f, axis, &c.buckets, i, None, &mut ks);
+        for k in &ks {
+            *out.entry(*k).or_default() += v;
+        }
+    }
+    out
+}
+
 /// Runs a chart over the facts. `x` is required by the caller (validated there).
 pub fn run(facts: &Facts, q: &Query, seen: &Seen, x: Axis) -> Result<Answer, crate::error::AppError> {
     let c = Compiled::new(facts, q, seen);
-    let id = |k: Key| k;
-    let mut s = sum(&c, x, q.group, &id, &id);
-    // Tails: the x buckets past `limit` (never dates) and groups past `group_limit`.
-    let keep_x = if x.is_date() { None } else { kept(&s.x, q.limit) };
-    let keep_g = kept(&s.groups, q.group_limit);
+    // Tails: the x buckets past `limit` (never dates) and groups past `group_limit`. On an
+    // axis where an item has several keys, "other" cannot be summed from the buckets; the
+    // keys to keep are then found first by a pass over the items alone (their totals by
+    // key, no cells), so the one full pass folds as it goes.
+    let pre_x = (multi(x) && !x.is_date() && q.limit.is_some()).then(|| totals(&c, x));
+    let pre_g = q
+        .group
+        .filter(|g| multi(*g) && q.group_limit.is_some())
+        .map(|g| totals(&c, g));
+    let keep_x0 = pre_x.as_ref().and_then(|t| kept(t, q.limit));
+    let keep_g0 = pre_g.as_ref().and_then(|t| kept(t, q.group_limit));
+    let fold = |keep: &Option<HashSet<Key>>, k: Key| match keep {
+        Some(set) if !set.contains(&k) => Key::Other,
+        _ => k,
+    };
+    let (fx0, fg0) = (|k: Key| fold(&keep_x0, k), |k: Key| fold(&keep_g0, k));
+    let mut s = sum(&c, x, q.group, &fx0, &fg0);
+    let keep_x = if x.is_date() || keep_x0.is_some() {
+        None
+    } else {
+        kept(&s.x, q.limit)
+    };
+    let keep_g = if keep_g0.is_some() {
+        None
+    } else {
+        kept(&s.groups, q.group_limit)
+    };
     if keep_x.is_some() || keep_g.is_some() {
         let fx = |k: Key| match &keep_x {
             Some(set) if !set.contains(&k) => Key::Other,
