@@ -246,6 +246,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(crate::sync::routes::router())
         .merge(crate::plans::routes::router())
         .merge(crate::analytics::routes::router())
+        .merge(crate::dashboards::routes::router())
         .split_for_parts();
     // Modifiers run on the base document; run them again now that all paths are in.
     Security.modify(&mut openapi);

@@ -15,6 +15,7 @@ pub mod alloc;
 pub mod analytics;
 pub mod auth;
 pub mod config;
+pub mod dashboards;
 pub mod db;
 pub mod docs;
 pub mod error;
@@ -125,7 +126,7 @@ impl App {
         };
         let (writer, _thread) = db::Writer::start(&db_path, Some(publisher), kick)?;
         let readers = Arc::new(db::Readers::new(&db_path, config.readers)?);
-        Ok(App(Arc::new(AppInner {
+        let app = App(Arc::new(AppInner {
             keys: auth::Keys::new(&secret),
             limits: auth::RateLimits::new(config.auth_per_ip_per_min, config.auth_per_account_per_min),
             ttl: auth::Ttl {
@@ -140,7 +141,12 @@ impl App {
             readers,
             config,
             _lock: lock,
-        })))
+        }));
+        // Workspaces made before dashboards existed get their default (once).
+        if exclusive {
+            dashboards::ensure_defaults_blocking(&app)?;
+        }
+        Ok(app)
     }
 }
 

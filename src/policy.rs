@@ -129,6 +129,56 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "/api/v1/workspaces/{slug}/projects/{project_id}/analytics/charts",
         Project(ProjRole::Guest),
     ),
+    // Dashboards (seeds 000 and 004: admins and members). The record rules narrow it: shared
+    // dashboards are arranged by admins, a person's own by that person; beyond the default
+    // one they are premium. The widget types are no secret.
+    ("GET", "/api/v1/dashboard-widget-types", Public),
+    ("GET", "/api/v1/workspaces/{slug}/dashboards", Workspace(WsRole::Member)),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/data",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}/data",
+        Workspace(WsRole::Member),
+    ),
     ("POST", "/api/v1/auth/logout", Authenticated),
     ("GET", "/api/v1/users/me", Authenticated),
     ("PATCH", "/api/v1/users/me", SessionOnly),

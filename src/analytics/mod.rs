@@ -184,6 +184,27 @@ impl FilterParams {
     }
 }
 
+/// The ways an image (or a dashboard's chart widget) draws a chart (`render::Kind`).
+pub const CHART_KINDS: &[&str] = &["bar", "stacked", "grouped", "line", "area", "donut", "number"];
+
+/// Checks a chart's parameters and filters as a request's are checked (a dashboard widget's
+/// config is held to the same).
+pub fn check_params(chart: &ChartParams, filters: &FilterParams) -> Result<(), AppError> {
+    chart.parse()?;
+    filters.parse()?;
+    Ok(())
+}
+
+/// Checks filters as a request's are checked.
+pub fn check_filters(filters: &FilterParams) -> Result<(), AppError> {
+    filters.parse().map(|_| ())
+}
+
+/// The projects `uid` may see in `ws` (the ones charts count for them).
+pub fn visible_projects(c: &rusqlite::Connection, ws: &str, uid: &str, role: WsRole) -> rusqlite::Result<Vec<String>> {
+    store::visible_projects(c, ws, uid, role)
+}
+
 /// A chart request, unparsed.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -220,6 +220,8 @@ pub const REGISTRY: &[&Rules] = &[
     &crate::me::records::QUICK_LINKS,
     &crate::me::records::RECENT_VISITS,
     &crate::me::records::STICKIES,
+    &crate::dashboards::records::DASHBOARDS,
+    &crate::dashboards::records::DASHBOARD_WIDGETS,
 ];
 
 /// A record written because of other records' changes (an issue's history): by the edit
@@ -270,6 +272,10 @@ impl Scope {
                 quarter: s(q),
             },
             (DocKind::User, [_, _, u]) => Scope {
+                owner: s(u),
+                ..Default::default()
+            },
+            (DocKind::Dashboards, [_, _, u]) if *u != super::schema::SHARED => Scope {
                 owner: s(u),
                 ..Default::default()
             },

@@ -23,15 +23,20 @@ pub enum DocKind {
     /// staff profiles (phone, job grade, notes) and the history of transfers. Read and
     /// written by workspace admins only, so none of it reaches a member's device.
     Staff,
+    /// A workspace's dashboards and their widgets: the shared ones (read by members,
+    /// written by admins) in one document, each person's own in one document of theirs
+    /// (read and written by that person only).
+    Dashboards,
 }
 
 impl DocKind {
-    pub const ALL: [DocKind; 5] = [
+    pub const ALL: [DocKind; 6] = [
         DocKind::Workspace,
         DocKind::Project,
         DocKind::Worklogs,
         DocKind::User,
         DocKind::Staff,
+        DocKind::Dashboards,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,6 +45,7 @@ impl DocKind {
             DocKind::Worklogs => "worklogs",
             DocKind::User => "user",
             DocKind::Staff => "staff",
+            DocKind::Dashboards => "dashboards",
         }
     }
 }
@@ -91,6 +97,15 @@ impl DocRef {
         }
     }
 
+    /// The shared dashboards of a workspace (`owner` None) or one person's own.
+    pub fn dashboards(workspace_id: &str, owner: Option<&str>) -> Self {
+        Self {
+            id: format!("dashboards:{workspace_id}:{}", owner.unwrap_or(SHARED)),
+            kind: DocKind::Dashboards,
+            workspace_id: workspace_id.to_string(),
+        }
+    }
+
     /// The one parse of a document id (of workspace `ws`), the inverse of the constructors
     /// above; `None` for ids Keel never makes (a hostile peer's, or another workspace's).
     pub fn parse(id: &str, ws: &str) -> Option<Self> {
@@ -105,12 +120,17 @@ impl DocRef {
             ["worklogs", p, u, q] if uuid(p) && uuid(u) && is_quarter(q) => Self::worklogs(ws, p, u, q),
             ["user", w, u] if *w == ws && uuid(u) => Self::user(ws, u),
             ["staff", w] if *w == ws => Self::staff(ws),
+            ["dashboards", w, o] if *w == ws && *o == SHARED => Self::dashboards(ws, None),
+            ["dashboards", w, u] if *w == ws && uuid(u) => Self::dashboards(ws, Some(u)),
             _ => return None,
         };
         // Formatting gives the id back exactly: one spelling per document.
         (d.id == id).then_some(d)
     }
 }
+
+/// The owner part of the shared dashboards' document id.
+pub const SHARED: &str = "shared";
 
 pub(super) fn is_quarter(q: &str) -> bool {
     q.len() == 6 && q[..4].bytes().all(|b| b.is_ascii_digit()) && matches!(&q[4..], "Q1" | "Q2" | "Q3" | "Q4")
@@ -178,6 +198,8 @@ pub const TABLES: &[&TableSpec] = &[
     crate::me::records::recent_visits::SPEC,
     crate::me::records::stickies::SPEC,
     crate::timetrack::records::timers::SPEC,
+    crate::dashboards::records::dashboards::SPEC,
+    crate::dashboards::records::dashboard_widgets::SPEC,
 ];
 
 pub fn table_spec(name: &str) -> Option<&'static TableSpec> {

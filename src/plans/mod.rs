@@ -101,9 +101,9 @@ pub const FEATURES: &[Feature] = &[
     Feature {
         key: "dashboards",
         name: "Dashboards beyond the default",
-        description: "More dashboards than the workspace's default one (seed 000's is_pro_feature)",
+        description: "More dashboards than the workspace's default one (seed 000's is_pro_feature), shared or your own",
         plan: Plan::Premium,
-        available: false,
+        available: true,
     },
     Feature {
         key: "metric_thresholds",

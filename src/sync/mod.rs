@@ -98,6 +98,21 @@ pub fn device_access(c: &Connection, user: &str, d: &DocRef) -> rusqlite::Result
             read: ws_role >= WsRole::Admin,
             write: ws_role >= WsRole::Admin,
         },
+        // Shared dashboards are members' to read and admins' to arrange; a person's own
+        // are theirs alone.
+        DocKind::Dashboards => match owner {
+            None => Access {
+                read: ws_role >= WsRole::Member,
+                write: ws_role >= WsRole::Admin,
+            },
+            Some(o) => {
+                let mine = o == user && ws_role >= WsRole::Member;
+                Access {
+                    read: mine,
+                    write: mine,
+                }
+            }
+        },
     })
 }
 
@@ -385,6 +400,19 @@ mod tests {
         );
         assert_eq!(doc_ref(&format!("staff:{w}"), w).map(|d| d.kind), Some(DocKind::Staff));
         assert!(doc_ref(&format!("staff:{p}"), w).is_none(), "another workspace's staff");
+        assert_eq!(
+            doc_ref(&format!("dashboards:{w}:shared"), w).map(|d| d.kind),
+            Some(DocKind::Dashboards)
+        );
+        assert_eq!(
+            doc_ref(&format!("dashboards:{w}:{p}"), w).map(|d| d.kind),
+            Some(DocKind::Dashboards)
+        );
+        assert!(doc_ref(&format!("dashboards:{w}:nobody"), w).is_none());
+        assert!(
+            doc_ref(&format!("dashboards:{p}:shared"), w).is_none(),
+            "another workspace's"
+        );
         for bad in [
             "",
             "ws",

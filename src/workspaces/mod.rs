@@ -241,6 +241,7 @@ impl Workspaces<'_> {
                     )?;
                     add_member_record(e, &id, &uid, WsRole::Owner, &uid, &now)
                 })?;
+                crate::dashboards::create_default(ctx, &id, Some(&uid))?;
                 let view = store::workspace_with_role(ctx.conn, &slug, &uid)?
                     .map(|(w, _)| w)
                     .ok_or_else(|| AppError::internal("created workspace not projected"))?;

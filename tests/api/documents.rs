@@ -371,7 +371,8 @@ async fn every_write_appends_an_update_to_its_document() {
             .len(),
         1
     );
-    assert_eq!(app.dump("SELECT id FROM documents").len(), 2);
+    // The workspace's, its default dashboard's (made with it) and the project's.
+    assert_eq!(app.dump("SELECT id FROM documents").len(), 3);
 }
 
 #[tokio::test]

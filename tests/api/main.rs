@@ -7,6 +7,7 @@ mod analytics;
 mod attacks;
 mod auth;
 mod cli;
+mod dashboards;
 mod desktop;
 mod documents;
 mod helpers;

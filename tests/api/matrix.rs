@@ -250,6 +250,8 @@ fn fill(path: &str, ctx: Ctx, w: &World, project_override: Option<&str>, slug_ov
         .replace("{sticky_id}", NOBODY)
         .replace("{device_id}", NOBODY)
         .replace("{department_id}", NOBODY)
+        .replace("{dashboard_id}", NOBODY)
+        .replace("{widget_id}", NOBODY)
         .replace("{*rest}", "index.css")
 }
 
@@ -398,6 +400,49 @@ const PINNED: &[(&str, &str, &str)] = &[
         "GET",
         "/api/v1/workspaces/{slug}/projects/{project_id}/analytics/charts",
         "Project(Guest)",
+    ),
+    ("GET", "/api/v1/dashboard-widget-types", "Public"),
+    ("GET", "/api/v1/workspaces/{slug}/dashboards", "Workspace(Member)"),
+    ("POST", "/api/v1/workspaces/{slug}/dashboards", "Workspace(Member)"),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}",
+        "Workspace(Member)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}",
+        "Workspace(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}",
+        "Workspace(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/data",
+        "Workspace(Member)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets",
+        "Workspace(Member)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}",
+        "Workspace(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}",
+        "Workspace(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}/data",
+        "Workspace(Member)",
     ),
     ("POST", "/api/v1/auth/logout", "Authenticated"),
     ("GET", "/api/v1/users/me", "Authenticated"),

@@ -76,6 +76,10 @@ fn doc_of(table: &str, id: &str, ws: &str, vals: &[Val]) -> DocRef {
         DocKind::Worklogs => DocRef::worklogs(ws, &t("project_id"), &t("logged_by"), &quarter(&t("created_at"))),
         DocKind::User => DocRef::user(ws, &t("user_id")),
         DocKind::Staff => DocRef::staff(ws),
+        DocKind::Dashboards => {
+            let owner = text(spec, vals, "user_id");
+            DocRef::dashboards(ws, owner.as_deref())
+        }
     }
 }
 

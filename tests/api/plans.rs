@@ -11,18 +11,18 @@ use crate::helpers::{team, Team};
 const PLAN: &str = "/api/v1/workspaces/acme/plan";
 const LICENCE: &str = "/api/v1/workspaces/acme/licence";
 
-fn payload(ws: &str, issued: &str, expires: &str) -> Value {
+pub(crate) fn payload(ws: &str, issued: &str, expires: &str) -> Value {
     json!({
         "format": 1, "key": TEST_KEY_ID, "licence_id": "LIC-2026-0001", "customer": "Acme GmbH",
         "workspace": ws, "plan": "premium", "seats": 25, "issued": issued, "expires": expires
     })
 }
 
-fn sign(seed: &[u8; 32], v: &Value) -> String {
+pub(crate) fn sign(seed: &[u8; 32], v: &Value) -> String {
     sign_for_tests(seed, v)
 }
 
-async fn display_id(t: &Team) -> String {
+pub(crate) async fn display_id(t: &Team) -> String {
     t.app.get("/api/v1/workspaces/acme", &t.o.token).await.ok(200)["display_id"]
         .as_str()
         .unwrap()
@@ -34,7 +34,7 @@ pub(crate) fn test_licence(ws: &str) -> String {
     sign(&TEST_KEY_SEED, &payload(ws, &day(-1), &day(364)))
 }
 
-fn day(offset: i64) -> String {
+pub(crate) fn day(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
 }
 

@@ -1041,7 +1041,8 @@ async fn a_device_back_after_a_sync_is_sent_only_what_changed_since() {
     };
 
     let (server, full, seq) = manifest_since(&t, token, None).await;
-    assert_eq!(full.docs.len(), 2, "{:?}", ids(&full));
+    // The workspace, its shared dashboards and WEB.
+    assert_eq!(full.docs.len(), 3, "{:?}", ids(&full));
     assert!(entry(&full, &format!("project:{pid}")).is_some());
     assert!(entry(&full, &format!("project:{secret}")).is_none());
     let since = || {

@@ -1,0 +1,826 @@
+//! Dashboards (seeds 000, 002, 004): named boards of widgets on a 24-column grid, shared by
+//! a workspace (arranged by its admins) or a person's own. Every workspace has a default
+//! shared dashboard, made with it and free; more dashboards are premium (`dashboards`), and
+//! the record rules (`records`) hold that for a device's offline edits as for the API. A
+//! widget's data is the chart builder's (`analytics`) or the time summaries', read as the
+//! viewer: it never counts a project the viewer cannot read, and says so when its filters
+//! name one.
+
+pub mod records;
+pub mod routes;
+pub mod store;
+pub mod widgets;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::analytics::{Analytics, ChartParams, FilterParams, Scope};
+use crate::docs::{DocRef, Set, Who};
+use crate::error::AppError;
+use crate::policy::WsRole;
+use crate::time::now_rfc3339;
+use crate::workspaces::{parse_name, WsCtx};
+use crate::App;
+use records::{dashboard_widgets, dashboards, Position};
+
+/// The keys of the chart builder's filters a dashboard or widget config may hold (the
+/// analytics routes' query parameters).
+pub const FILTER_KEYS: &[&str] = &[
+    "project",
+    "state",
+    "state_group",
+    "priority",
+    "assignee",
+    "label",
+    "cycle",
+    "module",
+    "created_by",
+    "start_from",
+    "start_to",
+    "target_from",
+    "target_to",
+    "created_from",
+    "created_to",
+    "completed_from",
+    "completed_to",
+    "logged_from",
+    "logged_to",
+    "q",
+    "view",
+];
+
+/// Filters from a config's object: every value is text, as in a query string.
+pub fn filter_params(m: &Map<String, Value>) -> Result<FilterParams, AppError> {
+    for (k, v) in m {
+        if !FILTER_KEYS.contains(&k.as_str()) {
+            return Err(AppError::field("config", format!("{k:.40} is not a filter")));
+        }
+        if !v.is_string() && !v.is_null() {
+            return Err(AppError::field("config", format!("{k} must be text")));
+        }
+    }
+    serde_json::from_value(Value::Object(m.clone())).map_err(|e| AppError::field("config", format!("filters: {e}")))
+}
+
+/// A chart's axes, measure, interval and limit from a widget's own config.
+pub fn chart_params(m: &Map<String, Value>) -> Result<ChartParams, AppError> {
+    let text = |k: &str| -> Result<Option<String>, AppError> {
+        match m.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(AppError::field("config", format!("{k} must be text"))),
+        }
+    };
+    let limit = match m.get("limit") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| AppError::field("config", "limit must be a whole number"))?,
+        ),
+    };
+    Ok(ChartParams {
+        x_axis: text("x_axis")?,
+        group_by: text("group_by")?,
+        y_axis: text("y_axis")?,
+        interval: text("interval")?,
+        limit,
+        ..Default::default()
+    })
+}
+
+/// A dashboard's config: `filters` that apply under every widget's own.
+pub fn parse_dashboard_config(m: &Map<String, Value>) -> Result<Map<String, Value>, AppError> {
+    for k in m.keys() {
+        if k != "filters" {
+            return Err(AppError::field(
+                "config",
+                format!("{k:.40} is not a dashboard setting; the settings are: filters"),
+            ));
+        }
+    }
+    let filters = match m.get("filters") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(f)) => f.clone(),
+        Some(_) => return Err(AppError::field("config", "filters must be an object")),
+    };
+    crate::analytics::check_filters(&filter_params(&filters)?)?;
+    Ok(filters)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WidgetView {
+    pub id: String,
+    pub dashboard_id: String,
+    pub widget_type: String,
+    pub title: String,
+    #[schema(value_type = Object)]
+    pub config: Value,
+    pub position: Position,
+    pub sort_order: i64,
+    pub refresh_seconds: i64,
+    pub is_visible: bool,
+    pub chart_type: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DashboardView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// The workspace's default dashboard (free; never deleted).
+    pub is_default: bool,
+    /// Shared with the workspace (arranged by admins), or the caller's own.
+    pub is_shared: bool,
+    /// Who owns a personal dashboard (the caller); none for a shared one.
+    pub user_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub config: Value,
+    pub sort_order: i64,
+    /// The caller may change it (their own, or shared and they are an admin).
+    pub can_edit: bool,
+    /// A premium dashboard of a workspace without premium: it opens, nothing changes.
+    pub locked: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub created_by: Option<String>,
+    /// Its widgets (only when one dashboard is asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub widgets: Option<Vec<WidgetView>>,
+}
+
+/// What a dashboard or widget is written with; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct DashboardInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub config: Option<Map<String, Value>>,
+    pub sort_order: Option<i64>,
+    pub shared: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct WidgetInput {
+    pub widget_type: Option<String>,
+    pub title: Option<String>,
+    pub config: Option<Map<String, Value>>,
+    pub position: Option<Position>,
+    pub sort_order: Option<i64>,
+    pub refresh_seconds: Option<i64>,
+    pub is_visible: Option<bool>,
+    pub chart_type: Option<Option<String>>,
+}
+
+/// One widget's data as its viewer may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WidgetData {
+    pub widget_id: String,
+    pub widget_type: String,
+    /// `ok`; `restricted` (its filters name a project the viewer cannot read: nothing of it
+    /// is shown); `error` (its query no longer resolves, e.g. a deleted saved view).
+    pub status: &'static str,
+    pub message: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DashboardData {
+    pub dashboard_id: String,
+    pub widgets: Vec<WidgetData>,
+}
+
+fn widget_view(w: store::WidgetRow) -> WidgetView {
+    WidgetView {
+        config: serde_json::from_str(&w.config).unwrap_or_else(|_| Value::Object(Map::new())),
+        id: w.id,
+        dashboard_id: w.dashboard_id,
+        widget_type: w.widget_type,
+        title: w.title,
+        position: w.position,
+        sort_order: w.sort_order,
+        refresh_seconds: w.refresh_seconds,
+        is_visible: w.is_visible,
+        chart_type: w.chart_type,
+        updated_at: w.updated_at,
+    }
+}
+
+/// The plan check a premium dashboard's change would meet, as a read (for `locked`).
+fn premium_now(c: &rusqlite::Connection, ws: &str) -> Result<bool, AppError> {
+    match crate::plans::require(c, ws, "dashboards") {
+        Ok(()) => Ok(true),
+        Err(AppError::Status {
+            code: "plan_required", ..
+        }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn view_of(w: &WsCtx, d: store::DashboardRow, premium: bool, default: Option<&str>) -> DashboardView {
+    let is_default = d.is_default && default == Some(d.id.as_str());
+    let can_edit = match &d.user_id {
+        Some(u) => *u == w.actor.user_id,
+        None => w.role >= WsRole::Admin,
+    };
+    DashboardView {
+        config: serde_json::from_str(&d.config).unwrap_or_else(|_| Value::Object(Map::new())),
+        is_shared: d.user_id.is_none(),
+        locked: !is_default && !premium,
+        can_edit: can_edit && (is_default || premium),
+        id: d.id,
+        name: d.name,
+        description: d.description,
+        is_default,
+        user_id: d.user_id,
+        sort_order: d.sort_order,
+        created_at: d.created_at,
+        updated_at: d.updated_at,
+        created_by: d.created_by,
+        widgets: None,
+    }
+}
+
+/// The document a dashboard of `w` lives in.
+fn doc_of(ws: &str, user_id: Option<&str>) -> DocRef {
+    DocRef::dashboards(ws, user_id)
+}
+
+/// The default dashboard's widgets: the overview, work items by state group, time per person
+/// this month, and the projects' progress.
+fn default_widgets() -> Vec<(&'static str, &'static str, Value, Position)> {
+    let p = |x, y, w, h| Position { x, y, w, h };
+    vec![
+        ("overview", "Overview", serde_json::json!({}), p(0, 0, 24, 4)),
+        (
+            "chart",
+            "Work items by state",
+            serde_json::json!({"x_axis": "STATE_GROUPS"}),
+            p(0, 4, 12, 8),
+        ),
+        ("project_stats", "Projects", serde_json::json!({}), p(12, 4, 12, 8)),
+        (
+            "time_summary",
+            "Time by member",
+            serde_json::json!({"by": "member"}),
+            p(0, 12, 12, 8),
+        ),
+    ]
+}
+
+/// Writes the workspace's default dashboard with its widgets (Keel's own record: made
+/// once, where the workspace was made).
+pub fn create_default(ctx: &mut crate::db::WriteCtx<'_>, ws: &str, by: Option<&str>) -> Result<(), AppError> {
+    let now = now_rfc3339();
+    let id = crate::new_id();
+    ctx.edit(&Who::System, &doc_of(ws, None), |e| {
+        let mut f: Vec<Set> = vec![
+            dashboards::workspace_id.to(ws),
+            dashboards::user_id.null(),
+            dashboards::name.to("Overview"),
+            dashboards::description.to("The workspace at a glance"),
+            dashboards::is_default.to(true),
+            dashboards::config.to("{}"),
+            dashboards::sort_order.to(0),
+        ];
+        f.extend(dashboards::SPEC.base(&now, by));
+        e.create(dashboards::SPEC, &id, &f)?;
+        for (n, (kind, title, config, pos)) in default_widgets().into_iter().enumerate() {
+            let mut f: Vec<Set> = vec![
+                dashboard_widgets::workspace_id.to(ws),
+                dashboard_widgets::user_id.null(),
+                dashboard_widgets::dashboard_id.to(id.as_str()),
+                dashboard_widgets::widget_type.to(kind),
+                dashboard_widgets::title.to(title),
+                dashboard_widgets::config.to(config.to_string()),
+                dashboard_widgets::position.to(serde_json::to_string(&pos).unwrap_or_default()),
+                dashboard_widgets::sort_order.to(n as i64),
+                dashboard_widgets::refresh_seconds.to(300),
+                dashboard_widgets::is_visible.to(true),
+                dashboard_widgets::chart_type.null(),
+            ];
+            f.extend(dashboard_widgets::SPEC.base(&now, by));
+            e.create(dashboard_widgets::SPEC, &crate::new_id(), &f)?;
+        }
+        Ok(())
+    })
+}
+
+/// Gives each workspace made here that lacks one its default dashboard (workspaces made
+/// before dashboards existed). A workspace that came from a peer gets its default from there.
+pub fn ensure_defaults_blocking(app: &App) -> Result<(), AppError> {
+    app.writer.write_blocking(|ctx| {
+        for (ws, by) in store::without_default(ctx.conn)? {
+            create_default(ctx, &ws, by.as_deref())?;
+        }
+        Ok(())
+    })
+}
+
+pub struct Dashboards<'a>(pub &'a App);
+
+impl Dashboards<'_> {
+    /// The shared dashboards and the caller's own, the default first.
+    pub async fn list(&self, w: &WsCtx) -> Result<Vec<DashboardView>, AppError> {
+        let (ws, uid, w) = (w.ws.id.clone(), w.actor.user_id.clone(), w.clone());
+        self.0
+            .readers
+            .read(move |c| {
+                let premium = premium_now(c, &ws)?;
+                let default = store::default_id(c, &ws)?;
+                let rows = store::list(c, &ws, &uid)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|d| view_of(&w, d, premium, default.as_deref()))
+                    .collect())
+            })
+            .await
+    }
+
+    /// One dashboard with its widgets (hidden ones too: the editor shows them greyed).
+    pub async fn get(&self, w: &WsCtx, id: &str) -> Result<DashboardView, AppError> {
+        let (ws, uid, w, id) = (w.ws.id.clone(), w.actor.user_id.clone(), w.clone(), id.to_string());
+        self.0
+            .readers
+            .read(move |c| {
+                let d = store::get(c, &ws, &uid, &id)?.ok_or(AppError::not_found("dashboard"))?;
+                let premium = premium_now(c, &ws)?;
+                let default = store::default_id(c, &ws)?;
+                let mut v = view_of(&w, d, premium, default.as_deref());
+                v.widgets = Some(store::widgets(c, &id)?.into_iter().map(widget_view).collect());
+                Ok(v)
+            })
+            .await
+    }
+
+    pub async fn create(&self, w: &WsCtx, input: DashboardInput) -> Result<DashboardView, AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let name = parse_name(input.name.as_deref().unwrap_or(""), 255).map_err(|e| AppError::field("name", e))?;
+        let config = input.config.clone().unwrap_or_default();
+        parse_dashboard_config(&config)?;
+        let (ws, uid) = (w.ws.id.clone(), w.actor.user_id.clone());
+        let owner = (!input.shared).then(|| uid.clone());
+        let id = crate::new_id();
+        let id2 = id.clone();
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                ctx.edit(&who, &doc_of(&ws, owner.as_deref()), |e| {
+                    let mut f: Vec<Set> = vec![
+                        dashboards::workspace_id.to(ws.as_str()),
+                        match &owner {
+                            Some(o) => dashboards::user_id.to(o.as_str()),
+                            None => dashboards::user_id.null(),
+                        },
+                        dashboards::name.to(name.as_str()),
+                        dashboards::description.to(input.description.as_deref().unwrap_or("")),
+                        dashboards::is_default.to(false),
+                        dashboards::config.to(Value::Object(config).to_string()),
+                        dashboards::sort_order.to(input.sort_order.unwrap_or(0)),
+                    ];
+                    f.extend(dashboards::SPEC.base(&now, Some(&uid)));
+                    e.create(dashboards::SPEC, &id2, &f)
+                })
+            })
+            .await?;
+        self.get(w, &id).await
+    }
+
+    /// The dashboard `id` as the caller sees it, for a change.
+    async fn row(&self, w: &WsCtx, id: &str) -> Result<store::DashboardRow, AppError> {
+        let (ws, uid, id) = (w.ws.id.clone(), w.actor.user_id.clone(), id.to_string());
+        self.0
+            .readers
+            .read(move |c| store::get(c, &ws, &uid, &id)?.ok_or(AppError::not_found("dashboard")))
+            .await
+    }
+
+    pub async fn update(&self, w: &WsCtx, id: &str, input: DashboardInput) -> Result<DashboardView, AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let d = self.row(w, id).await?;
+        let mut f: Vec<Set> = Vec::new();
+        if let Some(n) = &input.name {
+            f.push(dashboards::name.to(parse_name(n, 255).map_err(|e| AppError::field("name", e))?));
+        }
+        if let Some(v) = &input.description {
+            f.push(dashboards::description.to(v.as_str()));
+        }
+        if let Some(c) = &input.config {
+            parse_dashboard_config(c)?;
+            f.push(dashboards::config.to(Value::Object(c.clone()).to_string()));
+        }
+        if let Some(v) = input.sort_order {
+            f.push(dashboards::sort_order.to(v));
+        }
+        let (ws, id2) = (w.ws.id.clone(), id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                f.push(dashboards::updated_at.to(now_rfc3339()));
+                ctx.edit(&who, &doc_of(&ws, d.user_id.as_deref()), |e| {
+                    e.set(dashboards::SPEC, &id2, &f)
+                })
+            })
+            .await?;
+        self.get(w, id).await
+    }
+
+    /// Deletes a dashboard and its widgets (soft: `deleted_at`), never the default.
+    pub async fn delete(&self, w: &WsCtx, id: &str) -> Result<(), AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let d = self.row(w, id).await?;
+        let (ws, id) = (w.ws.id.clone(), id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                let widgets = store::widgets(ctx.conn, &id)?;
+                ctx.edit(&who, &doc_of(&ws, d.user_id.as_deref()), |e| {
+                    for wd in &widgets {
+                        e.set(
+                            dashboard_widgets::SPEC,
+                            &wd.id,
+                            &[
+                                dashboard_widgets::deleted_at.to(now.as_str()),
+                                dashboard_widgets::updated_at.to(now.as_str()),
+                            ],
+                        )?;
+                    }
+                    e.set(
+                        dashboards::SPEC,
+                        &id,
+                        &[
+                            dashboards::deleted_at.to(now.as_str()),
+                            dashboards::updated_at.to(now.as_str()),
+                        ],
+                    )
+                })
+            })
+            .await
+    }
+
+    pub async fn add_widget(&self, w: &WsCtx, dashboard: &str, input: WidgetInput) -> Result<WidgetView, AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let d = self.row(w, dashboard).await?;
+        let kind = input.widget_type.clone().unwrap_or_default();
+        let t = widgets::widget_type(&kind)
+            .ok_or_else(|| AppError::field("widget_type", format!("must be one of: {}", widgets::keys())))?;
+        let config = input.config.clone().unwrap_or_default();
+        let (ws, uid, dash) = (w.ws.id.clone(), w.actor.user_id.clone(), dashboard.to_string());
+        let id = crate::new_id();
+        let id2 = id.clone();
+        let title = input.title.clone().unwrap_or_else(|| t.name.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                let existing = store::widgets(ctx.conn, &dash)?;
+                // A new widget goes below the others unless told where.
+                let bottom = existing.iter().map(|x| x.position.y + x.position.h).max().unwrap_or(0);
+                let pos = input.position.unwrap_or(Position {
+                    x: 0,
+                    y: bottom,
+                    w: t.default_w,
+                    h: t.default_h,
+                });
+                let order = input
+                    .sort_order
+                    .unwrap_or_else(|| existing.iter().map(|x| x.sort_order + 1).max().unwrap_or(0));
+                ctx.edit(&who, &doc_of(&ws, d.user_id.as_deref()), |e| {
+                    let mut f: Vec<Set> = vec![
+                        dashboard_widgets::workspace_id.to(ws.as_str()),
+                        match &d.user_id {
+                            Some(o) => dashboard_widgets::user_id.to(o.as_str()),
+                            None => dashboard_widgets::user_id.null(),
+                        },
+                        dashboard_widgets::dashboard_id.to(dash.as_str()),
+                        dashboard_widgets::widget_type.to(kind.as_str()),
+                        dashboard_widgets::title.to(title.as_str()),
+                        dashboard_widgets::config.to(Value::Object(config).to_string()),
+                        dashboard_widgets::position.to(serde_json::to_string(&pos).unwrap_or_default()),
+                        dashboard_widgets::sort_order.to(order),
+                        dashboard_widgets::refresh_seconds.to(input.refresh_seconds.unwrap_or(300)),
+                        dashboard_widgets::is_visible.to(input.is_visible.unwrap_or(true)),
+                        match input.chart_type.clone().flatten() {
+                            Some(k) => dashboard_widgets::chart_type.to(k),
+                            None => dashboard_widgets::chart_type.null(),
+                        },
+                    ];
+                    f.extend(dashboard_widgets::SPEC.base(&now, Some(&uid)));
+                    e.create(dashboard_widgets::SPEC, &id2, &f)
+                })
+            })
+            .await?;
+        self.widget(w, dashboard, &id).await
+    }
+
+    async fn widget(&self, w: &WsCtx, dashboard: &str, id: &str) -> Result<WidgetView, AppError> {
+        let v = self.get(w, dashboard).await?;
+        v.widgets
+            .unwrap_or_default()
+            .into_iter()
+            .find(|x| x.id == id)
+            .ok_or(AppError::not_found("widget"))
+    }
+
+    pub async fn update_widget(
+        &self,
+        w: &WsCtx,
+        dashboard: &str,
+        id: &str,
+        input: WidgetInput,
+    ) -> Result<WidgetView, AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let d = self.row(w, dashboard).await?;
+        self.widget(w, dashboard, id).await?;
+        if input.widget_type.is_some() {
+            return Err(AppError::refused(
+                "immutable_field",
+                "dashboard_widgets.widget_type cannot change once set",
+            ));
+        }
+        let mut f: Vec<Set> = Vec::new();
+        if let Some(v) = &input.title {
+            f.push(dashboard_widgets::title.to(v.as_str()));
+        }
+        if let Some(v) = &input.config {
+            f.push(dashboard_widgets::config.to(Value::Object(v.clone()).to_string()));
+        }
+        if let Some(p) = &input.position {
+            f.push(dashboard_widgets::position.to(serde_json::to_string(p).unwrap_or_default()));
+        }
+        if let Some(v) = input.sort_order {
+            f.push(dashboard_widgets::sort_order.to(v));
+        }
+        if let Some(v) = input.refresh_seconds {
+            f.push(dashboard_widgets::refresh_seconds.to(v));
+        }
+        if let Some(v) = input.is_visible {
+            f.push(dashboard_widgets::is_visible.to(v));
+        }
+        if let Some(v) = &input.chart_type {
+            f.push(match v {
+                Some(k) => dashboard_widgets::chart_type.to(k.as_str()),
+                None => dashboard_widgets::chart_type.null(),
+            });
+        }
+        let (ws, id2) = (w.ws.id.clone(), id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                f.push(dashboard_widgets::updated_at.to(now_rfc3339()));
+                ctx.edit(&who, &doc_of(&ws, d.user_id.as_deref()), |e| {
+                    e.set(dashboard_widgets::SPEC, &id2, &f)
+                })
+            })
+            .await?;
+        self.widget(w, dashboard, id).await
+    }
+
+    pub async fn delete_widget(&self, w: &WsCtx, dashboard: &str, id: &str) -> Result<(), AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let d = self.row(w, dashboard).await?;
+        self.widget(w, dashboard, id).await?;
+        let (ws, id) = (w.ws.id.clone(), id.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                ctx.edit(&who, &doc_of(&ws, d.user_id.as_deref()), |e| {
+                    e.set(
+                        dashboard_widgets::SPEC,
+                        &id,
+                        &[
+                            dashboard_widgets::deleted_at.to(now.as_str()),
+                            dashboard_widgets::updated_at.to(now.as_str()),
+                        ],
+                    )
+                })
+            })
+            .await
+    }
+
+    /// The data of every visible widget of a dashboard.
+    pub async fn data(&self, w: &WsCtx, dashboard: &str) -> Result<DashboardData, AppError> {
+        let d = self.get(w, dashboard).await?;
+        let filters = dashboard_filters(&d);
+        let visible = self.visible_projects(w).await?;
+        let mut out = Vec::new();
+        for wd in d.widgets.unwrap_or_default().into_iter().filter(|x| x.is_visible) {
+            out.push(self.widget_data(w, &filters, &visible, wd).await);
+        }
+        Ok(DashboardData {
+            dashboard_id: d.id,
+            widgets: out,
+        })
+    }
+
+    /// One widget's data.
+    pub async fn one(&self, w: &WsCtx, dashboard: &str, id: &str) -> Result<WidgetData, AppError> {
+        let d = self.get(w, dashboard).await?;
+        let filters = dashboard_filters(&d);
+        let wd = d
+            .widgets
+            .unwrap_or_default()
+            .into_iter()
+            .find(|x| x.id == id)
+            .ok_or(AppError::not_found("widget"))?;
+        let visible = self.visible_projects(w).await?;
+        Ok(self.widget_data(w, &filters, &visible, wd).await)
+    }
+
+    async fn visible_projects(&self, w: &WsCtx) -> Result<std::collections::HashSet<String>, AppError> {
+        let (ws, uid, role) = (w.ws.id.clone(), w.actor.user_id.clone(), w.role);
+        self.0
+            .readers
+            .read(move |c| {
+                Ok(crate::analytics::visible_projects(c, &ws, &uid, role)?
+                    .into_iter()
+                    .collect())
+            })
+            .await
+    }
+
+    async fn widget_data(
+        &self,
+        w: &WsCtx,
+        base: &Map<String, Value>,
+        visible: &std::collections::HashSet<String>,
+        wd: WidgetView,
+    ) -> WidgetData {
+        let answer = |status, message: Option<String>, data| WidgetData {
+            widget_id: wd.id.clone(),
+            widget_type: wd.widget_type.clone(),
+            status,
+            message,
+            data,
+        };
+        let r = self.compute(w, base, visible, &wd).await;
+        match r {
+            Ok(Computed::Data(v)) => answer("ok", None, v),
+            Ok(Computed::Restricted(n)) => answer(
+                "restricted",
+                Some(format!(
+                    "this widget counts {n} project{} you cannot see",
+                    if n == 1 { "" } else { "s" }
+                )),
+                Value::Null,
+            ),
+            Err(e) => answer("error", Some(e.to_string()), Value::Null),
+        }
+    }
+
+    async fn compute(
+        &self,
+        w: &WsCtx,
+        base: &Map<String, Value>,
+        visible: &std::collections::HashSet<String>,
+        wd: &WidgetView,
+    ) -> Result<Computed, AppError> {
+        let t = widgets::widget_type(&wd.widget_type)
+            .ok_or_else(|| AppError::field("widget_type", "is no widget type of this Keel"))?;
+        let config = wd.config.as_object().cloned().unwrap_or_default();
+        let (own, mine) = widgets::split(t, &config)?;
+        // The widget's filters over the dashboard's, key by key.
+        let mut layered = if t.filters { base.clone() } else { Map::new() };
+        layered.extend(mine);
+        if let Some(Value::String(ps)) = layered.get("project") {
+            let hidden = ps
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty() && !visible.contains(*p))
+                .count();
+            if hidden > 0 {
+                return Ok(Computed::Restricted(hidden));
+            }
+        }
+        let filters = filter_params(&layered)?;
+        let a = Analytics(self.0);
+        let s = |k: &str| own.get(k).and_then(Value::as_str).map(str::to_string);
+        Ok(Computed::Data(match t.key {
+            "chart" => json(&a.chart(Scope::Workspace(w), chart_params(&own)?, filters).await?),
+            "number" => {
+                let mut p = chart_params(&own)?;
+                p.x_axis = Some("PROJECTS".into());
+                let v = a.chart(Scope::Workspace(w), p, filters).await?;
+                serde_json::json!({"value": v.total, "measure": v.measure})
+            }
+            "overview" => json(
+                &a.tab(
+                    Scope::Workspace(w),
+                    "overview",
+                    s("from").as_deref(),
+                    s("to").as_deref(),
+                    filters,
+                )
+                .await?,
+            ),
+            "project_stats" => json(&a.tab(Scope::Workspace(w), "work-items", None, None, filters).await?),
+            "time_summary" => {
+                let r = crate::timetrack::Range::parse(s("from").as_deref(), s("to").as_deref(), None)?;
+                let cut = crate::timetrack::ListCut {
+                    sort: Default::default(),
+                    page: crate::http::PageParams { page: 1, per_page: 10 },
+                    member_page: crate::http::PageParams { page: 1, per_page: 10 },
+                };
+                let v = crate::timetrack::TimeTracking(self.0)
+                    .workspace_summary(w, r, None, None, cut)
+                    .await?;
+                let by = s("by").unwrap_or_else(|| "member".into());
+                let full = json(&v);
+                let rows = match by.as_str() {
+                    "project" => full["by_project"].clone(),
+                    "department" => full["by_department"].clone(),
+                    _ => full["by_member"].clone(),
+                };
+                serde_json::json!({
+                    "by": by,
+                    "from": full["from"],
+                    "to": full["to"],
+                    "total_minutes": full["total_minutes"],
+                    "rows": rows,
+                })
+            }
+            "text" => serde_json::json!({"text": own.get("text").cloned().unwrap_or(Value::Null)}),
+            other => return Err(AppError::internal(format!("no data for widget type {other}"))),
+        }))
+    }
+}
+
+enum Computed {
+    Data(Value),
+    /// The number of projects named that the viewer cannot read.
+    Restricted(usize),
+}
+
+fn json<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn dashboard_filters(d: &DashboardView) -> Map<String, Value> {
+    d.config
+        .get("filters")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::records::parse_position;
+    use super::*;
+
+    #[test]
+    fn positions_fit_the_grid_or_are_refused() {
+        assert!(parse_position(r#"{"x":0,"y":0,"w":24,"h":1}"#).is_ok());
+        for bad in [
+            r#"{"x":1,"y":0,"w":24,"h":1}"#,
+            r#"{"x":-1,"y":0,"w":2,"h":1}"#,
+            r#"{"x":0,"y":0,"w":0,"h":1}"#,
+            r#"{"x":0,"y":-3,"w":2,"h":1}"#,
+            r#"{"x":0,"y":0,"w":2,"h":101}"#,
+            r#"{"x":0,"y":0,"w":2}"#,
+            r#"{"x":0.5,"y":0,"w":2,"h":1}"#,
+            "[0,0,2,1]",
+            r#"{"x":0,"y":0,"w":2,"h":1,"z":9}"#,
+            "",
+        ] {
+            assert!(parse_position(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_widgets_are_valid_and_do_not_overlap() {
+        let ws = default_widgets();
+        for (kind, _, config, pos) in &ws {
+            let t = widgets::widget_type(kind).unwrap();
+            widgets::check_config(t, config.as_object().unwrap()).unwrap();
+            parse_position(&serde_json::to_string(pos).unwrap()).unwrap();
+        }
+        for (i, a) in ws.iter().enumerate() {
+            for b in &ws[i + 1..] {
+                let (p, q) = (a.3, b.3);
+                let apart = p.x + p.w <= q.x || q.x + q.w <= p.x || p.y + p.h <= q.y || q.y + q.h <= p.y;
+                assert!(apart, "{} and {} overlap", a.1, b.1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_dashboards_config_holds_filters_only() {
+        let obj = |v: Value| v.as_object().unwrap().clone();
+        parse_dashboard_config(&obj(serde_json::json!({"filters": {"priority": "urgent"}}))).unwrap();
+        for bad in [
+            serde_json::json!({"theme": "neon"}),
+            serde_json::json!({"filters": "urgent"}),
+            serde_json::json!({"filters": {"priority": 3}}),
+            serde_json::json!({"filters": {"priority": "sometimes"}}),
+            serde_json::json!({"filters": {"drop": "x"}}),
+        ] {
+            assert!(parse_dashboard_config(&obj(bad.clone())).is_err(), "{bad}");
+        }
+    }
+}

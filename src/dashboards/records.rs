@@ -1,0 +1,251 @@
+//! The rules of dashboards and their widgets (`docs::rules`), checked for every change from
+//! the API or a device alike. Shared dashboards live in the workspace's shared dashboards
+//! document and are arranged by admins; a person's own live in a document of theirs. The
+//! workspace's default dashboard is made with the workspace and is free; any other, and
+//! any change to one or its widgets, needs the `dashboards` feature (402 `plan_required`),
+//! so a device offline cannot make what the API would refuse. Deleting never needs a plan:
+//! a workspace whose licence ran out can still tidy up.
+
+use super::widgets;
+use crate::docs::rules::{Change, RuleCtx, Rules};
+use crate::error::AppError;
+use crate::policy::WsRole;
+
+crate::docs::table! {
+    /// A dashboard (seed 000): shared (`user_id` null) or one person's own.
+    pub mod dashboards in Dashboards as Fields {
+        workspace_id: Text,
+        user_id: Text,
+        name: Text,
+        description: Text,
+        is_default: Int,
+        config: Text,
+        sort_order: Int,
+    }
+    /// A widget on a dashboard's 24-column grid (seeds 000 and 004). Its position is one
+    /// field, so two devices moving it offline end in one of their two positions.
+    pub mod dashboard_widgets in Dashboards as Fields {
+        workspace_id: Text,
+        user_id: Text,
+        dashboard_id: Text,
+        widget_type: Text,
+        title: Text,
+        config: Text,
+        position: Text,
+        sort_order: Int,
+        refresh_seconds: Int,
+        is_visible: Int,
+        chart_type: Text,
+    }
+}
+
+/// Columns of the grid (Grafana's convention).
+pub const GRID_COLUMNS: i64 = 24;
+/// The lowest refresh rate a widget may ask for (seed 004's `refreshRate.min(60)`).
+pub const MIN_REFRESH_SECONDS: i64 = 60;
+pub const MAX_REFRESH_SECONDS: i64 = 86_400;
+
+pub const DASHBOARDS: Rules = Rules {
+    table: dashboards::SPEC.name,
+    immutable: &[
+        dashboards::created_at.name,
+        dashboards::user_id.name,
+        dashboards::is_default.name,
+    ],
+    refs: &[],
+    max_len: &[
+        (dashboards::name.name, 255),
+        (dashboards::description.name, 10_000),
+        (dashboards::config.name, 20_000),
+    ],
+    check: check_dashboard,
+};
+
+pub const DASHBOARD_WIDGETS: Rules = Rules {
+    table: dashboard_widgets::SPEC.name,
+    immutable: &[
+        dashboard_widgets::created_at.name,
+        dashboard_widgets::user_id.name,
+        dashboard_widgets::dashboard_id.name,
+        dashboard_widgets::widget_type.name,
+    ],
+    refs: &[],
+    max_len: &[
+        (dashboard_widgets::title.name, 255),
+        (dashboard_widgets::config.name, 20_000),
+        (dashboard_widgets::position.name, 200),
+        (dashboard_widgets::chart_type.name, 20),
+    ],
+    check: check_widget,
+};
+
+/// Who may write this document's dashboards: admins the shared ones, a member their own.
+fn may_arrange(cx: &RuleCtx<'_>, user_id: Option<&str>) -> Result<(), AppError> {
+    match &cx.scope.owner {
+        None => {
+            if user_id.is_some() {
+                return Err(AppError::refused(
+                    "wrong_scope",
+                    "a shared dashboard belongs to nobody in particular",
+                ));
+            }
+            cx.require_ws(WsRole::Admin, "arranging a shared dashboard")
+        }
+        Some(owner) => {
+            cx.require_ws(WsRole::Member, "a dashboard of one's own")?;
+            if cx.is_person() && !cx.is_me(Some(owner)) {
+                return Err(AppError::forbidden("only its owner arranges a personal dashboard"));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A premium dashboard's change needs the plan (never its deletion).
+fn premium(cx: &RuleCtx<'_>, c: &Change, is_default: bool) -> Result<(), AppError> {
+    if !cx.is_person() || is_default || c.is_deleted() {
+        return Ok(());
+    }
+    crate::plans::require(cx.conn, &cx.doc.workspace_id, "dashboards")
+}
+
+fn json_object(field: &str, v: Option<&str>) -> Result<serde_json::Map<String, serde_json::Value>, AppError> {
+    match v.map(serde_json::from_str::<serde_json::Value>) {
+        Some(Ok(serde_json::Value::Object(m))) => Ok(m),
+        _ => Err(AppError::field(field, "must be a JSON object")),
+    }
+}
+
+fn check_dashboard(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    let name = c.text(dashboards::name).unwrap_or("");
+    if name.trim().is_empty() {
+        return Err(AppError::field("name", "must not be empty"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::field("name", "must not contain control characters"));
+    }
+    let is_default = match c.int(dashboards::is_default) {
+        Some(0) => false,
+        Some(1) => true,
+        _ => return Err(AppError::field("is_default", "must be true or false")),
+    };
+    if is_default && cx.scope.owner.is_some() {
+        return Err(AppError::field(
+            "is_default",
+            "only the workspace's shared dashboard is its default",
+        ));
+    }
+    let config = json_object("config", c.text(dashboards::config))?;
+    if !c.is_deleted() {
+        super::parse_dashboard_config(&config)?;
+    }
+    may_arrange(cx, c.text(dashboards::user_id))?;
+    if !cx.is_person() {
+        return Ok(());
+    }
+    if is_default && c.is_create() {
+        return Err(AppError::refused(
+            "default_dashboard",
+            "the default dashboard is made with the workspace",
+        ));
+    }
+    if is_default && c.is_delete() {
+        return Err(AppError::refused(
+            "default_dashboard",
+            "the workspace's default dashboard cannot be deleted",
+        ));
+    }
+    premium(cx, c, is_default)?;
+    if !c.is_deleted() && (c.is_create() || c.changed(dashboards::name)) {
+        let taken = super::store::name_taken(cx.conn, &cx.doc.workspace_id, cx.scope.owner.as_deref(), name, &c.id)?;
+        if taken {
+            return Err(AppError::conflict(
+                "name_taken",
+                "a dashboard of this name is there already",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_widget(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    let kind = c.text(dashboard_widgets::widget_type).unwrap_or("");
+    let Some(wt) = widgets::widget_type(kind) else {
+        return Err(AppError::field(
+            "widget_type",
+            format!("must be one of: {}", widgets::keys()),
+        ));
+    };
+    if !c.is_deleted() {
+        let config = json_object("config", c.text(dashboard_widgets::config))?;
+        widgets::check_config(wt, &config)?;
+        parse_position(c.text(dashboard_widgets::position).unwrap_or(""))?;
+    }
+    let refresh = c.int(dashboard_widgets::refresh_seconds).unwrap_or(0);
+    if !(MIN_REFRESH_SECONDS..=MAX_REFRESH_SECONDS).contains(&refresh) {
+        return Err(AppError::field(
+            "refresh_seconds",
+            format!("must be {MIN_REFRESH_SECONDS} to {MAX_REFRESH_SECONDS}"),
+        ));
+    }
+    if !matches!(c.int(dashboard_widgets::is_visible), Some(0 | 1)) {
+        return Err(AppError::field("is_visible", "must be true or false"));
+    }
+    if let Some(k) = c.text(dashboard_widgets::chart_type) {
+        if !k.is_empty() && !crate::analytics::CHART_KINDS.contains(&k) {
+            return Err(AppError::field(
+                "chart_type",
+                format!("must be one of: {}", crate::analytics::CHART_KINDS.join(", ")),
+            ));
+        }
+    }
+    may_arrange(cx, c.text(dashboard_widgets::user_id))?;
+    // A deleted widget needs no live dashboard (its dashboard may go in the same change).
+    if !cx.is_person() || c.is_deleted() {
+        return Ok(());
+    }
+    // Its dashboard: a live one of this very document (records from a peer may arrive in
+    // any order, so only people's changes are held to it).
+    let dashboard = c.text(dashboard_widgets::dashboard_id).unwrap_or("");
+    let Some(is_default) =
+        super::store::dashboard_in(cx.conn, &cx.doc.workspace_id, cx.scope.owner.as_deref(), dashboard)?
+    else {
+        return Err(AppError::field("dashboard_id", "names no such dashboard here"));
+    };
+    premium(cx, c, is_default)
+}
+
+/// A widget's place on the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub x: i64,
+    pub y: i64,
+    pub w: i64,
+    pub h: i64,
+}
+
+/// The furthest down a widget may sit, and its tallest.
+pub const MAX_Y: i64 = 10_000;
+pub const MAX_H: i64 = 100;
+
+pub fn parse_position(s: &str) -> Result<Position, AppError> {
+    let shape = || AppError::field("position", "must be {x, y, w, h} in whole grid cells");
+    let p: Position = match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value(v).map_err(|_| shape())?,
+        _ => return Err(shape()),
+    };
+    if p.w < 1 || p.x < 0 || p.x + p.w > GRID_COLUMNS {
+        return Err(AppError::field(
+            "position",
+            format!("x and w must fit the {GRID_COLUMNS} columns (x ≥ 0, w ≥ 1, x + w ≤ {GRID_COLUMNS})"),
+        ));
+    }
+    if p.y < 0 || p.y > MAX_Y || p.h < 1 || p.h > MAX_H {
+        return Err(AppError::field(
+            "position",
+            format!("y must be 0 to {MAX_Y} and h 1 to {MAX_H}"),
+        ));
+    }
+    Ok(p)
+}

@@ -1,0 +1,219 @@
+//! HTTP surface of dashboards (seed 000's routes): the dashboards, their widgets, each
+//! widget's data and a dashboard's in one call, and the widget types.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::records::Position;
+use super::widgets::{WidgetType, WIDGET_TYPES};
+use super::{DashboardData, DashboardInput, DashboardView, Dashboards, WidgetData, WidgetInput, WidgetView};
+use crate::error::AppError;
+use crate::extract::{nullable, AppJson, AppPath};
+use crate::workspaces::WsCtx;
+use crate::App;
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(widget_types))
+        .routes(routes!(list_dashboards, create_dashboard))
+        .routes(routes!(get_dashboard, update_dashboard, delete_dashboard))
+        .routes(routes!(dashboard_data))
+        .routes(routes!(create_widget))
+        .routes(routes!(update_widget, delete_widget))
+        .routes(routes!(widget_data))
+}
+
+/// The widget types (seed 002's component library): each with its grid size and config
+/// fields. The dashboard editor builds its forms from this list.
+#[utoipa::path(get, path = "/api/v1/dashboard-widget-types", tag = "dashboards",
+    responses((status = 200, body = Vec<WidgetType>)))]
+async fn widget_types() -> Json<&'static [WidgetType]> {
+    Json(WIDGET_TYPES)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardBody {
+    /// Required on create; unique among the dashboards of its kind (shared, or yours).
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `{"filters": {…}}`: the chart builder's filters under every widget's own.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Map<String, Value>>,
+    pub sort_order: Option<i64>,
+    /// On create: shared with the workspace (admins) or your own (the default).
+    pub is_shared: Option<bool>,
+}
+
+impl DashboardBody {
+    fn input(self, creating: bool) -> Result<DashboardInput, AppError> {
+        if !creating && self.is_shared.is_some() {
+            return Err(AppError::field("is_shared", "is chosen when the dashboard is made"));
+        }
+        Ok(DashboardInput {
+            name: self.name,
+            description: self.description,
+            config: self.config,
+            sort_order: self.sort_order,
+            shared: self.is_shared.unwrap_or(false),
+        })
+    }
+}
+
+type Did = AppPath<(String, String)>;
+type Wid = AppPath<(String, String, String)>;
+
+/// The shared dashboards and the caller's own, the default first.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/dashboards", tag = "dashboards",
+    params(("slug" = String, Path)), responses((status = 200, body = Vec<DashboardView>)))]
+async fn list_dashboards(State(app): State<App>, w: WsCtx) -> Result<Json<Vec<DashboardView>>, AppError> {
+    Ok(Json(Dashboards(&app).list(&w).await?))
+}
+
+/// Makes a dashboard: one's own (members), or shared (admins). Beyond the default one,
+/// dashboards are premium (402 `plan_required`).
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/dashboards", tag = "dashboards",
+    params(("slug" = String, Path)), request_body = DashboardBody,
+    responses((status = 201, body = DashboardView)))]
+async fn create_dashboard(
+    State(app): State<App>,
+    w: WsCtx,
+    AppJson(b): AppJson<DashboardBody>,
+) -> Result<(StatusCode, Json<DashboardView>), AppError> {
+    let input = b.input(true)?;
+    Ok((StatusCode::CREATED, Json(Dashboards(&app).create(&w, input).await?)))
+}
+
+/// One dashboard with its widgets.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)),
+    responses((status = 200, body = DashboardView)))]
+async fn get_dashboard(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+) -> Result<Json<DashboardView>, AppError> {
+    Ok(Json(Dashboards(&app).get(&w, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)), request_body = DashboardBody,
+    responses((status = 200, body = DashboardView)))]
+async fn update_dashboard(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+    AppJson(b): AppJson<DashboardBody>,
+) -> Result<Json<DashboardView>, AppError> {
+    let input = b.input(false)?;
+    Ok(Json(Dashboards(&app).update(&w, &id, input).await?))
+}
+
+/// Deletes a dashboard and its widgets; never the workspace's default.
+#[utoipa::path(delete, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)), responses((status = 204)))]
+async fn delete_dashboard(State(app): State<App>, w: WsCtx, AppPath((_, id)): Did) -> Result<StatusCode, AppError> {
+    Dashboards(&app).delete(&w, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The data of every visible widget, in one call.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/data", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)),
+    responses((status = 200, body = DashboardData)))]
+async fn dashboard_data(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+) -> Result<Json<DashboardData>, AppError> {
+    Ok(Json(Dashboards(&app).data(&w, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetBody {
+    /// Required on create, fixed after (`GET /api/v1/dashboard-widget-types`).
+    pub widget_type: Option<String>,
+    pub title: Option<String>,
+    /// The type's fields and, for types that take them, the chart builder's filters.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Map<String, Value>>,
+    /// `{x, y, w, h}` on the 24-column grid; below the others by default.
+    pub position: Option<Position>,
+    pub sort_order: Option<i64>,
+    /// 60 to 86,400 seconds (300 by default).
+    pub refresh_seconds: Option<i64>,
+    pub is_visible: Option<bool>,
+    /// How a chart draws: bar, stacked, grouped, line, area, donut, number.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub chart_type: Option<Option<String>>,
+}
+
+impl From<WidgetBody> for WidgetInput {
+    fn from(b: WidgetBody) -> Self {
+        WidgetInput {
+            widget_type: b.widget_type,
+            title: b.title,
+            config: b.config,
+            position: b.position,
+            sort_order: b.sort_order,
+            refresh_seconds: b.refresh_seconds,
+            is_visible: b.is_visible,
+            chart_type: b.chart_type,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)), request_body = WidgetBody,
+    responses((status = 201, body = WidgetView)))]
+async fn create_widget(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+    AppJson(b): AppJson<WidgetBody>,
+) -> Result<(StatusCode, Json<WidgetView>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(Dashboards(&app).add_widget(&w, &id, b.into()).await?),
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path), ("widget_id" = String, Path)),
+    request_body = WidgetBody, responses((status = 200, body = WidgetView)))]
+async fn update_widget(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id, wid)): Wid,
+    AppJson(b): AppJson<WidgetBody>,
+) -> Result<Json<WidgetView>, AppError> {
+    Ok(Json(Dashboards(&app).update_widget(&w, &id, &wid, b.into()).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path), ("widget_id" = String, Path)),
+    responses((status = 204)))]
+async fn delete_widget(State(app): State<App>, w: WsCtx, AppPath((_, id, wid)): Wid) -> Result<StatusCode, AppError> {
+    Dashboards(&app).delete_widget(&w, &id, &wid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One widget's data, as the caller may see it.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}/data", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path), ("widget_id" = String, Path)),
+    responses((status = 200, body = WidgetData)))]
+async fn widget_data(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id, wid)): Wid,
+) -> Result<Json<WidgetData>, AppError> {
+    Ok(Json(Dashboards(&app).one(&w, &id, &wid).await?))
+}

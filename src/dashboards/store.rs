@@ -1,0 +1,147 @@
+//! SQL of dashboards and widgets. Rows are read by column name.
+
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use super::records::{parse_position, Position};
+
+#[derive(Debug, Clone)]
+pub struct DashboardRow {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub is_default: bool,
+    pub config: String,
+    pub sort_order: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub created_by: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WidgetRow {
+    pub id: String,
+    pub dashboard_id: String,
+    pub widget_type: String,
+    pub title: String,
+    pub config: String,
+    pub position: Position,
+    pub sort_order: i64,
+    pub refresh_seconds: i64,
+    pub is_visible: bool,
+    pub chart_type: Option<String>,
+    pub updated_at: String,
+}
+
+fn dashboard(r: &Row<'_>) -> rusqlite::Result<DashboardRow> {
+    Ok(DashboardRow {
+        id: r.get("id")?,
+        user_id: r.get("user_id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
+        is_default: r.get::<_, i64>("is_default")? == 1,
+        config: r.get("config")?,
+        sort_order: r.get("sort_order")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        created_by: r.get("created_by")?,
+    })
+}
+
+fn widget(r: &Row<'_>) -> rusqlite::Result<WidgetRow> {
+    let position: String = r.get("position")?;
+    Ok(WidgetRow {
+        id: r.get("id")?,
+        dashboard_id: r.get("dashboard_id")?,
+        widget_type: r.get("widget_type")?,
+        title: r.get("title")?,
+        config: r.get("config")?,
+        // The rules let no other position in; a row written by plain SQL reads as 1×1.
+        position: parse_position(&position).unwrap_or(Position { x: 0, y: 0, w: 1, h: 1 }),
+        sort_order: r.get("sort_order")?,
+        refresh_seconds: r.get("refresh_seconds")?,
+        is_visible: r.get::<_, i64>("is_visible")? == 1,
+        chart_type: r.get("chart_type")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+const DASHBOARD_COLS: &str =
+    "id, user_id, name, description, is_default, config, sort_order, created_at, updated_at, created_by";
+
+/// The live dashboards `uid` sees in `ws`: the shared ones and their own; the default
+/// first (of two defaults a merge left, the smaller id), then by order and name.
+pub fn list(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<Vec<DashboardRow>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {DASHBOARD_COLS} FROM dashboards
+         WHERE workspace_id = ?1 AND deleted_at IS NULL AND (user_id IS NULL OR user_id = ?2)
+         ORDER BY is_default DESC, id = (SELECT min(id) FROM dashboards WHERE workspace_id = ?1
+                  AND is_default = 1 AND deleted_at IS NULL) DESC,
+                  sort_order, name COLLATE NOCASE, id"
+    ))?;
+    let rows = st.query_map(rusqlite::params![ws, uid], dashboard)?;
+    rows.collect()
+}
+
+/// One live dashboard `uid` sees.
+pub fn get(c: &Connection, ws: &str, uid: &str, id: &str) -> rusqlite::Result<Option<DashboardRow>> {
+    c.prepare_cached(&format!(
+        "SELECT {DASHBOARD_COLS} FROM dashboards
+         WHERE id = ?3 AND workspace_id = ?1 AND deleted_at IS NULL AND (user_id IS NULL OR user_id = ?2)"
+    ))?
+    .query_row(rusqlite::params![ws, uid, id], dashboard)
+    .optional()
+}
+
+/// The workspace's default dashboard (of two that a merge left, the one with the smaller id).
+pub fn default_id(c: &Connection, ws: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached(
+        "SELECT min(id) FROM dashboards WHERE workspace_id = ?1 AND is_default = 1 AND deleted_at IS NULL",
+    )?
+    .query_row([ws], |r| r.get(0))
+}
+
+/// Whether another live dashboard of the same document has this name (case aside).
+pub fn name_taken(c: &Connection, ws: &str, owner: Option<&str>, name: &str, id: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM dashboards WHERE workspace_id = ?1 AND user_id IS ?2
+         AND name = ?3 COLLATE NOCASE AND id <> ?4 AND deleted_at IS NULL)",
+    )?
+    .query_row(rusqlite::params![ws, owner, name.trim(), id], |r| r.get(0))
+}
+
+/// Whether `id` is a live dashboard of the document of `owner` (None: the shared one), and
+/// if so whether it is the default.
+pub fn dashboard_in(c: &Connection, ws: &str, owner: Option<&str>, id: &str) -> rusqlite::Result<Option<bool>> {
+    c.prepare_cached(
+        "SELECT is_default FROM dashboards WHERE id = ?3 AND workspace_id = ?1 AND user_id IS ?2
+         AND deleted_at IS NULL",
+    )?
+    .query_row(rusqlite::params![ws, owner, id], |r| Ok(r.get::<_, i64>(0)? == 1))
+    .optional()
+}
+
+const WIDGET_COLS: &str = "id, dashboard_id, widget_type, title, config, position, sort_order, refresh_seconds,
+    is_visible, chart_type, updated_at";
+
+/// The live widgets of a dashboard, in their order.
+pub fn widgets(c: &Connection, dashboard: &str) -> rusqlite::Result<Vec<WidgetRow>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {WIDGET_COLS} FROM dashboard_widgets WHERE dashboard_id = ?1 AND deleted_at IS NULL
+         ORDER BY sort_order, id"
+    ))?;
+    let rows = st.query_map([dashboard], widget)?;
+    rows.collect()
+}
+
+/// Workspaces made here (none of a peer) that have no live default dashboard.
+pub fn without_default(c: &Connection) -> rusqlite::Result<Vec<(String, Option<String>)>> {
+    let mut st = c.prepare(
+        "SELECT w.id, w.created_by FROM workspaces w
+         WHERE w.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM dashboards d WHERE d.workspace_id = w.id AND d.is_default = 1)
+           AND NOT EXISTS (SELECT 1 FROM peer_workspaces p WHERE p.workspace_id = w.id)",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get("id")?, r.get("created_by")?)))?;
+    rows.collect()
+}
