@@ -730,12 +730,28 @@ impl Dashboards<'_> {
                     .workspace_summary(w, r, None, None, cut)
                     .await?;
                 let by = s("by").unwrap_or_else(|| "member".into());
-                let full = json(&v);
-                let rows = match by.as_str() {
-                    "project" => full["by_project"].clone(),
-                    "department" => full["by_department"].clone(),
-                    _ => full["by_member"].clone(),
+                // One shape of row whoever the time is by: a key, a name and the minutes.
+                let row = |key: Option<&str>, name: &str, minutes: i64| serde_json::json!({"key": key, "name": name, "minutes": minutes});
+                let rows: Vec<Value> = match by.as_str() {
+                    "project" => v
+                        .by_project
+                        .items
+                        .iter()
+                        .map(|p| row(Some(&p.project_id), &p.name, p.minutes))
+                        .collect(),
+                    "department" => v
+                        .by_department
+                        .iter()
+                        .map(|d| row(d.department_id.as_deref(), &d.name, d.minutes))
+                        .collect(),
+                    _ => v
+                        .by_member
+                        .items
+                        .iter()
+                        .map(|m| row(Some(&m.user_id), &m.display_name, m.minutes))
+                        .collect(),
                 };
+                let full = json(&v);
                 serde_json::json!({
                     "by": by,
                     "from": full["from"],

@@ -225,17 +225,27 @@ pub fn trusted_keys() -> &'static [TrustedKey] {
     KEYS.get_or_init(|| {
         let vendor = option_env!("KEEL_LICENCE_KEY").and_then(parse_key);
         #[cfg(any(test, feature = "test-licence-key"))]
-        let test = Some(TrustedKey {
-            id: TEST_KEY_ID.into(),
-            key: ed25519_dalek::SigningKey::from_bytes(&TEST_KEY_SEED).verifying_key(),
-        });
+        let test = Some(test_key());
         #[cfg(not(any(test, feature = "test-licence-key")))]
         let test = None;
-        // A build given the vendor's key is a release, whatever else it was built with
-        // (`cargo test --release` turns the test feature on): it never trusts the test key.
-        let test = test.filter(|_| vendor.is_none());
-        vendor.into_iter().chain(test).collect()
+        keys_for(vendor, test)
     })
+}
+
+#[cfg(any(test, feature = "test-licence-key"))]
+fn test_key() -> TrustedKey {
+    TrustedKey {
+        id: TEST_KEY_ID.into(),
+        key: ed25519_dalek::SigningKey::from_bytes(&TEST_KEY_SEED).verifying_key(),
+    }
+}
+
+/// The keys a build trusts, from the vendor's key it was given and the test key its
+/// features hold. A build given the vendor's key is a release, whatever else it was built
+/// with (`cargo test --release` turns the test feature on): it never trusts the test key.
+fn keys_for(vendor: Option<TrustedKey>, test: Option<TrustedKey>) -> Vec<TrustedKey> {
+    let test = test.filter(|_| vendor.is_none());
+    vendor.into_iter().chain(test).collect()
 }
 
 /// `<id>:<hex>` as the vendor tool prints a public key.
@@ -365,7 +375,22 @@ mod tests {
         let vendor = SigningKey::from_bytes(&[9; 32]);
         let printed = format!("keel-2026:{}", hex::encode(vendor.verifying_key().to_bytes()));
         let key = parse_key(&printed).unwrap_or_else(|| panic!("{printed}"));
-        assert_eq!(err(good.as_bytes(), &[key]), "licence_unknown_key");
+        assert_eq!(err(good.as_bytes(), std::slice::from_ref(&key)), "licence_unknown_key");
+        // A release is a build given the vendor's key (`KEEL_LICENCE_KEY`): even with the
+        // test feature on, the keys it trusts are the vendor's alone, so the test key's
+        // licence is refused and the vendor's is taken.
+        let release = keys_for(Some(key), Some(test_key()));
+        assert_eq!(release.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(), ["keel-2026"]);
+        assert_eq!(err(good.as_bytes(), &release), "licence_unknown_key");
+        let theirs = sign_for_tests(&[9; 32], &{
+            let mut p = payload("WK-ABC123456");
+            p["key"] = serde_json::json!("keel-2026");
+            p
+        });
+        assert!(verify(theirs.as_bytes(), &release).is_ok());
+        // A build for tests with no vendor key trusts the test key; one with neither, nothing.
+        assert_eq!(keys_for(None, Some(test_key())).len(), 1);
+        assert!(keys_for(None, None).is_empty());
         assert!(parse_key("keel-2026:abcd").is_none());
         assert!(parse_key("no colon").is_none());
     }

@@ -734,7 +734,7 @@ test("plan: a free workspace sees premium locked; the owner installs a licence a
   expect(problems).toEqual([]);
 });
 
-test("analytics: overview cards, two charts checked against the API, the table, CSV and image export, the time chart", async ({ page }) => {
+test("analytics and dashboards: overview cards, two charts checked against the API, the table, CSV and image export, the time chart, the default dashboard", async ({ page }) => {
   const base = process.env.KEEL_URL!;
   const problems = watchConsole(page);
   await signIn(page, base);
@@ -828,8 +828,61 @@ test("analytics: overview cards, two charts checked against the API, the table, 
   await page.getByRole("link", { name: "Time tracking" }).click();
   await expect(page.getByRole("img", { name: /Time per week and member/ })).toBeVisible();
   await shot(page, "24-time-chart");
+  await dashboards(page, base, token);
   expect(problems).toEqual([]);
 });
+
+/**
+ * Dashboards (run within the analytics test, whose session it shares: the login rate limit
+ * allows no more sign-ins): the default dashboard's widgets where their positions put them,
+ * its figures those of the API, more dashboards locked on free.
+ */
+async function dashboards(page: Page, base: string, token: string) {
+  const get = async (path: string) => {
+    const r = await page.request.get(`${base}/api/v1/workspaces/acme-robotics/${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(r.status()).toBe(200);
+    return r.json();
+  };
+  await page.getByRole("link", { name: "Dashboards" }).click();
+  await expect(page.getByRole("heading", { name: "Dashboards" })).toBeVisible();
+  await expect(page.getByLabel("Dashboard", { exact: true })).toContainText("Overview (default)");
+  const [d] = await get("dashboards");
+  const data = await get(`dashboards/${d.id}/data`);
+  // Four widgets, each drawn by its type.
+  const overview = page.getByTestId("widget-overview");
+  const chart = page.getByTestId("widget-chart");
+  const projects = page.getByTestId("widget-project_stats");
+  const time = page.getByTestId("widget-time_summary");
+  for (const w of [overview, chart, projects, time]) await expect(w).toBeVisible();
+  // Their figures are the API's: the overview's work items, the chart's total, its canvas.
+  const figures = data.widgets.find((w: { widget_type: string }) => w.widget_type === "overview").data;
+  await expect(overview.getByTestId("figure-Work items")).toHaveText(String(figures.total_work_items.filter_count));
+  const byState = data.widgets.find((w: { widget_type: string }) => w.widget_type === "chart").data;
+  await expect(chart.getByTestId("widget-total")).toHaveText(`${byState.total} work items in all`);
+  await expect(chart.getByTestId("chart").locator("canvas")).toHaveCount(1);
+  await expect(projects.getByRole("progressbar").first()).toBeVisible();
+  await expect(time.getByRole("list", { name: "Time by member" })).toContainText("Olivia Owner");
+  // Where the grid puts them: the overview across the top, the chart and the projects side
+  // by side under it, the time below the chart.
+  const [o, c, p, t] = await Promise.all([overview, chart, projects, time].map((w) => w.boundingBox()));
+  expect(c!.y).toBeGreaterThan(o!.y + o!.height - 1);
+  expect(Math.abs(c!.y - p!.y)).toBeLessThan(2);
+  expect(p!.x).toBeGreaterThan(c!.x + c!.width - 1);
+  expect(Math.abs(o!.width - (p!.x + p!.width - c!.x))).toBeLessThan(2);
+  expect(t!.y).toBeGreaterThan(c!.y + c!.height - 1);
+  // More dashboards are premium: locked on this free workspace, with what unlocks them.
+  await expect(page.getByTestId("dashboards-locked")).toContainText("premium plan");
+  await expect(page.getByTestId("dashboards-locked").getByRole("link", { name: "See the plan" })).toBeVisible();
+  await shot(page, "26-dashboard");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await expect(chart.getByTestId("chart").locator("canvas")).toHaveCount(1);
+  await shot(page, "27-dashboard-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  // Back to the projects, where the next test signs in.
+  await page.getByRole("link", { name: "Projects", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
+}
+
 
 test("account: display name and password change", async ({ page }) => {
   const base = process.env.KEEL_URL!;

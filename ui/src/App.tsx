@@ -10,6 +10,7 @@ import { Projects } from "./pages/projects";
 import { Members } from "./pages/members";
 import { PlanPage } from "./pages/plan";
 import { AnalyticsPage } from "./pages/analytics";
+import { DashboardsPage } from "./pages/dashboards";
 
 import { Departments } from "./pages/org";
 import { StaffPage } from "./pages/staff";
@@ -73,6 +74,8 @@ export function App() {
         <Route path="/w/:slug/staff" element={<StaffPage />} />
         <Route path="/w/:slug/plan" element={<PlanPage />} />
         <Route path="/w/:slug/analytics" element={<AnalyticsPage />} />
+        <Route path="/w/:slug/dashboards" element={<DashboardsPage />} />
+        <Route path="/w/:slug/dashboards/:id" element={<DashboardsPage />} />
         <Route path="/w/:slug/p/:pid/analytics" element={<AnalyticsPage />} />
         <Route path="/w/:slug/p/:pid" element={<IssueList />} />
         <Route path="/w/:slug/p/:pid/issues/:iid" element={<IssueDetail />} />

@@ -112,7 +112,7 @@ function FigureCard({ title, f, unit = "work items", note }: { title: string; f:
   );
 }
 
-function OverviewCards({ o }: { o: Overview }) {
+export function OverviewCards({ o }: { o: Overview }) {
   const pct = o.estimate_minutes.filter_count > 0 ? Math.round((o.estimated_logged_minutes.filter_count / o.estimate_minutes.filter_count) * 100) : null;
   return (
     <section className="figures" aria-label="Overview">
@@ -139,7 +139,7 @@ function OverviewCards({ o }: { o: Overview }) {
   );
 }
 
-function StatsTable({ s }: { s: Stats }) {
+export function StatsTable({ s }: { s: Stats }) {
   if (s.rows.length === 0) return null;
   return (
     <section className="card" aria-label="Work-item stats">

@@ -98,7 +98,12 @@ export function Shell() {
               <NavLink to={`/w/${slug}/departments`}>Departments</NavLink>
               <NavLink to={`/w/${slug}/staff`}>Staff</NavLink>
               {/* Workspace analytics are for members and above (seed 000). */}
-              {list.data?.items.find((w) => w.slug === slug)?.role !== "guest" ? <NavLink to={`/w/${slug}/analytics`}>Analytics</NavLink> : null}
+              {list.data?.items.find((w) => w.slug === slug)?.role !== "guest" ? (
+                <>
+                  <NavLink to={`/w/${slug}/dashboards`}>Dashboards</NavLink>
+                  <NavLink to={`/w/${slug}/analytics`}>Analytics</NavLink>
+                </>
+              ) : null}
               <NavLink to={`/w/${slug}/plan`}>Plan</NavLink>
             </nav>
           ) : null}
