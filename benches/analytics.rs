@@ -49,7 +49,7 @@ fn args() -> Args {
         keel: f.path("keel", "target/release/keel"),
         issues: f.num("issues", 100_000),
         worklogs: f.num("worklogs", 1_000_000),
-        reads: f.num("reads", 20),
+        reads: f.num("reads", 100),
     }
 }
 
