@@ -182,7 +182,8 @@ pub struct WidgetData {
     /// is shown); `error` (its query no longer resolves, e.g. a deleted saved view).
     pub status: &'static str,
     pub message: Option<String>,
-    #[schema(value_type = Object)]
+    /// The type's data; none when restricted or in error.
+    #[schema(value_type = Option<Object>)]
     pub data: Value,
 }
 

@@ -3520,7 +3520,8 @@ export interface components {
         };
         /** @description One widget's data as its viewer may see it. */
         WidgetData: {
-            data: Record<string, never>;
+            /** @description The type's data; none when restricted or in error. */
+            data?: Record<string, never> | null;
             message?: string | null;
             /**
              * @description `ok`; `restricted` (its filters name a project the viewer cannot read: nothing of it
