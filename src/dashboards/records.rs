@@ -124,6 +124,10 @@ fn check_dashboard(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if name.chars().any(char::is_control) {
         return Err(AppError::field("name", "must not contain control characters"));
     }
+    // As the API trims a name, so a device's is held to it (else "Sales " would pass for new).
+    if name != name.trim() {
+        return Err(AppError::field("name", "must not start or end with spaces"));
+    }
     let is_default = match c.int(dashboards::is_default) {
         Some(0) => false,
         Some(1) => true,
@@ -235,7 +239,7 @@ pub fn parse_position(s: &str) -> Result<Position, AppError> {
         Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value(v).map_err(|_| shape())?,
         _ => return Err(shape()),
     };
-    if p.w < 1 || p.x < 0 || p.x + p.w > GRID_COLUMNS {
+    if p.w < 1 || p.w > GRID_COLUMNS || p.x < 0 || p.x > GRID_COLUMNS - p.w {
         return Err(AppError::field(
             "position",
             format!("x and w must fit the {GRID_COLUMNS} columns (x ≥ 0, w ≥ 1, x + w ≤ {GRID_COLUMNS})"),

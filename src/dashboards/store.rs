@@ -139,7 +139,8 @@ pub fn without_default(c: &Connection) -> rusqlite::Result<Vec<(String, Option<S
     let mut st = c.prepare(
         "SELECT w.id, w.created_by FROM workspaces w
          WHERE w.deleted_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM dashboards d WHERE d.workspace_id = w.id AND d.is_default = 1)
+           AND NOT EXISTS (SELECT 1 FROM dashboards d WHERE d.workspace_id = w.id AND d.is_default = 1
+                           AND d.deleted_at IS NULL)
            AND NOT EXISTS (SELECT 1 FROM peer_workspaces p WHERE p.workspace_id = w.id)",
     )?;
     let rows = st.query_map([], |r| Ok((r.get("id")?, r.get("created_by")?)))?;

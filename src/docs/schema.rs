@@ -133,7 +133,10 @@ impl DocRef {
 pub const SHARED: &str = "shared";
 
 pub(super) fn is_quarter(q: &str) -> bool {
-    q.len() == 6 && q[..4].bytes().all(|b| b.is_ascii_digit()) && matches!(&q[4..], "Q1" | "Q2" | "Q3" | "Q4")
+    q.len() == 6
+        && q.is_ascii()
+        && q[..4].bytes().all(|b| b.is_ascii_digit())
+        && matches!(&q[4..], "Q1" | "Q2" | "Q3" | "Q4")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -394,6 +394,10 @@ mod tests {
             Some(DocKind::Worklogs)
         );
         assert!(doc_ref(&format!("worklogs:{p}:{w}:2026Q5"), w).is_none());
+        assert!(
+            doc_ref(&format!("worklogs:{p}:{w}:abc\u{e9}Q"), w).is_none(),
+            "a multi-byte quarter"
+        );
         assert_eq!(
             doc_ref(&format!("user:{w}:{p}"), w).map(|d| d.kind),
             Some(DocKind::User)
