@@ -487,9 +487,13 @@ impl Dashboards<'_> {
                     w: t.default_w,
                     h: t.default_h,
                 });
-                let order = input
-                    .sort_order
-                    .unwrap_or_else(|| existing.iter().map(|x| x.sort_order + 1).max().unwrap_or(0));
+                let order = input.sort_order.unwrap_or_else(|| {
+                    existing
+                        .iter()
+                        .map(|x| x.sort_order.saturating_add(1))
+                        .max()
+                        .unwrap_or(0)
+                });
                 ctx.edit(&who, &doc_of(&ws, d.user_id.as_deref()), |e| {
                     let mut f: Vec<Set> = vec![
                         dashboard_widgets::workspace_id.to(ws.as_str()),

@@ -479,3 +479,40 @@ async fn a_device_is_held_to_the_same_plan_and_owners_offline() {
         "{list}"
     );
 }
+
+#[tokio::test]
+async fn a_workspace_made_before_dashboards_gets_its_default_at_start_once() {
+    let t = team().await;
+    let ws = ws_id(&t);
+    // As a workspace made before V021 stands: no dashboard rows.
+    let app = t.app.app.clone();
+    tokio::task::spawn_blocking(move || {
+        app.writer
+            .write_blocking(|ctx| {
+                for sql in ["DELETE FROM dashboard_widgets", "DELETE FROM dashboards"] {
+                    ctx.conn
+                        .execute(sql, [])
+                        .map_err(|e| keel::error::AppError::internal(e.to_string()))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let start = |app: keel::App| async move {
+        tokio::task::spawn_blocking(move || keel::dashboards::ensure_defaults_blocking(&app).unwrap())
+            .await
+            .unwrap()
+    };
+    start(t.app.app.clone()).await;
+    let rows = t
+        .app
+        .dump("SELECT workspace_id, is_default FROM dashboards WHERE deleted_at IS NULL");
+    assert_eq!(rows, vec![json!({"workspace_id": ws, "is_default": 1})]);
+    assert_eq!(t.app.get(D, &t.m.token).await.ok(200)[0]["is_default"], true);
+    assert_eq!(t.app.dump("SELECT id FROM dashboard_widgets").len(), 4);
+    // Once there, a second start makes no other.
+    start(t.app.app.clone()).await;
+    assert_eq!(t.app.dump("SELECT id FROM dashboards").len(), 1);
+}
