@@ -380,6 +380,47 @@ mod tests {
     }
 
     #[test]
+    fn an_update_whose_clocks_wrap_is_refused_before_yrs_integrates_it() {
+        // yrs 0.28 adds block lengths with wrapping arithmetic in a release build: a client's
+        // blocks past u32::MAX overlap its first ones (the segfault of crash-582c689f…).
+        let varint = |mut n: u64| {
+            let mut v = Vec::new();
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    v.push(b);
+                    return v;
+                }
+                v.push(b | 0x80);
+            }
+        };
+        // One client, two deleted-content items under root "a": u32::MAX long, then one more.
+        let mut blocks = vec![1, 2, 1, 1];
+        for len in [u64::from(u32::MAX), 1] {
+            blocks.extend([0x01, 1, 1, b'a']);
+            blocks.extend(varint(len));
+        }
+        blocks.push(0);
+        // No blocks; a delete range that runs past u32::MAX.
+        let mut deletes = vec![0, 1, 1, 1];
+        deletes.extend(varint(u64::from(u32::MAX) - 4));
+        deletes.extend(varint(16));
+        for (data, why) in [(&blocks, "past the last clock"), (&deletes, "deletes past")] {
+            for kind in DocKind::ALL {
+                let e = crate::docs::check_update(kind, data).map(|_| ()).unwrap_err();
+                assert!(e.to_string().contains(why), "{e}");
+            }
+        }
+        // The input the fuzzer found lists clients 0 and 1 twice besides.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/sync_frames");
+        let data = std::fs::read(root.join("crash-582c689f89ecef3cfce112ef2dac45b2179b65ec")).unwrap_or_default();
+        assert_eq!(data.first(), Some(&0), "a raw update input");
+        let e = crate::docs::check_update(DocKind::Project, &data[1..]).map(|_| ()).unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+    }
+
+    #[test]
     fn document_ids_are_parsed_strictly() {
         let w = "01a20575-63a8-7175-aa4d-82612176bc63";
         let p = "01a20575-63a9-73df-8378-2fe91debddd9";
