@@ -124,6 +124,18 @@ impl AppError {
         Self::Internal(anyhow::anyhow!("{msg}"))
     }
 
+    /// The message with a validation error's fields (`field: problem; …`), for a reader that
+    /// gets no JSON body: a device told why its update was refused, a log line.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Validation(f) if !f.is_empty() => {
+                let fields: Vec<String> = f.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                format!("{self}: {}", fields.join("; "))
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// HTTP status and the stable code. Codes are never renamed once a client uses them.
     pub fn status_and_code(&self) -> (u16, &'static str) {
         match self {

@@ -179,6 +179,41 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}/data",
         Workspace(WsRole::Member),
     ),
+    (
+        "PUT",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layout",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layouts",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layouts/{layout_id}/restore",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "PUT",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/favorite",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "PUT",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/my-default",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/favorite",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/my-default",
+        Workspace(WsRole::Member),
+    ),
     ("POST", "/api/v1/auth/logout", Authenticated),
     ("GET", "/api/v1/users/me", Authenticated),
     ("PATCH", "/api/v1/users/me", SessionOnly),

@@ -22,7 +22,7 @@ use crate::policy::WsRole;
 use crate::time::now_rfc3339;
 use crate::workspaces::{parse_name, WsCtx};
 use crate::App;
-use records::{dashboard_widgets, dashboards, Position};
+use records::{dashboard_layouts, dashboard_prefs, dashboard_widgets, dashboards, Position};
 
 /// The keys of the chart builder's filters a dashboard or widget config may hold (the
 /// analytics routes' query parameters).
@@ -139,6 +139,10 @@ pub struct DashboardView {
     #[schema(value_type = Object)]
     pub config: Value,
     pub sort_order: i64,
+    /// The caller marked it as a favourite.
+    pub is_favorite: bool,
+    /// The caller chose it as the dashboard they open first (over the workspace's default).
+    pub is_my_default: bool,
     /// The caller may change it (their own, or shared and they are an admin).
     pub can_edit: bool,
     /// A premium dashboard of a workspace without premium: it opens, nothing changes.
@@ -171,6 +175,46 @@ pub struct WidgetInput {
     pub refresh_seconds: Option<i64>,
     pub is_visible: Option<bool>,
     pub chart_type: Option<Option<String>>,
+}
+
+/// A saved layout of a dashboard.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LayoutView {
+    pub id: String,
+    /// 1 for the dashboard's first saved layout, and so on (retired ones keep their numbers).
+    pub version: usize,
+    /// What made it: `saved`, or `restored version N`.
+    pub note: String,
+    /// Widget id to position, as saved.
+    #[schema(value_type = Object)]
+    pub positions: Map<String, Value>,
+    pub created_at: String,
+    pub created_by: Option<String>,
+}
+
+/// What a person chooses about a dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Favorite,
+    Default,
+}
+
+/// Layouts a dashboard keeps; saving one more retires the oldest.
+pub const KEPT_LAYOUTS: usize = 50;
+
+fn layout_view(l: store::LayoutRow) -> LayoutView {
+    let positions = match serde_json::from_str(&l.positions) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    LayoutView {
+        id: l.id,
+        version: l.version,
+        note: l.note,
+        positions,
+        created_at: l.created_at,
+        created_by: l.created_by,
+    }
 }
 
 /// One widget's data as its viewer may see it.
@@ -220,7 +264,30 @@ fn premium_now(c: &rusqlite::Connection, ws: &str) -> Result<bool, AppError> {
     }
 }
 
-fn view_of(w: &WsCtx, d: store::DashboardRow, premium: bool, default: Option<&str>) -> DashboardView {
+/// What a dashboard's view needs besides its row: the plan, the workspace's default and the
+/// caller's choices.
+struct Context {
+    premium: bool,
+    default: Option<String>,
+    prefs: Vec<store::PrefRow>,
+}
+
+impl Context {
+    fn read(c: &rusqlite::Connection, ws: &str, uid: &str) -> Result<Self, AppError> {
+        Ok(Self {
+            premium: premium_now(c, ws)?,
+            default: store::default_id(c, ws)?,
+            prefs: store::prefs(c, ws, uid)?,
+        })
+    }
+}
+
+fn view_of(w: &WsCtx, d: store::DashboardRow, cx: &Context) -> DashboardView {
+    let (premium, default) = (cx.premium, cx.default.as_deref());
+    let pref = cx.prefs.iter().find(|p| p.dashboard_id == d.id);
+    let is_favorite = pref.is_some_and(|p| p.is_favorite);
+    let is_my_default =
+        pref.is_some_and(|p| p.is_default) && cx.prefs.first().map(|p| p.id.as_str()) == pref.map(|p| p.id.as_str());
     let is_default = d.is_default && default == Some(d.id.as_str());
     let can_edit = match &d.user_id {
         Some(u) => *u == w.actor.user_id,
@@ -235,6 +302,8 @@ fn view_of(w: &WsCtx, d: store::DashboardRow, premium: bool, default: Option<&st
         name: d.name,
         description: d.description,
         is_default,
+        is_favorite,
+        is_my_default,
         user_id: d.user_id,
         sort_order: d.sort_order,
         created_at: d.created_at,
@@ -329,13 +398,14 @@ impl Dashboards<'_> {
         self.0
             .readers
             .read(move |c| {
-                let premium = premium_now(c, &ws)?;
-                let default = store::default_id(c, &ws)?;
-                let rows = store::list(c, &ws, &uid)?;
-                Ok(rows
+                let cx = Context::read(c, &ws, &uid)?;
+                let mut views: Vec<DashboardView> = store::list(c, &ws, &uid)?
                     .into_iter()
-                    .map(|d| view_of(&w, d, premium, default.as_deref()))
-                    .collect())
+                    .map(|d| view_of(&w, d, &cx))
+                    .collect();
+                // The caller's default first, then the workspace's, their favourites, the rest.
+                views.sort_by_key(|v| (!v.is_my_default, !v.is_default, !v.is_favorite));
+                Ok(views)
             })
             .await
     }
@@ -347,9 +417,7 @@ impl Dashboards<'_> {
             .readers
             .read(move |c| {
                 let d = store::get(c, &ws, &uid, &id)?.ok_or(AppError::not_found("dashboard"))?;
-                let premium = premium_now(c, &ws)?;
-                let default = store::default_id(c, &ws)?;
-                let mut v = view_of(&w, d, premium, default.as_deref());
+                let mut v = view_of(&w, d, &Context::read(c, &ws, &uid)?);
                 v.widgets = Some(store::widgets(c, &id)?.into_iter().map(widget_view).collect());
                 Ok(v)
             })
@@ -606,6 +674,199 @@ impl Dashboards<'_> {
                 })
             })
             .await
+    }
+
+    /// Marks or unmarks a dashboard the caller sees as a favourite (`favorite`), or as the
+    /// one they open first (`default`; unmarking goes back to the workspace's). Choosing a
+    /// default unmarks the one chosen before, in the same change.
+    pub async fn choose(
+        &self,
+        w: &WsCtx,
+        dashboard: &str,
+        choice: Choice,
+        on: bool,
+    ) -> Result<DashboardView, AppError> {
+        self.row(w, dashboard).await?;
+        let who = Who::user(&w.actor.user_id);
+        let (ws, uid, dash) = (w.ws.id.clone(), w.actor.user_id.clone(), dashboard.to_string());
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                let prefs = store::prefs(ctx.conn, &ws, &uid)?;
+                let key = format!("{uid}:{dash}");
+                let mine = prefs.iter().find(|p| p.id == key);
+                let field = match choice {
+                    Choice::Favorite => dashboard_prefs::is_favorite,
+                    Choice::Default => dashboard_prefs::is_default,
+                };
+                ctx.edit(&who, &DocRef::user(&ws, &uid), |e| {
+                    if choice == Choice::Default && on {
+                        for p in prefs.iter().filter(|p| p.is_default && p.id != key) {
+                            e.set(
+                                dashboard_prefs::SPEC,
+                                &p.id,
+                                &[
+                                    dashboard_prefs::is_default.to(false),
+                                    dashboard_prefs::updated_at.to(now.as_str()),
+                                ],
+                            )?;
+                        }
+                    }
+                    match mine {
+                        Some(_) => e.set(
+                            dashboard_prefs::SPEC,
+                            &key,
+                            &[field.to(on), dashboard_prefs::updated_at.to(now.as_str())],
+                        ),
+                        None if !on => Ok(()),
+                        None => {
+                            let mut f: Vec<Set> = vec![
+                                dashboard_prefs::workspace_id.to(ws.as_str()),
+                                dashboard_prefs::user_id.to(uid.as_str()),
+                                dashboard_prefs::dashboard_id.to(dash.as_str()),
+                                dashboard_prefs::is_favorite.to(choice == Choice::Favorite),
+                                dashboard_prefs::is_default.to(choice == Choice::Default),
+                            ];
+                            f.extend(dashboard_prefs::SPEC.base(&now, Some(&uid)));
+                            e.create(dashboard_prefs::SPEC, &key, &f)
+                        }
+                    }
+                })
+            })
+            .await?;
+        self.get(w, dashboard).await
+    }
+
+    /// The dashboard's kept layouts, newest first.
+    pub async fn layouts(&self, w: &WsCtx, dashboard: &str) -> Result<Vec<LayoutView>, AppError> {
+        self.row(w, dashboard).await?;
+        let id = dashboard.to_string();
+        let rows = self.0.readers.read(move |c| Ok(store::layouts(c, &id)?)).await?;
+        Ok(rows.into_iter().rev().filter(|l| !l.retired).map(layout_view).collect())
+    }
+
+    /// Moves and resizes the dashboard's widgets in one change and keeps the whole grid as
+    /// a new layout version. Every id must be a live widget of this dashboard; widgets not
+    /// named stay where they are.
+    pub async fn save_layout(
+        &self,
+        w: &WsCtx,
+        dashboard: &str,
+        positions: Vec<(String, Position)>,
+    ) -> Result<DashboardView, AppError> {
+        let mut seen = std::collections::HashSet::new();
+        if let Some((dup, _)) = positions.iter().find(|(id, _)| !seen.insert(id.clone())) {
+            return Err(AppError::field("widgets", format!("names widget {dup:.64} twice")));
+        }
+        self.arrange(w, dashboard, positions, "saved".into()).await
+    }
+
+    /// Puts the widgets back where a kept layout had them (those since deleted are left
+    /// out, those added since stay), itself kept as a new version.
+    pub async fn restore_layout(&self, w: &WsCtx, dashboard: &str, layout: &str) -> Result<DashboardView, AppError> {
+        let l = self
+            .layouts(w, dashboard)
+            .await?
+            .into_iter()
+            .find(|l| l.id == layout)
+            .ok_or(AppError::not_found("layout"))?;
+        let live: std::collections::HashSet<String> = self
+            .get(w, dashboard)
+            .await?
+            .widgets
+            .unwrap_or_default()
+            .into_iter()
+            .map(|x| x.id)
+            .collect();
+        let positions = records::parse_positions(&Value::Object(l.positions).to_string())?
+            .into_iter()
+            .filter(|(id, _)| live.contains(id))
+            .collect();
+        self.arrange(w, dashboard, positions, format!("restored version {}", l.version))
+            .await
+    }
+
+    async fn arrange(
+        &self,
+        w: &WsCtx,
+        dashboard: &str,
+        positions: Vec<(String, Position)>,
+        note: String,
+    ) -> Result<DashboardView, AppError> {
+        let who = Who::user(&w.actor.user_id);
+        let d = self.row(w, dashboard).await?;
+        let (ws, uid, dash) = (w.ws.id.clone(), w.actor.user_id.clone(), dashboard.to_string());
+        for (_, p) in &positions {
+            records::parse_position(&serde_json::to_string(p).unwrap_or_default())?;
+        }
+        self.0
+            .writer
+            .write(move |ctx| {
+                let now = now_rfc3339();
+                let widgets = store::widgets(ctx.conn, &dash)?;
+                let unknown: Vec<&str> = positions
+                    .iter()
+                    .filter(|(id, _)| !widgets.iter().any(|x| x.id == *id))
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                if !unknown.is_empty() {
+                    return Err(AppError::field(
+                        "widgets",
+                        format!("no widgets of this dashboard: {:.300}", unknown.join(", ")),
+                    ));
+                }
+                // The whole grid after the change, for the kept version.
+                let mut grid = Map::new();
+                for x in &widgets {
+                    let p = positions
+                        .iter()
+                        .find(|(id, _)| *id == x.id)
+                        .map_or(x.position, |(_, p)| *p);
+                    grid.insert(x.id.clone(), json(&p));
+                }
+                let kept = store::layouts(ctx.conn, &dash)?;
+                let live: Vec<&store::LayoutRow> = kept.iter().filter(|l| !l.retired).collect();
+                let retire = live.len().saturating_sub(KEPT_LAYOUTS - 1);
+                ctx.edit(&who, &doc_of(&ws, d.user_id.as_deref()), |e| {
+                    for (id, p) in &positions {
+                        if widgets.iter().any(|x| x.id == *id && x.position != *p) {
+                            e.set(
+                                dashboard_widgets::SPEC,
+                                id,
+                                &[
+                                    dashboard_widgets::position.to(serde_json::to_string(p).unwrap_or_default()),
+                                    dashboard_widgets::updated_at.to(now.as_str()),
+                                ],
+                            )?;
+                        }
+                    }
+                    for l in &live[..retire] {
+                        e.set(
+                            dashboard_layouts::SPEC,
+                            &l.id,
+                            &[
+                                dashboard_layouts::deleted_at.to(now.as_str()),
+                                dashboard_layouts::updated_at.to(now.as_str()),
+                            ],
+                        )?;
+                    }
+                    let mut f: Vec<Set> = vec![
+                        dashboard_layouts::workspace_id.to(ws.as_str()),
+                        match &d.user_id {
+                            Some(o) => dashboard_layouts::user_id.to(o.as_str()),
+                            None => dashboard_layouts::user_id.null(),
+                        },
+                        dashboard_layouts::dashboard_id.to(dash.as_str()),
+                        dashboard_layouts::positions.to(Value::Object(grid).to_string()),
+                        dashboard_layouts::note.to(note.as_str()),
+                    ];
+                    f.extend(dashboard_layouts::SPEC.base(&now, Some(&uid)));
+                    e.create(dashboard_layouts::SPEC, &crate::new_id(), &f)
+                })
+            })
+            .await?;
+        self.get(w, dashboard).await
     }
 
     /// The data of every visible widget of a dashboard.

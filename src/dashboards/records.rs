@@ -37,6 +37,25 @@ crate::docs::table! {
         is_visible: Int,
         chart_type: Text,
     }
+    /// A person's choices about one dashboard they see (seed 000's favourites, and "each
+    /// person can choose their own default"), in their own document under
+    /// `{user}:{dashboard}`. Of two defaults two devices chose offline, the later one holds.
+    pub mod dashboard_prefs in User as Fields {
+        workspace_id: Text,
+        user_id: Text,
+        dashboard_id: Text,
+        is_favorite: Int,
+        is_default: Int,
+    }
+    /// A saved layout of a dashboard (seed 002): the whole grid as it was saved, widget id
+    /// to position. Never changed once written; the oldest are retired past the kept history.
+    pub mod dashboard_layouts in Dashboards as Fields {
+        workspace_id: Text,
+        user_id: Text,
+        dashboard_id: Text,
+        positions: Text,
+        note: Text,
+    }
 }
 
 /// Columns of the grid (Grafana's convention).
@@ -78,6 +97,109 @@ pub const DASHBOARD_WIDGETS: Rules = Rules {
     ],
     check: check_widget,
 };
+
+pub const DASHBOARD_LAYOUTS: Rules = Rules {
+    table: dashboard_layouts::SPEC.name,
+    immutable: &[
+        dashboard_layouts::created_at.name,
+        dashboard_layouts::user_id.name,
+        dashboard_layouts::dashboard_id.name,
+        dashboard_layouts::positions.name,
+        dashboard_layouts::note.name,
+    ],
+    refs: &[],
+    max_len: &[
+        (dashboard_layouts::positions.name, 100_000),
+        (dashboard_layouts::note.name, 255),
+    ],
+    check: check_layout,
+};
+
+pub const DASHBOARD_PREFS: Rules = Rules {
+    table: dashboard_prefs::SPEC.name,
+    immutable: &[
+        dashboard_prefs::created_at.name,
+        dashboard_prefs::user_id.name,
+        dashboard_prefs::dashboard_id.name,
+    ],
+    refs: &[],
+    max_len: &[],
+    check: check_prefs,
+};
+
+/// A person marks only dashboards they see: the shared ones and their own.
+fn check_prefs(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    for f in [dashboard_prefs::is_favorite, dashboard_prefs::is_default] {
+        if !matches!(c.int(f), Some(0 | 1)) {
+            return Err(AppError::field(f.name, "must be true or false"));
+        }
+    }
+    let user = c.text(dashboard_prefs::user_id);
+    if cx.is_person() && !cx.is_me(user) {
+        return Err(AppError::forbidden("a person's dashboard choices are theirs alone"));
+    }
+    cx.require_ws(WsRole::Member, "choosing dashboards")?;
+    if !cx.is_person() || c.is_deleted() || !c.is_create() {
+        return Ok(());
+    }
+    let dashboard = c.text(dashboard_prefs::dashboard_id).unwrap_or("");
+    let ws = &cx.doc.workspace_id;
+    let seen = super::store::dashboard_in(cx.conn, ws, None, dashboard)?.is_some()
+        || super::store::dashboard_in(cx.conn, ws, user, dashboard)?.is_some();
+    if !seen {
+        return Err(AppError::field("dashboard_id", "names no dashboard of yours here"));
+    }
+    Ok(())
+}
+
+/// Live widgets a dashboard holds at most, and so a saved layout places.
+pub const MAX_WIDGETS: usize = 200;
+
+/// A saved layout's positions: widget ids (as record ids are: 1 to 64 characters of
+/// letters, digits, `-` and `_`) to positions on the grid.
+pub fn parse_positions(s: &str) -> Result<Vec<(String, Position)>, AppError> {
+    let shape = || AppError::field("positions", "must be an object of widget ids to {x, y, w, h}");
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(s) else {
+        return Err(shape());
+    };
+    if m.len() > MAX_WIDGETS {
+        return Err(AppError::field(
+            "positions",
+            format!("holds at most {MAX_WIDGETS} widgets"),
+        ));
+    }
+    let mut out = Vec::with_capacity(m.len());
+    for (id, v) in m {
+        let id_ok =
+            (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok || !v.is_object() {
+            return Err(shape());
+        }
+        out.push((id, parse_position(&v.to_string())?));
+    }
+    Ok(out)
+}
+
+fn check_layout(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    if !c.is_deleted() {
+        parse_positions(c.text(dashboard_layouts::positions).unwrap_or(""))?;
+    }
+    let note = c.text(dashboard_layouts::note).unwrap_or("");
+    if note.chars().any(char::is_control) {
+        return Err(AppError::field("note", "must not contain control characters"));
+    }
+    may_arrange(cx, c.text(dashboard_layouts::user_id))?;
+    if !cx.is_person() || c.is_deleted() {
+        return Ok(());
+    }
+    let dashboard = c.text(dashboard_layouts::dashboard_id).unwrap_or("");
+    let Some(is_default) =
+        super::store::dashboard_in(cx.conn, &cx.doc.workspace_id, cx.scope.owner.as_deref(), dashboard)?
+    else {
+        return Err(AppError::field("dashboard_id", "names no such dashboard here"));
+    };
+    premium(cx, c, is_default)
+}
 
 /// Who may write this document's dashboards: admins the shared ones, a member their own.
 fn may_arrange(cx: &RuleCtx<'_>, user_id: Option<&str>) -> Result<(), AppError> {
@@ -216,6 +338,12 @@ fn check_widget(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     else {
         return Err(AppError::field("dashboard_id", "names no such dashboard here"));
     };
+    if c.is_create() && super::store::widget_count(cx.conn, dashboard)? >= MAX_WIDGETS {
+        return Err(AppError::refused(
+            "too_many_widgets",
+            format!("a dashboard holds at most {MAX_WIDGETS} widgets"),
+        ));
+    }
     premium(cx, c, is_default)
 }
 

@@ -12,7 +12,9 @@ use utoipa_axum::routes;
 
 use super::records::Position;
 use super::widgets::{WidgetType, WIDGET_TYPES};
-use super::{DashboardData, DashboardInput, DashboardView, Dashboards, WidgetData, WidgetInput, WidgetView};
+use super::{
+    Choice, DashboardData, DashboardInput, DashboardView, Dashboards, LayoutView, WidgetData, WidgetInput, WidgetView,
+};
 use crate::error::AppError;
 use crate::extract::{nullable, AppJson, AppPath};
 use crate::workspaces::WsCtx;
@@ -27,6 +29,11 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(create_widget))
         .routes(routes!(update_widget, delete_widget))
         .routes(routes!(widget_data))
+        .routes(routes!(save_layout))
+        .routes(routes!(list_layouts))
+        .routes(routes!(restore_layout))
+        .routes(routes!(favorite, unfavorite))
+        .routes(routes!(make_my_default, unmake_my_default))
 }
 
 /// The widget types (seed 002's component library): each with its grid size and config
@@ -216,4 +223,103 @@ async fn widget_data(
     AppPath((_, id, wid)): Wid,
 ) -> Result<Json<WidgetData>, AppError> {
     Ok(Json(Dashboards(&app).one(&w, &id, &wid).await?))
+}
+
+/// A widget's place in a layout being saved.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacedWidget {
+    pub id: String,
+    pub position: Position,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutBody {
+    /// The widgets moved or resized; the others stay where they are.
+    pub widgets: Vec<PlacedWidget>,
+}
+
+/// Moves and resizes widgets in one change and keeps the grid as a new layout version (the
+/// dashboard keeps its last 50).
+#[utoipa::path(put, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layout", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)), request_body = LayoutBody,
+    responses((status = 200, body = DashboardView)))]
+async fn save_layout(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+    AppJson(b): AppJson<LayoutBody>,
+) -> Result<Json<DashboardView>, AppError> {
+    if b.widgets.len() > super::records::MAX_WIDGETS {
+        return Err(AppError::field(
+            "widgets",
+            format!("holds at most {} widgets", super::records::MAX_WIDGETS),
+        ));
+    }
+    let positions = b.widgets.into_iter().map(|p| (p.id, p.position)).collect();
+    Ok(Json(Dashboards(&app).save_layout(&w, &id, positions).await?))
+}
+
+/// The dashboard's kept layouts, newest first.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layouts", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)),
+    responses((status = 200, body = Vec<LayoutView>)))]
+async fn list_layouts(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+) -> Result<Json<Vec<LayoutView>>, AppError> {
+    Ok(Json(Dashboards(&app).layouts(&w, &id).await?))
+}
+
+/// Puts the widgets back where a kept layout had them; the restore is kept as a new version.
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layouts/{layout_id}/restore", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path), ("layout_id" = String, Path)),
+    responses((status = 200, body = DashboardView)))]
+async fn restore_layout(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id, lid)): Wid,
+) -> Result<Json<DashboardView>, AppError> {
+    Ok(Json(Dashboards(&app).restore_layout(&w, &id, &lid).await?))
+}
+
+/// Marks the dashboard as one of the caller's favourites (listed after the defaults).
+#[utoipa::path(put, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/favorite", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)),
+    responses((status = 200, body = DashboardView)))]
+async fn favorite(State(app): State<App>, w: WsCtx, AppPath((_, id)): Did) -> Result<Json<DashboardView>, AppError> {
+    Ok(Json(Dashboards(&app).choose(&w, &id, Choice::Favorite, true).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/favorite", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)),
+    responses((status = 200, body = DashboardView)))]
+async fn unfavorite(State(app): State<App>, w: WsCtx, AppPath((_, id)): Did) -> Result<Json<DashboardView>, AppError> {
+    Ok(Json(Dashboards(&app).choose(&w, &id, Choice::Favorite, false).await?))
+}
+
+/// Makes the dashboard the one the caller opens first, over the workspace's default.
+#[utoipa::path(put, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/my-default", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)),
+    responses((status = 200, body = DashboardView)))]
+async fn make_my_default(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+) -> Result<Json<DashboardView>, AppError> {
+    Ok(Json(Dashboards(&app).choose(&w, &id, Choice::Default, true).await?))
+}
+
+/// Back to the workspace's default for the caller.
+#[utoipa::path(delete, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/my-default", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)),
+    responses((status = 200, body = DashboardView)))]
+async fn unmake_my_default(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+) -> Result<Json<DashboardView>, AppError> {
+    Ok(Json(Dashboards(&app).choose(&w, &id, Choice::Default, false).await?))
 }

@@ -146,3 +146,74 @@ pub fn without_default(c: &Connection) -> rusqlite::Result<Vec<(String, Option<S
     let rows = st.query_map([], |r| Ok((r.get("id")?, r.get("created_by")?)))?;
     rows.collect()
 }
+
+/// How many live widgets a dashboard has.
+pub fn widget_count(c: &Connection, dashboard: &str) -> rusqlite::Result<usize> {
+    c.prepare_cached("SELECT count(*) FROM dashboard_widgets WHERE dashboard_id = ?1 AND deleted_at IS NULL")?
+        .query_row([dashboard], |r| r.get::<_, i64>(0))
+        .map(|n| usize::try_from(n).unwrap_or(0))
+}
+
+#[derive(Debug, Clone)]
+pub struct LayoutRow {
+    pub id: String,
+    pub positions: String,
+    pub note: String,
+    pub created_at: String,
+    pub created_by: Option<String>,
+    /// Its place among every layout the dashboard ever saved, retired ones included, from 1.
+    pub version: usize,
+    pub retired: bool,
+}
+
+/// Every layout a dashboard saved, oldest first, retired ones included.
+pub fn layouts(c: &Connection, dashboard: &str) -> rusqlite::Result<Vec<LayoutRow>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, positions, note, created_at, created_by, deleted_at IS NOT NULL AS retired
+         FROM dashboard_layouts WHERE dashboard_id = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = st.query_map([dashboard], |r| {
+        Ok(LayoutRow {
+            version: 0,
+            retired: r.get("retired")?,
+            id: r.get("id")?,
+            positions: r.get("positions")?,
+            note: r.get("note")?,
+            created_at: r.get("created_at")?,
+            created_by: r.get("created_by")?,
+        })
+    })?;
+    let mut all: Vec<LayoutRow> = rows.collect::<rusqlite::Result<_>>()?;
+    for (n, l) in all.iter_mut().enumerate() {
+        l.version = n + 1;
+    }
+    Ok(all)
+}
+
+/// A person's choice about one dashboard.
+#[derive(Debug, Clone)]
+pub struct PrefRow {
+    pub id: String,
+    pub dashboard_id: String,
+    pub is_favorite: bool,
+    pub is_default: bool,
+}
+
+/// A person's live choices in a workspace; their default first (of two that devices chose
+/// offline, the one changed last).
+pub fn prefs(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<Vec<PrefRow>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, dashboard_id, is_favorite, is_default FROM dashboard_prefs
+         WHERE workspace_id = ?1 AND user_id = ?2 AND deleted_at IS NULL
+         ORDER BY is_default DESC, updated_at DESC, id",
+    )?;
+    let rows = st.query_map(rusqlite::params![ws, uid], |r| {
+        Ok(PrefRow {
+            id: r.get("id")?,
+            dashboard_id: r.get("dashboard_id")?,
+            is_favorite: r.get::<_, i64>("is_favorite")? == 1,
+            is_default: r.get::<_, i64>("is_default")? == 1,
+        })
+    })?;
+    rows.collect()
+}

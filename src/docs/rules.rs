@@ -222,6 +222,8 @@ pub const REGISTRY: &[&Rules] = &[
     &crate::me::records::STICKIES,
     &crate::dashboards::records::DASHBOARDS,
     &crate::dashboards::records::DASHBOARD_WIDGETS,
+    &crate::dashboards::records::DASHBOARD_LAYOUTS,
+    &crate::dashboards::records::DASHBOARD_PREFS,
 ];
 
 /// A record written because of other records' changes (an issue's history): by the edit

@@ -203,6 +203,8 @@ pub const TABLES: &[&TableSpec] = &[
     crate::timetrack::records::timers::SPEC,
     crate::dashboards::records::dashboards::SPEC,
     crate::dashboards::records::dashboard_widgets::SPEC,
+    crate::dashboards::records::dashboard_layouts::SPEC,
+    crate::dashboards::records::dashboard_prefs::SPEC,
 ];
 
 pub fn table_spec(name: &str) -> Option<&'static TableSpec> {

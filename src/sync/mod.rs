@@ -416,7 +416,9 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/sync_frames");
         let data = std::fs::read(root.join("crash-582c689f89ecef3cfce112ef2dac45b2179b65ec")).unwrap_or_default();
         assert_eq!(data.first(), Some(&0), "a raw update input");
-        let e = crate::docs::check_update(DocKind::Project, &data[1..]).map(|_| ()).unwrap_err();
+        let e = crate::docs::check_update(DocKind::Project, &data[1..])
+            .map(|_| ())
+            .unwrap_err();
         assert!(e.to_string().contains("twice"), "{e}");
     }
 

@@ -789,8 +789,8 @@ impl Session {
                 Ok(())
             }
             Err(e) => {
-                tracing::warn!(doc = %d.id, error = %e, "sync: refused an update");
-                self.reject(d, access, &e.to_string()).await
+                tracing::warn!(doc = %d.id, error = %e.detail(), "sync: refused an update");
+                self.reject(d, access, &e.detail()).await
             }
         }
     }

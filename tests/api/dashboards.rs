@@ -516,3 +516,447 @@ async fn a_workspace_made_before_dashboards_gets_its_default_at_start_once() {
     start(t.app.app.clone()).await;
     assert_eq!(t.app.dump("SELECT id FROM dashboards").len(), 1);
 }
+
+#[tokio::test]
+async fn a_saved_layout_keeps_its_versions_and_any_of_them_comes_back() {
+    let t = team().await;
+    let did = id(&t.app.get(D, &t.a.token).await.ok(200).clone()[0]);
+    let full = t.app.get(&format!("{D}/{did}"), &t.a.token).await.ok(200).clone();
+    let ws: Vec<String> = full["widgets"].as_array().unwrap().iter().map(id).collect();
+    let pos = |d: &Value, wid: &str| {
+        d["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == wid)
+            .unwrap()["position"]
+            .clone()
+    };
+    let before = pos(&full, &ws[1]);
+    let layout = format!("{D}/{did}/layout");
+    // Only an admin arranges the shared default; a member is refused and nothing moves.
+    let moved = json!({"widgets": [{"id": ws[1], "position": {"x": 12, "y": 0, "w": 12, "h": 6}}]});
+    t.app
+        .put(&layout, &t.m.token, moved.clone())
+        .await
+        .err(403, "forbidden");
+    assert_eq!(
+        pos(
+            &t.app.get(&format!("{D}/{did}"), &t.a.token).await.ok(200).clone(),
+            &ws[1]
+        ),
+        before
+    );
+    // The first save: the widget moves, and the whole grid is kept as version 1.
+    let d1 = t.app.put(&layout, &t.a.token, moved).await.ok(200).clone();
+    assert_eq!(pos(&d1, &ws[1]), json!({"x": 12, "y": 0, "w": 12, "h": 6}));
+    assert_eq!(pos(&d1, &ws[0]), pos(&full, &ws[0]), "widgets not named stay");
+    // A second save resizes another.
+    let resized = json!({"widgets": [{"id": ws[0], "position": {"x": 0, "y": 0, "w": 12, "h": 3}}]});
+    t.app.put(&layout, &t.a.token, resized).await.ok(200);
+    let versions = t
+        .app
+        .get(&format!("{D}/{did}/layouts"), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    let versions = versions.as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        (versions[0]["version"].as_u64(), versions[1]["version"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(versions[1]["positions"].as_object().unwrap().len(), 4, "the whole grid");
+    assert_eq!(
+        versions[1]["positions"][&ws[1]],
+        json!({"x": 12, "y": 0, "w": 12, "h": 6})
+    );
+    assert_eq!(versions[0]["positions"][&ws[0]]["w"], 12);
+    // Restoring version 1 puts widget 0 back to its width then; widget 1 keeps version 1's place.
+    let v1 = id(&versions[1]);
+    let back = t
+        .app
+        .post(&format!("{D}/{did}/layouts/{v1}/restore"), &t.a.token, json!({}))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(pos(&back, &ws[0]), pos(&full, &ws[0]));
+    assert_eq!(pos(&back, &ws[1]), json!({"x": 12, "y": 0, "w": 12, "h": 6}));
+    let versions = t
+        .app
+        .get(&format!("{D}/{did}/layouts"), &t.a.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(versions[0]["note"], "restored version 1");
+    assert_eq!(versions[0]["version"], 3);
+    // A widget deleted since is left out of a restore; the others come back.
+    t.app
+        .delete(&format!("{D}/{did}/widgets/{}", ws[3]), &t.a.token)
+        .await
+        .ok(204);
+    let v2 = id(&versions[1]);
+    let back = t
+        .app
+        .post(&format!("{D}/{did}/layouts/{v2}/restore"), &t.a.token, json!({}))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(back["widgets"].as_array().unwrap().len(), 3);
+    assert_eq!(pos(&back, &ws[0])["w"], 12);
+    // Bad layouts are refused whole: a widget of no such id, one named twice, a position off
+    // the grid, one without a position; nothing moves and no version is kept.
+    let n = t.app.dump("SELECT count(*) AS n FROM dashboard_layouts")[0]["n"].clone();
+    for bad in [
+        json!({"widgets": [{"id": "nope", "position": {"x": 0, "y": 0, "w": 2, "h": 2}}]}),
+        json!({"widgets": [
+            {"id": ws[0], "position": {"x": 0, "y": 0, "w": 2, "h": 2}},
+            {"id": ws[0], "position": {"x": 2, "y": 0, "w": 2, "h": 2}}]}),
+        json!({"widgets": [{"id": ws[0], "position": {"x": 20, "y": 0, "w": 8, "h": 2}}]}),
+        json!({"widgets": [{"id": ws[0]}]}),
+    ] {
+        t.app
+            .put(&layout, &t.a.token, bad.clone())
+            .await
+            .err(422, "validation_failed");
+    }
+    assert_eq!(t.app.dump("SELECT count(*) AS n FROM dashboard_layouts")[0]["n"], n);
+    assert_eq!(
+        pos(
+            &t.app.get(&format!("{D}/{did}"), &t.a.token).await.ok(200).clone(),
+            &ws[0]
+        )["w"],
+        12
+    );
+    // A layout of another dashboard (or none) is not found.
+    t.app
+        .post(&format!("{D}/{did}/layouts/{did}/restore"), &t.a.token, json!({}))
+        .await
+        .err(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_dashboard_keeps_its_last_fifty_layouts() {
+    let t = team().await;
+    let did = id(&t.app.get(D, &t.a.token).await.ok(200).clone()[0]);
+    let full = t.app.get(&format!("{D}/{did}"), &t.a.token).await.ok(200).clone();
+    let wid = id(&full["widgets"][0]);
+    for n in 0..52 {
+        let p = json!({"widgets": [{"id": wid, "position": {"x": 0, "y": 0, "w": 1 + n % 24, "h": 4}}]});
+        t.app.put(&format!("{D}/{did}/layout"), &t.a.token, p).await.ok(200);
+    }
+    let versions = t
+        .app
+        .get(&format!("{D}/{did}/layouts"), &t.a.token)
+        .await
+        .ok(200)
+        .clone();
+    let versions = versions.as_array().unwrap();
+    assert_eq!(versions.len(), 50);
+    assert_eq!(
+        (versions[0]["version"].as_u64(), versions[49]["version"].as_u64()),
+        (Some(52), Some(3))
+    );
+}
+
+/// The dashboards rows of a data dir, canonical.
+fn dashboard_rows(dir: &std::path::Path) -> Vec<Vec<Value>> {
+    ["dashboards", "dashboard_widgets", "dashboard_layouts"]
+        .iter()
+        .map(|t| crate::helpers::dump_db(&dir.join("keel.db"), &format!("SELECT * FROM {t} ORDER BY id")))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dashboard_arranged_on_two_devices_offline_merges_the_same_everywhere() {
+    use crate::cli::{register, start_on};
+    use crate::sync::{eventually, login, pair};
+    use std::time::Duration;
+    let (ds, da, db) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let mut server = start_on(ds.path(), "127.0.0.1:0");
+    let url = server.base.clone();
+    let bind = url.trim_start_matches("http://").to_string();
+    let owner = register(&server, "olivia@example.com").await;
+    register(&server, "ada@example.com").await;
+    let (st, _) = server
+        .post(
+            "/api/v1/workspaces",
+            Some(&owner),
+            json!({"name": "Acme", "slug": "acme"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let (st, _) = server
+        .post(
+            "/api/v1/workspaces/acme/members",
+            Some(&owner),
+            json!({"email": "ada@example.com", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let (_, list) = server.get(D, &owner).await;
+    let did = id(&list[0]);
+    let (_, full) = server.get(&format!("{D}/{did}"), &owner).await;
+    let chart = id(&full["widgets"][1]);
+
+    // Two admins' devices pair and receive the default dashboard.
+    pair(da.path(), &url, "olivia@example.com", "Olivia's laptop");
+    pair(db.path(), &url, "ada@example.com", "Ada's laptop");
+    let a = start_on(da.path(), "127.0.0.1:0");
+    let b = start_on(db.path(), "127.0.0.1:0");
+    let (ta, tb) = (
+        login(&a, "olivia@example.com").await,
+        login(&b, "ada@example.com").await,
+    );
+    for (dev, tok) in [(&a, &ta), (&b, &tb)] {
+        eventually("the device receives the dashboard", Duration::from_secs(20), || async {
+            let (st, d) = dev.get(&format!("{D}/{did}"), tok).await;
+            st == 200 && d["widgets"].as_array().is_some_and(|w| w.len() == 4)
+        })
+        .await;
+    }
+
+    // The server goes away; each device adds a widget and moves the same chart elsewhere.
+    assert!(server.sigterm().success());
+    let mut moved = Vec::new();
+    for (dev, tok, note, pos) in [
+        (
+            &a,
+            &ta,
+            "From Olivia's laptop",
+            json!({"x": 12, "y": 20, "w": 12, "h": 8}),
+        ),
+        (&b, &tb, "From Ada's laptop", json!({"x": 0, "y": 30, "w": 24, "h": 6})),
+    ] {
+        let (st, w) = dev
+            .post(
+                &format!("{D}/{did}/widgets"),
+                Some(tok),
+                json!({"widget_type": "text", "title": note, "config": {"text": note}}),
+            )
+            .await;
+        assert_eq!(st, 201, "{w}");
+        let (st, d) = dev
+            .put(
+                &format!("{D}/{did}/layout"),
+                tok,
+                json!({"widgets": [{"id": chart, "position": pos}]}),
+            )
+            .await;
+        assert_eq!(st, 200, "{d}");
+        moved.push(pos);
+    }
+
+    // The server returns: the three converge to the same rows.
+    let server = start_on(ds.path(), &bind);
+    let dirs = [ds.path(), da.path(), db.path()];
+    let t = std::time::Instant::now();
+    let converged = || {
+        let s = dashboard_rows(dirs[0]);
+        s[1].len() == 6 && s[2].len() == 2 && dashboard_rows(dirs[1]) == s && dashboard_rows(dirs[2]) == s
+    };
+    while !converged() && t.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        converged(),
+        "the three did not converge: {:?}",
+        dirs.map(dashboard_rows)
+    );
+    // Both widgets are kept, both saved layouts are in the history, and the chart sits in one
+    // of the two places it was moved to, the same on every instance.
+    let owner = login(&server, "olivia@example.com").await;
+    let (_, d) = server.get(&format!("{D}/{did}"), &owner).await;
+    let titles: Vec<&str> = d["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["title"].as_str())
+        .collect();
+    assert!(
+        titles.contains(&"From Olivia's laptop") && titles.contains(&"From Ada's laptop"),
+        "{titles:?}"
+    );
+    let at = d["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == chart.as_str())
+        .unwrap()["position"]
+        .clone();
+    assert!(moved.contains(&at), "{at} is neither move");
+    for (dev, tok) in [(&a, &ta), (&b, &tb)] {
+        let (_, dd) = dev.get(&format!("{D}/{did}"), tok).await;
+        let p = dd["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == chart.as_str())
+            .unwrap()["position"]
+            .clone();
+        assert_eq!(p, at);
+    }
+    let (_, versions) = server.get(&format!("{D}/{did}/layouts"), &owner).await;
+    assert_eq!(versions.as_array().unwrap().len(), 2, "{versions}");
+}
+
+#[tokio::test]
+async fn each_person_keeps_favourites_and_a_default_of_their_own() {
+    let t = team().await;
+    premium(&t).await;
+    let shared = t
+        .app
+        .post(D, &t.a.token, json!({"name": "Delivery", "is_shared": true}))
+        .await
+        .ok(201)
+        .clone();
+    let mine = t
+        .app
+        .post(D, &t.m.token, json!({"name": "My week"}))
+        .await
+        .ok(201)
+        .clone();
+    let (shared, mine) = (id(&shared), id(&mine));
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(t.app.get(D, &t.m.token).await.ok(200)),
+        ["Overview", "Delivery", "My week"]
+    );
+    // A favourite comes after the defaults, before the rest; it is the member's alone.
+    let fav = t
+        .app
+        .put(&format!("{D}/{mine}/favorite"), &t.m.token, json!({}))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(fav["is_favorite"], true);
+    assert_eq!(
+        names(t.app.get(D, &t.m.token).await.ok(200)),
+        ["Overview", "My week", "Delivery"]
+    );
+    // Their own default comes first; choosing another unmarks it.
+    let d = t
+        .app
+        .put(&format!("{D}/{shared}/my-default"), &t.m.token, json!({}))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (d["is_my_default"].as_bool(), d["is_default"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(
+        names(t.app.get(D, &t.m.token).await.ok(200)),
+        ["Delivery", "Overview", "My week"]
+    );
+    t.app
+        .put(&format!("{D}/{mine}/my-default"), &t.m.token, json!({}))
+        .await
+        .ok(200);
+    let list = t.app.get(D, &t.m.token).await.ok(200).clone();
+    assert_eq!(names(&list), ["My week", "Overview", "Delivery"]);
+    assert_eq!(list[0]["is_favorite"], true, "a default stays a favourite");
+    let defaults = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["is_my_default"] == true)
+        .count();
+    assert_eq!(defaults, 1);
+    // Nobody else is affected: the admin still opens the workspace's default.
+    let theirs = t.app.get(D, &t.a.token).await.ok(200).clone();
+    assert_eq!(names(&theirs), ["Overview", "Delivery"]);
+    assert!(theirs
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["is_favorite"] == false && d["is_my_default"] == false));
+    // Back to the workspace's default; unmarking a favourite twice changes nothing more.
+    t.app
+        .delete(&format!("{D}/{mine}/my-default"), &t.m.token)
+        .await
+        .ok(200);
+    t.app.delete(&format!("{D}/{mine}/favorite"), &t.m.token).await.ok(200);
+    t.app.delete(&format!("{D}/{mine}/favorite"), &t.m.token).await.ok(200);
+    assert_eq!(
+        names(t.app.get(D, &t.m.token).await.ok(200)),
+        ["Overview", "Delivery", "My week"]
+    );
+    // Another person's dashboard is not there to choose; neither is a deleted one.
+    t.app
+        .put(&format!("{D}/{mine}/favorite"), &t.a.token, json!({}))
+        .await
+        .err(404, "not_found");
+    t.app
+        .put(&format!("{D}/{shared}/my-default"), &t.m.token, json!({}))
+        .await
+        .ok(200);
+    t.app.delete(&format!("{D}/{shared}"), &t.a.token).await.ok(204);
+    let list = t.app.get(D, &t.m.token).await.ok(200).clone();
+    assert_eq!(names(&list), ["Overview", "My week"], "a deleted default falls back");
+    // The choices are kept in the person's own document.
+    let rows = t.app.dump("SELECT id, user_id FROM dashboard_prefs");
+    assert!(rows.iter().all(|r| r["user_id"] == t.m.id.as_str()), "{rows:?}");
+}
+
+#[tokio::test]
+async fn a_device_chooses_only_dashboards_its_person_sees() {
+    let t = team().await;
+    premium(&t).await;
+    let ws = ws_id(&t);
+    let theirs = id(t.app.post(D, &t.a.token, json!({"name": "Admin's own"})).await.ok(201));
+    let default = id(&t.app.get(D, &t.m.token).await.ok(200).clone()[0]);
+    let d = pair_device(&t.app, "member@example.com", "member laptop").await;
+    let mut s = open(&t.app, d["token"].as_str(), None).await.unwrap();
+    handshake(&mut s, &t.m.id).await;
+    let doc = format!("user:{ws}:{}", t.m.id);
+    let pref = |dash: &str| {
+        let now = "2026-12-01T10:00:00.000Z";
+        vec![
+            ("workspace_id", Any::from(ws.as_str())),
+            ("user_id", Any::from(t.m.id.as_str())),
+            ("dashboard_id", Any::from(dash)),
+            ("is_favorite", Any::from(1i64)),
+            ("is_default", Any::from(0i64)),
+            ("created_at", Any::from(now)),
+            ("updated_at", Any::from(now)),
+            ("created_by", Any::from(t.m.id.as_str())),
+            ("deleted_at", Any::Null),
+        ]
+    };
+    let push = |seq: u64, update: Vec<u8>| Frame::Update {
+        doc_id: doc.clone(),
+        workspace_id: ws.clone(),
+        seq,
+        update,
+    };
+    // Another person's own dashboard is refused as the API refuses it.
+    let key = format!("{}:{theirs}", t.m.id);
+    send(&mut s, &push(1, field_create("dashboard_prefs", &key, &pref(&theirs)))).await;
+    let e = rejected(&mut s).await;
+    assert!(e.message.contains("no dashboard of yours"), "{}", e.message);
+    assert!(t.app.dump("SELECT id FROM dashboard_prefs").is_empty());
+    // The shared default is the member's to mark, and shows through the API.
+    let key = format!("{}:{default}", t.m.id);
+    send(&mut s, &push(2, field_create("dashboard_prefs", &key, &pref(&default)))).await;
+    let mut acked = false;
+    while let Ok(Some(f)) = tokio::time::timeout(std::time::Duration::from_millis(1000), next(&mut s)).await {
+        if f == Frame::Ack(2) {
+            acked = true;
+            break;
+        }
+    }
+    assert!(acked, "the choice was not taken");
+    let list = t.app.get(D, &t.m.token).await.ok(200).clone();
+    assert_eq!(list[0]["is_favorite"], true, "{list}");
+}

@@ -252,6 +252,7 @@ fn fill(path: &str, ctx: Ctx, w: &World, project_override: Option<&str>, slug_ov
         .replace("{department_id}", NOBODY)
         .replace("{dashboard_id}", NOBODY)
         .replace("{widget_id}", NOBODY)
+        .replace("{layout_id}", NOBODY)
         .replace("{*rest}", "index.css")
 }
 
@@ -442,6 +443,41 @@ const PINNED: &[(&str, &str, &str)] = &[
     (
         "GET",
         "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}/data",
+        "Workspace(Member)",
+    ),
+    (
+        "PUT",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layout",
+        "Workspace(Member)",
+    ),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layouts",
+        "Workspace(Member)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/layouts/{layout_id}/restore",
+        "Workspace(Member)",
+    ),
+    (
+        "PUT",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/favorite",
+        "Workspace(Member)",
+    ),
+    (
+        "PUT",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/my-default",
+        "Workspace(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/favorite",
+        "Workspace(Member)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/my-default",
         "Workspace(Member)",
     ),
     ("POST", "/api/v1/auth/logout", "Authenticated"),

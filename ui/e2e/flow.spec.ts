@@ -874,6 +874,18 @@ async function dashboards(page: Page, base: string, token: string) {
   await expect(page.getByTestId("dashboards-locked")).toContainText("premium plan");
   await expect(page.getByTestId("dashboards-locked").getByRole("link", { name: "See the plan" })).toBeVisible();
   await shot(page, "26-dashboard");
+  await arrange(page, get, d.id);
+  // The person's own choices: a favourite (starred in the picker) and the one opened first.
+  await page.getByRole("button", { name: "Favourite" }).click();
+  await expect(page.getByRole("button", { name: "Favourite" })).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByLabel("Dashboard", { exact: true })).toContainText("★ Overview");
+  expect((await get(`dashboards/${d.id}`)).is_favorite).toBe(true);
+  await page.getByRole("button", { name: "Open this first" }).click();
+  await expect(page.getByRole("button", { name: "Opens first for you" })).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByLabel("Dashboard", { exact: true })).toContainText("Overview (my default)");
+  await page.getByRole("button", { name: "Opens first for you" }).click();
+  await expect(page.getByRole("button", { name: "Open this first" })).toHaveAttribute("aria-pressed", "false");
+  expect((await get(`dashboards/${d.id}`)).is_my_default).toBe(false);
   await page.emulateMedia({ colorScheme: "dark" });
   await expect(chart.getByTestId("chart").locator("canvas")).toHaveCount(1);
   await shot(page, "27-dashboard-dark");
@@ -883,6 +895,80 @@ async function dashboards(page: Page, base: string, token: string) {
   await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
 }
 
+
+type Pos = { x: number; y: number; w: number; h: number };
+
+/** Arranges the default dashboard: a widget dragged and one resized with the mouse, one with
+ * the keyboard, the layout saved and found after a reload, and an earlier layout restored. */
+async function arrange(page: Page, get: (path: string) => Promise<any>, id: string) {
+  const positions = async () => {
+    const d = await get(`dashboards/${id}`);
+    return Object.fromEntries(d.widgets.map((w: { title: string; position: Pos }) => [w.title, w.position])) as Record<string, Pos>;
+  };
+  const start = await positions();
+  // Tall enough for the whole grid: a drag happens where the pointer can reach.
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 1500 });
+  await page.getByRole("button", { name: "Arrange widgets" }).click();
+  const grid = page.getByTestId("dash-edit-grid");
+  await expect(grid.getByTestId("edit-chart")).toBeVisible();
+  // Drag "Time by member" by its title to the right half, beside itself.
+  const handle = grid.getByTestId("handle-Time by member");
+  const box = (await handle.boundingBox())!;
+  const cell = (await grid.boundingBox())!.width / 24;
+  await page.mouse.move(box.x + 20, box.y + box.height / 2);
+  await page.mouse.down();
+  for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + 20 + (cell * 12 * k) / 10, box.y + box.height / 2 + 2);
+  await page.mouse.up();
+  await expect(grid.getByTestId("size-Time by member")).toContainText("at column 13");
+  // Resize the chart by its corner: two rows taller.
+  const corner = grid.getByTestId("edit-chart").locator(".react-resizable-handle");
+  const cb = (await corner.boundingBox())!;
+  await page.mouse.move(cb.x + cb.width / 2, cb.y + cb.height / 2);
+  await page.mouse.down();
+  for (let k = 1; k <= 10; k++) await page.mouse.move(cb.x + cb.width / 2, cb.y + cb.height / 2 + (96 * k) / 10);
+  await page.mouse.up();
+  const chartAt = start["Work items by state"]!;
+  await expect(grid.getByTestId("size-Work items by state")).toContainText(`12 × ${chartAt.h + 2}`);
+  // The keyboard: the overview one column narrower.
+  await grid.getByTestId("handle-Overview").focus();
+  await page.keyboard.press("Shift+ArrowLeft");
+  await expect(grid.getByTestId("size-Overview")).toContainText("23 × 4 at column 1");
+  await shot(page, "28-dashboard-arrange");
+  await page.getByRole("button", { name: "Save layout" }).click();
+  await expect(grid).toHaveCount(0);
+  const saved = await positions();
+  expect(saved["Time by member"]!.x).toBe(12);
+  expect(saved["Work items by state"]!.h).toBe(chartAt.h + 2);
+  expect(saved["Overview"]).toEqual({ x: 0, y: 0, w: 23, h: 4 });
+  // After a reload the grid is where it was saved: the time beside the chart's column.
+  await page.reload();
+  const time = page.getByTestId("widget-time_summary");
+  const chart = page.getByTestId("widget-chart");
+  await expect(time).toBeVisible();
+  const [t, c] = await Promise.all([time.boundingBox(), chart.boundingBox()]);
+  expect(t!.x).toBeGreaterThan(c!.x + c!.width - 1);
+  // A second layout, then the history: version 2 current, version 1 restored.
+  await page.getByRole("button", { name: "Arrange widgets" }).click();
+  await page.getByTestId("dash-edit-grid").getByTestId("handle-Overview").focus();
+  await page.keyboard.press("Shift+ArrowLeft");
+  await expect(page.getByTestId("size-Overview")).toContainText("22 × 4");
+  await expect(page.getByTestId("handle-Overview")).toBeFocused();
+  await page.keyboard.press("Shift+ArrowLeft");
+  await expect(page.getByTestId("size-Overview")).toContainText("21 × 4");
+  await page.getByRole("button", { name: "Save layout" }).click();
+  await expect(page.getByTestId("dash-edit-grid")).toHaveCount(0);
+  expect((await positions())["Overview"]!.w).toBe(21);
+  await page.getByRole("button", { name: "Layout history" }).click();
+  const history = page.getByRole("region", { name: "Layout history" });
+  await expect(history.getByTestId("layout-v2")).toContainText("current");
+  await shot(page, "29-dashboard-layouts");
+  await history.getByRole("button", { name: "Restore version 1" }).click();
+  await expect(history.getByTestId("layout-v3")).toContainText("restored version 1");
+  expect(await positions()).toEqual(saved);
+  if (viewport) await page.setViewportSize(viewport);
+  await page.getByRole("button", { name: "Layout history" }).click();
+}
 
 test("account: display name and password change", async ({ page }) => {
   const base = process.env.KEEL_URL!;
