@@ -324,6 +324,16 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
     app.post("/api/v1/workspaces/acme/stickies", &o.token, json!({"name": "note"}))
         .await
         .ok(201);
+    // A saved layout of the default dashboard, and a favourite of it.
+    let dash = app.get("/api/v1/workspaces/acme/dashboards", &o.token).await.ok(200)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = format!("/api/v1/workspaces/acme/dashboards/{dash}");
+    app.put(&format!("{d}/layout"), &o.token, json!({"widgets": []}))
+        .await
+        .ok(200);
+    app.put(&format!("{d}/favorite"), &o.token, json!({})).await.ok(200);
     app.get(&format!("{p}/issues/{}", issues[1]), &o.token).await.ok(200);
     for _ in 0..100 {
         if !app.dump("SELECT id FROM recent_visits").is_empty() {
