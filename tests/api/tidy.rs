@@ -145,3 +145,17 @@ fn the_layering_rules_hold() {
     assert!(broken.is_empty(), "{}", broken.join("\n"));
     assert!(files.len() > 40, "read only {} files", files.len());
 }
+
+/// A peer's update that makes yrs panic is caught (`docs::remote::integrate`) only if panics
+/// unwind: with `panic = "abort"` the shipped server would die of one hostile device's bytes
+/// (the fuzz regressions hold such inputs). No profile a server is built with may abort.
+#[test]
+fn no_build_profile_aborts_on_panic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let toml = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let aborting: Vec<&str> = toml
+        .lines()
+        .filter(|l| l.split('#').next().unwrap_or("").replace(' ', "").starts_with("panic=\"abort\""))
+        .collect();
+    assert!(aborting.is_empty(), "Cargo.toml: {aborting:?}");
+}
