@@ -155,7 +155,13 @@ fn no_build_profile_aborts_on_panic() {
     let toml = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     let aborting: Vec<&str> = toml
         .lines()
-        .filter(|l| l.split('#').next().unwrap_or("").replace(' ', "").starts_with("panic=\"abort\""))
+        .filter(|l| {
+            l.split('#')
+                .next()
+                .unwrap_or("")
+                .replace(' ', "")
+                .starts_with("panic=\"abort\"")
+        })
         .collect();
     assert!(aborting.is_empty(), "Cargo.toml: {aborting:?}");
 }
