@@ -199,8 +199,7 @@ pub enum Choice {
     Default,
 }
 
-/// Layouts a dashboard keeps; saving one more retires the oldest.
-pub const KEPT_LAYOUTS: usize = 50;
+pub use records::KEPT_LAYOUTS;
 
 fn layout_view(l: store::LayoutRow) -> LayoutView {
     let positions = match serde_json::from_str(&l.positions) {
@@ -695,13 +694,21 @@ impl Dashboards<'_> {
                 let now = now_rfc3339();
                 let prefs = store::prefs(ctx.conn, &ws, &uid)?;
                 let key = format!("{uid}:{dash}");
-                let mine = prefs.iter().find(|p| p.id == key);
+                // A record a device deleted is set again, not made anew.
+                let exists = store::pref_exists(ctx.conn, &key)?;
+                let live = prefs.iter().any(|p| p.id == key);
+                let other = match choice {
+                    Choice::Favorite => dashboard_prefs::is_default,
+                    Choice::Default => dashboard_prefs::is_favorite,
+                };
                 let field = match choice {
                     Choice::Favorite => dashboard_prefs::is_favorite,
                     Choice::Default => dashboard_prefs::is_default,
                 };
                 ctx.edit(&who, &DocRef::user(&ws, &uid), |e| {
-                    if choice == Choice::Default && on {
+                    // One default at a time: choosing one unmarks the others, and unmarking
+                    // clears any other that two devices left (back to the workspace's).
+                    if choice == Choice::Default {
                         for p in prefs.iter().filter(|p| p.is_default && p.id != key) {
                             e.set(
                                 dashboard_prefs::SPEC,
@@ -713,14 +720,24 @@ impl Dashboards<'_> {
                             )?;
                         }
                     }
-                    match mine {
-                        Some(_) => e.set(
+                    match exists {
+                        true if live => e.set(
                             dashboard_prefs::SPEC,
                             &key,
                             &[field.to(on), dashboard_prefs::updated_at.to(now.as_str())],
                         ),
-                        None if !on => Ok(()),
-                        None => {
+                        true => e.set(
+                            dashboard_prefs::SPEC,
+                            &key,
+                            &[
+                                field.to(on),
+                                other.to(false),
+                                dashboard_prefs::updated_at.to(now.as_str()),
+                                dashboard_prefs::deleted_at.null(),
+                            ],
+                        ),
+                        false if !on => Ok(()),
+                        false => {
                             let mut f: Vec<Set> = vec![
                                 dashboard_prefs::workspace_id.to(ws.as_str()),
                                 dashboard_prefs::user_id.to(uid.as_str()),

@@ -139,10 +139,18 @@ fn check_prefs(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
         return Err(AppError::forbidden("a person's dashboard choices are theirs alone"));
     }
     cx.require_ws(WsRole::Member, "choosing dashboards")?;
+    let dashboard = c.text(dashboard_prefs::dashboard_id).unwrap_or("");
+    // One record per dashboard, under the key the API writes: two devices marking one
+    // dashboard write one record, and nothing else can stand for it.
+    if c.id != format!("{}:{dashboard}", user.unwrap_or("")) {
+        return Err(AppError::refused(
+            "wrong_key",
+            "a dashboard choice is kept under {user}:{dashboard}",
+        ));
+    }
     if !cx.is_person() || c.is_deleted() || !c.is_create() {
         return Ok(());
     }
-    let dashboard = c.text(dashboard_prefs::dashboard_id).unwrap_or("");
     let ws = &cx.doc.workspace_id;
     let seen = super::store::dashboard_in(cx.conn, ws, None, dashboard)?.is_some()
         || super::store::dashboard_in(cx.conn, ws, user, dashboard)?.is_some();
@@ -152,8 +160,12 @@ fn check_prefs(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Live widgets a dashboard holds at most, and so a saved layout places.
+/// Live widgets a person may put on a dashboard. Two devices adding offline can go past it,
+/// so a saved layout may place more (`MAX_LAYOUT_WIDGETS`).
 pub const MAX_WIDGETS: usize = 200;
+pub const MAX_LAYOUT_WIDGETS: usize = 1_000;
+/// Layouts a dashboard keeps; saving one more retires the oldest.
+pub const KEPT_LAYOUTS: usize = 50;
 
 /// A saved layout's positions: widget ids (as record ids are: 1 to 64 characters of
 /// letters, digits, `-` and `_`) to positions on the grid.
@@ -162,10 +174,10 @@ pub fn parse_positions(s: &str) -> Result<Vec<(String, Position)>, AppError> {
     let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(s) else {
         return Err(shape());
     };
-    if m.len() > MAX_WIDGETS {
+    if m.len() > MAX_LAYOUT_WIDGETS {
         return Err(AppError::field(
             "positions",
-            format!("holds at most {MAX_WIDGETS} widgets"),
+            format!("holds at most {MAX_LAYOUT_WIDGETS} widgets"),
         ));
     }
     let mut out = Vec::with_capacity(m.len());
@@ -192,12 +204,26 @@ fn check_layout(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     if !cx.is_person() || c.is_deleted() {
         return Ok(());
     }
+    // A retired version stays retired: made live again, its fields would count as new.
+    if c.before.is_some() {
+        return Err(AppError::refused(
+            "layout_kept",
+            "a saved layout is never changed nor brought back; save a new one",
+        ));
+    }
     let dashboard = c.text(dashboard_layouts::dashboard_id).unwrap_or("");
     let Some(is_default) =
         super::store::dashboard_in(cx.conn, &cx.doc.workspace_id, cx.scope.owner.as_deref(), dashboard)?
     else {
         return Err(AppError::field("dashboard_id", "names no such dashboard here"));
     };
+    // The API retires the oldest in the same change; a device must too.
+    if super::store::live_layouts(cx.conn, dashboard)? > KEPT_LAYOUTS {
+        return Err(AppError::refused(
+            "too_many_layouts",
+            format!("a dashboard keeps {KEPT_LAYOUTS} layouts: retire the oldest in the same change"),
+        ));
+    }
     premium(cx, c, is_default)
 }
 
@@ -338,7 +364,8 @@ fn check_widget(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     else {
         return Err(AppError::field("dashboard_id", "names no such dashboard here"));
     };
-    if c.is_create() && super::store::widget_count(cx.conn, dashboard)? >= MAX_WIDGETS {
+    // The rules see the rows as the change leaves them: the count holds this widget.
+    if c.is_create() && super::store::widget_count(cx.conn, dashboard)? > MAX_WIDGETS {
         return Err(AppError::refused(
             "too_many_widgets",
             format!("a dashboard holds at most {MAX_WIDGETS} widgets"),

@@ -217,3 +217,16 @@ pub fn prefs(c: &Connection, ws: &str, uid: &str) -> rusqlite::Result<Vec<PrefRo
     })?;
     rows.collect()
 }
+
+/// How many layouts a dashboard keeps live.
+pub fn live_layouts(c: &Connection, dashboard: &str) -> rusqlite::Result<usize> {
+    c.prepare_cached("SELECT count(*) FROM dashboard_layouts WHERE dashboard_id = ?1 AND deleted_at IS NULL")?
+        .query_row([dashboard], |r| r.get::<_, i64>(0))
+        .map(|n| usize::try_from(n).unwrap_or(0))
+}
+
+/// Whether a choice record of this key is there, live or deleted.
+pub fn pref_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT EXISTS(SELECT 1 FROM dashboard_prefs WHERE id = ?1)")?
+        .query_row([id], |r| r.get(0))
+}

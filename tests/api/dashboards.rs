@@ -628,9 +628,36 @@ async fn a_saved_layout_keeps_its_versions_and_any_of_them_comes_back() {
         )["w"],
         12
     );
-    // A layout of another dashboard (or none) is not found.
+    // A member may not restore the shared dashboard's layout either.
     t.app
-        .post(&format!("{D}/{did}/layouts/{did}/restore"), &t.a.token, json!({}))
+        .post(&format!("{D}/{did}/layouts/{v1}/restore"), &t.m.token, json!({}))
+        .await
+        .err(403, "forbidden");
+    // A layout of another dashboard is not found on this one.
+    premium(&t).await;
+    let other = id(t.app.post(D, &t.a.token, json!({"name": "Mine"})).await.ok(201));
+    let w = id(t
+        .app
+        .post(
+            &format!("{D}/{other}/widgets"),
+            &t.a.token,
+            json!({"widget_type": "text", "config": {"text": "x"}}),
+        )
+        .await
+        .ok(201));
+    let moved = json!({"widgets": [{"id": w, "position": {"x": 3, "y": 0, "w": 4, "h": 2}}]});
+    t.app
+        .put(&format!("{D}/{other}/layout"), &t.a.token, moved)
+        .await
+        .ok(200);
+    let theirs = id(&t
+        .app
+        .get(&format!("{D}/{other}/layouts"), &t.a.token)
+        .await
+        .ok(200)
+        .clone()[0]);
+    t.app
+        .post(&format!("{D}/{did}/layouts/{theirs}/restore"), &t.a.token, json!({}))
         .await
         .err(404, "not_found");
 }
@@ -946,12 +973,21 @@ async fn a_device_chooses_only_dashboards_its_person_sees() {
     let e = rejected(&mut s).await;
     assert!(e.message.contains("no dashboard of yours"), "{}", e.message);
     assert!(t.app.dump("SELECT id FROM dashboard_prefs").is_empty());
+    // One record per dashboard, under its key: another key for the same dashboard is refused.
+    let wrong = format!("{}:another", t.m.id);
+    send(
+        &mut s,
+        &push(2, field_create("dashboard_prefs", &wrong, &pref(&default))),
+    )
+    .await;
+    let e = rejected(&mut s).await;
+    assert!(e.message.contains("kept under"), "{}", e.message);
     // The shared default is the member's to mark, and shows through the API.
     let key = format!("{}:{default}", t.m.id);
-    send(&mut s, &push(2, field_create("dashboard_prefs", &key, &pref(&default)))).await;
+    send(&mut s, &push(3, field_create("dashboard_prefs", &key, &pref(&default)))).await;
     let mut acked = false;
     while let Ok(Some(f)) = tokio::time::timeout(std::time::Duration::from_millis(1000), next(&mut s)).await {
-        if f == Frame::Ack(2) {
+        if f == Frame::Ack(3) {
             acked = true;
             break;
         }
@@ -959,4 +995,56 @@ async fn a_device_chooses_only_dashboards_its_person_sees() {
     assert!(acked, "the choice was not taken");
     let list = t.app.get(D, &t.m.token).await.ok(200).clone();
     assert_eq!(list[0]["is_favorite"], true, "{list}");
+}
+
+#[tokio::test]
+async fn a_choice_a_device_deleted_is_made_again_through_the_api() {
+    use yrs::updates::decoder::Decode;
+    use yrs::{ReadTxn, Transact};
+    let t = team().await;
+    let ws = ws_id(&t);
+    let did = id(&t.app.get(D, &t.m.token).await.ok(200).clone()[0]);
+    t.app
+        .put(&format!("{D}/{did}/favorite"), &t.m.token, json!({}))
+        .await
+        .ok(200);
+    // The member's device deletes the choice (its record stays, with `deleted_at`).
+    let d = keel::docs::DocRef::user(&ws, &t.m.id);
+    let c = rusqlite::Connection::open(t.app.app.config.db_path()).unwrap();
+    let state = keel::docs::document_state(&c, &d.id).unwrap().unwrap();
+    let doc = yrs::Doc::new();
+    doc.transact_mut()
+        .apply_update(yrs::Update::decode_v1(&state).unwrap())
+        .unwrap();
+    let sv = doc.transact().state_vector();
+    let root = doc.get_or_insert_map("dashboard_prefs");
+    let update = {
+        let mut txn = doc.transact_mut();
+        let Some(yrs::Out::YMap(r)) = root.get(&txn, &format!("{}:{did}", t.m.id)) else {
+            panic!("no choice record")
+        };
+        r.insert(&mut txn, "deleted_at", "2026-12-02T10:00:00.000Z");
+        drop(txn);
+        doc.transact().encode_diff_v1(&sv)
+    };
+    let (user, dd) = (t.m.id.clone(), d.clone());
+    t.app
+        .app
+        .writer
+        .write(move |ctx| ctx.apply_remote(&keel::docs::Who::User(user), &dd, &update).map(|_| ()))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.app.get(&format!("{D}/{did}"), &t.m.token).await.ok(200)["is_favorite"],
+        false
+    );
+    // Marking it again sets the same record live (no second record, no 500).
+    let v = t
+        .app
+        .put(&format!("{D}/{did}/favorite"), &t.m.token, json!({}))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(v["is_favorite"], true);
+    assert_eq!(t.app.dump("SELECT id FROM dashboard_prefs").len(), 1);
 }

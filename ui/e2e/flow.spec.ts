@@ -874,7 +874,7 @@ async function dashboards(page: Page, base: string, token: string) {
   await expect(page.getByTestId("dashboards-locked")).toContainText("premium plan");
   await expect(page.getByTestId("dashboards-locked").getByRole("link", { name: "See the plan" })).toBeVisible();
   await shot(page, "26-dashboard");
-  await arrange(page, get, d.id);
+  await arrange(page, get, d.id, base, token);
   // The person's own choices: a favourite (starred in the picker) and the one opened first.
   await page.getByRole("button", { name: "Favourite" }).click();
   await expect(page.getByRole("button", { name: "Favourite" })).toHaveAttribute("aria-pressed", "true");
@@ -900,11 +900,18 @@ type Pos = { x: number; y: number; w: number; h: number };
 
 /** Arranges the default dashboard: a widget dragged and one resized with the mouse, one with
  * the keyboard, the layout saved and found after a reload, and an earlier layout restored. */
-async function arrange(page: Page, get: (path: string) => Promise<any>, id: string) {
+async function arrange(page: Page, get: (path: string) => Promise<any>, id: string, base: string, token: string) {
   const positions = async () => {
     const d = await get(`dashboards/${id}`);
     return Object.fromEntries(d.widgets.map((w: { title: string; position: Pos }) => [w.title, w.position])) as Record<string, Pos>;
   };
+  // A note far below the others, with a gap above it: arranging must not move it.
+  const note = await page.request.post(`${base}/api/v1/workspaces/acme-robotics/dashboards/${id}/widgets`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { widget_type: "text", title: "Note", config: { text: "Ship it" }, position: { x: 0, y: 30, w: 6, h: 3 } },
+  });
+  expect(note.status()).toBe(201);
+  await page.reload();
   const start = await positions();
   // Tall enough for the whole grid: a drag happens where the pointer can reach.
   const viewport = page.viewportSize();
@@ -941,6 +948,7 @@ async function arrange(page: Page, get: (path: string) => Promise<any>, id: stri
   expect(saved["Time by member"]!.x).toBe(12);
   expect(saved["Work items by state"]!.h).toBe(chartAt.h + 2);
   expect(saved["Overview"]).toEqual({ x: 0, y: 0, w: 23, h: 4 });
+  expect(saved["Note"]).toEqual({ x: 0, y: 30, w: 6, h: 3 });
   // After a reload the grid is where it was saved: the time beside the chart's column.
   await page.reload();
   const time = page.getByTestId("widget-time_summary");

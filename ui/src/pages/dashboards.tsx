@@ -1,7 +1,7 @@
 import { Suspense, useState, type KeyboardEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { GridLayout, useContainerWidth, type Layout, type LayoutItem } from "react-grid-layout";
+import { GridLayout, noCompactor, useContainerWidth, type Layout, type LayoutItem } from "react-grid-layout";
 import "react-grid-layout/css/styles.css";
 import { client, unwrap, type Schemas } from "../api/client";
 import { Empty, ErrorNote, Spinner, formatDate, formatValue, useTitle } from "../components";
@@ -178,7 +178,10 @@ function EditGrid({ d, onDone }: { d: Dashboard; onDone: () => void }) {
         {mounted ? (
           <GridLayout
             width={width}
-            layout={items}
+            // Where the page shows them: nothing moves that nobody moved (no compaction), and no
+            // widget grows past what the server keeps (100 rows).
+            layout={items.map((it) => ({ ...it, maxH: 100 }))}
+            compactor={noCompactor}
             gridConfig={{ cols: COLS, rowHeight: ROW, margin: [GAP, GAP], containerPadding: [0, 0] }}
             dragConfig={{ enabled: true, handle: ".dash-widget-handle" }}
             resizeConfig={{ enabled: true, handles: ["se"] }}
@@ -235,6 +238,15 @@ function LayoutHistory({ d, onRestored }: { d: Dashboard; onRestored: () => void
       onRestored();
     },
   });
+  // A version is current when every widget sits where it put it (a widget added, moved or
+  // deleted since makes none current).
+  const isCurrent = (p: Record<string, Position>) => {
+    const ws = d.widgets ?? [];
+    return ws.length === Object.keys(p).length && ws.every((w) => {
+      const q = p[w.id];
+      return q && q.x === w.position.x && q.y === w.position.y && q.w === w.position.w && q.h === w.position.h;
+    });
+  };
   if (layouts.isPending) return <Spinner label="Loading the layouts" />;
   if (layouts.isError) return <ErrorNote error={layouts.error} retry={() => void layouts.refetch()} />;
   return (
@@ -245,7 +257,7 @@ function LayoutHistory({ d, onRestored }: { d: Dashboard; onRestored: () => void
         <p className="muted">No layout saved yet: arrange the widgets and save, and each saved layout is kept here.</p>
       ) : (
         <ol className="layout-history">
-          {layouts.data.map((l, n) => (
+          {layouts.data.map((l) => (
             <li key={l.id} data-testid={`layout-v${l.version}`}>
               <span className="layout-thumb" aria-hidden="true">
                 {Object.values(l.positions as Record<string, Position>).map((p, k) => (
@@ -257,7 +269,7 @@ function LayoutHistory({ d, onRestored }: { d: Dashboard; onRestored: () => void
                 <br />
                 <span className="muted">{formatDate(l.created_at)}</span>
               </span>
-              {n === 0 ? (
+              {isCurrent(l.positions as Record<string, Position>) ? (
                 <span className="badge">current</span>
               ) : (
                 <button type="button" disabled={!d.can_edit || restore.isPending} onClick={() => restore.mutate(l.id)}>
