@@ -30,6 +30,16 @@ fn ws_id(t: &Team) -> String {
         .to_string()
 }
 
+/// Whether the server acknowledges update `seq` within a second of frames.
+async fn acked(s: &mut Ws, seq: u64) -> bool {
+    while let Ok(Some(f)) = tokio::time::timeout(std::time::Duration::from_millis(1000), next(s)).await {
+        if f == Frame::Ack(seq) {
+            return true;
+        }
+    }
+    false
+}
+
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
@@ -465,13 +475,7 @@ async fn a_device_is_held_to_the_same_plan_and_owners_offline() {
         ),
     )
     .await;
-    let mut acked = false;
-    while let Ok(Some(f)) = tokio::time::timeout(std::time::Duration::from_millis(1000), next(&mut s)).await {
-        if f == Frame::Ack(3) {
-            acked = true;
-            break;
-        }
-    }
+    let acked = acked(&mut s, 3).await;
     assert!(acked, "the premium dashboard was not taken");
     let list = t.app.get(D, &t.m.token).await.ok(200).clone();
     assert!(
@@ -985,13 +989,7 @@ async fn a_device_chooses_only_dashboards_its_person_sees() {
     // The shared default is the member's to mark, and shows through the API.
     let key = format!("{}:{default}", t.m.id);
     send(&mut s, &push(3, field_create("dashboard_prefs", &key, &pref(&default)))).await;
-    let mut acked = false;
-    while let Ok(Some(f)) = tokio::time::timeout(std::time::Duration::from_millis(1000), next(&mut s)).await {
-        if f == Frame::Ack(3) {
-            acked = true;
-            break;
-        }
-    }
+    let acked = acked(&mut s, 3).await;
     assert!(acked, "the choice was not taken");
     let list = t.app.get(D, &t.m.token).await.ok(200).clone();
     assert_eq!(list[0]["is_favorite"], true, "{list}");
