@@ -1,9 +1,15 @@
 //! Charts drawn on the server with plotters, to SVG and PNG: bar, stacked and grouped bar,
 //! line, area, donut and a single number, from the same `ChartView` the UI draws. The font
-//! (DejaVu Sans, `assets/fonts/`) is built into the binary and measured with ab_glyph, so a
-//! chart's bytes are the same on every machine. Labels are cut to the room they have (with
+//! (Keel Sans, `assets/fonts/`: DejaVu Sans with the CJK of Droid Sans Fallback and the
+//! Hangul of NanumGothic merged in) is built into the binary and measured with ab_glyph, so
+//! a chart's bytes are the same on every machine. Labels are cut to the room they have (with
 //! "…"), turned upright when many, thinned when even that would overlap; series past the
 //! legend's room are counted ("+3 more").
+//!
+//! The bitmap backend draws one glyph per character, left to right, so a PNG's labels are
+//! first put in the order they are seen: Arabic letters joined into their presentation forms
+//! (ar-reshaper) and right-to-left runs reordered by the Unicode bidi algorithm
+//! (unicode-bidi). An SVG keeps the text as written: the browser shapes and orders it.
 
 use std::sync::Once;
 
@@ -64,8 +70,9 @@ pub struct Spec {
     pub theme: Theme,
 }
 
-pub const FONT: &str = "DejaVu Sans";
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// The family plotters registers and an SVG names (with fallbacks for a viewer without it).
+pub const FONT: &str = "Keel Sans, DejaVu Sans, sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/KeelSans.ttf");
 
 fn fonts() {
     static ONCE: Once = Once::new();
@@ -173,24 +180,74 @@ fn style<'a>(px: u32, c: &'a RGBColor) -> TextStyle<'a> {
     TextStyle::from((FONT, px as f64).into_font()).color(c)
 }
 
-/// `text` cut with "…" to at most `max` pixels wide in `s`.
-fn fit<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, s: &TextStyle<'_>, max: u32) -> String {
-    let width = |t: &str| area.estimate_text_size(t, s).map_or(0, |(w, _)| w);
-    if width(text) <= max {
+/// `text` (as written) in the order a glyph-by-glyph backend must draw it: unchanged when it
+/// has no right-to-left letter; else Arabic joined (the Allah ligature off: the font lacks
+/// U+FDF2, while the Lam-Alef forms are in it), then each paragraph reordered for display.
+pub fn visual(text: &str) -> String {
+    use unicode_bidi::{bidi_class, BidiClass, BidiInfo};
+    if !text
+        .chars()
+        .any(|c| matches!(bidi_class(c), BidiClass::R | BidiClass::AL))
+    {
         return text.to_string();
     }
+    static RESHAPER: std::sync::LazyLock<ar_reshaper::ArabicReshaper> = std::sync::LazyLock::new(|| {
+        let mut config = ar_reshaper::ReshaperConfig::default();
+        config.update_ligature(ar_reshaper::prelude::LigatureNames::ARABIC_LIGATURE_ALLAH, false);
+        ar_reshaper::ArabicReshaper::new(config)
+    });
+    let shaped = RESHAPER.reshape(text);
+    let info = BidiInfo::new(&shaped, None);
+    info.paragraphs
+        .iter()
+        .map(|p| info.reorder_line(p, p.range.clone()))
+        .collect()
+}
+
+/// How labels reach the backend: reordered for a PNG, as written for an SVG.
+#[derive(Clone, Copy)]
+struct Shaping(bool);
+
+impl Shaping {
+    fn of(spec: Spec) -> Self {
+        Self(spec.format == Format::Png)
+    }
+    fn apply(self, text: &str) -> String {
+        if self.0 {
+            visual(text)
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// `text` cut with "…" to at most `max` pixels wide in `s`, ready to draw. It is cut in the
+/// order it is written (a right-to-left label loses its end, not its start) and measured as
+/// it is drawn.
+fn fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    s: &TextStyle<'_>,
+    max: u32,
+    shaping: Shaping,
+) -> String {
+    let width = |t: &str| area.estimate_text_size(t, s).map_or(0, |(w, _)| w);
+    let whole = shaping.apply(text);
+    if width(&whole) <= max {
+        return whole;
+    }
     let chars: Vec<char> = text.chars().collect();
+    let cut = |n: usize| shaping.apply(&(chars[..n].iter().collect::<String>() + "…"));
     let (mut lo, mut hi) = (0usize, chars.len());
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        let t: String = chars[..mid].iter().collect::<String>() + "…";
-        if width(&t) <= max {
+        if width(&cut(mid)) <= max {
             lo = mid;
         } else {
             hi = mid - 1;
         }
     }
-    chars[..lo].iter().collect::<String>() + "…"
+    cut(lo)
 }
 
 /// A value as the chart's unit shows it: minutes as hours, counts grouped by thousands.
@@ -275,7 +332,8 @@ where
     let pad = 14;
     let title = format!("{} by {}", view.measure.name, view.x_name.to_lowercase());
     let ts = style(title_px, &c.text);
-    root.draw_text(&fit(root, &title, &ts, (w - 2 * pad) as u32), &ts, (pad, pad))?;
+    let shaping = Shaping::of(spec);
+    root.draw_text(&fit(root, &title, &ts, (w - 2 * pad) as u32, shaping), &ts, (pad, pad))?;
     let d = data(view);
     let top = pad + title_px as i32 + 10;
     if spec.kind == Kind::Number {
@@ -326,7 +384,7 @@ where
         let mut x = pad;
         let mut row = Vec::new();
         for (name, color) in &legend {
-            let text = fit(root, name, &ls, 160);
+            let text = fit(root, name, &ls, 160, shaping);
             let tw = root.estimate_text_size(&text, &ls).map_or(0, |(w, _)| w as i32);
             let item = 14 + tw + 16;
             if x + item > w - pad && !row.is_empty() {
@@ -419,8 +477,8 @@ where
     // Category labels: across if they fit, else upright (cut to a third of the height),
     // and only every k-th when even upright ones would overlap.
     let xs = style(label_px, &c.muted);
-    let across = d
-        .names
+    let shown: Vec<String> = d.names.iter().map(|n| shaping.apply(n)).collect();
+    let across = shown
         .iter()
         .all(|name| root.estimate_text_size(name, &xs).map_or(0.0, |(w, _)| w as f64) <= band - 6.0);
     let upright_room = ((bottom - top) / 3).max(30) as u32;
@@ -430,7 +488,7 @@ where
         d.names
             .iter()
             .map(|name| {
-                root.estimate_text_size(&fit(root, name, &xs, upright_room), &xs)
+                root.estimate_text_size(&fit(root, name, &xs, upright_room, shaping), &xs)
                     .map_or(0, |(w, _)| w as i32)
             })
             .max()
@@ -458,9 +516,9 @@ where
         let x = left + (band * (i as f64 + 0.5)) as i32;
         if across {
             let st = xs.pos(Pos::new(HPos::Center, VPos::Top));
-            root.draw_text(name, &st, (x, plot_bottom + 6))?;
+            root.draw_text(&shown[i], &st, (x, plot_bottom + 6))?;
         } else {
-            let text = fit(root, name, &xs, upright_room);
+            let text = fit(root, name, &xs, upright_room, shaping);
             let st = xs
                 .transform(FontTransform::Rotate270)
                 .pos(Pos::new(HPos::Right, VPos::Center));
@@ -605,6 +663,18 @@ mod tests {
         }
     }
 
+    /// Labels in the scripts a team writes in: Chinese, Japanese, Korean, Arabic, Persian,
+    /// Hebrew, and a left-to-right label with a right-to-left name in it.
+    const SCRIPTS: [&str; 7] = [
+        "设计评审",
+        "認証システム",
+        "한국어 라벨",
+        "تصميم الواجهة",
+        "طراحی رابط کاربری",
+        "עיצוב ממשק",
+        "Sprint 3 – خطة",
+    ];
+
     fn cases() -> Vec<(&'static str, ChartView, Kind)> {
         let twelve = [
             "Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta", "Iota", "Kappa", "Lambda", "Mu",
@@ -629,6 +699,8 @@ mod tests {
             ("number", view(&twelve[..3], &[], Axis::Labels), Kind::Number),
             ("long-labels", view(&long, &[], Axis::Labels), Kind::Bar),
             ("many-labels", view(&many, &[], Axis::Assignees), Kind::Bar),
+            ("scripts", view(&SCRIPTS, &[], Axis::Labels), Kind::Bar),
+            ("scripts-legend", view(&SCRIPTS, &[], Axis::Labels), Kind::Donut),
             ("empty", view(&[], &[], Axis::Labels), Kind::Bar),
         ]
     }
@@ -753,5 +825,61 @@ mod tests {
         let shown = (0..12).filter(|i| labels.contains(&format!("Series {i}"))).count();
         let more = labels.iter().any(|t| t.ends_with(" more"));
         assert!(shown == 12 || more, "{shown} shown, no count of the rest");
+    }
+
+    #[test]
+    fn the_font_has_a_glyph_for_every_character_a_label_draws() {
+        use ab_glyph::Font;
+        let font = ab_glyph::FontRef::try_from_slice(FONT_BYTES).unwrap();
+        let latin = ["Ещё одна метка", "Ελληνικά", "A label … +3 more", "Work items by label"];
+        for label in SCRIPTS.iter().chain(&latin) {
+            for text in [label.to_string(), visual(label), visual(&format!("{label}…"))] {
+                let missing: Vec<String> = text
+                    .chars()
+                    .filter(|c| font.glyph_id(*c).0 == 0)
+                    .map(|c| format!("U+{:04X}", c as u32))
+                    .collect();
+                assert!(missing.is_empty(), "{label:?} ({text:?}) lacks {missing:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn right_to_left_labels_are_joined_and_put_in_display_order_for_a_bitmap() {
+        // Latin (and CJK) text is left as written.
+        assert_eq!(visual("Design review"), "Design review");
+        assert_eq!(visual("设计评审"), "设计评审");
+        // Hebrew letters do not join: display order is the reverse of the written one.
+        assert_eq!(visual("שלום"), "םולש");
+        // Arabic: every letter becomes a presentation form (joined), in display order.
+        let salam = visual("سلام");
+        assert!(
+            salam.chars().all(|c| ('\u{FB50}'..='\u{FEFF}').contains(&c)),
+            "{salam:?} holds only presentation forms"
+        );
+        // سـ (initial seen) then the Lam-Alef ligature then final Mim; drawn right to left.
+        assert_eq!(salam, "\u{FEE1}\u{FEFC}\u{FEB3}");
+        // A left-to-right label keeps its Latin start; the Arabic run within it is reversed.
+        let mixed = visual("Sprint 3 – خطة");
+        assert!(mixed.starts_with("Sprint 3 – "), "{mixed:?}");
+        assert_eq!(mixed.chars().count(), "Sprint 3 – خطة".chars().count());
+        // An SVG keeps the text as written (the browser shapes it).
+        assert_eq!(Shaping(false).apply("שלום"), "שלום");
+    }
+
+    #[test]
+    fn a_right_to_left_label_is_cut_at_its_end_which_is_drawn_on_the_left() {
+        fonts();
+        let mut out = String::new();
+        let root = SVGBackend::with_string(&mut out, (400, 300)).into_drawing_area();
+        let s = style(12, &RGBColor(0, 0, 0));
+        let label = "עיצוב ממשק המשתמש החדש של מערכת ההרשאות";
+        let cut = fit(&root, label, &s, 80, Shaping(true));
+        assert!(cut.starts_with('…'), "{cut:?}: the ellipsis stands on the left");
+        // What is left is the label's written start, reversed.
+        let kept: String = cut.chars().skip(1).collect::<Vec<_>>().into_iter().rev().collect();
+        assert!(label.starts_with(&kept) && !kept.is_empty(), "{kept:?}");
+        let width = root.estimate_text_size(&cut, &s).unwrap().0;
+        assert!(width <= 80, "{width} px");
     }
 }
