@@ -588,6 +588,8 @@ pub async fn serve(
         }
     });
     let app_for_sync = app.clone();
+    // Metrics are computed off the request path, on their refresh rates.
+    let refresher = crate::dashboards::metrics::spawn_refresher(app.clone());
     let router = router(app);
     let svc = tower::util::MapRequestLayer::new(trim_trailing_slash).layer(router);
     let svc = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(svc);
@@ -603,6 +605,7 @@ pub async fn serve(
     };
     let r = axum::serve(listener, svc).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
+    refresher.abort();
     r.map_err(Into::into)
 }
 

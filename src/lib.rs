@@ -65,6 +65,8 @@ pub struct AppInner {
     pub org_trees: org::TreeCache,
     /// The facts analytics last loaded per workspace (`analytics::facts`).
     pub analytics: analytics::facts::FactCache,
+    /// The metrics last computed per workspace (`dashboards::metrics`).
+    pub metrics: dashboards::metrics::MetricCache,
     /// Held while the app runs: the exclusive lock on the data dir, when taken.
     _lock: Option<File>,
 }
@@ -137,6 +139,7 @@ impl App {
             sync: hub,
             org_trees: org::TreeCache::default(),
             analytics: analytics::facts::FactCache::default(),
+            metrics: dashboards::metrics::MetricCache::default(),
             writer,
             readers,
             config,

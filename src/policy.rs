@@ -165,6 +165,11 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         Workspace(WsRole::Member),
     ),
     (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/preview",
+        Workspace(WsRole::Member),
+    ),
+    (
         "PATCH",
         "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}",
         Workspace(WsRole::Member),
@@ -213,6 +218,30 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         "DELETE",
         "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/my-default",
         Workspace(WsRole::Member),
+    ),
+    // Metrics (seed 004): every member reads them (each value as they may see it); admins
+    // manage them and compute one on demand.
+    ("GET", "/api/v1/workspaces/{slug}/metrics", Workspace(WsRole::Member)),
+    ("POST", "/api/v1/workspaces/{slug}/metrics", Workspace(WsRole::Admin)),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/metrics/{metric_id}",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/metrics/{metric_id}",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/metrics/{metric_id}",
+        Workspace(WsRole::Admin),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/metrics/{metric_id}/refresh",
+        Workspace(WsRole::Admin),
     ),
     ("POST", "/api/v1/auth/logout", Authenticated),
     ("GET", "/api/v1/users/me", Authenticated),

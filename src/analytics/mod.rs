@@ -205,6 +205,45 @@ pub fn visible_projects(c: &rusqlite::Connection, ws: &str, uid: &str, role: WsR
     store::visible_projects(c, ws, uid, role)
 }
 
+/// The live private projects of `ws`.
+pub fn private_projects(c: &rusqlite::Connection, ws: &str) -> rusqlite::Result<Vec<String>> {
+    store::private_projects(c, ws)
+}
+
+/// A metric's number (seed 004), computed off the request path in a reader job: the total
+/// of `measure` under `filters` as the workspace's admins see it (every project, everybody's
+/// time), or over its projects that are not private only (`public_only`: what every member
+/// sees). The filters are a metric's own (never a saved view, which is somebody's).
+pub fn workspace_total(
+    app: &App,
+    c: &rusqlite::Connection,
+    ws: &str,
+    measure: Measure,
+    filters: &FilterParams,
+    public_only: bool,
+) -> Result<i64, AppError> {
+    if filters.view.is_some() {
+        return Err(AppError::field("view", "a metric names its filters, not a saved view"));
+    }
+    let f = filters.parse()?;
+    let who = Caller {
+        ws: ws.to_string(),
+        user: String::new(),
+        role: WsRole::Owner,
+        project: None,
+    };
+    let (mut seen, mut q) = resolve(c, &who, f)?;
+    if public_only {
+        let private: std::collections::HashSet<String> = store::private_projects(c, ws)?.into_iter().collect();
+        seen.projects.retain(|p| !private.contains(p));
+        seen.all_time_in.retain(|p| !private.contains(p));
+    }
+    let facts = app.analytics.get(c, ws)?;
+    q.measure = measure;
+    q.x = Some(Axis::Projects);
+    Ok(engine::run(&facts, &q, &seen, Axis::Projects)?.total)
+}
+
 /// A chart request, unparsed.
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -35,6 +35,14 @@ pub(super) fn visible_projects(c: &Connection, ws: &str, uid: &str, role: WsRole
     Ok(out)
 }
 
+pub(super) fn private_projects(c: &Connection, ws: &str) -> rusqlite::Result<Vec<String>> {
+    let mut st = c.prepare_cached(
+        "SELECT id FROM projects WHERE workspace_id = ?1 AND deleted_at IS NULL AND is_private = 1 ORDER BY id",
+    )?;
+    let rows = st.query_map(params![ws], |r| r.get(0))?;
+    rows.collect()
+}
+
 /// Names of ids in one of the naming tables, within the workspace (users: its members').
 pub(super) fn names(
     c: &Connection,

@@ -6,6 +6,7 @@
 //! viewer: it never counts a project the viewer cannot read, and says so when its filters
 //! name one.
 
+pub mod metrics;
 pub mod records;
 pub mod routes;
 pub mod store;
@@ -546,14 +547,11 @@ impl Dashboards<'_> {
             .write(move |ctx| {
                 let now = now_rfc3339();
                 let existing = store::widgets(ctx.conn, &dash)?;
-                // A new widget goes below the others unless told where.
-                let bottom = existing.iter().map(|x| x.position.y + x.position.h).max().unwrap_or(0);
-                let pos = input.position.unwrap_or(Position {
-                    x: 0,
-                    y: bottom,
-                    w: t.default_w,
-                    h: t.default_h,
-                });
+                // A new widget takes the first free place of its size unless told where.
+                let taken: Vec<Position> = existing.iter().filter(|x| x.is_visible).map(|x| x.position).collect();
+                let pos = input
+                    .position
+                    .unwrap_or_else(|| first_fit(&taken, t.default_w, t.default_h));
                 let order = input.sort_order.unwrap_or_else(|| {
                     existing
                         .iter()
@@ -901,6 +899,47 @@ impl Dashboards<'_> {
         })
     }
 
+    /// The data a widget written as `input` would show, written nowhere: the editor's live
+    /// preview. Held to the same checks as a widget made (its type, its config), and read as
+    /// the caller under the dashboard's filters.
+    pub async fn preview(&self, w: &WsCtx, dashboard: &str, input: WidgetInput) -> Result<WidgetData, AppError> {
+        let d = self.get(w, dashboard).await?;
+        let kind = input.widget_type.clone().unwrap_or_default();
+        let t = widgets::widget_type(&kind)
+            .ok_or_else(|| AppError::field("widget_type", format!("must be one of: {}", widgets::keys())))?;
+        let config = input.config.clone().unwrap_or_default();
+        widgets::check_config(t, &config)?;
+        if let Some(Some(k)) = &input.chart_type {
+            if !crate::analytics::CHART_KINDS.contains(&k.as_str()) {
+                return Err(AppError::field(
+                    "chart_type",
+                    format!("must be one of: {}", crate::analytics::CHART_KINDS.join(", ")),
+                ));
+            }
+        }
+        let wd = WidgetView {
+            id: String::new(),
+            dashboard_id: d.id.clone(),
+            widget_type: kind,
+            title: input.title.clone().unwrap_or_else(|| t.name.to_string()),
+            config: Value::Object(config),
+            position: input.position.unwrap_or(Position {
+                x: 0,
+                y: 0,
+                w: t.default_w,
+                h: t.default_h,
+            }),
+            sort_order: 0,
+            refresh_seconds: input.refresh_seconds.unwrap_or(300),
+            is_visible: true,
+            chart_type: input.chart_type.clone().flatten(),
+            updated_at: String::new(),
+        };
+        let filters = dashboard_filters(&d);
+        let visible = self.visible_projects(w).await?;
+        Ok(self.widget_data(w, &filters, &visible, wd).await)
+    }
+
     /// One widget's data.
     pub async fn one(&self, w: &WsCtx, dashboard: &str, id: &str) -> Result<WidgetData, AppError> {
         let d = self.get(w, dashboard).await?;
@@ -1043,6 +1082,10 @@ impl Dashboards<'_> {
                     "rows": rows,
                 })
             }
+            "metric" => {
+                let id = s("metric").unwrap_or_default();
+                json(&metrics::Metrics(self.0).get(w, &id).await?)
+            }
             "text" => serde_json::json!({"text": own.get("text").cloned().unwrap_or(Value::Null)}),
             other => return Err(AppError::internal(format!("no data for widget type {other}"))),
         }))
@@ -1053,6 +1096,26 @@ enum Computed {
     Data(Value),
     /// The number of projects named that the viewer cannot read.
     Restricted(usize),
+}
+
+/// The first place, row by row and left to right, where a `w` × `h` widget overlaps none of
+/// `taken` (below them all at the latest).
+pub fn first_fit(taken: &[Position], w: i64, h: i64) -> Position {
+    let w = w.clamp(1, records::GRID_COLUMNS);
+    let bottom = taken.iter().map(|p| p.y + p.h).max().unwrap_or(0);
+    let free = |x: i64, y: i64| {
+        taken
+            .iter()
+            .all(|p| x + w <= p.x || p.x + p.w <= x || y + h <= p.y || p.y + p.h <= y)
+    };
+    for y in 0..bottom {
+        for x in 0..=(records::GRID_COLUMNS - w) {
+            if free(x, y) {
+                return Position { x, y, w, h };
+            }
+        }
+    }
+    Position { x: 0, y: bottom, w, h }
 }
 
 fn json<T: Serialize>(v: &T) -> Value {
@@ -1091,6 +1154,27 @@ mod tests {
         ] {
             assert!(parse_position(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_new_widget_takes_the_first_free_place_of_its_size() {
+        let p = |x, y, w, h| Position { x, y, w, h };
+        assert_eq!(first_fit(&[], 12, 8), p(0, 0, 12, 8));
+        // Beside a half-width widget, then under two of them.
+        assert_eq!(first_fit(&[p(0, 0, 12, 8)], 6, 4), p(12, 0, 6, 4));
+        assert_eq!(first_fit(&[p(0, 0, 12, 8), p(12, 0, 12, 8)], 6, 4), p(0, 8, 6, 4));
+        // In a gap tall enough, not in one too short.
+        let taken = [p(0, 0, 24, 2), p(0, 2, 12, 3), p(0, 5, 24, 4)];
+        assert_eq!(first_fit(&taken, 12, 3), p(12, 2, 12, 3));
+        assert_eq!(first_fit(&taken, 12, 4), p(0, 9, 12, 4));
+        // Nothing overlaps what it found.
+        let all = [p(3, 1, 5, 5), p(10, 0, 14, 2), p(0, 7, 24, 1)];
+        let f = first_fit(&all, 8, 3);
+        assert!(
+            all.iter()
+                .all(|q| f.x + f.w <= q.x || q.x + q.w <= f.x || f.y + f.h <= q.y || q.y + q.h <= f.y),
+            "{f:?}"
+        );
     }
 
     #[test]

@@ -47,6 +47,28 @@ crate::docs::table! {
         is_favorite: Int,
         is_default: Int,
     }
+    /// A workspace's own metric (seed 004): a named, structured query reduced to one number
+    /// (`metrics::parse_query`), with its thresholds. In the shared dashboards document,
+    /// written by admins. Thresholds are decimal numbers kept as text (the documents hold
+    /// text and integers), each its own field so two admins changing two of them both count.
+    pub mod dashboard_metrics in Dashboards as Fields {
+        workspace_id: Text,
+        name: Text,
+        description: Text,
+        category: Text,
+        query: Text,
+        unit: Text,
+        format: Text,
+        target_value: Text,
+        warning_threshold: Text,
+        critical_threshold: Text,
+        direction: Text,
+        refresh_seconds: Int,
+        is_enabled: Int,
+        color: Text,
+        icon: Text,
+        sort_order: Int,
+    }
     /// A saved layout of a dashboard (seed 002): the whole grid as it was saved, widget id
     /// to position. Never changed once written; the oldest are retired past the kept history.
     pub mod dashboard_layouts in Dashboards as Fields {
@@ -126,6 +148,101 @@ pub const DASHBOARD_PREFS: Rules = Rules {
     max_len: &[],
     check: check_prefs,
 };
+
+pub const DASHBOARD_METRICS: Rules = Rules {
+    table: dashboard_metrics::SPEC.name,
+    immutable: &[dashboard_metrics::created_at.name],
+    refs: &[],
+    max_len: &[
+        (dashboard_metrics::name.name, 100),
+        (dashboard_metrics::description.name, 2_000),
+        (dashboard_metrics::category.name, 20),
+        (dashboard_metrics::query.name, 20_000),
+        (dashboard_metrics::unit.name, 20),
+        (dashboard_metrics::format.name, 20),
+        (dashboard_metrics::target_value.name, 40),
+        (dashboard_metrics::warning_threshold.name, 40),
+        (dashboard_metrics::critical_threshold.name, 40),
+        (dashboard_metrics::direction.name, 10),
+        (dashboard_metrics::color.name, 20),
+        (dashboard_metrics::icon.name, 40),
+    ],
+    check: check_metric,
+};
+
+/// A metric: admins manage them (seed 004), in the shared document only; its query is one
+/// the metric engine reads; thresholds are numbers on the bad side's order; setting them
+/// needs the `metric_thresholds` plan (removing them does not).
+fn check_metric(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
+    use super::metrics;
+    use dashboard_metrics as m;
+    if cx.scope.owner.is_some() {
+        return Err(AppError::refused(
+            "wrong_scope",
+            "metrics belong to the workspace: they live in its shared dashboards",
+        ));
+    }
+    let name = c.text(m::name).unwrap_or("");
+    if name.trim().is_empty() || name != name.trim() || name.chars().any(char::is_control) {
+        return Err(AppError::field(
+            "name",
+            "must not be empty, start or end with spaces, or hold control characters",
+        ));
+    }
+    let one_of = |f: crate::docs::Field<crate::docs::record::col::Text>, values: &[&str]| match c.text(f) {
+        Some(v) if values.contains(&v) => Ok(()),
+        _ => Err(AppError::field(
+            f.name,
+            format!("must be one of: {}", values.join(", ")),
+        )),
+    };
+    one_of(m::category, metrics::CATEGORIES)?;
+    one_of(m::format, metrics::FORMATS)?;
+    one_of(m::direction, metrics::DIRECTIONS)?;
+    for f in [m::unit, m::color, m::icon, m::description] {
+        if c.text(f).unwrap_or("").chars().any(|ch| ch.is_control() && ch != '\n') {
+            return Err(AppError::field(f.name, "must not contain control characters"));
+        }
+    }
+    if !c.is_deleted() {
+        metrics::parse_query(c.text(m::query).unwrap_or(""))?;
+    }
+    let t = metrics::Thresholds::read(
+        c.text(m::target_value),
+        c.text(m::warning_threshold),
+        c.text(m::critical_threshold),
+        c.text(m::direction),
+    )?;
+    let refresh = c.int(m::refresh_seconds).unwrap_or(0);
+    if !(MIN_REFRESH_SECONDS..=MAX_REFRESH_SECONDS).contains(&refresh) {
+        return Err(AppError::field(
+            "refresh_seconds",
+            format!("must be {MIN_REFRESH_SECONDS} to {MAX_REFRESH_SECONDS}"),
+        ));
+    }
+    if !matches!(c.int(m::is_enabled), Some(0 | 1)) {
+        return Err(AppError::field("is_enabled", "must be true or false"));
+    }
+    cx.require_ws(WsRole::Admin, "managing metrics")?;
+    if !cx.is_person() || c.is_deleted() {
+        return Ok(());
+    }
+    let thresholds_changed = [m::warning_threshold, m::critical_threshold, m::direction]
+        .into_iter()
+        .any(|f| c.changed(f));
+    if t.any() && thresholds_changed {
+        crate::plans::require(cx.conn, &cx.doc.workspace_id, "metric_thresholds")?;
+    }
+    if (c.is_create() || c.changed(m::name))
+        && super::store::metric_name_taken(cx.conn, &cx.doc.workspace_id, name, &c.id)?
+    {
+        return Err(AppError::conflict(
+            "name_taken",
+            "a metric of this name is there already",
+        ));
+    }
+    Ok(())
+}
 
 /// A person marks only dashboards they see: the shared ones and their own.
 fn check_prefs(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {

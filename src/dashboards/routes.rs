@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::metrics::{MetricInput, MetricView, Metrics};
 use super::records::Position;
 use super::widgets::{WidgetType, WIDGET_TYPES};
 use super::{
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(get_dashboard, update_dashboard, delete_dashboard))
         .routes(routes!(dashboard_data))
         .routes(routes!(create_widget))
+        .routes(routes!(preview_widget))
         .routes(routes!(update_widget, delete_widget))
         .routes(routes!(widget_data))
         .routes(routes!(save_layout))
@@ -34,6 +36,9 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(restore_layout))
         .routes(routes!(favorite, unfavorite))
         .routes(routes!(make_my_default, unmake_my_default))
+        .routes(routes!(list_metrics, create_metric))
+        .routes(routes!(get_metric, update_metric, delete_metric))
+        .routes(routes!(refresh_metric))
 }
 
 /// The widget types (seed 002's component library): each with its grid size and config
@@ -193,6 +198,19 @@ async fn create_widget(
     ))
 }
 
+/// The data a widget would show, written nowhere (the widget editor's live preview).
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/preview", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)), request_body = WidgetBody,
+    responses((status = 200, body = WidgetData)))]
+async fn preview_widget(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+    AppJson(b): AppJson<WidgetBody>,
+) -> Result<Json<WidgetData>, AppError> {
+    Ok(Json(Dashboards(&app).preview(&w, &id, b.into()).await?))
+}
+
 #[utoipa::path(patch, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}", tag = "dashboards",
     params(("slug" = String, Path), ("dashboard_id" = String, Path), ("widget_id" = String, Path)),
     request_body = WidgetBody, responses((status = 200, body = WidgetView)))]
@@ -322,4 +340,123 @@ async fn unmake_my_default(
     AppPath((_, id)): Did,
 ) -> Result<Json<DashboardView>, AppError> {
     Ok(Json(Dashboards(&app).choose(&w, &id, Choice::Default, false).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricBody {
+    /// Required on create; unique among the workspace's metrics (at most 100 characters).
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `operational`, `productivity`, `time`, `quality` or `people`.
+    pub category: Option<String>,
+    /// Required on create. `{"measure": …, "per": …, "filters": {…}, "period": …,
+    /// "period_field": …}` for work items (the chart builder's measures and filters; `per`
+    /// makes it a share out of 100; `period`: today, this_week, this_month, this_quarter,
+    /// this_year, last_7_days, last_30_days, last_90_days on `period_field`: created,
+    /// completed, logged, target or start), or `{"source": "staff", "status": …,
+    /// "department": …}`.
+    #[schema(value_type = Option<Object>)]
+    pub query: Option<Map<String, Value>>,
+    /// Shown after the number (`pts`, `items`); empty by default.
+    pub unit: Option<String>,
+    /// `number` (the default), `percentage` or `duration` (minutes).
+    pub format: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<f64>)]
+    pub target_value: Option<Option<f64>>,
+    /// Warning and critical levels are premium (`metric_thresholds`, 402 `plan_required`).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<f64>)]
+    pub warning_threshold: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<f64>)]
+    pub critical_threshold: Option<Option<f64>>,
+    /// `above` (higher is worse, the default) or `below`.
+    pub direction: Option<String>,
+    /// 60 to 86,400 seconds (300 by default).
+    pub refresh_seconds: Option<i64>,
+    pub is_enabled: Option<bool>,
+    pub color: Option<String>,
+    pub icon: Option<String>,
+    pub sort_order: Option<i64>,
+}
+
+impl From<MetricBody> for MetricInput {
+    fn from(b: MetricBody) -> Self {
+        MetricInput {
+            name: b.name,
+            description: b.description,
+            category: b.category,
+            query: b.query,
+            unit: b.unit,
+            format: b.format,
+            target_value: b.target_value,
+            warning_threshold: b.warning_threshold,
+            critical_threshold: b.critical_threshold,
+            direction: b.direction,
+            refresh_seconds: b.refresh_seconds,
+            is_enabled: b.is_enabled,
+            color: b.color,
+            icon: b.icon,
+            sort_order: b.sort_order,
+        }
+    }
+}
+
+type Mid = AppPath<(String, String)>;
+
+/// The workspace's metrics (Keel's system metrics first) with their last values and status,
+/// as the caller may see them.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/metrics", tag = "dashboards",
+    params(("slug" = String, Path)), responses((status = 200, body = Vec<MetricView>)))]
+async fn list_metrics(State(app): State<App>, w: WsCtx) -> Result<Json<Vec<MetricView>>, AppError> {
+    Ok(Json(Metrics(&app).list(&w).await?))
+}
+
+/// Makes a metric (admins); it is computed at once, then on its refresh rate.
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/metrics", tag = "dashboards",
+    params(("slug" = String, Path)), request_body = MetricBody,
+    responses((status = 201, body = MetricView)))]
+async fn create_metric(
+    State(app): State<App>,
+    w: WsCtx,
+    AppJson(b): AppJson<MetricBody>,
+) -> Result<(StatusCode, Json<MetricView>), AppError> {
+    Ok((StatusCode::CREATED, Json(Metrics(&app).create(&w, b.into()).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/metrics/{metric_id}", tag = "dashboards",
+    params(("slug" = String, Path), ("metric_id" = String, Path)),
+    responses((status = 200, body = MetricView)))]
+async fn get_metric(State(app): State<App>, w: WsCtx, AppPath((_, id)): Mid) -> Result<Json<MetricView>, AppError> {
+    Ok(Json(Metrics(&app).get(&w, &id).await?))
+}
+
+/// Changes a workspace's metric (admins); system metrics are read-only (409 `system_metric`).
+#[utoipa::path(patch, path = "/api/v1/workspaces/{slug}/metrics/{metric_id}", tag = "dashboards",
+    params(("slug" = String, Path), ("metric_id" = String, Path)), request_body = MetricBody,
+    responses((status = 200, body = MetricView)))]
+async fn update_metric(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Mid,
+    AppJson(b): AppJson<MetricBody>,
+) -> Result<Json<MetricView>, AppError> {
+    Ok(Json(Metrics(&app).update(&w, &id, b.into()).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{slug}/metrics/{metric_id}", tag = "dashboards",
+    params(("slug" = String, Path), ("metric_id" = String, Path)), responses((status = 204)))]
+async fn delete_metric(State(app): State<App>, w: WsCtx, AppPath((_, id)): Mid) -> Result<StatusCode, AppError> {
+    Metrics(&app).delete(&w, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Computes a metric now instead of at its next refresh (admins).
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/metrics/{metric_id}/refresh", tag = "dashboards",
+    params(("slug" = String, Path), ("metric_id" = String, Path)),
+    responses((status = 200, body = MetricView)))]
+async fn refresh_metric(State(app): State<App>, w: WsCtx, AppPath((_, id)): Mid) -> Result<Json<MetricView>, AppError> {
+    Ok(Json(Metrics(&app).refresh(&w, &id).await?))
 }

@@ -230,3 +230,113 @@ pub fn pref_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
     c.prepare_cached("SELECT EXISTS(SELECT 1 FROM dashboard_prefs WHERE id = ?1)")?
         .query_row([id], |r| r.get(0))
 }
+
+/// A workspace's own metric, as stored.
+#[derive(Debug, Clone)]
+pub struct MetricRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub query: String,
+    pub unit: String,
+    pub format: String,
+    pub target_value: Option<String>,
+    pub warning_threshold: Option<String>,
+    pub critical_threshold: Option<String>,
+    pub direction: String,
+    pub refresh_seconds: i64,
+    pub is_enabled: bool,
+    pub color: String,
+    pub icon: String,
+    pub sort_order: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn metric(r: &Row<'_>) -> rusqlite::Result<MetricRow> {
+    Ok(MetricRow {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        description: r.get("description")?,
+        category: r.get("category")?,
+        query: r.get("query")?,
+        unit: r.get("unit")?,
+        format: r.get("format")?,
+        target_value: r.get("target_value")?,
+        warning_threshold: r.get("warning_threshold")?,
+        critical_threshold: r.get("critical_threshold")?,
+        direction: r.get("direction")?,
+        refresh_seconds: r.get("refresh_seconds")?,
+        is_enabled: r.get::<_, i64>("is_enabled")? == 1,
+        color: r.get("color")?,
+        icon: r.get("icon")?,
+        sort_order: r.get("sort_order")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+const METRIC_COLS: &str = "id, name, description, category, query, unit, format, target_value, warning_threshold,
+    critical_threshold, direction, refresh_seconds, is_enabled, color, icon, sort_order, created_at, updated_at";
+
+/// The live metrics of `ws`, in their order.
+pub fn metrics(c: &Connection, ws: &str) -> rusqlite::Result<Vec<MetricRow>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {METRIC_COLS} FROM dashboard_metrics WHERE workspace_id = ?1 AND deleted_at IS NULL
+         ORDER BY sort_order, name COLLATE NOCASE, id"
+    ))?;
+    let rows = st.query_map([ws], metric)?;
+    rows.collect()
+}
+
+pub fn metric_row(c: &Connection, ws: &str, id: &str) -> rusqlite::Result<Option<MetricRow>> {
+    c.prepare_cached(&format!(
+        "SELECT {METRIC_COLS} FROM dashboard_metrics WHERE workspace_id = ?1 AND id = ?2 AND deleted_at IS NULL"
+    ))?
+    .query_row([ws, id], metric)
+    .optional()
+}
+
+pub fn metric_name_taken(c: &Connection, ws: &str, name: &str, id: &str) -> rusqlite::Result<bool> {
+    c.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM dashboard_metrics WHERE workspace_id = ?1 AND name = ?2 COLLATE NOCASE
+         AND id <> ?3 AND deleted_at IS NULL)",
+    )?
+    .query_row(rusqlite::params![ws, name, id], |r| r.get(0))
+}
+
+/// The live workspaces here (the metric refresher's round).
+pub fn workspaces(c: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut st = c.prepare_cached("SELECT id FROM workspaces WHERE deleted_at IS NULL ORDER BY id")?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// Of `ids` (of one kind of record a filter names), those that are not live in `ws`.
+pub fn missing(c: &Connection, ws: &str, table: &str, ids: &[String]) -> rusqlite::Result<Vec<String>> {
+    // `table` is one of the engine's own names, never the caller's.
+    let mut st = c.prepare_cached(&format!(
+        "SELECT EXISTS(SELECT 1 FROM {table} WHERE id = ?2 AND workspace_id = ?1 AND deleted_at IS NULL)"
+    ))?;
+    let mut out = Vec::new();
+    for id in ids {
+        if !st.query_row(rusqlite::params![ws, id], |r| r.get::<_, bool>(0))? {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Staff of `ws` in one of `statuses` (and, when given, one of `departments`).
+pub fn staff_count(c: &Connection, ws: &str, statuses: &[String], departments: &[String]) -> rusqlite::Result<i64> {
+    let statuses = serde_json::to_string(statuses).unwrap_or_else(|_| "[]".into());
+    let departments = serde_json::to_string(departments).unwrap_or_else(|_| "[]".into());
+    c.prepare_cached(
+        "SELECT count(*) FROM staff_profiles s
+         WHERE s.workspace_id = ?1 AND s.deleted_at IS NULL
+           AND s.employment_status IN (SELECT value FROM json_each(?2))
+           AND (json_array_length(?3) = 0 OR s.department_id IN (SELECT value FROM json_each(?3)))",
+    )?
+    .query_row(rusqlite::params![ws, statuses, departments], |r| r.get(0))
+}

@@ -13,7 +13,8 @@ use crate::error::AppError;
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct ConfigField {
     pub key: &'static str,
-    /// `axis`, `measure`, `interval`, `chart_kind`, `ids`, `date`, `text`, `choice`, `number`.
+    /// `axis`, `measure`, `interval`, `chart_kind`, `ids`, `date`, `text`, `choice`, `number`,
+    /// `metric` (a metric's id).
     pub kind: &'static str,
     pub required: bool,
     /// The values a `choice` takes.
@@ -123,6 +124,15 @@ pub const WIDGET_TYPES: &[WidgetType] = &[
         ],
     },
     WidgetType {
+        key: "metric",
+        name: "Metric",
+        description: "A metric's value with its change and target, coloured by its thresholds",
+        default_w: 6,
+        default_h: 5,
+        filters: false,
+        fields: &[field("metric", "metric", true, "The metric (an id of GET …/metrics)")],
+    },
+    WidgetType {
         key: "text",
         name: "Text note",
         description: "A note in plain text",
@@ -207,6 +217,15 @@ pub fn check_config(t: &WidgetType, config: &Map<String, Value>) -> Result<(), A
             crate::analytics::check_filters(&filters)
         }
         "project_stats" => crate::analytics::check_filters(&filters),
+        "metric" => match own.get("metric").and_then(Value::as_str) {
+            Some(id)
+                if (1..=64).contains(&id.len())
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                Ok(())
+            }
+            _ => Err(AppError::field("config", "metric must be a metric's id")),
+        },
         "text" => match own.get("text").and_then(Value::as_str) {
             Some(s) if s.chars().count() <= MAX_NOTE => Ok(()),
             Some(_) => Err(AppError::field(

@@ -224,6 +224,7 @@ pub const REGISTRY: &[&Rules] = &[
     &crate::dashboards::records::DASHBOARD_WIDGETS,
     &crate::dashboards::records::DASHBOARD_LAYOUTS,
     &crate::dashboards::records::DASHBOARD_PREFS,
+    &crate::dashboards::records::DASHBOARD_METRICS,
 ];
 
 /// A record written because of other records' changes (an issue's history): by the edit

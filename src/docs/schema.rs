@@ -205,6 +205,7 @@ pub const TABLES: &[&TableSpec] = &[
     crate::dashboards::records::dashboard_widgets::SPEC,
     crate::dashboards::records::dashboard_layouts::SPEC,
     crate::dashboards::records::dashboard_prefs::SPEC,
+    crate::dashboards::records::dashboard_metrics::SPEC,
 ];
 
 pub fn table_spec(name: &str) -> Option<&'static TableSpec> {

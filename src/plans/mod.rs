@@ -108,9 +108,9 @@ pub const FEATURES: &[Feature] = &[
     Feature {
         key: "metric_thresholds",
         name: "Metrics with thresholds",
-        description: "Targets, warning and critical levels on a dashboard's metrics",
+        description: "Warning and critical levels on a dashboard's metrics, and their status",
         plan: Plan::Premium,
-        available: false,
+        available: true,
     },
     Feature {
         key: "dashboard_export",

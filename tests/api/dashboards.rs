@@ -328,7 +328,8 @@ async fn widgets_are_held_to_the_grid_the_registry_and_the_chart_builder() {
         .await
         .ok(201)
         .clone();
-    assert_eq!(b["position"], json!({"x": 0, "y": 8, "w": 8, "h": 4}));
+    // Where it first fits: beside the chart.
+    assert_eq!(b["position"], json!({"x": 12, "y": 0, "w": 8, "h": 4}));
     let moved = t
         .app
         .patch(
@@ -394,7 +395,7 @@ async fn a_widget_never_shows_a_project_its_viewer_cannot_read() {
 }
 
 /// An update creating one field-shaped record.
-fn field_create(table: &str, id: &str, fields: &[(&str, Any)]) -> Vec<u8> {
+pub(crate) fn field_create(table: &str, id: &str, fields: &[(&str, Any)]) -> Vec<u8> {
     let doc = Doc::new();
     let root = doc.get_or_insert_map(table);
     let mut txn = doc.transact_mut();

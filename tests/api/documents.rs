@@ -334,6 +334,14 @@ pub(crate) async fn busy_workspace(app: &TestApp) {
         .await
         .ok(200);
     app.put(&format!("{d}/favorite"), &o.token, json!({})).await.ok(200);
+    // A metric of the workspace's own.
+    app.post(
+        "/api/v1/workspaces/acme/metrics",
+        &o.token,
+        json!({"name": "Open", "query": {"measure": "work_item_count", "filters": {"state_group": "started"}}}),
+    )
+    .await
+    .ok(201);
     app.get(&format!("{p}/issues/{}", issues[1]), &o.token).await.ok(200);
     for _ in 0..100 {
         if !app.dump("SELECT id FROM recent_visits").is_empty() {

@@ -16,6 +16,7 @@ mod managers;
 mod matrix;
 mod me;
 mod merges;
+mod metrics;
 mod org;
 mod parity;
 mod planning;

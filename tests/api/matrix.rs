@@ -253,6 +253,7 @@ fn fill(path: &str, ctx: Ctx, w: &World, project_override: Option<&str>, slug_ov
         .replace("{dashboard_id}", NOBODY)
         .replace("{widget_id}", NOBODY)
         .replace("{layout_id}", NOBODY)
+        .replace("{metric_id}", NOBODY)
         .replace("{*rest}", "index.css")
 }
 
@@ -431,6 +432,11 @@ const PINNED: &[(&str, &str, &str)] = &[
         "Workspace(Member)",
     ),
     (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/preview",
+        "Workspace(Member)",
+    ),
+    (
         "PATCH",
         "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}",
         "Workspace(Member)",
@@ -479,6 +485,28 @@ const PINNED: &[(&str, &str, &str)] = &[
         "DELETE",
         "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/my-default",
         "Workspace(Member)",
+    ),
+    ("GET", "/api/v1/workspaces/{slug}/metrics", "Workspace(Member)"),
+    ("POST", "/api/v1/workspaces/{slug}/metrics", "Workspace(Admin)"),
+    (
+        "GET",
+        "/api/v1/workspaces/{slug}/metrics/{metric_id}",
+        "Workspace(Member)",
+    ),
+    (
+        "PATCH",
+        "/api/v1/workspaces/{slug}/metrics/{metric_id}",
+        "Workspace(Admin)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/workspaces/{slug}/metrics/{metric_id}",
+        "Workspace(Admin)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/metrics/{metric_id}/refresh",
+        "Workspace(Admin)",
     ),
     ("POST", "/api/v1/auth/logout", "Authenticated"),
     ("GET", "/api/v1/users/me", "Authenticated"),

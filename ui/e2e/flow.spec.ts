@@ -1,4 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import { createPrivateKey, sign as edSign } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { startKeel } from "./keel";
@@ -734,7 +734,9 @@ test("plan: a free workspace sees premium locked; the owner installs a licence a
   expect(problems).toEqual([]);
 });
 
-test("analytics and dashboards: overview cards, two charts checked against the API, the table, CSV and image export, the time chart, the default dashboard", async ({ page }) => {
+test("analytics and dashboards: overview cards, two charts checked against the API, the table, CSV and image export, the time chart, the default dashboard, metrics, a dashboard built in the widget editor", async ({ page }) => {
+  // One session for all of it (the login rate limit), so more time than one page's test.
+  test.setTimeout(180_000);
   const base = process.env.KEEL_URL!;
   const problems = watchConsole(page);
   await signIn(page, base);
@@ -890,11 +892,118 @@ async function dashboards(page: Page, base: string, token: string) {
   await expect(chart.getByTestId("chart").locator("canvas")).toHaveCount(1);
   await shot(page, "27-dashboard-dark");
   await page.emulateMedia({ colorScheme: "light" });
+  await metrics(page, base, token, d.id);
   // Back to the projects, where the next test signs in.
   await page.getByRole("link", { name: "Projects", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Projects" })).toBeVisible();
 }
 
+/**
+ * Metrics (seed 004), with a premium licence for their levels: the system metrics as cards,
+ * a metric made in the form, its value the API's, a change that turns it warning once it is
+ * computed again, and the same card on the dashboard as a widget. The licence goes after.
+ */
+async function metrics(page: Page, base: string, token: string, dashboard: string) {
+  const api = `${base}/api/v1/workspaces/acme-robotics`;
+  const headers = { Authorization: `Bearer ${token}` };
+  const plan = await (await page.request.get(`${api}/plan`, { headers })).json();
+  const put = await page.request.put(`${api}/licence`, { headers, data: { licence: testLicence(plan.workspace) } });
+  expect(put.status()).toBe(200);
+  // A fresh page: what it knew of the plan (free) is gone with it.
+  await page.reload();
+  await page.getByRole("link", { name: "Metrics", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Metrics", exact: true })).toBeVisible();
+  await expect(page.getByTestId("metric-Open work items")).toBeVisible();
+  await expect(page.getByTestId("thresholds-locked")).toHaveCount(0);
+  // How many urgent work items are open now, as the chart builder counts them.
+  const chart = await (
+    await page.request.get(`${api}/analytics/charts?x_axis=PRIORITY&priority=urgent&state_group=backlog,unstarted,started`, { headers })
+  ).json();
+  const before: number = chart.total;
+  await page.getByRole("button", { name: "New metric" }).click();
+  const form = page.getByRole("form", { name: "New metric" });
+  await form.getByLabel("Name").fill("Urgent and open");
+  await form.getByLabel("Priority").selectOption("urgent");
+  await form.getByLabel("State").selectOption("backlog,unstarted,started");
+  await form.getByLabel("Warning at").fill(String(before + 1));
+  await form.getByLabel("Critical at").fill(String(before + 3));
+  await form.getByRole("button", { name: "Create metric" }).click();
+  await expect(form).toHaveCount(0);
+  const card = page.getByTestId("metric-Urgent and open");
+  await expect(card).toHaveAttribute("data-status", "normal");
+  await expect(card.getByTestId("metric-value")).toHaveText(before.toLocaleString("en-US"));
+  await expect(card).toContainText(`warning ≥ ${before + 1}`);
+  // One more urgent work item: the next computation turns the card warning.
+  const projects = await (await page.request.get(`${api}/projects`, { headers })).json();
+  const made = await page.request.post(`${api}/projects/${projects.items[0].id}/issues`, { headers, data: { name: "Pager went off", priority: "urgent" } });
+  expect(made.status()).toBe(201);
+  await card.getByRole("button", { name: "Refresh Urgent and open" }).click();
+  await expect(card).toHaveAttribute("data-status", "warning");
+  await expect(card.getByTestId("metric-value")).toHaveText((before + 1).toLocaleString("en-US"));
+  await expect(card).toContainText("up 1 since the last refresh");
+  const list = await (await page.request.get(`${api}/metrics`, { headers })).json();
+  const m = list.find((x: { name: string }) => x.name === "Urgent and open");
+  expect([m.status, m.value]).toEqual(["warning", before + 1]);
+  await shot(page, "30-metrics");
+  // A shared dashboard of four widget types built in the editor, each previewed live before
+  // it is added: a chart, a number, the metric (as warning as its card) and a note.
+  await page.getByRole("link", { name: "Dashboards", exact: true }).click();
+  await page.getByRole("button", { name: "New dashboard" }).click();
+  const nd = page.getByRole("form", { name: "New dashboard" });
+  await nd.getByLabel("Name").fill("Operations");
+  await nd.getByLabel("Shared with the workspace").check();
+  await nd.getByRole("button", { name: "Create dashboard" }).click();
+  await expect(page.getByLabel("Dashboard", { exact: true })).toContainText("Operations (shared)");
+  await expect(page.getByText("No widgets yet")).toBeVisible();
+  const add = async (type: RegExp, fill: (f: Locator) => Promise<unknown>, seen: (p: Locator) => Promise<unknown>) => {
+    await page.getByRole("button", { name: "Add widget" }).click();
+    const f = page.getByRole("form", { name: "Add a widget" });
+    await f.getByRole("radio", { name: type }).check();
+    await fill(f);
+    await seen(f.getByTestId("widget-preview"));
+    await f.getByRole("button", { name: "Add widget" }).click();
+    await expect(f).toHaveCount(0);
+  };
+  await add(/^Chart/, (f) => f.getByLabel("X axis").selectOption("PRIORITY"), (p) => expect(p.getByTestId("chart").locator("canvas")).toHaveCount(1));
+  await add(
+    /^Number/,
+    async (f) => {
+      await f.getByLabel("Title").fill("Urgent work");
+      await f.getByLabel("Priority filter").selectOption("urgent");
+      await f.getByLabel("State filter").selectOption("backlog,unstarted,started");
+    },
+    (p) => expect(p.getByTestId("number-Urgent work")).toHaveText((before + 1).toLocaleString("en-US")),
+  );
+  await add(
+    /^Metric/,
+    (f) => f.getByLabel("Metric", { exact: true }).selectOption({ label: "Urgent and open" }),
+    (p) => expect(p.getByTestId("metric-Urgent and open")).toHaveAttribute("data-status", "warning"),
+  );
+  await add(
+    /^Text note/,
+    (f) => f.getByLabel("Text", { exact: true }).fill("On call this week: Ada"),
+    (p) => expect(p).toContainText("On call this week: Ada"),
+  );
+  for (const t of ["chart", "number", "metric", "text"]) await expect(page.getByTestId(`widget-${t}`)).toBeVisible();
+  await expect(page.getByTestId("widget-metric").getByTestId("metric-Urgent and open")).toHaveAttribute("data-status", "warning");
+  // What the grid shows is what the API answers for the dashboard.
+  const list2 = await (await page.request.get(`${api}/dashboards`, { headers })).json();
+  const ops = list2.find((x: { name: string }) => x.name === "Operations");
+  const data = await (await page.request.get(`${api}/dashboards/${ops.id}/data`, { headers })).json();
+  expect(data.widgets.map((w: { widget_type: string }) => w.widget_type).sort()).toEqual(["chart", "metric", "number", "text"]);
+  expect(data.widgets.find((w: { widget_type: string }) => w.widget_type === "number").data.value).toBe(before + 1);
+  await shot(page, "31-dashboard-built");
+  // Edited in place: the chart redrawn as a donut.
+  await page.getByTestId("widget-chart").getByRole("button", { name: /^Edit/ }).click();
+  const ed = page.getByRole("form", { name: /^Edit/ });
+  await ed.getByLabel("Drawn as").selectOption("donut");
+  await ed.getByRole("button", { name: "Save widget" }).click();
+  await expect(ed).toHaveCount(0);
+  const after = await (await page.request.get(`${api}/dashboards/${ops.id}`, { headers })).json();
+  expect(after.widgets.find((w: { widget_type: string }) => w.widget_type === "chart").chart_type).toBe("donut");
+  expect((await page.request.delete(`${api}/licence`, { headers })).status()).toBe(204);
+  await page.goto(`${base}/w/acme-robotics/dashboards/${dashboard}`);
+}
 
 type Pos = { x: number; y: number; w: number; h: number };
 

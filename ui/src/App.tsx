@@ -11,6 +11,7 @@ import { Members } from "./pages/members";
 import { PlanPage } from "./pages/plan";
 import { AnalyticsPage } from "./pages/analytics";
 import { DashboardsPage } from "./pages/dashboards";
+import { MetricsPage } from "./pages/metrics";
 
 import { Departments } from "./pages/org";
 import { StaffPage } from "./pages/staff";
@@ -76,6 +77,7 @@ export function App() {
         <Route path="/w/:slug/analytics" element={<AnalyticsPage />} />
         <Route path="/w/:slug/dashboards" element={<DashboardsPage />} />
         <Route path="/w/:slug/dashboards/:id" element={<DashboardsPage />} />
+        <Route path="/w/:slug/metrics" element={<MetricsPage />} />
         <Route path="/w/:slug/p/:pid/analytics" element={<AnalyticsPage />} />
         <Route path="/w/:slug/p/:pid" element={<IssueList />} />
         <Route path="/w/:slug/p/:pid/issues/:iid" element={<IssueDetail />} />

@@ -17,7 +17,7 @@ type Axis = Schemas["Axis"];
 type Measure = Schemas["Measure"];
 type Bucket = Schemas["Bucket"];
 
-const AXES: [Axis, string][] = [
+export const AXES: [Axis, string][] = [
   ["STATES", "State"],
   ["STATE_GROUPS", "State group"],
   ["PRIORITY", "Priority"],
@@ -36,7 +36,7 @@ const AXES: [Axis, string][] = [
   ["WORK_LOGGED_BY", "Logged by"],
   ["LOGGED_AT", "Logged on"],
 ];
-const MEASURES: [Measure, string][] = [
+export const MEASURES: [Measure, string][] = [
   ["work_item_count", "Work items"],
   ["estimate_points", "Estimate points"],
   ["estimate_time", "Estimated time"],

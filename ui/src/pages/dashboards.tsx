@@ -1,11 +1,14 @@
-import { Suspense, useState, type KeyboardEvent } from "react";
+import { Suspense, useDeferredValue, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { GridLayout, noCompactor, useContainerWidth, type Layout, type LayoutItem } from "react-grid-layout";
 import "react-grid-layout/css/styles.css";
 import { client, unwrap, type Schemas } from "../api/client";
-import { Empty, ErrorNote, Spinner, formatDate, formatValue, useTitle } from "../components";
-import { ChartBox, OverviewCards, StatsTable, type ChartKind, type ChartView } from "./analytics";
+import { fieldsOf } from "../api/errors";
+import { Empty, ErrorNote, Field, SelectField, Spinner, formatDate, formatValue, useTitle } from "../components";
+import { AXES, ChartBox, MEASURES, OverviewCards, StatsTable, type ChartKind, type ChartView } from "./analytics";
+import { MetricCard, type Metric } from "./metrics";
+import { useWorkspace } from "./workspaces";
 
 type Dashboard = Schemas["DashboardView"];
 type Widget = Schemas["WidgetView"];
@@ -82,6 +85,7 @@ function WidgetBody({ w, d }: { w: Widget; d: WidgetData | undefined }) {
     }
     case "number": {
       const m = data.measure as { unit: string; name: string };
+      if (typeof data.value !== "number" || !m) return <Spinner label="Loading the widget" />;
       return (
         <div className="widget-number">
           <strong data-testid={`number-${w.title}`}>{formatValue(data.value as number, m.unit)}</strong>
@@ -95,6 +99,8 @@ function WidgetBody({ w, d }: { w: Widget; d: WidgetData | undefined }) {
       return <StatsTable s={data as unknown as Schemas["WorkItemStatsView"]} />;
     case "time_summary":
       return <TimeBars data={data as never} />;
+    case "metric":
+      return <MetricCard m={data as unknown as Metric} />;
     case "text":
       return <p className="widget-text">{String(data.text ?? "")}</p>;
     default:
@@ -103,6 +109,242 @@ function WidgetBody({ w, d }: { w: Widget; d: WidgetData | undefined }) {
 }
 
 type Position = Widget["position"];
+type WidgetType = Schemas["WidgetType"];
+type ConfigField = WidgetType["fields"][number];
+
+const CHART_TYPES: [string, string][] = [
+  ["", "As the data suggests"],
+  ["bar", "Bars"],
+  ["stacked", "Stacked bars"],
+  ["line", "Line"],
+  ["area", "Area"],
+  ["donut", "Donut"],
+];
+const INTERVALS = ["day", "week", "month", "year"];
+
+/** One field of a widget type's config, drawn from the registry's description of it. */
+function ConfigInput({ f, value, set, metrics }: { f: ConfigField; value: string; set: (v: string) => void; metrics: { id: string; name: string }[] }) {
+  const label = `${f.key.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase())}${f.required ? "" : " (optional)"}`;
+  const opt = (pairs: [string, string][], none?: string) => (
+    <>
+      {none !== undefined ? <option value="">{none}</option> : null}
+      {pairs.map(([k, n]) => (
+        <option key={k} value={k}>
+          {n}
+        </option>
+      ))}
+    </>
+  );
+  const onChange = (e: { target: { value: string } }) => set(e.target.value);
+  switch (f.kind) {
+    case "axis":
+      return (
+        <SelectField label={label} value={value} onChange={onChange} title={f.description}>
+          {opt(AXES, f.required ? undefined : "—")}
+        </SelectField>
+      );
+    case "measure":
+      return (
+        <SelectField label={label} value={value} onChange={onChange} title={f.description}>
+          {opt(MEASURES, "Work items (the default)")}
+        </SelectField>
+      );
+    case "interval":
+      return (
+        <SelectField label={label} value={value} onChange={onChange} title={f.description}>
+          {opt(INTERVALS.map((i) => [i, i]), "month (the default)")}
+        </SelectField>
+      );
+    case "choice":
+      return (
+        <SelectField label={label} value={value} onChange={onChange} title={f.description}>
+          {opt(f.values.map((v) => [v, v]), "the default")}
+        </SelectField>
+      );
+    case "metric":
+      return (
+        <SelectField label={label} value={value} onChange={onChange} title={f.description}>
+          {opt(metrics.map((m) => [m.id, m.name]), "Pick a metric")}
+        </SelectField>
+      );
+    case "date":
+      return <Field label={label} type="date" value={value} onChange={onChange} hint={f.description} />;
+    case "number":
+      return <Field label={label} type="number" min={1} value={value} onChange={onChange} hint={f.description} />;
+    case "text":
+      return (
+        <div className="field">
+          <label htmlFor={`cfg-${f.key}`}>{label}</label>
+          <textarea id={`cfg-${f.key}`} value={value} onChange={onChange} maxLength={5000} rows={4} />
+        </div>
+      );
+    default:
+      return <Field label={label} value={value} onChange={onChange} hint={f.description} />;
+  }
+}
+
+/**
+ * Adds a widget, or changes one: its type from the registry (`GET /dashboard-widget-types`),
+ * its title, its type's settings and how a chart draws, with a live preview of its data as
+ * the server computes it (nothing is written until it is saved).
+ */
+function WidgetEditor({ d, widget, onDone }: { d: Dashboard; widget: Widget | null; onDone: () => void }) {
+  const { slug = "" } = useParams();
+  const qc = useQueryClient();
+  const types = useQuery({ queryKey: ["widget-types"], queryFn: () => unwrap(client.GET("/api/v1/dashboard-widget-types")) });
+  const metrics = useQuery({
+    queryKey: ["metrics", slug],
+    queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/metrics", { params: { path: { slug } } })),
+  });
+  const [kind, setKind] = useState(widget?.widget_type ?? "chart");
+  const [title, setTitle] = useState(widget?.title ?? "");
+  const [config, setConfig] = useState<Record<string, string>>(() =>
+    Object.fromEntries(Object.entries((widget?.config ?? { x_axis: "PRIORITY" }) as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+  );
+  const [chartType, setChartType] = useState(widget?.chart_type ?? "");
+  const t = types.data?.find((x) => x.key === kind);
+  // The config as the server takes it: only the type's fields (and the filters it keeps), numbers as numbers.
+  const body = (() => {
+    const c: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(config)) {
+      const f = t?.fields.find((x) => x.key === k);
+      if (v === "") continue;
+      if (f) c[k] = f.kind === "number" ? Number(v) : v;
+      // Before the registry has loaded, the draft as it is (its keys are the type's own).
+      else if (!t || t.filters) c[k] = v;
+    }
+    return { widget_type: kind, title: title || undefined, config: c, chart_type: kind === "chart" && chartType ? chartType : null };
+  })();
+  const wanted = useDeferredValue(JSON.stringify(body));
+  const preview = useQuery({
+    queryKey: ["widget-preview", slug, d.id, wanted],
+    enabled: !!t,
+    placeholderData: keepPreviousData,
+    retry: false,
+    queryFn: () =>
+      unwrap(
+        client.POST("/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/preview", {
+          params: { path: { slug, dashboard_id: d.id } },
+          body: JSON.parse(wanted) as never,
+        }),
+      ),
+  });
+  const save = useMutation({
+    mutationFn: () => {
+      if (widget)
+        return unwrap(
+          client.PATCH("/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}", {
+            params: { path: { slug, dashboard_id: d.id, widget_id: widget.id } },
+            // The schema types a free-form object as one of nothing; the server checks it.
+            body: { title: body.title ?? t?.name, config: body.config as never, chart_type: body.chart_type },
+          }),
+        );
+      return unwrap(client.POST("/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets", { params: { path: { slug, dashboard_id: d.id } }, body: { ...body, config: body.config as never } }));
+    },
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ["dashboard", slug, d.id] });
+      void qc.invalidateQueries({ queryKey: ["dashboard-data", slug, d.id] });
+      onDone();
+    },
+  });
+  const errs = fieldsOf(save.error);
+  const pick = (k: string) => {
+    setKind(k);
+    const nt = types.data?.find((x) => x.key === k);
+    // A chart needs its x axis; other types start empty.
+    setConfig(k === "chart" ? { x_axis: "PRIORITY" } : nt?.fields.some((f) => f.key === "text") ? { text: "" } : {});
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  const fake: Widget = {
+    id: "preview",
+    dashboard_id: d.id,
+    widget_type: kind,
+    title: title || t?.name || kind,
+    config: body.config as Widget["config"],
+    position: { x: 0, y: 0, w: t?.default_w ?? 12, h: t?.default_h ?? 8 },
+    sort_order: 0,
+    refresh_seconds: 300,
+    is_visible: true,
+    chart_type: body.chart_type,
+    updated_at: "",
+  };
+  return (
+    <form className="card widget-editor" aria-label={widget ? `Edit ${widget.title}` : "Add a widget"} onSubmit={submit}>
+      <h2 className="card-title">{widget ? `Edit ${widget.title}` : "Add a widget"}</h2>
+      <div className="widget-editor-body">
+        <div className="widget-editor-form">
+          {widget ? null : (
+            <fieldset className="widget-types">
+              <legend>Type</legend>
+              {(types.data ?? []).map((x) => (
+                <label key={x.key} className={`widget-type${x.key === kind ? " picked" : ""}`} title={x.description}>
+                  <input type="radio" name="widget-type" value={x.key} checked={x.key === kind} onChange={() => pick(x.key)} />
+                  <strong>{x.name}</strong>
+                  <span className="muted">{x.description}</span>
+                </label>
+              ))}
+            </fieldset>
+          )}
+          <Field label="Title" value={title} onChange={(e) => setTitle(e.target.value)} placeholder={t?.name} maxLength={255} error={errs.title} />
+          {(t?.fields ?? []).map((f) => (
+            <ConfigInput key={`${kind}-${f.key}`} f={f} value={config[f.key] ?? ""} set={(v) => setConfig({ ...config, [f.key]: v })} metrics={metrics.data ?? []} />
+          ))}
+          {t?.filters ? (
+            <>
+              <SelectField label="Priority filter" value={config.priority ?? ""} onChange={(e) => setConfig({ ...config, priority: e.target.value })}>
+                <option value="">Any priority</option>
+                {["urgent", "high", "medium", "low", "none"].map((p) => (
+                  <option key={p} value={p}>
+                    {p}
+                  </option>
+                ))}
+              </SelectField>
+              <SelectField label="State filter" value={config.state_group ?? ""} onChange={(e) => setConfig({ ...config, state_group: e.target.value })}>
+                <option value="">Any state</option>
+                <option value="backlog,unstarted,started">Open</option>
+                <option value="started">Started</option>
+                <option value="completed">Completed</option>
+              </SelectField>
+            </>
+          ) : null}
+          {kind === "chart" ? (
+            <SelectField label="Drawn as" value={chartType} onChange={(e) => setChartType(e.target.value)}>
+              {CHART_TYPES.map(([k, n]) => (
+                <option key={k} value={k}>
+                  {n}
+                </option>
+              ))}
+            </SelectField>
+          ) : null}
+          {errs.config ? <p className="field-error">{errs.config}</p> : null}
+          <ErrorNote error={save.error && Object.keys(errs).length === 0 ? save.error : null} />
+          <div className="row">
+            <button type="button" onClick={onDone}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={save.isPending}>
+              {widget ? "Save widget" : "Add widget"}
+            </button>
+          </div>
+        </div>
+        <section className="card dash-widget widget-preview" aria-label="Preview" data-testid="widget-preview">
+          <h3 className="card-title">{fake.title}</h3>
+          <div className="dash-widget-body">
+            {preview.isError ? (
+              <p className="error-note">{fieldsOf(preview.error).config ?? (preview.error as Error).message}</p>
+            ) : (
+              // The last answer stays on screen while the next loads, but only for the same type.
+              <WidgetBody w={fake} d={preview.data?.widget_type === kind ? preview.data : undefined} />
+            )}
+          </div>
+        </section>
+      </div>
+    </form>
+  );
+}
 
 /** Moves (arrows) or resizes (Shift and arrows) a widget by one cell, inside the grid. */
 function nudge(p: Position, key: string, resize: boolean): Position | null {
@@ -320,8 +562,53 @@ function Choices({ d }: { d: Dashboard }) {
   );
 }
 
+/** Makes a dashboard: one's own, or (admins) shared with the workspace. Premium. */
+function NewDashboard({ slug, admin, onDone }: { slug: string; admin: boolean; onDone: (id?: string) => void }) {
+  const qc = useQueryClient();
+  const [name, setName] = useState("");
+  const [shared, setShared] = useState(false);
+  const make = useMutation({
+    mutationFn: () => unwrap(client.POST("/api/v1/workspaces/{slug}/dashboards", { params: { path: { slug } }, body: { name, is_shared: shared } })),
+    onSuccess: (d) => {
+      void qc.invalidateQueries({ queryKey: ["dashboards", slug] });
+      onDone(d.id);
+    },
+  });
+  const errs = fieldsOf(make.error);
+  return (
+    <form
+      className="card row new-dashboard"
+      aria-label="New dashboard"
+      onSubmit={(e) => {
+        e.preventDefault();
+        make.mutate();
+      }}
+    >
+      <Field label="Name" value={name} onChange={(e) => setName(e.target.value)} error={errs.name} required maxLength={255} />
+      {admin ? (
+        <label className="check">
+          <input type="checkbox" checked={shared} onChange={(e) => setShared(e.target.checked)} /> Shared with the workspace
+        </label>
+      ) : null}
+      <button type="button" onClick={() => onDone()}>
+        Cancel
+      </button>
+      <button type="submit" className="primary" disabled={make.isPending}>
+        Create dashboard
+      </button>
+      <ErrorNote error={make.error && Object.keys(errs).length === 0 ? make.error : null} />
+    </form>
+  );
+}
+
 /** A dashboard's widgets on the 24-column grid, where their positions put them. */
-function Grid({ d, data }: { d: Dashboard; data: WidgetData[] | undefined }) {
+function Grid({ d, data, onEdit }: { d: Dashboard; data: WidgetData[] | undefined; onEdit?: (w: Widget) => void }) {
+  const { slug = "" } = useParams();
+  const qc = useQueryClient();
+  const remove = useMutation({
+    mutationFn: (id: string) => unwrap(client.DELETE("/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets/{widget_id}", { params: { path: { slug, dashboard_id: d.id, widget_id: id } } })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["dashboard", slug, d.id] }),
+  });
   const widgets = (d.widgets ?? []).filter((w) => w.is_visible);
   if (widgets.length === 0) return <Empty title="No widgets yet">This dashboard has nothing on it.</Empty>;
   return (
@@ -334,7 +621,27 @@ function Grid({ d, data }: { d: Dashboard; data: WidgetData[] | undefined }) {
           data-testid={`widget-${w.widget_type}`}
           style={{ gridColumn: `${w.position.x + 1} / span ${w.position.w}`, gridRow: `${w.position.y + 1} / span ${w.position.h}` }}
         >
-          <h2 className="card-title">{w.title}</h2>
+          <div className="dash-widget-head">
+            <h2 className="card-title">{w.title}</h2>
+            {onEdit ? (
+              <span className="dash-widget-tools">
+                <button type="button" className="link" aria-label={`Edit ${w.title}`} onClick={() => onEdit(w)}>
+                  Edit
+                </button>
+                <button
+                  type="button"
+                  className="link danger"
+                  aria-label={`Remove ${w.title}`}
+                  disabled={remove.isPending}
+                  onClick={() => {
+                    if (window.confirm(`Remove the widget ${w.title}?`)) remove.mutate(w.id);
+                  }}
+                >
+                  Remove
+                </button>
+              </span>
+            ) : null}
+          </div>
           <div className="dash-widget-body">
             <WidgetBody w={w} d={data?.find((x) => x.widget_id === w.id)} />
           </div>
@@ -370,6 +677,9 @@ export function DashboardsPage() {
   });
   const [editing, setEditing] = useState(false);
   const [history, setHistory] = useState(false);
+  const [widgetEditor, setWidgetEditor] = useState<Widget | "new" | null>(null);
+  const [making, setMaking] = useState(false);
+  const ws = useWorkspace(slug);
   useTitle(dash.data ? dash.data.name : "Dashboards");
   if (list.isPending) return <Spinner label="Loading dashboards" />;
   if (list.isError) return <ErrorNote error={list.error} retry={() => void list.refetch()} />;
@@ -391,7 +701,22 @@ export function DashboardsPage() {
           </select>
         </label>
         {dash.data ? <Choices d={dash.data} /> : null}
+        {premium && !making ? (
+          <button type="button" onClick={() => setMaking(true)}>
+            New dashboard
+          </button>
+        ) : null}
       </header>
+      {making ? (
+        <NewDashboard
+          slug={slug}
+          admin={ws.data?.role === "owner" || ws.data?.role === "admin"}
+          onDone={(id) => {
+            setMaking(false);
+            if (id) nav(`/w/${slug}/dashboards/${id}`);
+          }}
+        />
+      ) : null}
       {!premium ? (
         <p className="locked-note" data-testid="dashboards-locked">
           More dashboards, shared or your own, come with the premium plan. <Link to={`/w/${slug}/plan`}>See the plan</Link>
@@ -409,16 +734,28 @@ export function DashboardsPage() {
           <div className="row dash-bar">
             {dash.data.description ? <p className="muted">{dash.data.description}</p> : <span />}
             {dash.data.can_edit && !editing ? (
-              <button type="button" onClick={() => setEditing(true)}>
-                Arrange widgets
-              </button>
+              <span className="row">
+                <button type="button" onClick={() => setWidgetEditor("new")}>
+                  Add widget
+                </button>
+                <button type="button" onClick={() => setEditing(true)}>
+                  Arrange widgets
+                </button>
+              </span>
             ) : null}
             <button type="button" aria-expanded={history} onClick={() => setHistory(!history)}>
               Layout history
             </button>
           </div>
           {history ? <LayoutHistory key={dash.data.updated_at} d={dash.data} onRestored={() => setEditing(false)} /> : null}
-          {editing ? <EditGrid key={dash.data.id} d={dash.data} onDone={() => setEditing(false)} /> : <Grid d={dash.data} data={data.data?.widgets} />}
+          {widgetEditor !== null ? (
+            <WidgetEditor key={widgetEditor === "new" ? "new" : widgetEditor.id} d={dash.data} widget={widgetEditor === "new" ? null : widgetEditor} onDone={() => setWidgetEditor(null)} />
+          ) : null}
+          {editing ? (
+            <EditGrid key={dash.data.id} d={dash.data} onDone={() => setEditing(false)} />
+          ) : (
+            <Grid d={dash.data} data={data.data?.widgets} onEdit={dash.data.can_edit ? (w) => setWidgetEditor(w) : undefined} />
+          )}
         </>
       ) : (
         <Spinner label="Loading the dashboard" />

@@ -101,6 +101,7 @@ export function Shell() {
               {list.data?.items.find((w) => w.slug === slug)?.role !== "guest" ? (
                 <>
                   <NavLink to={`/w/${slug}/dashboards`}>Dashboards</NavLink>
+                  <NavLink to={`/w/${slug}/metrics`}>Metrics</NavLink>
                   <NavLink to={`/w/${slug}/analytics`}>Analytics</NavLink>
                 </>
               ) : null}
