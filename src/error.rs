@@ -56,11 +56,15 @@ pub enum AppError {
 /// One problem of one row of an imported file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RowProblem {
-    /// The row as a spreadsheet numbers it: the header is row 1.
+    /// The row as a spreadsheet numbers it: the header is row 1. 0 for a JSON document (a
+    /// dashboard's), whose problems say where they are in `column`.
     pub row: usize,
+    /// The column; in a JSON document, the path (`widgets[2].config.project`).
     pub column: String,
     /// A stable code: `required`, `invalid_value`, `unknown_email`, `unknown_department`,
-    /// `staff_id_taken`, `duplicate_row`.
+    /// `staff_id_taken`, `duplicate_row`; in a dashboard's document also
+    /// `unknown_widget_type`, `unknown_metric`, `not_carried` and `unknown_project` (`_state`,
+    /// `_label`, `_cycle`, `_module`, `_person`).
     pub code: String,
     pub message: String,
 }

@@ -160,6 +160,16 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         Workspace(WsRole::Member),
     ),
     (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/export",
+        Workspace(WsRole::Member),
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards/import",
+        Workspace(WsRole::Member),
+    ),
+    (
         "POST",
         "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets",
         Workspace(WsRole::Member),

@@ -237,6 +237,15 @@ pub fn parse_query(s: &str) -> Result<Query, AppError> {
                             format!("period_field must be one of: {}", PERIOD_FIELDS.join(", ")),
                         )
                     })?;
+                    let time = |m: Option<Measure>| {
+                        m.is_some_and(|m| matches!(m, Measure::LoggedMinutes | Measure::OverrunMinutes))
+                    };
+                    if f == "logged" && !time(Some(main)) && !time(per) {
+                        return Err(AppError::field(
+                            "query",
+                            "period_field logged counts work logs: it goes with logged_minutes or overrun_minutes",
+                        ));
+                    }
                     if filters.contains_key(&format!("{f}_from")) || filters.contains_key(&format!("{f}_to")) {
                         return Err(AppError::field(
                             "query",
@@ -386,10 +395,14 @@ pub struct Def {
 }
 
 impl Def {
-    /// What the computed value depends on: a change of it computes the metric afresh.
+    /// What the computed value depends on: a change of it computes the metric afresh (its
+    /// query, and for a period the day, so "today" moves at midnight).
     fn key(&self) -> u64 {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.query.hash(&mut h);
+        if self.query.contains("\"period\"") {
+            crate::timetrack::today().hash(&mut h);
+        }
         h.finish()
     }
 
@@ -571,11 +584,39 @@ pub struct Cached {
     pub outcome: Result<Values, String>,
 }
 
-/// The metrics computed here, per workspace and metric id.
+/// The metrics computed here, per workspace and metric id, and when each workspace's metrics
+/// were last read.
 #[derive(Default)]
-pub struct MetricCache(Mutex<HashMap<String, HashMap<String, Cached>>>);
+pub struct MetricCache(
+    Mutex<HashMap<String, HashMap<String, Cached>>>,
+    Mutex<HashMap<String, std::time::Instant>>,
+);
+
+/// A workspace whose metrics nobody read for this long is not refreshed (its facts would be
+/// loaded for nobody, pushing out those of workspaces in use); reading computes it again.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 impl MetricCache {
+    /// Notes that somebody reads `ws`'s metrics; whether anything of it was computed before.
+    fn touch(&self, ws: &str) -> bool {
+        let mut r = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        r.insert(ws.to_string(), std::time::Instant::now());
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(ws).is_some_and(|w| !w.is_empty())
+    }
+
+    /// The workspaces of `live` whose metrics were read lately; the others' values and reads
+    /// are forgotten.
+    fn in_use(&self, live: &[String]) -> Vec<String> {
+        let mut r = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        r.retain(|ws, at| live.contains(ws) && at.elapsed() < IDLE);
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|ws, _| r.contains_key(ws));
+        let mut out: Vec<String> = r.keys().cloned().collect();
+        out.sort();
+        out
+    }
+
     fn get(&self, ws: &str, id: &str) -> Option<Cached> {
         let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
         m.get(ws).and_then(|w| w.get(id)).cloned()
@@ -606,6 +647,16 @@ impl MetricCache {
     }
 }
 
+/// The ids a filter value names, written as ids are stored (lowercase, hyphenated); `none`
+/// and what is no id are left out (the query's checks refused those already).
+fn canonical_ids(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter_map(|p| uuid::Uuid::parse_str(p).ok())
+        .map(|u| u.to_string())
+        .collect()
+}
+
 /// The ids a work-items query's filters name that are no longer live, as a sentence.
 fn unresolved(c: &rusqlite::Connection, ws: &str, q: &Query) -> Result<Option<String>, AppError> {
     let kinds: &[(&str, &str, &str)] = match q {
@@ -623,12 +674,7 @@ fn unresolved(c: &rusqlite::Connection, ws: &str, q: &Query) -> Result<Option<St
         let named = match q {
             Query::WorkItems { filters, .. } => {
                 // `none` stands for "in no cycle" and the like, not an id.
-                let raw = filters.get(*key).and_then(Value::as_str).unwrap_or("");
-                raw.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty() && *p != "none")
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
+                canonical_ids(filters.get(*key).and_then(Value::as_str).unwrap_or(""))
             }
             Query::Staff { departments, .. } => departments.clone(),
         };
@@ -648,7 +694,10 @@ fn unresolved(c: &rusqlite::Connection, ws: &str, q: &Query) -> Result<Option<St
 /// Computes `d` as of `today` in a reader job.
 fn compute(app: &App, c: &rusqlite::Connection, ws: &str, d: &Def, today: NaiveDate) -> Result<Values, String> {
     let q = parse_query(&d.query).map_err(|e| describe(&e))?;
-    if let Some(gone) = unresolved(c, ws, &q).map_err(|e| describe(&e))? {
+    if let Some(gone) = unresolved(c, ws, &q).map_err(|e| {
+        tracing::warn!(error = %e, "metrics: reading what a query names failed");
+        "it could not be computed (see the server's log)".to_string()
+    })? {
         return Err(gone);
     }
     let mut v = Values {
@@ -658,7 +707,7 @@ fn compute(app: &App, c: &rusqlite::Connection, ws: &str, d: &Def, today: NaiveD
     };
     match &q {
         Query::Staff { statuses, departments } => {
-            let n = store::staff_count(c, ws, statuses, departments).map_err(|e| e.to_string())? as f64;
+            let n = store::staff_count(c, ws, statuses, departments).map_err(unreadable)? as f64;
             v.all = Some(n);
             v.public = Some(n);
         }
@@ -668,13 +717,12 @@ fn compute(app: &App, c: &rusqlite::Connection, ws: &str, d: &Def, today: NaiveD
             filters,
             period,
         } => {
-            let private = crate::analytics::private_projects(c, ws).map_err(|e| e.to_string())?;
-            let named = filters.get("project").and_then(Value::as_str).unwrap_or("");
-            let named: Vec<&str> = named.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+            let private = crate::analytics::private_projects(c, ws).map_err(unreadable)?;
+            let named = canonical_ids(filters.get("project").and_then(Value::as_str).unwrap_or(""));
             v.private = if named.is_empty() {
                 private
             } else {
-                private.into_iter().filter(|p| named.contains(&p.as_str())).collect()
+                private.into_iter().filter(|p| named.contains(p)).collect()
             };
             v.names_private = !named.is_empty() && !v.private.is_empty();
             let run = |range: Option<(NaiveDate, NaiveDate)>, public_only: bool| -> Result<Option<f64>, String> {
@@ -712,6 +760,12 @@ fn compute(app: &App, c: &rusqlite::Connection, ws: &str, d: &Def, today: NaiveD
         }
     }
     Ok(v)
+}
+
+/// A database error while computing: logged, and said without its text.
+fn unreadable(e: rusqlite::Error) -> String {
+    tracing::warn!(error = %e, "metrics: a query failed");
+    "it could not be computed (see the server's log)".to_string()
 }
 
 /// An error as a metric's status message: a field's problem with its field.
@@ -778,7 +832,7 @@ pub fn spawn_refresher(app: App) -> tokio::task::JoinHandle<()> {
             let a = app.clone();
             let list = a.readers.read(|c| Ok(store::workspaces(c)?)).await;
             let Ok(list) = list else { continue };
-            for ws in list {
+            for ws in app.metrics.in_use(&list) {
                 let a2 = app.clone();
                 let r = app.readers.read(move |c| refresh_blocking(&a2, c, &ws, None)).await;
                 if let Err(e) = r {
@@ -844,6 +898,8 @@ pub struct MetricView {
 struct Viewer {
     role: WsRole,
     visible: std::collections::HashSet<String>,
+    /// The workspace's private projects now (one may have turned private since a value).
+    private: Vec<String>,
     thresholds_allowed: bool,
 }
 
@@ -862,6 +918,7 @@ impl Viewer {
         Ok(Self {
             role: w.role,
             visible,
+            private: crate::analytics::private_projects(c, &w.ws.id)?,
             thresholds_allowed,
         })
     }
@@ -869,6 +926,7 @@ impl Viewer {
 
 fn view(d: Def, cached: Option<Cached>, who: &Viewer) -> MetricView {
     let t = d.thresholds;
+    let d_query = d.query.clone();
     let thresholds_locked = t.any() && !who.thresholds_allowed;
     let mut v = MetricView {
         query: serde_json::from_str(&d.query).unwrap_or(Value::Null),
@@ -920,7 +978,27 @@ fn view(d: Def, cached: Option<Cached>, who: &Viewer) -> MetricView {
     };
     if values.counts_time && who.role < WsRole::Admin {
         v.status = "restricted";
+        v.query = Value::Null;
         v.message = Some("it counts everybody's logged time, which only admins see".into());
+        return v;
+    }
+    // A project the viewer cannot see that is private now but was not when the value was
+    // computed: the value may count it; nothing is shown until it is computed again.
+    let named = match parse_query(&d_query) {
+        Ok(Query::WorkItems { filters, .. }) => {
+            canonical_ids(filters.get("project").and_then(Value::as_str).unwrap_or(""))
+        }
+        _ => Vec::new(),
+    };
+    let turned = who
+        .private
+        .iter()
+        .filter(|p| (named.is_empty() || named.contains(p)) && !who.visible.contains(*p) && !values.private.contains(p))
+        .count();
+    if turned > 0 && !values.counts_time {
+        v.status = "pending";
+        v.message = Some("a project it counts turned private: it is computed again at its next refresh".into());
+        v.computed_at = None;
         return v;
     }
     let hidden = values.private.iter().filter(|p| !who.visible.contains(*p)).count();
@@ -929,6 +1007,8 @@ fn view(d: Def, cached: Option<Cached>, who: &Viewer) -> MetricView {
         (values.all, values.previous_all)
     } else if values.names_private {
         v.status = "restricted";
+        // What it names is not for this viewer either.
+        v.query = Value::Null;
         v.message = Some(format!(
             "it counts {hidden} project{} you cannot see",
             if hidden == 1 { "" } else { "s" }
@@ -1013,8 +1093,13 @@ impl MetricInput {
         ] {
             match v {
                 Some(n) => {
-                    if n.is_some_and(|n| !n.is_finite() || n.abs() > MAX_NUMBER) {
-                        return Err(AppError::field(field.name, "must be a finite number"));
+                    if n.is_some_and(|n| !n.is_finite() || n.abs() > MAX_NUMBER || n.to_string().len() > 40) {
+                        return Err(AppError::field(
+                            field.name,
+                            format!(
+                                "must be a number from -{MAX_NUMBER:e} to {MAX_NUMBER:e}, of at most 40 characters"
+                            ),
+                        ));
                     }
                     f.push(field.to(number_text(n)));
                 }
@@ -1050,12 +1135,16 @@ impl MetricInput {
 pub struct Metrics<'a>(pub &'a App);
 
 impl Metrics<'_> {
-    /// Every metric of the workspace as the caller sees it: the system ones first.
+    /// Every metric of the workspace as the caller sees it: the system ones first. The first
+    /// read of a workspace nobody read lately computes its metrics before it answers.
     pub async fn list(&self, w: &WsCtx) -> Result<Vec<MetricView>, AppError> {
         let (app, w) = (self.0.clone(), w.clone());
         self.0
             .readers
             .read(move |c| {
+                if !app.metrics.touch(&w.ws.id) {
+                    refresh_blocking(&app, c, &w.ws.id, None)?;
+                }
                 let who = Viewer::read(c, &w)?;
                 Ok(defs(c, &w.ws.id)?
                     .into_iter()
@@ -1073,6 +1162,9 @@ impl Metrics<'_> {
         self.0
             .readers
             .read(move |c| {
+                if !app.metrics.touch(&w.ws.id) {
+                    refresh_blocking(&app, c, &w.ws.id, None)?;
+                }
                 let who = Viewer::read(c, &w)?;
                 let d = def(c, &w.ws.id, &id)?;
                 let cached = app.metrics.get(&w.ws.id, &d.id);
@@ -1091,6 +1183,7 @@ impl Metrics<'_> {
             .readers
             .read(move |c| {
                 def(c, &ws, &id2)?;
+                app.metrics.touch(&ws);
                 refresh_blocking(&app, c, &ws, Some(&id2))
             })
             .await?;
@@ -1222,6 +1315,11 @@ mod tests {
                 ("2026-11-04", "2026-12-03"),
                 ("2026-10-05", "2026-11-03"),
             ),
+            (
+                Period::Last90Days,
+                ("2026-09-05", "2026-12-03"),
+                ("2026-06-07", "2026-09-04"),
+            ),
         ];
         for (p, now, before) in cases {
             let r = p.range(today);
@@ -1287,6 +1385,10 @@ mod tests {
                 "leave them out",
             ),
             (r#"{"source":"staff","status":"retired"}"#, "probation"),
+            (
+                r#"{"measure":"work_item_count","period":"this_week","period_field":"logged"}"#,
+                "goes with logged_minutes",
+            ),
             (r#"{"source":"staff","department":"nope"}"#, "not an id"),
             (r#"{"source":"invoices"}"#, "work_items, staff"),
         ] {

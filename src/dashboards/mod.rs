@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod records;
 pub mod routes;
 pub mod store;
+pub mod transfer;
 pub mod widgets;
 
 use serde::Serialize;

@@ -182,6 +182,11 @@ fn check_metric(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
             "metrics belong to the workspace: they live in its shared dashboards",
         ));
     }
+    // A record's id is a UUID, never one of Keel's system metrics' (`system-…`), whose
+    // place it would take.
+    if uuid::Uuid::parse_str(&c.id).ok().map(|u| u.to_string()).as_deref() != Some(c.id.as_str()) {
+        return Err(AppError::refused("wrong_key", "a metric's id is a UUID, in lower case"));
+    }
     let name = c.text(m::name).unwrap_or("");
     if name.trim().is_empty() || name != name.trim() || name.chars().any(char::is_control) {
         return Err(AppError::field(
@@ -230,7 +235,8 @@ fn check_metric(cx: &RuleCtx<'_>, c: &Change) -> Result<(), AppError> {
     let thresholds_changed = [m::warning_threshold, m::critical_threshold, m::direction]
         .into_iter()
         .any(|f| c.changed(f));
-    if t.any() && thresholds_changed {
+    // Made (or made live again) with levels, or its levels changed: the plan decides.
+    if t.any() && (thresholds_changed || c.is_create()) {
         crate::plans::require(cx.conn, &cx.doc.workspace_id, "metric_thresholds")?;
     }
     if (c.is_create() || c.changed(m::name))

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::metrics::{MetricInput, MetricView, Metrics};
 use super::records::Position;
+use super::transfer::DashboardDoc;
 use super::widgets::{WidgetType, WIDGET_TYPES};
 use super::{
     Choice, DashboardData, DashboardInput, DashboardView, Dashboards, LayoutView, WidgetData, WidgetInput, WidgetView,
@@ -39,6 +40,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(list_metrics, create_metric))
         .routes(routes!(get_metric, update_metric, delete_metric))
         .routes(routes!(refresh_metric))
+        .routes(routes!(export_dashboard))
+        .routes(routes!(import_dashboard))
 }
 
 /// The widget types (seed 002's component library): each with its grid size and config
@@ -459,4 +462,51 @@ async fn delete_metric(State(app): State<App>, w: WsCtx, AppPath((_, id)): Mid) 
     responses((status = 200, body = MetricView)))]
 async fn refresh_metric(State(app): State<App>, w: WsCtx, AppPath((_, id)): Mid) -> Result<Json<MetricView>, AppError> {
     Ok(Json(Metrics(&app).refresh(&w, &id).await?))
+}
+
+/// The dashboard as a versioned JSON document (premium `dashboard_export`): its settings,
+/// widgets, the workspace metrics they show, and what each id they name stands for.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/export", tag = "dashboards",
+    params(("slug" = String, Path), ("dashboard_id" = String, Path)),
+    responses((status = 200, body = DashboardDoc)))]
+async fn export_dashboard(
+    State(app): State<App>,
+    w: WsCtx,
+    AppPath((_, id)): Did,
+) -> Result<Json<DashboardDoc>, AppError> {
+    Ok(Json(Dashboards(&app).export(&w, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportBody {
+    /// A document as the export answers it.
+    pub document: Value,
+    /// The new dashboard's name (the document's by default).
+    pub name: Option<String>,
+    /// Shared with the workspace (admins) or your own (the default).
+    pub is_shared: Option<bool>,
+}
+
+/// Makes a dashboard from an exported document, in any workspace (premium): ids mapped by
+/// project identifier, name and email. Any problem is listed (422 `import_invalid`, each
+/// with where it is) and nothing is written.
+#[utoipa::path(post, path = "/api/v1/workspaces/{slug}/dashboards/import", tag = "dashboards",
+    params(("slug" = String, Path)), request_body = ImportBody,
+    responses((status = 201, body = DashboardView)))]
+async fn import_dashboard(
+    State(app): State<App>,
+    w: WsCtx,
+    AppJson(b): AppJson<ImportBody>,
+) -> Result<(StatusCode, Json<DashboardView>), AppError> {
+    let doc: DashboardDoc = serde_json::from_value(b.document).map_err(|e| {
+        AppError::refused(
+            "import_unreadable",
+            format!("the document cannot be read as a dashboard: {e:.200}"),
+        )
+    })?;
+    let view = Dashboards(&app)
+        .import(&w, doc, b.name, b.is_shared.unwrap_or(false))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }

@@ -340,3 +340,75 @@ pub fn staff_count(c: &Connection, ws: &str, statuses: &[String], departments: &
     )?
     .query_row(rusqlite::params![ws, statuses, departments], |r| r.get(0))
 }
+
+/// A live project's identifier in `ws`.
+pub fn project_identifier(c: &Connection, ws: &str, id: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached("SELECT identifier FROM projects WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL")?
+        .query_row([id, ws], |r| r.get("identifier"))
+        .optional()
+}
+
+/// A live project of `ws` by its identifier.
+pub fn project_by_identifier(c: &Connection, ws: &str, identifier: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached("SELECT id FROM projects WHERE workspace_id = ?1 AND identifier = ?2 AND deleted_at IS NULL")?
+        .query_row([ws, identifier], |r| r.get("id"))
+        .optional()
+}
+
+/// The email of a member of `ws`.
+pub fn member_email(c: &Connection, ws: &str, user: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached(
+        "SELECT u.email FROM users u JOIN workspace_members m ON m.user_id = u.id
+         WHERE u.id = ?1 AND m.workspace_id = ?2 AND m.deleted_at IS NULL",
+    )?
+    .query_row([user, ws], |r| r.get("email"))
+    .optional()
+}
+
+/// A member of `ws` by email.
+pub fn member_by_email(c: &Connection, ws: &str, email: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached(
+        "SELECT u.id FROM users u JOIN workspace_members m ON m.user_id = u.id
+         WHERE u.email = ?1 COLLATE NOCASE AND m.workspace_id = ?2 AND m.deleted_at IS NULL",
+    )?
+    .query_row([email, ws], |r| r.get("id"))
+    .optional()
+}
+
+/// A record of a project's own (`table`: states, labels, cycles or modules, the caller's
+/// constant): its name, its project's identifier and id.
+pub fn in_project(
+    c: &Connection,
+    ws: &str,
+    table: &str,
+    id: &str,
+) -> rusqlite::Result<Option<(String, String, String)>> {
+    c.prepare_cached(&format!(
+        "SELECT t.name AS name, p.identifier AS identifier, p.id AS project_id FROM {table} t
+         JOIN projects p ON p.id = t.project_id
+         WHERE t.id = ?1 AND t.workspace_id = ?2 AND t.deleted_at IS NULL AND p.deleted_at IS NULL"
+    ))?
+    .query_row([id, ws], |r| {
+        Ok((r.get("name")?, r.get("identifier")?, r.get("project_id")?))
+    })
+    .optional()
+}
+
+/// A live record of `table` (states, labels, cycles or modules) in a project, by name.
+pub fn in_project_by_name(c: &Connection, table: &str, project: &str, name: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached(&format!(
+        "SELECT id FROM {table} WHERE project_id = ?1 AND name = ?2 COLLATE NOCASE AND deleted_at IS NULL
+         ORDER BY id LIMIT 1"
+    ))?
+    .query_row([project, name], |r| r.get("id"))
+    .optional()
+}
+
+/// A live metric of `ws` by name.
+pub fn metric_by_name(c: &Connection, ws: &str, name: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached(
+        "SELECT id FROM dashboard_metrics WHERE workspace_id = ?1 AND name = ?2 COLLATE NOCASE AND deleted_at IS NULL",
+    )?
+    .query_row([ws, name], |r| r.get("id"))
+    .optional()
+}

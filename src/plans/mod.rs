@@ -117,7 +117,7 @@ pub const FEATURES: &[Feature] = &[
         name: "Dashboard export and import",
         description: "A dashboard as a versioned JSON document, into any workspace",
         plan: Plan::Premium,
-        available: false,
+        available: true,
     },
     Feature {
         key: "dashboard_themes",

@@ -26,5 +26,6 @@ mod staff;
 mod sync;
 mod tidy;
 mod tokens;
+mod transfer;
 mod worklogs;
 mod workspaces;

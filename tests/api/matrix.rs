@@ -427,6 +427,16 @@ const PINNED: &[(&str, &str, &str)] = &[
         "Workspace(Member)",
     ),
     (
+        "GET",
+        "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/export",
+        "Workspace(Member)",
+    ),
+    (
+        "POST",
+        "/api/v1/workspaces/{slug}/dashboards/import",
+        "Workspace(Member)",
+    ),
+    (
         "POST",
         "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/widgets",
         "Workspace(Member)",

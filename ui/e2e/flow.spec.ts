@@ -1001,7 +1001,31 @@ async function metrics(page: Page, base: string, token: string, dashboard: strin
   await expect(ed).toHaveCount(0);
   const after = await (await page.request.get(`${api}/dashboards/${ops.id}`, { headers })).json();
   expect(after.widgets.find((w: { widget_type: string }) => w.widget_type === "chart").chart_type).toBe("donut");
-  expect((await page.request.delete(`${api}/licence`, { headers })).status()).toBe(204);
+  // Exported as a file, and imported into a second workspace: the same four widgets there,
+  // the metric made with it. A file with problems lists them and makes nothing.
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export", exact: true }).click();
+  const file = await (await download).path();
+  const exported = JSON.parse(readFileSync(file, "utf8"));
+  expect([exported.format, exported.widgets.length, exported.metrics.length]).toEqual(["keel-dashboard", 4, 1]);
+  const second = await page.request.post(`${base}/api/v1/workspaces`, { headers, data: { name: "Second Robotics", slug: "second-robotics" } });
+  expect(second.status()).toBe(201);
+  const plan2 = await (await page.request.get(`${base}/api/v1/workspaces/second-robotics/plan`, { headers })).json();
+  expect((await page.request.put(`${base}/api/v1/workspaces/second-robotics/licence`, { headers, data: { licence: testLicence(plan2.workspace) } })).status()).toBe(200);
+  await page.goto(`${base}/w/second-robotics/dashboards`);
+  const broken = { ...exported, widgets: [...exported.widgets, { widget_type: "gauge", position: { x: 0, y: 0, w: 6, h: 4 } }] };
+  await page.getByLabel("Import a dashboard").setInputFiles({ name: "broken.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(broken)) });
+  await expect(page.getByTestId("import-problems")).toContainText("widgets[4].widget_type");
+  expect((await (await page.request.get(`${base}/api/v1/workspaces/second-robotics/dashboards`, { headers })).json()).length).toBe(1);
+  await page.getByLabel("Import a dashboard").setInputFiles(file);
+  await expect(page.getByLabel("Dashboard", { exact: true })).toContainText("Operations");
+  for (const t of ["chart", "number", "metric", "text"]) await expect(page.getByTestId(`widget-${t}`)).toBeVisible();
+  await expect(page.getByTestId("widget-metric").getByTestId("metric-Urgent and open")).toBeVisible();
+  await shot(page, "32-dashboard-imported");
+  for (const slug of ["acme-robotics", "second-robotics"])
+    expect((await page.request.delete(`${base}/api/v1/workspaces/${slug}/licence`, { headers })).status()).toBe(204);
+  // The second workspace goes again: the tests after sign in to the only one.
+  expect((await page.request.delete(`${base}/api/v1/workspaces/second-robotics`, { headers })).status()).toBe(204);
   await page.goto(`${base}/w/acme-robotics/dashboards/${dashboard}`);
 }
 

@@ -21,6 +21,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly fields: Record<string, string> = {},
+    /** An import's problems, each with where it is (`column`: a column, or a path in a document). */
+    readonly rows: { row: number; column: string; code: string; message: string }[] = [],
   ) {
     super(message);
   }
@@ -70,10 +72,12 @@ export async function unwrap<T>(p: Promise<Answer<T>>): Promise<T> {
     throw new ApiError(0, "network", "Keel could not be reached; check that it is running");
   }
   if (a.response.ok) return a.data as T;
-  const body = a.error as { error?: { code?: string; message?: string; fields?: Record<string, string> } } | undefined;
+  const body = a.error as
+    | { error?: { code?: string; message?: string; fields?: Record<string, string>; rows?: { row: number; column: string; code: string; message: string }[] } }
+    | undefined;
   const e = body?.error;
   if (a.response.status === 401 && !PUBLIC.has(new URL(a.response.url, location.href).pathname)) {
     session.expired();
   }
-  throw new ApiError(a.response.status, e?.code ?? `http_${a.response.status}`, e?.message ?? a.response.statusText, e?.fields ?? {});
+  throw new ApiError(a.response.status, e?.code ?? `http_${a.response.status}`, e?.message ?? a.response.statusText, e?.fields ?? {}, e?.rows ?? []);
 }

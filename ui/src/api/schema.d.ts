@@ -489,6 +489,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{slug}/dashboards/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes a dashboard from an exported document, in any workspace (premium): ids mapped by
+         *     project identifier, name and email. Any problem is listed (422 `import_invalid`, each
+         *     with where it is) and nothing is written.
+         */
+        post: operations["import_dashboard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}": {
         parameters: {
             query?: never;
@@ -516,6 +537,26 @@ export interface paths {
         };
         /** The data of every visible widget, in one call. */
         get: operations["dashboard_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard as a versioned JSON document (premium `dashboard_export`): its settings,
+         *     widgets, the workspace metrics they show, and what each id they name stands for.
+         */
+        get: operations["export_dashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2131,6 +2172,17 @@ export interface components {
             dashboard_id: string;
             widgets: components["schemas"]["WidgetData"][];
         };
+        /** @description A dashboard exported: `{"format": "keel-dashboard", "version": 1, …}`. */
+        DashboardDoc: {
+            dashboard: components["schemas"]["DocDashboard"];
+            exported_at?: string | null;
+            format: string;
+            metrics?: components["schemas"]["DocMetric"][];
+            references?: components["schemas"]["References"];
+            /** Format: int64 */
+            version: number;
+            widgets?: components["schemas"]["DocWidget"][];
+        };
         DashboardView: {
             /** @description The caller may change it (their own, or shared and they are an admin). */
             can_edit: boolean;
@@ -2296,6 +2348,45 @@ export interface components {
             name: string;
             revoked_at?: string | null;
         };
+        DocDashboard: {
+            config?: Record<string, never>;
+            description?: string;
+            name: string;
+        };
+        /** @description A workspace metric a metric widget shows (system metrics are in every workspace). */
+        DocMetric: {
+            category: string;
+            color?: string;
+            /** Format: double */
+            critical_threshold?: number | null;
+            description?: string;
+            direction: string;
+            format: string;
+            icon?: string;
+            /** @description Its id where it was exported: the widgets name it so. */
+            id: string;
+            name: string;
+            query: Record<string, never>;
+            /** Format: int64 */
+            refresh_seconds: number;
+            /** Format: double */
+            target_value?: number | null;
+            unit?: string;
+            /** Format: double */
+            warning_threshold?: number | null;
+        };
+        DocWidget: {
+            chart_type?: string | null;
+            config?: Record<string, never>;
+            is_visible?: boolean;
+            position: components["schemas"]["Position"];
+            /** Format: int64 */
+            refresh_seconds?: number;
+            /** Format: int64 */
+            sort_order?: number;
+            title?: string;
+            widget_type: string;
+        };
         /** @description `{"error": {"code", "message", "fields"}}`: the shape of every error answer. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -2384,6 +2475,14 @@ export interface components {
             /** Format: int64 */
             sort_order: number;
         };
+        ImportBody: {
+            /** @description A document as the export answers it. */
+            document: unknown;
+            /** @description Shared with the workspace (admins) or your own (the default). */
+            is_shared?: boolean | null;
+            /** @description The new dashboard's name (the document's by default). */
+            name?: string | null;
+        };
         /** @description The answer of an import or a dry run. */
         ImportReport: {
             created: number;
@@ -2399,6 +2498,12 @@ export interface components {
             rows: number;
             unchanged: number;
             updated: number;
+        };
+        /** @description A record named by project and name (states, labels, cycles, modules). */
+        InProject: {
+            name: string;
+            /** @description The project's identifier (`WEB`). */
+            project: string;
         };
         InstanceSettings: {
             registration: components["schemas"]["Registration"];
@@ -3431,6 +3536,39 @@ export interface components {
             project_id?: string | null;
             visited_at: string;
         };
+        /** @description What each id the document names stands for, by kind. */
+        References: {
+            /** @default {} */
+            cycles: {
+                [key: string]: components["schemas"]["InProject"];
+            };
+            /** @default {} */
+            labels: {
+                [key: string]: components["schemas"]["InProject"];
+            };
+            /** @default {} */
+            modules: {
+                [key: string]: components["schemas"]["InProject"];
+            };
+            /**
+             * @description Person id to their email.
+             * @default {}
+             */
+            people: {
+                [key: string]: string;
+            };
+            /**
+             * @description Project id to its identifier.
+             * @default {}
+             */
+            projects: {
+                [key: string]: string;
+            };
+            /** @default {} */
+            states: {
+                [key: string]: components["schemas"]["InProject"];
+            };
+        };
         RefreshBody: {
             refresh_token: string;
         };
@@ -3475,12 +3613,18 @@ export interface components {
         RowProblem: {
             /**
              * @description A stable code: `required`, `invalid_value`, `unknown_email`, `unknown_department`,
-             *     `staff_id_taken`, `duplicate_row`.
+             *     `staff_id_taken`, `duplicate_row`; in a dashboard's document also
+             *     `unknown_widget_type`, `unknown_metric`, `not_carried` and `unknown_project` (`_state`,
+             *     `_label`, `_cycle`, `_module`, `_person`).
              */
             code: string;
+            /** @description The column; in a JSON document, the path (`widgets[2].config.project`). */
             column: string;
             message: string;
-            /** @description The row as a spreadsheet numbers it: the header is row 1. */
+            /**
+             * @description The row as a spreadsheet numbers it: the header is row 1. 0 for a JSON document (a
+             *     dashboard's), whose problems say where they are in `column`.
+             */
             row: number;
         };
         SavedView: {
@@ -8295,6 +8439,130 @@ export interface operations {
             };
         };
     };
+    import_dashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardView"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed or a rule refused the change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_dashboard: {
         parameters: {
             query?: never;
@@ -8678,6 +8946,127 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DashboardData"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation failed or a rule refused the change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_dashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+                dashboard_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardDoc"];
                 };
             };
             /** @description Malformed request */

@@ -1,9 +1,9 @@
-import { Suspense, useDeferredValue, useState, type FormEvent, type KeyboardEvent } from "react";
+import { Suspense, useEffect, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { GridLayout, noCompactor, useContainerWidth, type Layout, type LayoutItem } from "react-grid-layout";
 import "react-grid-layout/css/styles.css";
-import { client, unwrap, type Schemas } from "../api/client";
+import { ApiError, client, unwrap, type Schemas } from "../api/client";
 import { fieldsOf } from "../api/errors";
 import { Empty, ErrorNote, Field, SelectField, Spinner, formatDate, formatValue, useTitle } from "../components";
 import { AXES, ChartBox, MEASURES, OverviewCards, StatsTable, type ChartKind, type ChartView } from "./analytics";
@@ -85,7 +85,7 @@ function WidgetBody({ w, d }: { w: Widget; d: WidgetData | undefined }) {
     }
     case "number": {
       const m = data.measure as { unit: string; name: string };
-      if (typeof data.value !== "number" || !m) return <Spinner label="Loading the widget" />;
+      if (typeof data.value !== "number" || !m) return <p className="muted">No value.</p>;
       return (
         <div className="widget-number">
           <strong data-testid={`number-${w.title}`}>{formatValue(data.value as number, m.unit)}</strong>
@@ -215,7 +215,13 @@ function WidgetEditor({ d, widget, onDone }: { d: Dashboard; widget: Widget | nu
     }
     return { widget_type: kind, title: title || undefined, config: c, chart_type: kind === "chart" && chartType ? chartType : null };
   })();
-  const wanted = useDeferredValue(JSON.stringify(body));
+  // The preview asks again a moment after the last change (not for the title, drawn here).
+  const next = JSON.stringify({ ...body, title: undefined });
+  const [wanted, setWanted] = useState(next);
+  useEffect(() => {
+    const t = setTimeout(() => setWanted(next), 300);
+    return () => clearTimeout(t);
+  }, [next]);
   const preview = useQuery({
     queryKey: ["widget-preview", slug, d.id, wanted],
     enabled: !!t,
@@ -562,6 +568,76 @@ function Choices({ d }: { d: Dashboard }) {
   );
 }
 
+/** Export (a JSON file of the dashboard) and import (a new dashboard from one), premium. An
+ * import with problems lists each with where it is, and makes nothing. */
+function Transfer({ d, slug }: { d: Dashboard; slug: string }) {
+  const qc = useQueryClient();
+  const nav = useNavigate();
+  const exp = useMutation({
+    mutationFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/dashboards/{dashboard_id}/export", { params: { path: { slug, dashboard_id: d.id } } })),
+    onSuccess: (doc) => {
+      const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: "application/json" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `${d.name.replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "") || "dashboard"}.keel-dashboard.json`;
+      a.click();
+      URL.revokeObjectURL(url);
+    },
+  });
+  const imp = useMutation({
+    mutationFn: async (file: File) => {
+      let document: unknown;
+      try {
+        document = JSON.parse(await file.text());
+      } catch {
+        throw new ApiError(422, "import_unreadable", "That file is not JSON: export a dashboard to get one.");
+      }
+      return unwrap(client.POST("/api/v1/workspaces/{slug}/dashboards/import", { params: { path: { slug } }, body: { document: document as never } }));
+    },
+    onSuccess: (made) => {
+      void qc.invalidateQueries({ queryKey: ["dashboards", slug] });
+      nav(`/w/${slug}/dashboards/${made.id}`);
+    },
+  });
+  const problems = imp.error instanceof ApiError ? imp.error.rows : [];
+  return (
+    <>
+      <button type="button" disabled={exp.isPending} onClick={() => exp.mutate()}>
+        Export
+      </button>
+      <label className="button">
+        Import…
+        <input
+          type="file"
+          accept="application/json,.json"
+          className="sr-only"
+          aria-label="Import a dashboard"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            e.target.value = "";
+            if (f) imp.mutate(f);
+          }}
+        />
+      </label>
+      <ErrorNote error={exp.error} />
+      {imp.error ? (
+        <div role="alert" className="error-note import-problems" data-testid="import-problems">
+          <p>{(imp.error as Error).message}</p>
+          {problems.length > 0 ? (
+            <ul>
+              {problems.map((p, i) => (
+                <li key={i}>
+                  <code>{p.column}</code>: {p.message}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </>
+  );
+}
+
 /** Makes a dashboard: one's own, or (admins) shared with the workspace. Premium. */
 function NewDashboard({ slug, admin, onDone }: { slug: string; admin: boolean; onDone: (id?: string) => void }) {
   const qc = useQueryClient();
@@ -679,11 +755,17 @@ export function DashboardsPage() {
   const [history, setHistory] = useState(false);
   const [widgetEditor, setWidgetEditor] = useState<Widget | "new" | null>(null);
   const [making, setMaking] = useState(false);
+  // An editor open on one dashboard does not follow to another.
+  useEffect(() => {
+    setWidgetEditor(null);
+    setEditing(false);
+  }, [current]);
   const ws = useWorkspace(slug);
   useTitle(dash.data ? dash.data.name : "Dashboards");
   if (list.isPending) return <Spinner label="Loading dashboards" />;
   if (list.isError) return <ErrorNote error={list.error} retry={() => void list.refetch()} />;
   const premium = plan.data?.features.find((f) => f.key === "dashboards")?.enabled ?? false;
+  const exportable = plan.data?.features.find((f) => f.key === "dashboard_export")?.enabled ?? false;
   return (
     <div className="page">
       <header className="page-head">
@@ -746,6 +828,7 @@ export function DashboardsPage() {
             <button type="button" aria-expanded={history} onClick={() => setHistory(!history)}>
               Layout history
             </button>
+            {exportable ? <Transfer d={dash.data} slug={slug} /> : null}
           </div>
           {history ? <LayoutHistory key={dash.data.updated_at} d={dash.data} onRestored={() => setEditing(false)} /> : null}
           {widgetEditor !== null ? (

@@ -167,17 +167,28 @@ function MetricForm({ slug, metric, thresholdsAllowed, onDone }: { slug: string;
     queryKey: ["projects", slug, "all"],
     queryFn: () => unwrap(client.GET("/api/v1/workspaces/{slug}/projects", { params: { path: { slug }, query: { per_page: 500 } } })),
   });
+  // A query the form does not draw (staff, or written through the API with more filters)
+  // is kept as it is, but for the keys the form edits.
+  const original = (metric?.query ?? null) as { source?: string; filters?: Record<string, unknown> } | null;
+  const staff = original?.source === "staff";
   const save = useMutation({
     mutationFn: () => {
-      const filters: Record<string, string> = {};
-      if (d.priority) filters.priority = d.priority;
-      if (d.state_group) filters.state_group = d.state_group;
-      if (d.project) filters.project = d.project;
-      const query: Record<string, unknown> = { measure: d.measure, filters };
-      if (d.per) query.per = d.per;
-      if (d.period) {
-        query.period = d.period;
-        query.period_field = d.period_field;
+      const filters: Record<string, unknown> = { ...(original?.filters ?? {}) };
+      for (const [k, v] of [["priority", d.priority], ["state_group", d.state_group], ["project", d.project]] as const) {
+        if (v) filters[k] = v;
+        else delete filters[k];
+      }
+      const query: Record<string, unknown> = staff ? { ...original } : { ...(original ?? {}), measure: d.measure, filters };
+      if (!staff) {
+        if (d.per) query.per = d.per;
+        else delete query.per;
+        if (d.period) {
+          query.period = d.period;
+          query.period_field = d.period_field;
+        } else {
+          delete query.period;
+          delete query.period_field;
+        }
       }
       const n = (s: string) => (s.trim() === "" ? null : Number(s));
       const body = {
@@ -218,6 +229,10 @@ function MetricForm({ slug, metric, thresholdsAllowed, onDone }: { slug: string;
             </option>
           ))}
         </SelectField>
+        {staff ? (
+          <p className="muted">Counts staff records by status{original && "department" in original ? " and department" : ""}: its query is kept as it is.</p>
+        ) : (
+          <>
         <SelectField label="Counts" value={d.measure} onChange={set("measure")}>
           {MEASURES.map(([k, n]) => (
             <option key={k} value={k}>
@@ -272,6 +287,8 @@ function MetricForm({ slug, metric, thresholdsAllowed, onDone }: { slug: string;
             </option>
           ))}
         </SelectField>
+          </>
+        )}
         {d.per ? null : (
           <SelectField label="Format" value={d.format} onChange={set("format")} error={errs.format}>
             <option value="number">Number</option>
@@ -307,7 +324,13 @@ function MetricForm({ slug, metric, thresholdsAllowed, onDone }: { slug: string;
         />
         <Field label="Refresh every (seconds)" type="number" min={60} max={86400} value={d.refresh} onChange={set("refresh")} error={errs.refresh_seconds} />
       </div>
-      {errs.query ? <p className="field-error">{errs.query}</p> : null}
+      {Object.entries(errs)
+        .filter(([k]) => !["name", "category", "format", "unit", "target_value", "warning_threshold", "critical_threshold", "refresh_seconds"].includes(k))
+        .map(([k, v]) => (
+          <p key={k} className="field-error" role="alert">
+            {k === "query" ? v : `${k}: ${v}`}
+          </p>
+        ))}
       <ErrorNote error={save.error && Object.keys(errs).length === 0 ? save.error : null} />
       <div className="row">
         <button type="button" onClick={onDone}>
