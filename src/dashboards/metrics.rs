@@ -146,7 +146,7 @@ pub enum Query {
 }
 
 impl Query {
-    fn counts_time(&self) -> bool {
+    pub fn counts_time(&self) -> bool {
         let time = |m: Measure| matches!(m, Measure::LoggedMinutes | Measure::OverrunMinutes);
         match self {
             Query::WorkItems { measure, per, .. } => time(*measure) || per.is_some_and(time),
@@ -984,17 +984,23 @@ fn view(d: Def, cached: Option<Cached>, who: &Viewer) -> MetricView {
     }
     // A project the viewer cannot see that is private now but was not when the value was
     // computed: the value may count it; nothing is shown until it is computed again.
+    // (A count of staff counts no project.)
     let named = match parse_query(&d_query) {
-        Ok(Query::WorkItems { filters, .. }) => {
-            canonical_ids(filters.get("project").and_then(Value::as_str).unwrap_or(""))
-        }
-        _ => Vec::new(),
+        Ok(Query::WorkItems { filters, .. }) => Some(canonical_ids(
+            filters.get("project").and_then(Value::as_str).unwrap_or(""),
+        )),
+        _ => None,
     };
-    let turned = who
-        .private
-        .iter()
-        .filter(|p| (named.is_empty() || named.contains(p)) && !who.visible.contains(*p) && !values.private.contains(p))
-        .count();
+    let turned = match &named {
+        None => 0,
+        Some(named) => who
+            .private
+            .iter()
+            .filter(|p| {
+                (named.is_empty() || named.contains(p)) && !who.visible.contains(*p) && !values.private.contains(p)
+            })
+            .count(),
+    };
     if turned > 0 && !values.counts_time {
         v.status = "pending";
         v.message = Some("a project it counts turned private: it is computed again at its next refresh".into());
@@ -1183,7 +1189,10 @@ impl Metrics<'_> {
             .readers
             .read(move |c| {
                 def(c, &ws, &id2)?;
-                app.metrics.touch(&ws);
+                // The first read of a workspace in a while computes all that are due.
+                if !app.metrics.touch(&ws) {
+                    refresh_blocking(&app, c, &ws, None)?;
+                }
                 refresh_blocking(&app, c, &ws, Some(&id2))
             })
             .await?;

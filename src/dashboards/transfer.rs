@@ -17,6 +17,7 @@ use super::records::{dashboard_metrics, dashboard_widgets, dashboards, Position}
 use super::{metrics, store, widgets, DashboardView, Dashboards};
 use crate::docs::{DocRef, Set, Who};
 use crate::error::{AppError, RowProblem};
+use crate::policy::WsRole;
 use crate::time::now_rfc3339;
 use crate::workspaces::WsCtx;
 
@@ -235,8 +236,19 @@ fn reference(
 }
 
 /// The target's id for what a source id stood for, if the target has it.
-fn resolve(c: &Connection, ws: &str, kind: Kind, id: &str, refs: &References) -> Result<Option<String>, AppError> {
-    let project_id = |ident: &str| store::project_by_identifier(c, ws, ident);
+fn resolve(
+    c: &Connection,
+    ws: &str,
+    kind: Kind,
+    id: &str,
+    refs: &References,
+    visible: &std::collections::HashSet<String>,
+) -> Result<Option<String>, AppError> {
+    // A project the importer cannot see is no project to them (nor is anything in it): an
+    // import must not tell whether a private project of a name exists.
+    let project_id = |ident: &str| -> rusqlite::Result<Option<String>> {
+        Ok(store::project_by_identifier(c, ws, ident)?.filter(|p| visible.contains(p)))
+    };
     Ok(match kind {
         Kind::Project => match refs.projects.get(id) {
             Some(ident) => project_id(ident)?,
@@ -269,6 +281,7 @@ fn resolve(c: &Connection, ws: &str, kind: Kind, id: &str, refs: &References) ->
 fn remap(
     c: &Connection,
     ws: &str,
+    visible: &std::collections::HashSet<String>,
     filters: &Map<String, Value>,
     refs: &References,
     at: &str,
@@ -285,7 +298,7 @@ fn remap(
                 ids.push(id.to_string());
                 continue;
             }
-            match resolve(c, ws, *kind, id, refs)? {
+            match resolve(c, ws, *kind, id, refs, visible)? {
                 Some(t) => ids.push(t),
                 None => problems.push(RowProblem {
                     row: 0,
@@ -404,6 +417,18 @@ impl Dashboards<'_> {
                         Ok(Value::Object(q)) => q,
                         _ => Map::new(),
                     };
+                    // What the metrics API would not show this exporter (everybody's time to a
+                    // non-admin, a private project they are not in) the document leaves out.
+                    let hidden = match metrics::parse_query(&r.query) {
+                        Ok(q) if q.counts_time() && role < WsRole::Admin => true,
+                        Ok(_) => named(&metric_filters(&query))
+                            .iter()
+                            .any(|(k, _, id)| *k == Kind::Project && !visible.contains(id.as_str())),
+                        Err(_) => true,
+                    };
+                    if hidden {
+                        continue;
+                    }
                     filter_sets.push(metric_filters(&query));
                     let num = |s: &Option<String>| s.as_deref().and_then(|v| v.parse::<f64>().ok());
                     doc_metrics.push(DocMetric {
@@ -464,7 +489,11 @@ impl Dashboards<'_> {
         if doc.widgets.len() > super::records::MAX_WIDGETS || doc.metrics.len() > super::records::MAX_WIDGETS {
             return Err(AppError::refused(
                 "import_too_large",
-                format!("a dashboard holds at most {} widgets", super::records::MAX_WIDGETS),
+                format!(
+                    "a dashboard document holds at most {} widgets and {} metrics",
+                    super::records::MAX_WIDGETS,
+                    super::records::MAX_WIDGETS
+                ),
             ));
         }
         let ws = w.ws.id.clone();
@@ -480,6 +509,7 @@ impl Dashboards<'_> {
             .map_err(|e| AppError::field("name", e))?;
         let who = Who::user(&w.actor.user_id);
         let uid = w.actor.user_id.clone();
+        let role = w.role;
         let owner = (!shared).then(|| uid.clone());
         let id = crate::new_id();
         let id2 = id.clone();
@@ -489,10 +519,22 @@ impl Dashboards<'_> {
                 let c = ctx.conn;
                 let mut problems = Vec::new();
                 let refs = &doc.references;
+                let visible: std::collections::HashSet<String> =
+                    crate::analytics::visible_projects(c, &ws, &uid, role)?
+                        .into_iter()
+                        .collect();
+                if store::name_taken(c, &ws, owner.as_deref(), &name, "")? {
+                    problems.push(RowProblem {
+                        row: 0,
+                        column: "dashboard.name".into(),
+                        code: "name_taken".into(),
+                        message: format!("a dashboard named {name:.60} is here already: import it under another name"),
+                    });
+                }
                 // The dashboard's filters.
                 let mut config = doc.dashboard.config.clone();
                 if let Some(Value::Object(f)) = config.get("filters").cloned() {
-                    let f = remap(c, &ws, &f, refs, "dashboard.config.filters", &mut problems)?;
+                    let f = remap(c, &ws, &visible, &f, refs, "dashboard.config.filters", &mut problems)?;
                     config.insert("filters".into(), Value::Object(f));
                 }
                 if let Err(e) = super::parse_dashboard_config(&config) {
@@ -503,21 +545,87 @@ impl Dashboards<'_> {
                 let mut new_metrics: Vec<(String, &DocMetric, Map<String, Value>)> = Vec::new();
                 for (i, m) in doc.metrics.iter().enumerate() {
                     let at = format!("metrics[{i}]");
-                    let here = store::metric_by_name(c, &ws, &m.name)?;
+                    let here = store::metric_by_name(c, &ws, m.name.trim())?;
                     if let Some(h) = here {
                         metric_map.insert(m.id.clone(), h);
                         continue;
+                    }
+                    if role < WsRole::Admin {
+                        problems.push(RowProblem {
+                            row: 0,
+                            column: at.clone(),
+                            code: "admin_only".into(),
+                            message: format!("{:.60} is no metric here, and only admins make metrics", m.name),
+                        });
+                        continue;
+                    }
+                    if new_metrics
+                        .iter()
+                        .any(|(_, o, _)| o.name.trim().eq_ignore_ascii_case(m.name.trim()))
+                    {
+                        problems.push(RowProblem {
+                            row: 0,
+                            column: format!("{at}.name"),
+                            code: "duplicate_row".into(),
+                            message: format!("{:.60} is in the document twice", m.name),
+                        });
+                        continue;
+                    }
+                    for (field, values, v) in [
+                        ("category", metrics::CATEGORIES, &m.category),
+                        ("format", metrics::FORMATS, &m.format),
+                        ("direction", metrics::DIRECTIONS, &m.direction),
+                    ] {
+                        if !values.contains(&v.as_str()) {
+                            problems.push(RowProblem {
+                                row: 0,
+                                column: format!("{at}.{field}"),
+                                code: "invalid_value".into(),
+                                message: format!("must be one of: {}", values.join(", ")),
+                            });
+                        }
+                    }
+                    let text = |n: Option<f64>| n.map(|v| v.to_string());
+                    if let Err(e) = metrics::Thresholds::read(
+                        text(m.target_value).as_deref(),
+                        text(m.warning_threshold).as_deref(),
+                        text(m.critical_threshold).as_deref(),
+                        Some(&m.direction),
+                    ) {
+                        problems.push(problem(at.clone(), "invalid_value", &e));
+                    }
+                    if !(super::records::MIN_REFRESH_SECONDS..=super::records::MAX_REFRESH_SECONDS)
+                        .contains(&m.refresh_seconds)
+                    {
+                        problems.push(RowProblem {
+                            row: 0,
+                            column: format!("{at}.refresh_seconds"),
+                            code: "invalid_value".into(),
+                            message: "must be 60 to 86,400".into(),
+                        });
+                    }
+                    if m.query.get("source").and_then(Value::as_str) == Some("staff")
+                        && m.query.contains_key("department")
+                    {
+                        problems.push(RowProblem {
+                            row: 0,
+                            column: format!("{at}.query.department"),
+                            code: "not_carried".into(),
+                            message: "departments do not travel between workspaces: take the department out".into(),
+                        });
                     }
                     let mut q = m.query.clone();
                     let f = remap(
                         c,
                         &ws,
+                        &visible,
                         &metric_filters(&q),
                         refs,
                         &format!("{at}.query.filters"),
                         &mut problems,
                     )?;
-                    if q.contains_key("filters") {
+                    // Only filters that were an object are replaced (anything else stays, and fails the query's check).
+                    if q.get("filters").is_some_and(Value::is_object) {
                         q.insert("filters".into(), Value::Object(f));
                     }
                     if let Err(e) = metrics::parse_query(&Value::Object(q.clone()).to_string()) {
@@ -544,7 +652,15 @@ impl Dashboards<'_> {
                         });
                         continue;
                     };
-                    let mut cfg = remap(c, &ws, &wd.config, refs, &format!("{at}.config"), &mut problems)?;
+                    let mut cfg = remap(
+                        c,
+                        &ws,
+                        &visible,
+                        &wd.config,
+                        refs,
+                        &format!("{at}.config"),
+                        &mut problems,
+                    )?;
                     if t.key == "metric" {
                         let m = cfg.get("metric").and_then(Value::as_str).unwrap_or("").to_string();
                         if let Some(n) = metric_map.get(&m) {
@@ -561,6 +677,28 @@ impl Dashboards<'_> {
                     if let Err(e) = widgets::check_config(t, &cfg) {
                         problems.push(problem(format!("{at}.config"), "invalid_value", &e));
                     }
+                    if !(super::records::MIN_REFRESH_SECONDS..=super::records::MAX_REFRESH_SECONDS)
+                        .contains(&wd.refresh_seconds)
+                    {
+                        problems.push(RowProblem {
+                            row: 0,
+                            column: format!("{at}.refresh_seconds"),
+                            code: "invalid_value".into(),
+                            message: "must be 60 to 86,400".into(),
+                        });
+                    }
+                    if wd
+                        .chart_type
+                        .as_deref()
+                        .is_some_and(|k| !crate::analytics::CHART_KINDS.contains(&k))
+                    {
+                        problems.push(RowProblem {
+                            row: 0,
+                            column: format!("{at}.chart_type"),
+                            code: "invalid_value".into(),
+                            message: format!("must be one of: {}", crate::analytics::CHART_KINDS.join(", ")),
+                        });
+                    }
                     if let Err(e) =
                         super::records::parse_position(&serde_json::to_string(&wd.position).unwrap_or_default())
                     {
@@ -569,12 +707,15 @@ impl Dashboards<'_> {
                     new_widgets.push((wd, cfg));
                 }
                 if !problems.is_empty() {
+                    // A document of a million bad ids gets the first hundred, and their count.
+                    let n = problems.len();
+                    problems.truncate(100);
                     return Err(AppError::Rows {
                         code: "import_invalid",
                         message: format!(
                             "{} problem{} in the document; nothing was imported",
-                            problems.len(),
-                            if problems.len() == 1 { "" } else { "s" }
+                            n,
+                            if n == 1 { "" } else { "s" }
                         ),
                         rows: problems,
                     });

@@ -385,6 +385,18 @@ async fn metrics_show_each_viewer_only_what_they_may_read() {
         .ok(201);
     let logged = "system-logged-this-week";
     assert_eq!(refresh(&t, &t.a, logged).await["value"], 90.0);
+    // A count of staff counts no project: a member outside the private one reads it whole.
+    let staff = t
+        .app
+        .get(&format!("{M}/system-staff-on-probation"), &t.m.token)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        (staff["status"].as_str(), staff["value"].as_f64()),
+        (Some("normal"), Some(0.0)),
+        "{staff}"
+    );
     let m_logged = t.app.get(&format!("{M}/{logged}"), &t.m.token).await.ok(200).clone();
     assert_eq!(m_logged["status"], "restricted", "{m_logged}");
     // Made a member of the private project, the member sees the whole figure.

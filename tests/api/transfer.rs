@@ -360,4 +360,28 @@ async fn export_is_premium_and_names_nothing_its_caller_cannot_see() {
         .ok(200)
         .clone();
     assert_eq!(owner["references"]["projects"][&secret], "SEC");
+    // Nor does an import tell a member whether a private project of a name is there: it is
+    // as unknown to them as one that is not.
+    let probe = |ident: &str| {
+        json!({"format": "keel-dashboard", "version": 1,
+               "dashboard": {"name": format!("Probe {ident}"), "config": {"filters": {"project": "01a20000-0000-7000-8000-00000000bbbb"}}},
+               "references": {"projects": {"01a20000-0000-7000-8000-00000000bbbb": ident}}})
+    };
+    for ident in ["SEC", "NOPE"] {
+        let r = t
+            .app
+            .post(&format!("{d}/import"), &t.m.token, json!({"document": probe(ident)}))
+            .await;
+        r.err(422, "import_invalid");
+        assert_eq!(
+            r.body["error"]["rows"][0]["code"], "unknown_project",
+            "{ident}: {}",
+            r.body
+        );
+    }
+    // The owner, who sees it, gets it mapped.
+    t.app
+        .post(&format!("{d}/import"), &t.o.token, json!({"document": probe("SEC")}))
+        .await
+        .ok(201);
 }

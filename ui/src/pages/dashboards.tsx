@@ -580,8 +580,11 @@ function Transfer({ d, slug }: { d: Dashboard; slug: string }) {
       const a = document.createElement("a");
       a.href = url;
       a.download = `${d.name.replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "") || "dashboard"}.keel-dashboard.json`;
+      document.body.append(a);
       a.click();
-      URL.revokeObjectURL(url);
+      a.remove();
+      // Revoked once the download has taken it (at once, some browsers would cancel it).
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
     },
   });
   const imp = useMutation({
@@ -828,7 +831,7 @@ export function DashboardsPage() {
             <button type="button" aria-expanded={history} onClick={() => setHistory(!history)}>
               Layout history
             </button>
-            {exportable ? <Transfer d={dash.data} slug={slug} /> : null}
+            {exportable ? <Transfer key={dash.data.id} d={dash.data} slug={slug} /> : null}
           </div>
           {history ? <LayoutHistory key={dash.data.updated_at} d={dash.data} onRestored={() => setEditing(false)} /> : null}
           {widgetEditor !== null ? (
