@@ -689,6 +689,43 @@ async fn a_dashboard_keeps_its_last_fifty_layouts() {
         (versions[0]["version"].as_u64(), versions[49]["version"].as_u64()),
         (Some(52), Some(3))
     );
+    // An admin's device is held to the same history: a 51st live layout, made offline
+    // without retiring the oldest, is refused and nothing is kept of it.
+    let ws = ws_id(&t);
+    let d = pair_device(&t.app, "admin@example.com", "admin laptop").await;
+    let mut s = open(&t.app, d["token"].as_str(), None).await.unwrap();
+    handshake(&mut s, &t.a.id).await;
+    let now = "2026-12-01T10:00:00.000Z";
+    let layout = "01a20000-0000-7000-8000-0000000000f1";
+    let positions = json!({ wid.as_str(): {"x": 0, "y": 0, "w": 6, "h": 4} }).to_string();
+    let fields = vec![
+        ("workspace_id", Any::from(ws.as_str())),
+        ("user_id", Any::Null),
+        ("dashboard_id", Any::from(did.as_str())),
+        ("positions", Any::from(positions.as_str())),
+        ("note", Any::from("offline")),
+        ("created_at", Any::from(now)),
+        ("updated_at", Any::from(now)),
+        ("created_by", Any::from(t.a.id.as_str())),
+        ("deleted_at", Any::Null),
+    ];
+    let frame = Frame::Update {
+        doc_id: format!("dashboards:{ws}:shared"),
+        workspace_id: ws.clone(),
+        seq: 1,
+        update: field_create("dashboard_layouts", layout, &fields),
+    };
+    send(&mut s, &frame).await;
+    let e = rejected(&mut s).await;
+    assert!(e.message.contains("keeps 50"), "{}", e.message);
+    assert!(t
+        .app
+        .dump(&format!("SELECT id FROM dashboard_layouts WHERE id = '{layout}'"))
+        .is_empty());
+    let live = t.app.dump(&format!(
+        "SELECT count(*) AS n FROM dashboard_layouts WHERE dashboard_id = '{did}' AND deleted_at IS NULL"
+    ));
+    assert_eq!(live[0]["n"], 50);
 }
 
 /// The dashboards rows of a data dir, canonical.
