@@ -1109,8 +1109,20 @@ pub fn first_fit(taken: &[Position], w: i64, h: i64) -> Position {
             .iter()
             .all(|p| x + w <= p.x || p.x + p.w <= x || y + h <= p.y || p.y + p.h <= y)
     };
-    for y in 0..bottom {
-        for x in 0..=(records::GRID_COLUMNS - w) {
+    // The first free place sits at the top or under a widget, and at the left or beside one
+    // (moved up or left it would still be free otherwise): only those places are tried, so
+    // a grid reaching row 10,000 costs no more than one of a few rows.
+    let mut ys: Vec<i64> = std::iter::once(0).chain(taken.iter().map(|p| p.y + p.h)).collect();
+    let mut xs: Vec<i64> = std::iter::once(0)
+        .chain(taken.iter().map(|p| p.x + p.w))
+        .filter(|x| x + w <= records::GRID_COLUMNS)
+        .collect();
+    ys.sort_unstable();
+    ys.dedup();
+    xs.sort_unstable();
+    xs.dedup();
+    for &y in ys.iter().filter(|y| **y < bottom) {
+        for &x in &xs {
             if free(x, y) {
                 return Position { x, y, w, h };
             }
@@ -1170,6 +1182,31 @@ mod tests {
         assert_eq!(first_fit(&taken, 12, 4), p(0, 9, 12, 4));
         // Nothing overlaps what it found.
         let all = [p(3, 1, 5, 5), p(10, 0, 14, 2), p(0, 7, 24, 1)];
+        // The same place as trying every cell, row by row, on many grids.
+        let mut seed = 7u64;
+        let mut next = |n: i64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) % n as u64) as i64
+        };
+        for _ in 0..300 {
+            let taken: Vec<Position> = (0..next(12))
+                .map(|_| {
+                    let w = 1 + next(24);
+                    p(next(25 - w), next(20), w, 1 + next(6))
+                })
+                .collect();
+            let (w, h) = (1 + next(24), 1 + next(6));
+            let bottom = taken.iter().map(|q| q.y + q.h).max().unwrap_or(0);
+            let brute = (0..bottom)
+                .flat_map(|y| (0..=24 - w).map(move |x| (x, y)))
+                .find(|&(x, y)| {
+                    taken
+                        .iter()
+                        .all(|q| x + w <= q.x || q.x + q.w <= x || y + h <= q.y || q.y + q.h <= y)
+                })
+                .map_or(p(0, bottom, w, h), |(x, y)| p(x, y, w, h));
+            assert_eq!(first_fit(&taken, w, h), brute, "{taken:?} {w}×{h}");
+        }
         let f = first_fit(&all, 8, 3);
         assert!(
             all.iter()
