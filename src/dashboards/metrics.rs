@@ -769,7 +769,7 @@ fn unreadable(e: rusqlite::Error) -> String {
 }
 
 /// An error as a metric's status message: a field's problem with its field.
-fn describe(e: &AppError) -> String {
+pub(super) fn describe(e: &AppError) -> String {
     match e {
         AppError::Validation(fields) => fields
             .iter()

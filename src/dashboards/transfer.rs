@@ -339,19 +339,11 @@ fn describe(kind: Kind, id: &str, refs: &References) -> String {
 }
 
 fn problem(column: String, code: &str, e: &AppError) -> RowProblem {
-    let message = match e {
-        AppError::Validation(f) => f
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
     RowProblem {
         row: 0,
         column,
         code: code.into(),
-        message,
+        message: metrics::describe(e),
     }
 }
 

@@ -9,19 +9,11 @@ use serde_json::{json, Value};
 use yrs::{Any, Doc, Map, MapPrelim, Transact};
 
 use crate::helpers::{team, Team};
-use crate::plans::{day, display_id, payload, sign, test_licence};
+use crate::plans::{day, display_id, payload, premium, sign};
 use crate::sync::raw::*;
 
 const D: &str = "/api/v1/workspaces/acme/dashboards";
 const LICENCE: &str = "/api/v1/workspaces/acme/licence";
-
-async fn premium(t: &Team) {
-    let ws = display_id(t).await;
-    t.app
-        .put(LICENCE, &t.o.token, json!({"licence": test_licence(&ws)}))
-        .await
-        .ok(200);
-}
 
 fn ws_id(t: &Team) -> String {
     t.app.dump("SELECT id FROM workspaces WHERE slug = 'acme'")[0]["id"]
@@ -31,7 +23,7 @@ fn ws_id(t: &Team) -> String {
 }
 
 /// Whether the server acknowledges update `seq` within a second of frames.
-async fn acked(s: &mut Ws, seq: u64) -> bool {
+pub(crate) async fn acked(s: &mut Ws, seq: u64) -> bool {
     while let Ok(Some(f)) = tokio::time::timeout(std::time::Duration::from_millis(1000), next(s)).await {
         if f == Frame::Ack(seq) {
             return true;
@@ -141,7 +133,7 @@ async fn more_dashboards_are_premium_and_turn_read_only_after_the_grace_days() {
     r.err(402, "plan_required");
     assert!(r.message().contains("dashboards"), "{}", r.message());
     assert_eq!(t.app.dump("SELECT id FROM dashboards").len(), 1);
-    premium(&t).await;
+    premium(&t, "acme").await;
     let mine = t
         .app
         .post(D, &t.m.token, json!({"name": "My week"}))
@@ -245,7 +237,7 @@ async fn more_dashboards_are_premium_and_turn_read_only_after_the_grace_days() {
 #[tokio::test]
 async fn widgets_are_held_to_the_grid_the_registry_and_the_chart_builder() {
     let t = team().await;
-    premium(&t).await;
+    premium(&t, "acme").await;
     let types = t.app.get("/api/v1/dashboard-widget-types", "").await.ok(200).clone();
     let keys: Vec<&str> = types
         .as_array()
@@ -465,7 +457,7 @@ async fn a_device_is_held_to_the_same_plan_and_owners_offline() {
     assert!(e.message.contains("may not change"), "{}", e.message);
     assert!(t.app.dump("SELECT id FROM dashboards WHERE name = 'Shared'").is_empty());
     // With premium, the same record is taken and shows through the API.
-    premium(&t).await;
+    premium(&t, "acme").await;
     let dash2 = "01a20000-0000-7000-8000-0000000000d3";
     send(
         &mut s,
@@ -639,7 +631,7 @@ async fn a_saved_layout_keeps_its_versions_and_any_of_them_comes_back() {
         .await
         .err(403, "forbidden");
     // A layout of another dashboard is not found on this one.
-    premium(&t).await;
+    premium(&t, "acme").await;
     let other = id(t.app.post(D, &t.a.token, json!({"name": "Mine"})).await.ok(201));
     let w = id(t
         .app
@@ -876,7 +868,7 @@ async fn a_dashboard_arranged_on_two_devices_offline_merges_the_same_everywhere(
 #[tokio::test]
 async fn each_person_keeps_favourites_and_a_default_of_their_own() {
     let t = team().await;
-    premium(&t).await;
+    premium(&t, "acme").await;
     let shared = t
         .app
         .post(D, &t.a.token, json!({"name": "Delivery", "is_shared": true}))
@@ -981,7 +973,7 @@ async fn each_person_keeps_favourites_and_a_default_of_their_own() {
 #[tokio::test]
 async fn a_device_chooses_only_dashboards_its_person_sees() {
     let t = team().await;
-    premium(&t).await;
+    premium(&t, "acme").await;
     let ws = ws_id(&t);
     let theirs = id(t.app.post(D, &t.a.token, json!({"name": "Admin's own"})).await.ok(201));
     let default = id(&t.app.get(D, &t.m.token).await.ok(200).clone()[0]);

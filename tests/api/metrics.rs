@@ -7,25 +7,13 @@ use keel::sync::wire::Frame;
 use serde_json::{json, Value};
 use yrs::{Any, Doc, Map, MapPrelim, Out, ReadTxn, StateVector, Transact};
 
-use crate::dashboards::field_create;
+use crate::dashboards::{acked, field_create};
 use crate::helpers::{team, Team, User};
-use crate::plans::{display_id, test_licence};
+use crate::plans::premium;
 use crate::sync::raw::*;
 
 const M: &str = "/api/v1/workspaces/acme/metrics";
 const W: &str = "/api/v1/workspaces/acme";
-
-async fn premium(t: &Team) {
-    let ws = display_id(t).await;
-    t.app
-        .put(
-            &format!("{W}/licence"),
-            &t.o.token,
-            json!({"licence": test_licence(&ws)}),
-        )
-        .await
-        .ok(200);
-}
 
 async fn issue(t: &Team, pid: &str, body: Value) -> String {
     t.app
@@ -216,7 +204,7 @@ async fn a_metric_turns_warning_then_critical_on_its_bad_side_and_thresholds_are
         )
         .await
         .err(403, "forbidden");
-    premium(&t).await;
+    premium(&t, "acme").await;
     let m = t.app.post(M, &t.a.token, body).await.ok(201).clone();
     let mid = m["id"].as_str().unwrap().to_string();
     assert_eq!(
@@ -310,7 +298,7 @@ async fn a_metric_turns_warning_then_critical_on_its_bad_side_and_thresholds_are
 #[tokio::test]
 async fn thresholds_a_lapsed_plan_no_longer_allows_colour_nothing() {
     let t = team().await;
-    premium(&t).await;
+    premium(&t, "acme").await;
     let m = t
         .app
         .post(
@@ -495,16 +483,6 @@ async fn a_metric_whose_project_is_gone_says_so_and_its_dashboard_still_answers(
         (card["data"]["id"].as_str(), card["data"]["status"].as_str()),
         (Some(mid.as_str()), Some("unresolved"))
     );
-}
-
-/// Whether the server acknowledges update `seq` within a second of frames.
-async fn acked(s: &mut Ws, seq: u64) -> bool {
-    while let Ok(Some(f)) = tokio::time::timeout(std::time::Duration::from_millis(1000), next(s)).await {
-        if f == Frame::Ack(seq) {
-            return true;
-        }
-    }
-    false
 }
 
 fn metric_fields(ws: &str, name: &str, query: &str, warning: Option<&str>) -> Vec<(&'static str, Any)> {

@@ -494,3 +494,23 @@ async fn a_licence_travels_with_the_workspace_to_a_paired_device() {
     assert_eq!(p["licence"]["licence_id"], "LIC-2026-0001");
     assert_eq!(p["seats_allowed"], 25);
 }
+
+/// Workspace `slug` of the team made premium with the test licence.
+pub(crate) async fn premium(t: &Team, slug: &str) {
+    let ws = t
+        .app
+        .get(&format!("/api/v1/workspaces/{slug}"), &t.o.token)
+        .await
+        .ok(200)["display_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.app
+        .put(
+            &format!("/api/v1/workspaces/{slug}/licence"),
+            &t.o.token,
+            json!({"licence": test_licence(&ws)}),
+        )
+        .await
+        .ok(200);
+}

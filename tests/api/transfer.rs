@@ -6,26 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{team, Team};
-use crate::plans::test_licence;
-
-async fn premium(t: &Team, slug: &str) {
-    let ws = t
-        .app
-        .get(&format!("/api/v1/workspaces/{slug}"), &t.o.token)
-        .await
-        .ok(200)["display_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    t.app
-        .put(
-            &format!("/api/v1/workspaces/{slug}/licence"),
-            &t.o.token,
-            json!({"licence": test_licence(&ws)}),
-        )
-        .await
-        .ok(200);
-}
+use crate::plans::premium;
 
 /// A project `WEB` of `slug` with a label `bug`: (project id, label id, started state id).
 async fn project(t: &Team, slug: &str) -> (String, String, String) {
