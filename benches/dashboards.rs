@@ -10,10 +10,9 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{get_json, login, machine, pct, seed_report, spawn, stop, Flags};
+use common::{get_json, login, machine, pct, seed_scale, spawn, stop, Flags};
 use serde_json::{json, Value};
 
 struct Args {
@@ -139,33 +138,7 @@ async fn main() {
     );
     let client = reqwest::Client::new();
     let dir = tempfile::tempdir().unwrap();
-    let t = Instant::now();
-    let out = Command::new(&a.keel)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .arg("seed")
-        .args([
-            "--workspaces",
-            "1",
-            "--members",
-            "200",
-            "--projects",
-            "50",
-            "--issues",
-            &a.issues.to_string(),
-            "--worklogs",
-            &a.worklogs.to_string(),
-            "--departments",
-            "40",
-            "--staff",
-            "200",
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let seed_secs = t.elapsed().as_secs_f64();
-    let (owner, slug) = seed_report(&String::from_utf8_lossy(&out.stdout));
+    let (owner, slug, seed_secs) = seed_scale(&a.keel, dir.path(), a.issues, a.worklogs);
     let (child, base) = spawn(&a.keel, dir.path());
     let token = login(&client, &base, &owner).await;
     let ws = format!("{base}/api/v1/workspaces/{slug}");

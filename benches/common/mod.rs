@@ -238,3 +238,23 @@ impl WalPeak {
         self.peak.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
+
+/// Seeds `dir` as the analytics and dashboards runs do: 1 workspace, 200 members, 50
+/// projects, `issues` issues, `worklogs` work logs, 40 departments and 200 staff; the owner's
+/// email, the workspace's slug and the seconds it took.
+pub fn seed_scale(keel: &Path, dir: &Path, issues: u32, worklogs: u32) -> (String, String, f64) {
+    let t = Instant::now();
+    let out = Command::new(keel)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("seed")
+        .args(["--workspaces", "1", "--members", "200", "--projects", "50"])
+        .args(["--issues", &issues.to_string(), "--worklogs", &worklogs.to_string()])
+        .args(["--departments", "40", "--staff", "200"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (owner, slug) = seed_report(&String::from_utf8_lossy(&out.stdout));
+    (owner, slug, t.elapsed().as_secs_f64())
+}
