@@ -571,6 +571,9 @@ pub struct Values {
     pub private: Vec<String>,
     /// Whether its filters name one of them.
     pub names_private: bool,
+    /// The projects its filters name (none: every project); `None` for a count of staff,
+    /// which counts no project.
+    pub named: Option<Vec<String>>,
     pub counts_time: bool,
 }
 
@@ -725,6 +728,7 @@ fn compute(app: &App, c: &rusqlite::Connection, ws: &str, d: &Def, today: NaiveD
                 private.into_iter().filter(|p| named.contains(p)).collect()
             };
             v.names_private = !named.is_empty() && !v.private.is_empty();
+            v.named = Some(named);
             let run = |range: Option<(NaiveDate, NaiveDate)>, public_only: bool| -> Result<Option<f64>, String> {
                 let mut f = filters.clone();
                 if let (Some((from, to)), Some((_, field))) = (range, period) {
@@ -926,7 +930,6 @@ impl Viewer {
 
 fn view(d: Def, cached: Option<Cached>, who: &Viewer) -> MetricView {
     let t = d.thresholds;
-    let d_query = d.query.clone();
     let thresholds_locked = t.any() && !who.thresholds_allowed;
     let mut v = MetricView {
         query: serde_json::from_str(&d.query).unwrap_or(Value::Null),
@@ -985,13 +988,7 @@ fn view(d: Def, cached: Option<Cached>, who: &Viewer) -> MetricView {
     // A project the viewer cannot see that is private now but was not when the value was
     // computed: the value may count it; nothing is shown until it is computed again.
     // (A count of staff counts no project.)
-    let named = match parse_query(&d_query) {
-        Ok(Query::WorkItems { filters, .. }) => Some(canonical_ids(
-            filters.get("project").and_then(Value::as_str).unwrap_or(""),
-        )),
-        _ => None,
-    };
-    let turned = match &named {
+    let turned = match &values.named {
         None => 0,
         Some(named) => who
             .private
@@ -1155,7 +1152,7 @@ impl Metrics<'_> {
                 Ok(defs(c, &w.ws.id)?
                     .into_iter()
                     .map(|d| {
-                        let cached = app.metrics.get(&w.ws.id, &d.id);
+                        let cached = app.metrics.get(&w.ws.id, &d.id).filter(|c| c.key == d.key());
                         view(d, cached, &who)
                     })
                     .collect())
@@ -1173,7 +1170,8 @@ impl Metrics<'_> {
                 }
                 let who = Viewer::read(c, &w)?;
                 let d = def(c, &w.ws.id, &id)?;
-                let cached = app.metrics.get(&w.ws.id, &d.id);
+                // A value of another query (changed since, by a device) is not this one's.
+                let cached = app.metrics.get(&w.ws.id, &d.id).filter(|c| c.key == d.key());
                 Ok(view(d, cached, &who))
             })
             .await
